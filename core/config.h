@@ -1,0 +1,27 @@
+/* config.h: tunables of core, one commented #define each. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+/* Profiler: most zones (functions) that can be registered. */
+#define PROFILER_MAX_FUNCTIONS 64
+/* Profiler: deepest nesting of zones. */
+#define PROFILER_MAX_DEPTH 32
+/* Profiler: log2 buckets of the per-zone cycle histogram (covers up to 2^48 cycles). */
+#define PROFILER_BUCKETS 48
+/* Profiler: distinct stack paths (chains of zones) kept for folded stacks and the SVG. */
+#define PROFILER_MAX_PATHS 256
+/* Profiler: samples of the empty start/end pair whose median is subtracted per zone. */
+#define PROFILER_CALIBRATION_SAMPLES 201
+
+/* Seed of the synthetic model's weights when none is given (--synthetic NAME:SEED). */
+#define SYNTH_DEFAULT_SEED 20240601u
+/* Tokens generated when -n is not given. */
+#define DEFAULT_N_PREDICT 32
+/* Sampler seed when -s is not given. */
+#define DEFAULT_SAMPLER_SEED 1234u
+/* Most prompt ids accepted by --prompt-ids. */
+#define MAX_PROMPT_IDS 8192
+/* Most worker threads (-t). */
+#define MAX_THREADS 64
+
+#endif

@@ -1,0 +1,108 @@
+# One entry point. Targets:
+#   make             host/tinyllama-host (and the kernel image, see kernel/kernel.mk)
+#   make check       Check unit tests, golden tests on ../shared models, host-vs-kernel parity
+#   make check-quick Check unit tests only
+#   make qemu        boot the kernel in QEMU (MODEL=, ARGS=, MEM=, TIMEOUT=), see kernel/kernel.mk
+#   make bench       benchmarks that print figures
+#   make run         a generation with the profile report on the synthetic model
+#   make format      clang-format the sources
+#   make clean
+CC      ?= gcc
+BUILD   := build
+SHARED_DIR ?= $(abspath ../shared)
+export SHARED_DIR
+
+WARN    := -Wall -Wextra -Werror
+# Same flags for core on both targets, so that both compute bit-identical results.
+CORE_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
+	-fno-math-errno -ffp-contract=off -fno-strict-aliasing -I. -Icore
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffp-contract=off -pthread -I. -Icore
+
+# core/: freestanding C11, built once per target from the same sources.
+CORE_SRCS := \
+	core/error.c \
+	core/fmt.c \
+	core/str.c \
+	core/mathx.c \
+	core/quant.c \
+	core/ops.c \
+	core/profiler.c \
+	core/gguf.c \
+	core/llama2c.c \
+	core/synth.c \
+	core/model.c \
+	core/loader.c \
+	core/export.c \
+	core/sampler.c \
+	core/cli.c \
+	core/app.c
+
+HOST_SHIM_SRCS := shim/arena.c shim/host/platform_host.c
+HOST_MAIN_SRC  := host/main.c
+
+HOST_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/host/%.o)
+HOST_SHIM_OBJS := $(HOST_SHIM_SRCS:%.c=$(BUILD)/host/%.o)
+HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
+
+TEST_SRCS := \
+	tests/test_main.c \
+	tests/test_math.c \
+	tests/test_quant.c \
+	tests/test_ops.c \
+	tests/test_loaders.c \
+	tests/test_model.c \
+	tests/test_sampler.c \
+	tests/test_cli.c \
+	tests/test_profiler.c
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all check check-quick check-golden run bench format clean
+all: host/tinyllama-host
+
+host/tinyllama-host: $(HOST_MAIN_OBJ) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/host/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/host/shim/%.o: shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/host/host/%.o: host/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/host/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/run_tests: $(TEST_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread -lm
+
+# Quick tier: unit tests on data the tests make themselves (and ../shared when present).
+check-quick: $(BUILD)/tests/run_tests
+	$(BUILD)/tests/run_tests
+
+# Golden tier: whole runs of tinyllama-host against reference outputs.
+check-golden: host/tinyllama-host
+	sh tests/golden.sh
+
+check: check-quick check-golden
+
+run: host/tinyllama-host
+	host/tinyllama-host -n 16 --profile
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) host/tinyllama-host
+
+-include kernel/kernel.mk
+-include bench/bench.mk
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

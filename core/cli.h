@@ -1,0 +1,44 @@
+/* cli.h: the command-line options of tinyllama-host and of the kernel command line,
+ * parsed by one function (llama.cpp's spellings) into one struct. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "loader.h"
+#include "profiler.h"
+
+typedef struct {
+	const char *model_path; /* -m; NULL: synthetic */
+	const char *synthetic;	/* --synthetic NAME[:SEED] preset */
+	uint64_t synth_seed;
+	const char *prompt; /* -p; NULL when not given */
+	int prompt_ids[MAX_PROMPT_IDS];
+	int n_prompt_ids; /* --prompt-ids; -1 when not given */
+	int n_predict;	  /* -n */
+	int ctx_size;	  /* -c; 0 = the model's */
+	float temp, top_p, min_p;
+	int top_k;
+	uint64_t seed;
+	int threads; /* -t; 0 = every CPU the platform has */
+	QuantMode quant;
+	const char *export_path; /* --export-gguf */
+	bool print_ids;		 /* --ids */
+	bool profile;		 /* --profile[=FORMAT] */
+	ProfileFormat profile_format;
+	const char *profile_out; /* --profile-out */
+	const char *profile_svg; /* --profile-svg */
+	bool perf_check;	 /* --perf-check (host) */
+	const char *fault;	 /* --fault KIND (debug) */
+	uint64_t arena_bytes;	 /* --arena SIZE (host); 0 = default */
+	bool help;
+} Options;
+
+/* 0, or -1 with error_message() saying which option and why. */
+int cli_parse(Options *o, int argc, char **argv);
+/* Writes the usage text to PLAT_OUT. */
+void cli_usage(const char *program);
+
+#endif

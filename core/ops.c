@@ -1,0 +1,82 @@
+/* ops.c: rms_norm, softmax, RoPE and SwiGLU in plain C, as llama2.c computes them. */
+#include "ops.h"
+
+#include "mathx.h"
+#include "profiler.h"
+
+void rms_norm(float *o, const float *x, const float *weight, int n, float eps)
+{
+	PROFILE_BEGIN(zone, "rms_norm");
+	float ss = 0.0f;
+	for (int j = 0; j < n; j++)
+		ss += x[j] * x[j];
+	ss /= (float)n;
+	ss += eps;
+	ss = 1.0f / math_sqrtf(ss);
+	for (int j = 0; j < n; j++)
+		o[j] = weight[j] * (ss * x[j]);
+	PROFILE_END(zone);
+}
+
+void softmax(float *x, int n)
+{
+	PROFILE_BEGIN(zone, "softmax");
+	float max = x[0];
+	for (int i = 1; i < n; i++)
+		if (x[i] > max)
+			max = x[i];
+	float sum = 0.0f;
+	for (int i = 0; i < n; i++) {
+		x[i] = math_expf(x[i] - max);
+		sum += x[i];
+	}
+	for (int i = 0; i < n; i++)
+		x[i] /= sum;
+	PROFILE_END(zone);
+}
+
+void rope_freqs(float *freq, int head_size, float theta)
+{
+	for (int j = 0; j < head_size / 2; j++)
+		freq[j] = 1.0f / math_powf(theta, (float)(2 * j) / (float)head_size);
+}
+
+void rope_angles(float *cos_sin, const float *freq, int head_size, int pos)
+{
+	for (int j = 0; j < head_size / 2; j++) {
+		float val = (float)pos * freq[j];
+		cos_sin[2 * j] = math_cosf(val);
+		cos_sin[2 * j + 1] = math_sinf(val);
+	}
+}
+
+void rope_encoding(float *q, float *k, int dim, int kv_dim, int head_size, const float *cos_sin)
+{
+	PROFILE_BEGIN(zone, "rope_encoding");
+	for (int i = 0; i < dim; i += 2) {
+		int j = i % head_size;
+		float fcr = cos_sin[j], fci = cos_sin[j + 1];
+		float v0 = q[i], v1 = q[i + 1];
+		q[i] = v0 * fcr - v1 * fci;
+		q[i + 1] = v0 * fci + v1 * fcr;
+		if (i < kv_dim) {
+			v0 = k[i];
+			v1 = k[i + 1];
+			k[i] = v0 * fcr - v1 * fci;
+			k[i + 1] = v0 * fci + v1 * fcr;
+		}
+	}
+	PROFILE_END(zone);
+}
+
+void swiglu(float *hb, const float *hb2, int n)
+{
+	PROFILE_BEGIN(zone, "swiglu");
+	for (int i = 0; i < n; i++) {
+		float val = hb[i];
+		val *= (1.0f / (1.0f + math_expf(-val)));
+		val *= hb2[i];
+		hb[i] = val;
+	}
+	PROFILE_END(zone);
+}

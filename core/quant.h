@@ -1,0 +1,75 @@
+/* quant.h: weight types (F32, F16, GGUF Q8_0, the seed's int8 QuantizedTensor),
+ * conversions between them, and matmul y = W @ x for each, row-parallel. */
+#ifndef QUANT_H
+#define QUANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Values of F32, F16 and Q8_0 are GGML's type ids, so GGUF files map directly. */
+typedef enum { DT_F32 = 0, DT_F16 = 1, DT_Q8_0 = 8, DT_INT8 = 1000 } DType;
+
+#define QK8_0 32
+/* GGUF Q8_0 block: 32 weights w[i] = d * qs[i], d stored as fp16. */
+typedef struct {
+	uint16_t d;
+	int8_t qs[QK8_0];
+} BlockQ8_0;
+_Static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block is 34 bytes in GGUF");
+
+/* The seed's int8 layout: w = scale * (q - zero_point), one scale per tensor.
+ * llama2.c v2 files instead carry one scale per group_size consecutive values
+ * (group_scales != NULL, zero_point 0). */
+typedef struct {
+	const int8_t *q;	   /* (rows, cols) */
+	float scale;		   /* per-tensor scale (group_scales == NULL) */
+	int32_t zero_point;	   /* per-tensor zero point */
+	const float *group_scales; /* (rows * cols / group_size) or NULL */
+	int group_size;		   /* values per scale; cols % group_size == 0 when grouped */
+	int rows, cols;
+} QuantizedTensor;
+
+/* A weight matrix W (rows, cols), row-major: y (rows) = W @ x (cols). */
+typedef struct {
+	DType type;
+	int rows, cols;
+	const void *data;   /* F32, F16 or Q8_0 rows */
+	QuantizedTensor i8; /* DT_INT8 */
+} Tensor;
+
+/* Bytes of one row of cols values of type t (0 when t cannot hold that row). */
+size_t dtype_row_bytes(DType t, int cols);
+const char *dtype_name(DType t);
+
+uint16_t fp32_to_fp16(float f); /* round to nearest even, as F16C does */
+float fp16_to_fp32(uint16_t h);
+/* Round half away from zero, as C's roundf. */
+float round_half_away(float v);
+
+/* Reference quantizers (llama.cpp's rules): x (n) -> n/32 blocks; n % 32 == 0. */
+void quantize_row_q8_0(const float *x, BlockQ8_0 *out, int n);
+void dequantize_row_q8_0(const BlockQ8_0 *in, float *y, int n);
+/* Per-tensor asymmetric int8 of any shape: fills q (n), scale and zero point. */
+void quantize_int8(const float *w, size_t n, int8_t *q, float *scale, int32_t *zero_point);
+
+/* Row r of W as floats (embedding lookup). */
+void tensor_row(const Tensor *W, int r, float *out);
+
+/* Scratch for the quantized copy of x: sized for the widest input (cols). */
+typedef struct {
+	BlockQ8_0 *q8;	 /* (cols / 32) */
+	int8_t *i8;	 /* (cols) */
+	float *i8_scale; /* (cols / 1 worst case) */
+	uint16_t *f16;	 /* (cols) */
+	int cap;
+} MatmulScratch;
+/* Allocates scratch for inputs up to max_cols from the arena; -1 on exhaustion. */
+int matmul_scratch_init(MatmulScratch *s, int max_cols);
+
+/* y (W.rows) = W (rows, cols) @ x (cols); rows split across the thread pool. */
+void matmul(float *y, const Tensor *W, const float *x, MatmulScratch *s);
+/* The seed's int8 matmul: y (rows) = W @ x, x quantized per block to int8. */
+void matmul_int8(float *y, const QuantizedTensor *W, const float *x, MatmulScratch *s);
+
+#endif

@@ -1,0 +1,268 @@
+/* platform_host.c: platform.h on Linux: stdout/stderr, an mmap'ed arena, a TSC
+ * calibrated against CLOCK_MONOTONIC, mmap'ed model files, a pthread pool. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fmt.h"
+#include "shim/host/host.h"
+#include "shim/platform.h"
+
+static FILE *stream_file(int stream)
+{
+	return stream == PLAT_OUT ? stdout : stderr;
+}
+
+void plat_write(int stream, const char *s, size_t n)
+{
+	fwrite(s, 1, n, stream_file(stream));
+}
+
+void plat_flush(int stream)
+{
+	fflush(stream_file(stream));
+}
+
+void serial_puts(const char *s)
+{
+	fputs(s, stdout);
+}
+
+/* --- TSC calibration --- */
+
+static uint64_t tsc_hz;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void calibrate_tsc(void)
+{
+	/* Best of three 20 ms windows: a preempted window only makes it look slower. */
+	uint64_t best = 0;
+	for (int i = 0; i < 3; i++) {
+		uint64_t n0 = now_ns(), c0 = plat_cycles_ordered();
+		while (now_ns() - n0 < 20000000ull)
+			;
+		uint64_t n1 = now_ns(), c1 = plat_cycles_ordered();
+		uint64_t hz = (uint64_t)((double)(c1 - c0) * 1e9 / (double)(n1 - n0));
+		if (hz > best)
+			best = hz;
+	}
+	tsc_hz = best;
+}
+
+uint64_t plat_cycles_hz(void)
+{
+	return tsc_hz;
+}
+
+const char *plat_cycles_source(void)
+{
+	return "clock_gettime(CLOCK_MONOTONIC)";
+}
+
+/* --- Arena --- */
+
+void host_platform_init(size_t arena_bytes)
+{
+	if (!arena_bytes) {
+		/* Default: three quarters of physical memory, reserved and touched lazily. */
+		long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+		arena_bytes = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 4 * 3
+						    : (size_t)4 << 30;
+	}
+	void *base = mmap(NULL, arena_bytes, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		fprintf(stderr, "error: cannot reserve an arena of %zu bytes: %s\n", arena_bytes,
+			strerror(errno));
+		exit(1);
+	}
+	madvise(base, arena_bytes, MADV_HUGEPAGE);
+	arena_init(base, arena_bytes);
+	calibrate_tsc();
+}
+
+/* --- Files --- */
+
+int plat_model_map(const char *path, const uint8_t **data, size_t *size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		log_printf("error: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_printf("error: %s: not a regular file\n", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		log_printf("error: %s: the file is empty\n", path);
+		close(fd);
+		return -1;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		log_printf("error: %s: mmap: %s\n", path, strerror(errno));
+		return -1;
+	}
+	*data = p;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+#define MAX_FILES 8
+static FILE *files[MAX_FILES];
+
+int plat_file_create(const char *path)
+{
+	for (int h = 0; h < MAX_FILES; h++) {
+		if (files[h])
+			continue;
+		files[h] = fopen(path, "wb");
+		if (!files[h]) {
+			log_printf("error: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		return h;
+	}
+	log_printf("error: %s: too many open files\n", path);
+	return -1;
+}
+
+int plat_file_write(int h, const void *buf, size_t n)
+{
+	if (h < 0 || h >= MAX_FILES || !files[h])
+		return -1;
+	return fwrite(buf, 1, n, files[h]) == n ? 0 : -1;
+}
+
+int plat_file_close(int h)
+{
+	if (h < 0 || h >= MAX_FILES || !files[h])
+		return -1;
+	int r = fclose(files[h]);
+	files[h] = NULL;
+	return r == 0 ? 0 : -1;
+}
+
+/* --- Thread pool: workers wait on a generation counter, run their share, report. --- */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t start, done;
+	plat_task_fn fn;
+	void *ctx;
+	int n;		 /* threads including the caller */
+	unsigned gen;	 /* bumped per job */
+	int pending;	 /* workers still running the job */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	    .start = PTHREAD_COND_INITIALIZER,
+	    .done = PTHREAD_COND_INITIALIZER};
+
+static void *worker(void *arg)
+{
+	int ith = (int)(intptr_t)arg;
+	unsigned seen = 0;
+	for (;;) {
+		pthread_mutex_lock(&pool.lock);
+		while (pool.gen == seen)
+			pthread_cond_wait(&pool.start, &pool.lock);
+		seen = pool.gen;
+		plat_task_fn fn = pool.fn;
+		void *ctx = pool.ctx;
+		int n = pool.n;
+		pthread_mutex_unlock(&pool.lock);
+		fn(ctx, ith, n);
+		pthread_mutex_lock(&pool.lock);
+		if (--pool.pending == 0)
+			pthread_cond_signal(&pool.done);
+		pthread_mutex_unlock(&pool.lock);
+	}
+	return NULL;
+}
+
+int plat_threads_start(int n)
+{
+	if (pool.n)
+		return pool.n;
+	if (n <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus > 0 ? (int)cpus : 1;
+	}
+	pool.n = n;
+	for (int i = 1; i < n; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, worker, (void *)(intptr_t)i) != 0) {
+			pool.n = i;
+			break;
+		}
+		pthread_detach(t);
+	}
+	return pool.n;
+}
+
+int plat_threads(void)
+{
+	return pool.n ? pool.n : 1;
+}
+
+void plat_parallel(plat_task_fn fn, void *ctx)
+{
+	if (pool.n <= 1) {
+		fn(ctx, 0, 1);
+		return;
+	}
+	pthread_mutex_lock(&pool.lock);
+	pool.fn = fn;
+	pool.ctx = ctx;
+	pool.pending = pool.n - 1;
+	pool.gen++;
+	pthread_cond_broadcast(&pool.start);
+	pthread_mutex_unlock(&pool.lock);
+	fn(ctx, 0, pool.n);
+	pthread_mutex_lock(&pool.lock);
+	while (pool.pending)
+		pthread_cond_wait(&pool.done, &pool.lock);
+	pthread_mutex_unlock(&pool.lock);
+}
+
+/* --- Debug faults: the host gets the matching signal. --- */
+
+void plat_debug_fault(const char *kind)
+{
+	fflush(NULL);
+	if (!strcmp(kind, "ud"))
+		__asm__ volatile("ud2");
+	else if (!strcmp(kind, "gp"))
+		raise(SIGSEGV);
+	else if (!strcmp(kind, "pf")) {
+		volatile uintptr_t unmapped = 8;
+		*(volatile int *)unmapped = 1;
+	}
+	else if (!strcmp(kind, "stack"))
+		raise(SIGSEGV);
+}
+
+_Noreturn void plat_exit(int status)
+{
+	fflush(stdout);
+	fflush(stderr);
+	exit(status);
+}

@@ -1,0 +1,78 @@
+/* platform.h: the whole contract between core/ and the machine it runs on.
+ * shim/host/ and shim/kernel/ define these same symbols; the Makefile picks one. */
+#ifndef PLATFORM_H
+#define PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Output streams: PLAT_OUT is stdout on the host and COM1 in the kernel;
+ * PLAT_LOG (stats, profile report, errors) is stderr / COM2. */
+enum { PLAT_OUT = 1, PLAT_LOG = 2 };
+
+/* Writes n bytes of text to a stream; buffered, see plat_flush. */
+void plat_write(int stream, const char *s, size_t n);
+/* Pushes buffered text of a stream out (called per generated token). */
+void plat_flush(int stream);
+/* The seed's name: writes a NUL-terminated string to PLAT_OUT. */
+void serial_puts(const char *s);
+
+/* Arena: one fixed region handed to arena_init by the platform at start-up.
+ * Aligned bump allocation, never freed piecemeal; mark/reset rewinds it.
+ * On exhaustion arena_alloc logs what was asked (what, size) and what was left,
+ * and returns NULL: callers turn that into an error. align must be a power of 2. */
+void arena_init(void *base, size_t size);
+void *arena_alloc(size_t size, size_t align, const char *what);
+/* The seed's allocator: 64-byte aligned arena_alloc. */
+void *malloc_simple(size_t size);
+size_t arena_mark(void);
+void arena_reset(size_t mark);
+size_t arena_used(void);
+size_t arena_capacity(void);
+
+/* Cycle counter: the TSC, read in place (an inline so that zones stay cheap). */
+static inline uint64_t plat_cycles(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+/* The same counter read after all earlier instructions retired (rdtscp). */
+static inline uint64_t plat_cycles_ordered(void)
+{
+	uint32_t lo, hi, aux;
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+/* TSC ticks per second, calibrated once by the platform, and where that figure
+ * came from ("clock_gettime", "cpuid 0x15", "hypervisor leaf", "pit", ...). */
+uint64_t plat_cycles_hz(void);
+const char *plat_cycles_source(void);
+
+/* Model bytes: maps the file at path read-only (host) or hands over the boot
+ * module (kernel). Returns 0, or -1 after logging why. */
+int plat_model_map(const char *path, const uint8_t **data, size_t *size);
+
+/* Output files (--export-gguf, --profile-out). Returns a handle >= 0 or -1
+ * after logging why; the kernel has no file system and always refuses. */
+int plat_file_create(const char *path);
+int plat_file_write(int handle, const void *buf, size_t n);
+int plat_file_close(int handle);
+
+/* Threads: plat_threads_start(n) makes a persistent pool of n workers (the
+ * kernel has 1); plat_parallel runs fn(ctx, i, n) for i in 0..n-1 and returns
+ * when all are done. */
+typedef void (*plat_task_fn)(void *ctx, int ith, int nth);
+int plat_threads_start(int n);
+int plat_threads(void);
+void plat_parallel(plat_task_fn fn, void *ctx);
+
+/* Debug aid for fault handling tests (--fault KIND): raises the named CPU
+ * exception on purpose: "ud" (#UD), "gp" (#GP), "pf" (#PF), "stack" (stack
+ * overflow into the guard page). Returns only for an unknown kind. */
+void plat_debug_fault(const char *kind);
+
+/* Ends the program with status (0 = success). Flushes both streams. */
+_Noreturn void plat_exit(int status);
+
+#endif

@@ -16,7 +16,7 @@
 #define ZONE_UNKNOWN PROFILER_MAX_FUNCTIONS
 /* Parent of the outermost paths, and the path of frames whose path did not fit the table. */
 #define PATH_ROOT (-1)
-#define PATH_LOST (-2)
+#define PATH_LOST PROFILER_MAX_PATHS /* a real slot, so that ends need no branch */
 /* Open addressing at load <= 1/2 keeps probes short and the table never full. */
 #define PATH_HASH_SIZE (2 * PROFILER_MAX_PATHS)
 /* Inner empty zones per outer zone when measuring the cost of a whole pair. */
@@ -47,14 +47,13 @@ static struct {
 	int depth;
 	uint64_t (*clock)(void); /* test hook; NULL means the TSC */
 	uint64_t o_in, o_pair;	 /* measured overhead, see profiler_overhead_inside/pair */
-	Frame stack[PROFILER_MAX_DEPTH];
+	Frame stack[PROFILER_MAX_DEPTH + 1]; /* [0] is the run itself, open zones from [1] */
 } hot;
 
 static struct {
 	bool has_rdtscp, invariant_tsc;
 	uint64_t enable_ts, total;
 	uint64_t depth_overflows, unbalanced, dropped, mismatched;
-	uint64_t path_lost_self;
 	bool path_full;
 } run;
 
@@ -63,7 +62,13 @@ static const char *zone_names[PROFILER_MAX_FUNCTIONS + 2];
 static int zone_count;
 static ZoneStat zones[PROFILER_MAX_FUNCTIONS + 2];
 
-static PathNode paths[PROFILER_MAX_PATHS];
+/* Per zone, the path it got under the last parent path it was opened in. */
+typedef struct {
+	int parent, path;
+} PathCache;
+static PathCache path_cache[PROFILER_MAX_FUNCTIONS + 2];
+
+static PathNode paths[PROFILER_MAX_PATHS + 1];
 static int path_count;
 static int16_t path_hash[PATH_HASH_SIZE]; /* node index + 1; 0 = empty slot */
 
@@ -168,10 +173,16 @@ static uint64_t open_frame(int zone)
 		run.depth_overflows++;
 		return 0;
 	}
-	int parent = hot.depth ? hot.stack[hot.depth - 1].path : PATH_ROOT;
-	Frame *f = &hot.stack[hot.depth++];
+	int parent = hot.stack[hot.depth].path;
+	Frame *f = &hot.stack[++hot.depth];
 	f->zone = zone;
-	f->path = path_find(parent, zone);
+	/* A zone is nearly always called from the same place: one compare instead of a probe. */
+	PathCache *c = &path_cache[zone];
+	if (c->parent != parent) {
+		c->parent = parent;
+		c->path = path_find(parent, zone);
+	}
+	f->path = c->path;
 	f->nested = 0;
 	f->child = 0;
 	return clock_start();
@@ -197,58 +208,53 @@ static inline int bucket_of(uint64_t v)
 	return b < PROFILER_BUCKETS ? b : PROFILER_BUCKETS - 1;
 }
 
+/* The end of a frame whose zone differs from the one it was opened as: profiler_start()
+ * frames learn their zone here; a real mismatch is counted. Kept out of the hot path. */
+__attribute__((noinline)) static int resolve_path(const Frame *f, int index)
+{
+	if (f->zone != ZONE_UNKNOWN)
+		run.mismatched++;
+	return path_find(f[-1].path, index);
+}
+
 void profiler_end(int index, uint64_t start)
 {
 	uint64_t now = clock_end();
 	if (!start)
 		return; /* opened while disabled or too deep: nothing was pushed */
-	if (hot.depth <= 0) {
+	if (__builtin_expect(hot.depth <= 0, 0)) {
 		run.unbalanced++;
 		return;
 	}
-	Frame *f = &hot.stack[--hot.depth];
-	if (!hot.enabled || index < 0 || index >= zone_count) {
+	Frame *f = &hot.stack[hot.depth--];
+	if (__builtin_expect(!hot.enabled || (unsigned)index >= (unsigned)zone_count, 0)) {
 		run.dropped++;
 		return;
 	}
-	/* The zone's own share of an empty pair, and the whole pair of every zone nested in it. */
-	int64_t incl =
-	    (int64_t)(now - start) - (int64_t)hot.o_in - (int64_t)f->nested * (int64_t)hot.o_pair;
-	if (incl < 0)
-		incl = 0;
-	int64_t self = incl - (int64_t)f->child;
-	if (self < 0)
-		self = 0;
+	/* The zone's own share of an empty pair, and the whole pair of every zone nested in it;
+	 * computed apart from now so that it overlaps the counter read. */
+	uint64_t cost = hot.o_in + (uint64_t)f->nested * hot.o_pair;
+	uint64_t raw = now - start;
+	uint64_t incl = raw > cost ? raw - cost : 0;
+	uint64_t self = incl > f->child ? incl - f->child : 0;
 
 	ZoneStat *z = &zones[index];
 	z->calls++;
-	z->incl += (uint64_t)incl;
-	z->self += (uint64_t)self;
-	if ((uint64_t)incl < z->min)
-		z->min = (uint64_t)incl;
-	if ((uint64_t)incl > z->max)
-		z->max = (uint64_t)incl;
-	z->hist[bucket_of((uint64_t)incl)]++;
+	z->incl += incl;
+	z->self += self;
+	z->min = incl < z->min ? incl : z->min;
+	z->max = incl > z->max ? incl : z->max;
+	z->hist[bucket_of(incl)]++;
 
 	int path = f->path;
-	if (f->zone != index) {
-		if (f->zone != ZONE_UNKNOWN)
-			run.mismatched++;
-		int parent = hot.depth ? hot.stack[hot.depth - 1].path : PATH_ROOT;
-		path = path_find(parent, index);
-	}
-	if (path >= 0) {
-		paths[path].self += (uint64_t)self;
-		paths[path].calls++;
-	} else {
-		run.path_lost_self += (uint64_t)self;
-	}
+	if (__builtin_expect(f->zone != index, 0))
+		path = resolve_path(f, index);
+	paths[path].self += self;
+	paths[path].calls++;
 
-	if (hot.depth) {
-		Frame *p = &hot.stack[hot.depth - 1];
-		p->child += (uint64_t)incl;
-		p->nested += f->nested + 1;
-	}
+	Frame *p = f - 1; /* stack[0] stands for the run, so a parent always exists */
+	p->child += incl;
+	p->nested += f->nested + 1;
 }
 
 /* --- Run span --- */
@@ -283,8 +289,14 @@ static void clear_stats(void)
 		zones[i].min = UINT64_MAX;
 	mem_set(paths, 0, sizeof paths);
 	mem_set(path_hash, 0, sizeof path_hash);
+	for (int i = 0; i < PROFILER_MAX_FUNCTIONS + 2; i++)
+		path_cache[i].parent = -2; /* matches no parent: the first open probes */
 	path_count = 0;
 	hot.depth = 0;
+	hot.stack[0].zone = ZONE_UNKNOWN;
+	hot.stack[0].path = PATH_ROOT;
+	hot.stack[0].child = 0;
+	hot.stack[0].nested = 0;
 	bool has_rdtscp = run.has_rdtscp, invariant = run.invariant_tsc;
 	mem_set(&run, 0, sizeof run);
 	run.has_rdtscp = has_rdtscp;
@@ -746,7 +758,7 @@ int profiler_write_report(ProfileFormat format, const char *path)
 	if (format == PROFILE_FOLDED && run.path_full)
 		return error_set("profiler: folded stacks incomplete: the path table "
 				 "(PROFILER_MAX_PATHS = %d) overflowed; %llu self cycles not shown",
-				 PROFILER_MAX_PATHS, (unsigned long long)run.path_lost_self);
+				 PROFILER_MAX_PATHS, (unsigned long long)paths[PATH_LOST].self);
 	return 0;
 }
 
@@ -923,6 +935,6 @@ int profiler_write_svg(const char *path)
 		return error_set(
 		    "profiler: SVG incomplete: the path table (PROFILER_MAX_PATHS = %d) "
 		    "overflowed; %llu self cycles not shown",
-		    PROFILER_MAX_PATHS, (unsigned long long)run.path_lost_self);
+		    PROFILER_MAX_PATHS, (unsigned long long)paths[PATH_LOST].self);
 	return 0;
 }

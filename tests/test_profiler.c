@@ -1,0 +1,515 @@
+/* test_profiler.c: Check suite of core/profiler.c: nesting and self sums, overhead subtraction,
+ * percentiles, table limits and the four report formats on a fake cycle counter, and one
+ * comparison of the real TSC against clock_gettime on a busy loop. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/profiler.h"
+#include "shim/platform.h"
+#include "tests.h"
+
+/* The busy-loop comparison: profiler cycles -> ns against clock_gettime. */
+#define BUSY_LOOP_NS 200000000ull
+#define BUSY_LOOP_TRIES 3
+#define MAX_TIME_ERROR_PERCENT 2.0
+
+/* --- Fake clock: the tests set the time, the profiler reads it --- */
+
+static uint64_t fake_now;
+
+static uint64_t fake_read(void)
+{
+	return fake_now;
+}
+
+static void fake_setup(void)
+{
+	profiler_set_clock(fake_read);
+	profiler_init();
+	fake_now = 1000;
+}
+
+static void fake_teardown(void)
+{
+	profiler_disable();
+	profiler_set_clock(NULL);
+}
+
+static uint64_t open_at(int zone, uint64_t t)
+{
+	fake_now = t;
+	return profiler_start_zone(zone);
+}
+
+static void close_at(int zone, uint64_t start, uint64_t t)
+{
+	fake_now = t;
+	profiler_end(zone, start);
+}
+
+static ProfileZoneStats stats(int zone)
+{
+	ProfileZoneStats s;
+	ck_assert_msg(profiler_zone_stats(zone, &s) == 0, "stats of zone %d: %s", zone,
+		      error_message());
+	return s;
+}
+
+static uint64_t self_sum(void)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < profiler_zone_count(); i++)
+		sum += stats(i).self_cycles;
+	return sum;
+}
+
+/* Reads a whole file the profiler wrote into a static buffer. */
+static const char *slurp(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot reopen %s", path);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+static const char *temp_path(const char *ext)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "/tmp/test_profiler_%d.%s", (int)getpid(), ext);
+	return path;
+}
+
+/* forward(1100..2100) > layer(1200..2000) > attention(1300..1600) > matmul(1400..1500),
+ * then feed_forward(1600..1950) > matmul(1700..1900); the run is 1000..2200. */
+static void record_model_shape(int *fw, int *ly, int *at, int *ff, int *mm)
+{
+	*fw = profiler_register("forward");
+	*ly = profiler_register("layer");
+	*at = profiler_register("attention");
+	*ff = profiler_register("feed_forward");
+	*mm = profiler_register("matmul_int8");
+	fake_now = 1000;
+	profiler_enable();
+	uint64_t t_fw = open_at(*fw, 1100);
+	uint64_t t_ly = open_at(*ly, 1200);
+	uint64_t t_at = open_at(*at, 1300);
+	uint64_t t_mm = open_at(*mm, 1400);
+	close_at(*mm, t_mm, 1500);
+	close_at(*at, t_at, 1600);
+	uint64_t t_ff = open_at(*ff, 1600);
+	t_mm = open_at(*mm, 1700);
+	close_at(*mm, t_mm, 1900);
+	close_at(*ff, t_ff, 1950);
+	close_at(*ly, t_ly, 2000);
+	close_at(*fw, t_fw, 2100);
+	fake_now = 2200;
+	profiler_disable();
+}
+
+START_TEST(test_nesting_inclusive_and_self)
+{
+	int fw, ly, at, ff, mm;
+	record_model_shape(&fw, &ly, &at, &ff, &mm);
+	ck_assert_msg(profiler_total_cycles() == 1200, "run total %llu, want 1200",
+		      (unsigned long long)profiler_total_cycles());
+	ck_assert_msg(stats(fw).inclusive_cycles == 1000, "forward inclusive %llu, want 1000",
+		      (unsigned long long)stats(fw).inclusive_cycles);
+	ck_assert_msg(stats(fw).self_cycles == 200, "forward self %llu, want 200",
+		      (unsigned long long)stats(fw).self_cycles);
+	ck_assert_msg(stats(ly).self_cycles == 150, "layer self %llu, want 800-300-350",
+		      (unsigned long long)stats(ly).self_cycles);
+	ck_assert_msg(stats(at).self_cycles == 200, "attention self %llu, want 300-100",
+		      (unsigned long long)stats(at).self_cycles);
+	ck_assert_msg(stats(ff).self_cycles == 150, "feed_forward self %llu, want 350-200",
+		      (unsigned long long)stats(ff).self_cycles);
+	ProfileZoneStats m = stats(mm);
+	ck_assert_msg(m.calls == 2 && m.inclusive_cycles == 300 && m.self_cycles == 300,
+		      "matmul calls %llu incl %llu self %llu, want 2/300/300",
+		      (unsigned long long)m.calls, (unsigned long long)m.inclusive_cycles,
+		      (unsigned long long)m.self_cycles);
+	ck_assert_msg(m.min_cycles == 100 && m.max_cycles == 200 && m.avg_cycles == 150,
+		      "matmul min/max/avg %llu/%llu/%llu, want 100/200/150",
+		      (unsigned long long)m.min_cycles, (unsigned long long)m.max_cycles,
+		      (unsigned long long)m.avg_cycles);
+	ck_assert_msg(profiler_unattributed_cycles() == 200, "unattributed %lld, want 200",
+		      (long long)profiler_unattributed_cycles());
+	ck_assert_msg(self_sum() + (uint64_t)profiler_unattributed_cycles() ==
+			  profiler_total_cycles(),
+		      "self sum %llu + unattributed must equal the run total",
+		      (unsigned long long)self_sum());
+}
+END_TEST
+
+/* With costs set, each zone loses the inside cost and every nested zone's pair cost, and the
+ * self sums still add up to the run total with the remainder. */
+START_TEST(test_overhead_subtraction)
+{
+	int outer = profiler_register("outer");
+	int inner = profiler_register("inner");
+	profiler_set_overhead(10, 30);
+	fake_now = 0;
+	profiler_enable();
+	uint64_t t0 = open_at(outer, 100);
+	uint64_t t1 = open_at(inner, 200);
+	close_at(inner, t1, 400);
+	t1 = open_at(inner, 500);
+	close_at(inner, t1, 700);
+	close_at(outer, t0, 1100);
+	fake_now = 1200;
+	profiler_disable();
+	ck_assert_msg(stats(inner).inclusive_cycles == 2 * 190, "inner inclusive %llu, want 2*190",
+		      (unsigned long long)stats(inner).inclusive_cycles);
+	ck_assert_msg(stats(outer).inclusive_cycles == 1000 - 10 - 2 * 30,
+		      "outer inclusive %llu, want 1000 - 10 - 2*30",
+		      (unsigned long long)stats(outer).inclusive_cycles);
+	ck_assert_msg(stats(outer).self_cycles == 930 - 380, "outer self %llu, want 930 - 380",
+		      (unsigned long long)stats(outer).self_cycles);
+	ck_assert_msg(self_sum() + (uint64_t)profiler_unattributed_cycles() == 1200,
+		      "self sum %llu + unattributed %lld must be the run total 1200",
+		      (unsigned long long)self_sum(), (long long)profiler_unattributed_cycles());
+	ck_assert_msg(profiler_overhead_inside() == 10 && profiler_overhead_pair() == 30,
+		      "overheads read back %llu/%llu, want 10/30",
+		      (unsigned long long)profiler_overhead_inside(),
+		      (unsigned long long)profiler_overhead_pair());
+}
+END_TEST
+
+/* 99 calls of 100 cycles and one of 10000: p50 is the common case, p99 the outlier's bucket. */
+START_TEST(test_percentiles)
+{
+	int z = profiler_register("pct");
+	profiler_enable();
+	uint64_t t = 2000;
+	for (int i = 0; i < 100; i++) {
+		uint64_t len = i == 99 ? 10000 : 100;
+		uint64_t s = open_at(z, t);
+		close_at(z, s, t + len);
+		t += len;
+	}
+	profiler_disable();
+	ProfileZoneStats s = stats(z);
+	ck_assert_msg(s.p50_cycles >= 100 && s.p50_cycles < 128, "p50 %llu, want in [100, 128)",
+		      (unsigned long long)s.p50_cycles);
+	ck_assert_msg(s.p99_cycles >= 8192 && s.p99_cycles <= 10000,
+		      "p99 %llu, want in [8192, 10000]", (unsigned long long)s.p99_cycles);
+}
+END_TEST
+
+START_TEST(test_hot_paths_ranked_by_self)
+{
+	int fw, ly, at, ff, mm;
+	record_model_shape(&fw, &ly, &at, &ff, &mm);
+	int hot[8];
+	int n = profiler_get_hot_paths(hot, 8);
+	ck_assert_msg(n == 5, "%d hot zones, want 5", n);
+	ck_assert_msg(hot[0] == mm, "hottest is %d, want matmul_int8 (%d)", hot[0], mm);
+	for (int i = 1; i < n; i++)
+		ck_assert_msg(stats(hot[i - 1]).self_cycles >= stats(hot[i]).self_cycles,
+			      "hot path %d is hotter than %d", i, i - 1);
+	ck_assert_msg(profiler_get_hot_paths(hot, 2) == 2 && hot[0] == mm,
+		      "a short list keeps the hottest first");
+}
+END_TEST
+
+START_TEST(test_disabled_records_nothing)
+{
+	int z = profiler_register("idle");
+	ck_assert_msg(!profiler_enabled(), "the profiler starts disabled");
+	ck_assert_msg(profiler_start() == 0 && profiler_start_zone(z) == 0,
+		      "starts return 0 while disabled");
+	profiler_end(z, 0);
+	ck_assert_msg(stats(z).calls == 0, "a disabled zone counted %llu calls",
+		      (unsigned long long)stats(z).calls);
+	ck_assert_msg(profiler_total_cycles() == 0, "no run yet, total %llu",
+		      (unsigned long long)profiler_total_cycles());
+}
+END_TEST
+
+START_TEST(test_register_full_is_an_error)
+{
+	static char names[PROFILER_MAX_FUNCTIONS + 1][16];
+	int first = profiler_register("first");
+	ck_assert_msg(profiler_register("first") == first, "the same name gets the same index");
+	int i = 0;
+	while (profiler_zone_count() < PROFILER_MAX_FUNCTIONS) {
+		snprintf(names[i], sizeof names[i], "zone%d", i);
+		ck_assert_msg(profiler_register(names[i]) >= 0, "zone%d must fit", i);
+		i++;
+	}
+	error_clear();
+	ck_assert_msg(profiler_register("one_too_many") == -1, "past the table must fail");
+	ck_assert_msg(strstr(error_message(), "one_too_many") != NULL &&
+			  strstr(error_message(), "PROFILER_MAX_FUNCTIONS") != NULL,
+		      "the error names the zone and the limit: %s", error_message());
+}
+END_TEST
+
+START_TEST(test_depth_limit_drops_deep_zones)
+{
+	int z = profiler_register("deep");
+	uint64_t starts[PROFILER_MAX_DEPTH + 4];
+	profiler_enable();
+	for (int d = 0; d < PROFILER_MAX_DEPTH + 4; d++)
+		starts[d] = open_at(z, 2000 + (uint64_t)d);
+	ck_assert_msg(starts[PROFILER_MAX_DEPTH] == 0,
+		      "a zone past PROFILER_MAX_DEPTH is not timed");
+	for (int d = PROFILER_MAX_DEPTH + 3; d >= 0; d--)
+		close_at(z, starts[d], 3000);
+	profiler_disable();
+	ck_assert_msg(stats(z).calls == PROFILER_MAX_DEPTH, "%llu calls, want PROFILER_MAX_DEPTH",
+		      (unsigned long long)stats(z).calls);
+}
+END_TEST
+
+START_TEST(test_folded_stacks)
+{
+	int fw, ly, at, ff, mm;
+	record_model_shape(&fw, &ly, &at, &ff, &mm);
+	const char *path = temp_path("folded");
+	ck_assert_msg(profiler_write_report(PROFILE_FOLDED, path) == 0, "folded: %s",
+		      error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	const char *want = "forward 200\n"
+			   "forward;layer 150\n"
+			   "forward;layer;attention 200\n"
+			   "forward;layer;attention;matmul_int8 100\n"
+			   "forward;layer;feed_forward 150\n"
+			   "forward;layer;feed_forward;matmul_int8 200\n"
+			   "(unattributed) 200\n";
+	ck_assert_msg(strcmp(text, want) == 0, "folded stacks:\n%s\nwant:\n%s", text, want);
+}
+END_TEST
+
+/* Zones opened with the seed's profiler_start() learn their name at the end; their children
+ * are filed under "?" because the parent was unnamed while they ran. */
+START_TEST(test_seed_api_start)
+{
+	int outer = profiler_register("outer_seed");
+	int inner = profiler_register("inner_seed");
+	profiler_enable();
+	fake_now = 1100;
+	uint64_t t0 = profiler_start();
+	fake_now = 1200;
+	uint64_t t1 = profiler_start();
+	close_at(inner, t1, 1300);
+	close_at(outer, t0, 1500);
+	profiler_disable();
+	ck_assert_msg(stats(outer).self_cycles == 300 && stats(inner).self_cycles == 100,
+		      "seed zones self %llu/%llu, want 300/100",
+		      (unsigned long long)stats(outer).self_cycles,
+		      (unsigned long long)stats(inner).self_cycles);
+	const char *path = temp_path("seed");
+	ck_assert_msg(profiler_write_report(PROFILE_FOLDED, path) == 0, "folded: %s",
+		      error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	ck_assert_msg(strstr(text, "outer_seed 300\n") && strstr(text, "?;inner_seed 100\n"),
+		      "seed folded stacks:\n%s", text);
+}
+END_TEST
+
+START_TEST(test_path_table_overflow)
+{
+	static char names[32][16];
+	int ids[32];
+	for (int i = 0; i < 32; i++) {
+		snprintf(names[i], sizeof names[i], "p%d", i);
+		ids[i] = profiler_register(names[i]);
+	}
+	profiler_enable();
+	error_clear();
+	uint64_t t = 2000;
+	/* 32 parents x 32 children = 1056 paths with the parents: more than the table holds. */
+	for (int a = 0; a < 32; a++) {
+		uint64_t ta = open_at(ids[a], t++);
+		for (int b = 0; b < 32; b++) {
+			uint64_t tb = open_at(ids[b], t++);
+			close_at(ids[b], tb, t++);
+		}
+		close_at(ids[a], ta, t++);
+	}
+	profiler_disable();
+	ck_assert_msg(strstr(error_message(), "PROFILER_MAX_PATHS") != NULL,
+		      "the overflow sets an error naming the limit: %s", error_message());
+	ck_assert_msg(profiler_write_report(PROFILE_FOLDED, temp_path("full")) == -1,
+		      "folded stacks of a full table are reported incomplete");
+	unlink(temp_path("full"));
+	ck_assert_msg(self_sum() + (uint64_t)profiler_unattributed_cycles() ==
+			  profiler_total_cycles(),
+		      "zone figures stay whole when paths overflow");
+}
+END_TEST
+
+START_TEST(test_json_and_escaping)
+{
+	int z = profiler_register("odd \"name\" <&>");
+	profiler_enable();
+	uint64_t s = open_at(z, 1500);
+	close_at(z, s, 1700);
+	fake_now = 2000;
+	profiler_disable();
+	const char *path = temp_path("json");
+	ck_assert_msg(profiler_write_report(PROFILE_JSON, path) == 0, "json: %s", error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	const char *keys[] = {"\"tsc_hz\"",
+			      "\"tsc_source\"",
+			      "\"total_cycles\": 1000",
+			      "\"zone_overhead_cycles\"",
+			      "\"unattributed_cycles\": 800",
+			      "\"functions\": [",
+			      "\"name\": \"odd \\\"name\\\" <&>\"",
+			      "\"calls\": 1",
+			      "\"inclusive_cycles\": 200",
+			      "\"self_cycles\": 200",
+			      "\"min_cycles\": 200",
+			      "\"max_cycles\": 200",
+			      "\"p50_cycles\": 200",
+			      "\"p99_cycles\": 200"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		ck_assert_msg(strstr(text, keys[i]) != NULL, "JSON lacks %s:\n%s", keys[i], text);
+}
+END_TEST
+
+START_TEST(test_svg_is_escaped_xml)
+{
+	int fw, ly, at, ff, mm;
+	record_model_shape(&fw, &ly, &at, &ff, &mm);
+	int z = profiler_register("a<b&c");
+	profiler_enable();
+	uint64_t s = open_at(z, 2300);
+	close_at(z, s, 2400);
+	profiler_disable();
+	const char *path = temp_path("svg");
+	ck_assert_msg(profiler_write_svg(path) == 0, "svg: %s", error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	ck_assert_msg(strncmp(text, "<?xml", 5) == 0, "SVG starts with the XML declaration");
+	ck_assert_msg(strstr(text, "</svg>\n") != NULL, "SVG is closed");
+	ck_assert_msg(strstr(text, "a&lt;b&amp;c") != NULL, "names are escaped");
+	ck_assert_msg(strstr(text, "a<b") == NULL, "no raw '<' from a name");
+	ck_assert_msg(strstr(text, "forward;layer;attention;matmul_int8") != NULL,
+		      "boxes carry their stack path");
+	ck_assert_msg(strstr(text, "TinyLlama profile") != NULL, "the chart has a title");
+}
+END_TEST
+
+START_TEST(test_text_report_layout)
+{
+	int fw, ly, at, ff, mm;
+	record_model_shape(&fw, &ly, &at, &ff, &mm);
+	const char *path = temp_path("txt");
+	ck_assert_msg(profiler_write_report(PROFILE_TEXT, path) == 0, "text: %s", error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	const char *parts[] = {"=== Profile:",
+			       "Function: matmul_int8",
+			       "Calls: 2",
+			       "Total cycles: 300",
+			       "Self cycles: 300",
+			       "Min cycles: 100",
+			       "Max cycles: 200",
+			       "Avg cycles: 150",
+			       "p50 cycles:",
+			       "Unattributed: 200",
+			       "Hot Paths (candidates for JIT -O3)\n  1. matmul_int8"};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		ck_assert_msg(strstr(text, parts[i]) != NULL, "text report lacks \"%s\":\n%s",
+			      parts[i], text);
+}
+END_TEST
+
+START_TEST(test_refused_file_is_an_error)
+{
+	error_clear();
+	ck_assert_msg(profiler_write_report(PROFILE_JSON, "/nonexistent-dir/p.json") == -1,
+		      "an unwritable path fails");
+	ck_assert_msg(strstr(error_message(), "not written") != NULL,
+		      "the error says the report went nowhere: %s", error_message());
+	ck_assert_msg(profiler_write_svg("/nonexistent-dir/p.svg") == -1,
+		      "an unwritable SVG path fails");
+}
+END_TEST
+
+/* --- Real clock --- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* The profiler's cycles for a 200 ms busy loop, converted with plat_cycles_hz(), against
+ * clock_gettime over the same loop; best of three so that one preemption does not fail it. */
+START_TEST(test_cycles_match_clock_gettime)
+{
+	profiler_set_clock(NULL);
+	profiler_init();
+	int z = profiler_register("busy_loop");
+	ck_assert_msg(plat_cycles_hz() > 0, "the platform calibrated the TSC");
+	double best = 1e9;
+	for (int k = 0; k < BUSY_LOOP_TRIES; k++) {
+		uint64_t before = stats(z).inclusive_cycles;
+		profiler_enable();
+		uint64_t n0 = mono_ns();
+		PROFILE_BEGIN(busy, "busy_loop");
+		while (mono_ns() - n0 < BUSY_LOOP_NS)
+			;
+		PROFILE_END(busy);
+		uint64_t n1 = mono_ns();
+		profiler_disable();
+		double cyc_ns =
+		    (double)(stats(z).inclusive_cycles - before) * 1e9 / (double)plat_cycles_hz();
+		double err = 100.0 * (cyc_ns - (double)(n1 - n0)) / (double)(n1 - n0);
+		if (err < 0)
+			err = -err;
+		if (err < best)
+			best = err;
+	}
+	printf("profiler: busy loop of %llu ms, TSC vs clock_gettime error %.4f%%\n",
+	       (unsigned long long)(BUSY_LOOP_NS / 1000000), best);
+	ck_assert_msg(best <= MAX_TIME_ERROR_PERCENT, "TSC ns off by %.3f%% (limit %.1f%%)", best,
+		      MAX_TIME_ERROR_PERCENT);
+}
+END_TEST
+
+Suite *profiler_suite(void)
+{
+	Suite *s = suite_create("profiler");
+	TCase *fake = tcase_create("fake_clock");
+	tcase_add_checked_fixture(fake, fake_setup, fake_teardown);
+	tcase_add_test(fake, test_nesting_inclusive_and_self);
+	tcase_add_test(fake, test_overhead_subtraction);
+	tcase_add_test(fake, test_percentiles);
+	tcase_add_test(fake, test_hot_paths_ranked_by_self);
+	tcase_add_test(fake, test_disabled_records_nothing);
+	tcase_add_test(fake, test_depth_limit_drops_deep_zones);
+	tcase_add_test(fake, test_folded_stacks);
+	tcase_add_test(fake, test_seed_api_start);
+	tcase_add_test(fake, test_path_table_overflow);
+	tcase_add_test(fake, test_json_and_escaping);
+	tcase_add_test(fake, test_svg_is_escaped_xml);
+	tcase_add_test(fake, test_text_report_layout);
+	tcase_add_test(fake, test_refused_file_is_an_error);
+	suite_add_tcase(s, fake);
+	TCase *real = tcase_create("real_clock");
+	tcase_set_timeout(real, 30);
+	tcase_add_test(real, test_cycles_match_clock_gettime);
+	suite_add_tcase(s, real);
+	/* Last, because a full table stays full for later tests when Check does not fork. */
+	TCase *limits = tcase_create("limits");
+	tcase_add_checked_fixture(limits, fake_setup, fake_teardown);
+	tcase_add_test(limits, test_register_full_is_an_error);
+	suite_add_tcase(s, limits);
+	return s;
+}

@@ -1,0 +1,27 @@
+# bench.mk: `make bench` builds tinyllama-host and the benchmarks, then runs each benchmark.
+# -include'd by the top Makefile. A new benchmark adds its binary to BENCH_BINS and its rules
+# above the `bench` rule, which stays last so that BENCH_BINS is complete when it is read.
+
+# --- bench_profiler: cycles per zone enabled / disabled / compiled out ---
+BENCH_PROFILER_OBJS := $(BUILD)/host/bench/bench_profiler.o \
+	$(BUILD)/host/bench/bench_profiler_out.o \
+	$(BUILD)/host/core/profiler.o $(BUILD)/host/core/fmt.o \
+	$(BUILD)/host/core/str.o $(BUILD)/host/core/error.o $(HOST_SHIM_OBJS)
+BENCH_BINS += $(BUILD)/bench/bench_profiler
+
+$(BUILD)/host/bench/bench_profiler.o: bench/bench_profiler.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The same loop with the zones compiled out: the baseline that zone costs are measured against.
+$(BUILD)/host/bench/bench_profiler_out.o: bench/bench_profiler.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DPROFILER_COMPILED_OUT -DBENCH_PROFILER_LOOP_ONLY -MMD -MP -c -o $@ $<
+
+$(BUILD)/bench/bench_profiler: $(BENCH_PROFILER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
+
+# Runs every benchmark, one after the other (they time themselves: keep the machine quiet).
+bench: host/tinyllama-host $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done

@@ -47,12 +47,6 @@ HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
 TEST_SRCS := \
 	tests/test_main.c \
 	tests/test_math.c \
-	tests/test_quant.c \
-	tests/test_ops.c \
-	tests/test_loaders.c \
-	tests/test_model.c \
-	tests/test_sampler.c \
-	tests/test_cli.c \
 	tests/test_profiler.c
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

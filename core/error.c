@@ -4,15 +4,19 @@
 #include <stdarg.h>
 
 #include "fmt.h"
+#include "str.h"
 
 static char error_buf[512];
 
 int error_set(const char *fmt, ...)
 {
+	/* Formatted aside first: the arguments may include error_message() itself. */
+	char tmp[sizeof error_buf];
 	va_list ap;
 	va_start(ap, fmt);
-	fmt_vformat(error_buf, sizeof error_buf, fmt, ap);
+	fmt_vformat(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	mem_copy(error_buf, tmp, sizeof tmp);
 	return -1;
 }
 

@@ -30,6 +30,17 @@ static void set_config(ModelConfig *c, const uint8_t *h)
 	c->stop_at_bos = true;
 }
 
+int llama2c_v0_plausible(const uint8_t *data, size_t size)
+{
+	ModelConfig c;
+	if (size < 28)
+		return 0;
+	set_config(&c, data);
+	if (c.vocab_size < 0 && c.vocab_size != -2147483647 - 1)
+		c.vocab_size = -c.vocab_size;
+	return model_config_check(&c) == 0;
+}
+
 /* Walks the weight section, one typed tensor after another. */
 typedef struct {
 	const uint8_t *p;

@@ -10,6 +10,8 @@
 
 /* True when the bytes start with the "ak42" magic of v1/v2 files. */
 int llama2c_has_magic(const uint8_t *data, size_t size);
+/* True when the bytes start with a v0 header whose hyper-parameters are plausible. */
+int llama2c_v0_plausible(const uint8_t *data, size_t size);
 /* Fills m from a checkpoint; version receives 0, 1 or 2. 0 or -1 (error set). */
 int llama2c_load(Model *m, const uint8_t *data, size_t size, const char *path, int *version);
 

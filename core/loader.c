@@ -205,12 +205,12 @@ int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const ch
 		r = llama2c_load(&lm->model, data, size, name, &version);
 		static const char *names[] = {"llama2.c v0", "llama2.c v1", "llama2.c v2"};
 		lm->format = names[version >= 0 && version <= 2 ? version : 0];
-		if (r < 0 && !llama2c_has_magic(data, size) && size >= 4)
+		if (r < 0 && !llama2c_has_magic(data, size) && !llama2c_v0_plausible(data, size))
 			/* Neither magic matched and the bytes are no v0 header either. */
-			return error_set("%s: unknown model format (first bytes %02x %02x %02x "
-					 "%02x; expected GGUF or a llama2.c checkpoint): %s",
-					 name, data[0], data[1], data[2], data[3],
-					 error_message());
+			return error_set("%s: unknown model format (expected GGUF or a llama2.c "
+					 "checkpoint; first bytes %02x %02x %02x %02x)",
+					 name, size > 0 ? data[0] : 0, size > 1 ? data[1] : 0,
+					 size > 2 ? data[2] : 0, size > 3 ? data[3] : 0);
 	}
 	if (r < 0)
 		return -1;

@@ -58,10 +58,11 @@ static void synth_rows(void *ctx, int ith, int nth)
 			row[b].d = fp32_to_fp16(j->d * (0.5f + rng_float(&rng)));
 			for (int k = 0; k < QK8_0; k += 8) {
 				uint64_t bits = rng_next(&rng);
-				for (int i = 0; i < 8; i++) {
-					int8_t q = (int8_t)(bits >> (8 * i));
-					row[b].qs[k + i] = q == -128 ? -127 : q;
-				}
+				/* Bytes equal to 0x80 (-128, which Q8_0 never holds) become 0x81. */
+				uint64_t m = bits ^ 0x8080808080808080ull;
+				uint64_t t = ((m & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | m;
+				bits |= (~t & 0x8080808080808080ull) >> 7;
+				mem_copy(row[b].qs + k, &bits, 8);
 			}
 		}
 	}

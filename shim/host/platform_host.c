@@ -91,7 +91,6 @@ void host_platform_init(size_t arena_bytes)
 			strerror(errno));
 		exit(1);
 	}
-	madvise(base, arena_bytes, MADV_HUGEPAGE);
 	arena_init(base, arena_bytes);
 	calibrate_tsc();
 }

@@ -371,7 +371,7 @@ void profiler_init(void)
 	hot.enabled = false;
 	run.has_rdtscp = cpu_has_rdtscp();
 	run.invariant_tsc = cpu_has_invariant_tsc();
-	hot.ordered = run.has_rdtscp;
+	hot.ordered = PROFILER_ORDERED_CLOCK && run.has_rdtscp;
 	clear_stats();
 	if (hot.clock)
 		hot.o_in = hot.o_pair = 0;

@@ -38,7 +38,7 @@ CORE_SRCS := \
 	core/app.c
 
 HOST_SHIM_SRCS := shim/arena.c shim/host/platform_host.c
-HOST_MAIN_SRC  := host/main.c
+HOST_MAIN_SRC  := host/main.c host/perf_check.c
 
 HOST_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/host/%.o)
 HOST_SHIM_OBJS := $(HOST_SHIM_SRCS:%.c=$(BUILD)/host/%.o)

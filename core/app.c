@@ -67,6 +67,10 @@ int app_run(const Options *o)
 	profiler_init();
 	if (o->profile)
 		profiler_enable();
+	if (matmul_select_isa(o->isa) < 0)
+		return fail();
+	if (o->profile) /* stderr stays one line on errors: only profiled runs report it */
+		log_printf("kernels: %s, threads: %d\n", matmul_isa_name(), o->threads);
 	int threads = plat_threads_start(o->threads);
 	if (threads < 1) {
 		error_set("cannot start %d threads", o->threads);

@@ -31,6 +31,7 @@ void cli_usage(const char *program)
 		"  --min-p P               min-p sampling, 0 = off (default 0.05)\n"
 		"  -s, --seed N            sampler seed (default %u)\n"
 		"  -t, --threads N         worker threads (default: all CPUs)\n"
+		"  --isa scalar|avx2|avx512  force a kernel variant (default: the best the CPU has)\n"
 		"  --ids                   print generated token ids on one line instead of text\n"
 		"\n"
 		"profiling:\n"
@@ -138,6 +139,7 @@ int cli_parse(Options *o, int argc, char **argv)
 		}
 		if (str_eq(arg, "--perf-check")) {
 			o->perf_check = true;
+			o->profile = true; /* perf's figures are compared with the profiler's */
 			continue;
 		}
 		if (str_eq(arg, "--profile")) {
@@ -158,7 +160,7 @@ int cli_parse(Options *o, int argc, char **argv)
 			"-m", "--model", "-p", "--prompt", "--prompt-ids", "-n", "--n-predict",
 			"--temp", "--top-k", "--top-p", "--min-p", "-s", "--seed", "-t",
 			"--threads", "--quant", "--export-gguf", "--profile-out", "--profile-svg",
-			"--synthetic", "-c", "--ctx-size", "--fault", "--arena"};
+			"--synthetic", "-c", "--ctx-size", "--fault", "--arena", "--isa"};
 		bool known = false;
 		for (unsigned k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
 			known |= str_eq(arg, with_value[k]);
@@ -224,6 +226,10 @@ int cli_parse(Options *o, int argc, char **argv)
 		} else if (str_eq(arg, "--synthetic")) {
 			if (parse_synthetic(o, arg, val) < 0)
 				return -1;
+		} else if (str_eq(arg, "--isa")) {
+			if (!str_eq(val, "scalar") && !str_eq(val, "avx2") && !str_eq(val, "avx512"))
+				return bad_value(arg, val, "scalar, avx2 or avx512");
+			o->isa = val;
 		} else if (str_eq(arg, "--fault")) {
 			o->fault = val;
 		} else if (str_eq(arg, "--arena")) {

@@ -33,6 +33,7 @@ typedef struct {
 	bool perf_check;	 /* --perf-check (host) */
 	const char *fault;	 /* --fault KIND (debug) */
 	uint64_t arena_bytes;	 /* --arena SIZE (host); 0 = default */
+	const char *isa;	 /* --isa scalar|avx2|avx512; NULL = best available */
 	bool help;
 } Options;
 

@@ -3,9 +3,11 @@
  * whatever the thread count, so results do not depend on it). */
 #include "quant.h"
 
+#include "error.h"
 #include "mathx.h"
 #include "profiler.h"
 #include "shim/platform.h"
+#include "str.h"
 
 size_t dtype_row_bytes(DType t, int cols)
 {
@@ -185,6 +187,30 @@ void tensor_row(const Tensor *W, int r, float *out)
 		break;
 	}
 	}
+}
+
+static Isa active_isa = ISA_SCALAR;
+
+int matmul_select_isa(const char *name)
+{
+	if (!name || str_eq(name, "scalar")) {
+		active_isa = ISA_SCALAR;
+		return 0;
+	}
+	if (str_eq(name, "avx2") || str_eq(name, "avx512"))
+		return error_set("--isa %s: this build has only the scalar kernels", name);
+	return error_set("--isa: unknown '%s' (scalar, avx2 or avx512)", name);
+}
+
+Isa matmul_isa(void)
+{
+	return active_isa;
+}
+
+const char *matmul_isa_name(void)
+{
+	static const char *names[] = {"scalar", "avx2", "avx512"};
+	return names[active_isa];
 }
 
 int matmul_scratch_init(MatmulScratch *s, int max_cols)

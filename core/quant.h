@@ -67,6 +67,14 @@ typedef struct {
 /* Allocates scratch for inputs up to max_cols from the arena; -1 on exhaustion. */
 int matmul_scratch_init(MatmulScratch *s, int max_cols);
 
+/* Kernel variants, chosen once at init (CPUID/XCR0) or forced by --isa. */
+typedef enum { ISA_SCALAR = 0, ISA_AVX2, ISA_AVX512 } Isa;
+/* Picks the best supported variant, or the named one ("scalar", "avx2", "avx512"); 0, or -1
+ * (error set) when the CPU or the enabled register state does not support it. */
+int matmul_select_isa(const char *name);
+Isa matmul_isa(void);
+const char *matmul_isa_name(void);
+
 /* y (W.rows) = W (rows, cols) @ x (cols); rows split across the thread pool. */
 void matmul(float *y, const Tensor *W, const float *x, MatmulScratch *s);
 /* The seed's int8 matmul: y (rows) = W @ x, x quantized per block to int8. */

@@ -1,5 +1,8 @@
-/* main.c: tinyllama-host: parse the options, bring up the host platform, run the core. */
+/* main.c: tinyllama-host: parse the options, bring up the host platform, run the core
+ * (inside perf counters with --perf-check). */
 #include "core/app.h"
+#include "core/profiler.h"
+#include "host/perf_check.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"
 
@@ -10,5 +13,11 @@ int main(int argc, char **argv)
 	if (r != 0)
 		plat_exit(r < 0 ? 1 : 0);
 	host_platform_init(opts.arena_bytes);
-	plat_exit(app_run(&opts));
+	if (!opts.perf_check)
+		plat_exit(app_run(&opts));
+	int counting = perf_check_begin() == 0;
+	int status = app_run(&opts);
+	if (counting)
+		perf_check_end(profiler_total_cycles());
+	plat_exit(status);
 }

@@ -150,8 +150,21 @@ bool profiler_enabled(void)
 	return hot.enabled;
 }
 
+/* Names refused because the table was full: PROFILE_BEGIN retries its registration on every
+ * call, so each is logged once and later refusals skip the scan of the table. */
+#define PROFILER_REFUSED_LOGGED 16
+static const char *refused[PROFILER_REFUSED_LOGGED];
+static int refused_count;
+
 int profiler_register(const char *name)
 {
+	if (zone_count >= PROFILER_MAX_FUNCTIONS)
+		for (int i = 0; i < refused_count; i++)
+			if (refused[i] == name)
+				return error_set(
+				    "profiler: cannot register zone \"%s\": table full "
+				    "(PROFILER_MAX_FUNCTIONS = %d)",
+				    name, PROFILER_MAX_FUNCTIONS);
 	for (int i = 0; i < zone_count; i++)
 		if (zone_names[i] == name || str_eq(zone_names[i], name))
 			return i;
@@ -161,6 +174,8 @@ int profiler_register(const char *name)
 		    "%d)",
 		    name, PROFILER_MAX_FUNCTIONS);
 		log_printf("%s\n", error_message());
+		if (refused_count < PROFILER_REFUSED_LOGGED)
+			refused[refused_count++] = name;
 		return -1;
 	}
 	zone_names[zone_count] = name;

@@ -73,7 +73,8 @@ uint64_t profiler_overhead_pair(void);
 /* Test and bench hooks. profiler_set_clock replaces the TSC by read (NULL: back to the TSC and
  * the overhead is measured again); a fake clock sets both overheads to 0, so tests are exact.
  * profiler_set_overhead forces the two subtracted costs. profiler_set_ordered picks rdtscp+lfence
- * (true, the default when CPUID has rdtscp) or plain rdtsc, and measures the overhead again. */
+ * (true; the default is PROFILER_ORDERED_CLOCK when CPUID has rdtscp) or plain rdtsc. Measuring
+ * the overhead again (set_clock(NULL), set_ordered) clears the statistics: call them before a run. */
 void profiler_set_clock(uint64_t (*read)(void));
 void profiler_set_overhead(uint64_t inside, uint64_t pair);
 void profiler_set_ordered(bool ordered);

@@ -69,13 +69,13 @@ int app_run(const Options *o)
 		profiler_enable();
 	if (matmul_select_isa(o->isa) < 0)
 		return fail();
-	if (o->profile) /* stderr stays one line on errors: only profiled runs report it */
-		log_printf("kernels: %s, threads: %d\n", matmul_isa_name(), o->threads);
 	int threads = plat_threads_start(o->threads);
 	if (threads < 1) {
 		error_set("cannot start %d threads", o->threads);
 		return fail();
 	}
+	if (o->profile) /* stderr stays one line on errors: only profiled runs report it */
+		log_printf("kernels: %s, threads: %d\n", matmul_isa_name(), threads);
 
 	uint64_t t_load = plat_cycles();
 	LoadOptions lo = {o->model_path, o->synthetic, o->synth_seed, o->quant};
@@ -119,8 +119,11 @@ int app_run(const Options *o)
 		return fail();
 	Sampler sampler;
 	if (sampler_init(&sampler, c->vocab_size, o->temp, o->top_k, o->top_p, o->min_p,
-			 o->seed) < 0)
+			 o->seed) < 0 ||
+	    sampler_set_penalty(&sampler, o->repeat_penalty, o->repeat_last_n) < 0)
 		return fail();
+	for (int i = 0; i < n_prompt; i++)
+		sampler_accept(&sampler, prompt[i]);
 	uint64_t load_cycles = plat_cycles() - t_load;
 
 	/* llama2.c's loop: feed the prompt, then sample; every forward predicts pos + 1. */
@@ -143,6 +146,7 @@ int app_run(const Options *o)
 		int next = sampler_sample(&sampler, logits);
 		if (next == c->eos_id || (c->stop_at_bos && next == c->bos_id))
 			break;
+		sampler_accept(&sampler, next);
 		emit_token(next, generated);
 		generated++;
 		token = next;

@@ -29,6 +29,8 @@ void cli_usage(const char *program)
 		"  --top-k N               top-k sampling, 0 = off (default 40)\n"
 		"  --top-p P               nucleus sampling, 1 = off (default 0.95)\n"
 		"  --min-p P               min-p sampling, 0 = off (default 0.05)\n"
+		"  --repeat-penalty P      penalise recent tokens, 1 = off (default 1)\n"
+		"  --repeat-last-n N       tokens the penalty looks back at (default 64)\n"
 		"  -s, --seed N            sampler seed (default %u)\n"
 		"  -t, --threads N         worker threads (default: all CPUs)\n"
 		"  --isa scalar|avx2|avx512  force a kernel variant (default: the best the CPU has)\n"
@@ -114,6 +116,8 @@ int cli_parse(Options *o, int argc, char **argv)
 	o->top_k = 40;
 	o->top_p = 0.95f;
 	o->min_p = 0.05f;
+	o->repeat_penalty = 1.0f;
+	o->repeat_last_n = 64;
 	o->seed = DEFAULT_SAMPLER_SEED;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -160,7 +164,8 @@ int cli_parse(Options *o, int argc, char **argv)
 			"-m", "--model", "-p", "--prompt", "--prompt-ids", "-n", "--n-predict",
 			"--temp", "--top-k", "--top-p", "--min-p", "-s", "--seed", "-t",
 			"--threads", "--quant", "--export-gguf", "--profile-out", "--profile-svg",
-			"--synthetic", "-c", "--ctx-size", "--fault", "--arena", "--isa"};
+			"--synthetic", "-c", "--ctx-size", "--fault", "--arena", "--isa", "--repeat-penalty",
+			"--repeat-last-n"};
 		bool known = false;
 		for (unsigned k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
 			known |= str_eq(arg, with_value[k]);
@@ -226,6 +231,13 @@ int cli_parse(Options *o, int argc, char **argv)
 		} else if (str_eq(arg, "--synthetic")) {
 			if (parse_synthetic(o, arg, val) < 0)
 				return -1;
+		} else if (str_eq(arg, "--repeat-penalty")) {
+			if (parse_float(val, &o->repeat_penalty) < 0 || o->repeat_penalty <= 0)
+				return bad_value(arg, val, "a penalty > 0");
+		} else if (str_eq(arg, "--repeat-last-n")) {
+			if (parse_int(val, &o->repeat_last_n) < 0 || o->repeat_last_n < 0 ||
+			    o->repeat_last_n > 1 << 20)
+				return bad_value(arg, val, "a count >= 0");
 		} else if (str_eq(arg, "--isa")) {
 			if (!str_eq(val, "scalar") && !str_eq(val, "avx2") && !str_eq(val, "avx512"))
 				return bad_value(arg, val, "scalar, avx2 or avx512");

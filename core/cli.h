@@ -21,6 +21,8 @@ typedef struct {
 	int ctx_size;	  /* -c; 0 = the model's */
 	float temp, top_p, min_p;
 	int top_k;
+	float repeat_penalty; /* 1 = off */
+	int repeat_last_n;
 	uint64_t seed;
 	int threads; /* -t; 0 = every CPU the platform has */
 	QuantMode quant;

@@ -15,9 +15,46 @@ int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float
 	s->top_k = top_k;
 	s->top_p = top_p;
 	s->min_p = min_p;
+	s->repeat_penalty = 1.0f;
+	s->recent = NULL;
+	s->n_recent = s->recent_pos = 0;
 	rng_seed(&s->rng, seed);
 	s->cand = arena_alloc(sizeof(ProbIndex) * (size_t)vocab_size, 64, "sampler candidates");
 	return s->cand ? 0 : error_set("not enough memory for the sampler");
+}
+
+int sampler_set_penalty(Sampler *s, float penalty, int last_n)
+{
+	s->repeat_penalty = penalty;
+	s->repeat_last_n = last_n;
+	if (penalty == 1.0f || last_n <= 0)
+		return 0;
+	s->recent = arena_alloc(sizeof(int) * (size_t)last_n, 64, "sampler history");
+	return s->recent ? 0 : error_set("not enough memory for the sampler history");
+}
+
+void sampler_accept(Sampler *s, int token)
+{
+	if (!s->recent)
+		return;
+	s->recent[s->recent_pos] = token;
+	s->recent_pos = (s->recent_pos + 1) % s->repeat_last_n;
+	if (s->n_recent < s->repeat_last_n)
+		s->n_recent++;
+}
+
+static void apply_penalty(const Sampler *s, float *logits)
+{
+	/* Each distinct recent token is penalised once, however often it occurred. */
+	for (int i = 0; i < s->n_recent; i++) {
+		int t = s->recent[i], seen = 0;
+		for (int j = 0; j < i; j++)
+			seen |= s->recent[j] == t;
+		if (seen || t < 0 || t >= s->vocab_size)
+			continue;
+		logits[t] = logits[t] > 0 ? logits[t] / s->repeat_penalty
+					  : logits[t] * s->repeat_penalty;
+	}
 }
 
 int sampler_argmax(const float *x, int n)
@@ -80,6 +117,8 @@ int sampler_sample(Sampler *s, float *logits)
 {
 	PROFILE_BEGIN(zone, "sampler");
 	int n = s->vocab_size, next;
+	if (s->recent)
+		apply_penalty(s, logits);
 	if (s->temperature == 0.0f) {
 		next = sampler_argmax(logits, n);
 		PROFILE_END(zone);

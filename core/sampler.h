@@ -18,6 +18,11 @@ typedef struct {
 	int top_k;	   /* 0 = off */
 	float top_p;	   /* 1 = off */
 	float min_p;	   /* 0 = off */
+	float repeat_penalty; /* 1 = off: logits of recent tokens are divided (if > 0) or
+				 multiplied (if < 0) by it, as llama.cpp does */
+	int repeat_last_n;    /* how many recent tokens the penalty looks at */
+	int *recent;	      /* (repeat_last_n) ring of recent tokens */
+	int n_recent, recent_pos;
 	Rng rng;
 	ProbIndex *cand; /* (vocab_size) scratch */
 } Sampler;
@@ -25,6 +30,10 @@ typedef struct {
 /* Scratch from the arena; 0 or -1 (error set). */
 int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p,
 		 float min_p, uint64_t seed);
+/* Turns on the repetition penalty over the last last_n tokens; 0 or -1 (error set). */
+int sampler_set_penalty(Sampler *s, float penalty, int last_n);
+/* Records a token of the sequence (prompt or generated) for the penalty. */
+void sampler_accept(Sampler *s, int token);
 /* Returns the next token; logits (vocab_size) are modified in place. */
 int sampler_sample(Sampler *s, float *logits);
 /* Index of the largest value (the first one on ties). */

@@ -844,7 +844,10 @@ static void svg_box(Report *o, double x, double y, double w, const char *name, i
 	size_t chars = (size_t)(w / SVG_CHAR_PX);
 	if (chars >= 3) {
 		rep_printf(o, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + SVG_ROW - 7);
-		rep_xml_text(o, name, chars - 1);
+		/* The share of the run after the name when the box has room for both. */
+		char label[160];
+		size_t n = fmt_format(label, sizeof label, "%s %.1f%%", name, percent(incl, total));
+		rep_xml_text(o, n < chars ? label : name, chars - 1);
 		rep_printf(o, "</text>");
 	}
 	rep_printf(o, "</g>\n");

@@ -219,6 +219,33 @@ START_TEST(test_hot_paths_ranked_by_self)
 }
 END_TEST
 
+/* The macros the model uses: a fake clock step inside the zone is its whole time. */
+static void macro_zone(uint64_t len)
+{
+	PROFILE_BEGIN(zone, "macro_zone");
+	fake_now += len;
+	PROFILE_END(zone);
+}
+
+START_TEST(test_macros)
+{
+	macro_zone(5); /* disabled: neither registered nor timed */
+	profiler_enable();
+	macro_zone(10);
+	macro_zone(30);
+	ck_assert_msg(profiler_total_cycles() == 40, "total while enabled %llu, want 40",
+		      (unsigned long long)profiler_total_cycles());
+	profiler_disable();
+	int z = profiler_register("macro_zone");
+	ProfileZoneStats m = stats(z);
+	ck_assert_msg(m.calls == 2 && m.inclusive_cycles == 40 && m.min_cycles == 10 &&
+			  m.max_cycles == 30,
+		      "macro zone calls %llu incl %llu min %llu max %llu, want 2/40/10/30",
+		      (unsigned long long)m.calls, (unsigned long long)m.inclusive_cycles,
+		      (unsigned long long)m.min_cycles, (unsigned long long)m.max_cycles);
+}
+END_TEST
+
 START_TEST(test_disabled_records_nothing)
 {
 	int z = profiler_register("idle");
@@ -497,6 +524,7 @@ Suite *profiler_suite(void)
 	tcase_add_test(fake, test_overhead_subtraction);
 	tcase_add_test(fake, test_percentiles);
 	tcase_add_test(fake, test_hot_paths_ranked_by_self);
+	tcase_add_test(fake, test_macros);
 	tcase_add_test(fake, test_disabled_records_nothing);
 	tcase_add_test(fake, test_depth_limit_drops_deep_zones);
 	tcase_add_test(fake, test_folded_stacks);

@@ -102,12 +102,12 @@ static const char *zone_name(int zone)
 	return zone >= 0 && zone < zone_count ? zone_names[zone] : "?";
 }
 
-static void path_overflow(int parent, int zone)
+/* Logged once: the zone figures stay whole, only the per-path ones lose the new paths. */
+static void path_overflow(int zone)
 {
 	if (run.path_full)
 		return;
 	run.path_full = true;
-	(void)parent;
 	error_set("profiler: stack path table full (PROFILER_MAX_PATHS = %d) at zone %s; "
 		  "folded stacks and SVG will miss the deeper paths",
 		  PROFILER_MAX_PATHS, zone_name(zone));
@@ -131,7 +131,7 @@ static int path_find(int parent, int zone)
 		h = (h + 1) & (PATH_HASH_SIZE - 1);
 	}
 	if (path_count >= PROFILER_MAX_PATHS) {
-		path_overflow(parent, zone);
+		path_overflow(zone);
 		return PATH_LOST;
 	}
 	PathNode *n = &paths[path_count];

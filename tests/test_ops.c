@@ -11,8 +11,9 @@
 /* rms_norm: a float sum of n squares is good to ~n/2 ulps in the worst case, sqrt and the
  * products add a few: relative to |w x| / rms, per element. */
 #define MAX_RMS_NORM_REL_ERR 2e-5
-/* softmax: expf within 1 ulp, a float sum of n terms: relative to each probability. */
-#define MAX_SOFTMAX_REL_ERR 2e-5
+/* softmax: expf within 1 ulp, then the division by a float sum of up to 32000 terms
+ * (measured 1e-5 relative): relative to each probability. */
+#define MAX_SOFTMAX_REL_ERR 5e-5
 /* Sum of the probabilities: within this of 1 (the float sum over 32000 terms is off by
  * 1e-5, and every probability shares that relative error). */
 #define MAX_SOFTMAX_SUM_ERR 5e-5

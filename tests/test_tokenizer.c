@@ -569,6 +569,72 @@ START_TEST(test_vectors_bin)
 }
 END_TEST
 
+/* The GGUF vocab and tokenizer.bin are the same vocab: equal scores, pieces equal up to the
+ * spelling of the space, and the same ids for the whole .inp file encoded as one text. */
+START_TEST(test_vocabs_agree)
+{
+	/* shared_model returns a static buffer: copy each path before the next call. */
+	const char *p = shared_model("ggml-vocab-llama-spm.gguf");
+	char *gguf_path = p ? strdup(p) : NULL;
+	p = shared_model("llama2-tokenizer.bin");
+	char *bin_path = p ? strdup(p) : NULL;
+	p = shared_model("ggml-vocab-llama-spm.gguf.inp");
+	char *inp_path_s = p ? strdup(p) : NULL;
+	if (!gguf_path || !bin_path || !inp_path_s) {
+		free(gguf_path);
+		free(bin_path);
+		free(inp_path_s);
+		return;
+	}
+	Mapped mg = map_file(gguf_path), mb = map_file(bin_path), mi = map_file(inp_path_s);
+	GgufFile g;
+	Tokenizer tg, tb;
+	ck_assert_msg(gguf_open(&g, mg.data, mg.size, gguf_path) == 0 &&
+			  tokenizer_load_gguf(&tg, &g) == 0,
+		      "%s: %s", gguf_path, error_message());
+	ck_assert_msg(tokenizer_load_bin(&tb, mb.data, mb.size, bin_path) == 0, "%s: %s", bin_path,
+		      error_message());
+	ck_assert_msg(tg.vocab_size == tb.vocab_size, "vocab sizes differ: %d and %d",
+		      tg.vocab_size, tb.vocab_size);
+	for (int i = 3; i < tg.vocab_size; i++) {
+		char a[256];
+		size_t n = 0;
+		for (uint32_t k = 0; k < tg.piece_len[i]; k++) {
+			if (k + 3 <= tg.piece_len[i] &&
+			    memcmp(tg.piece[i] + k, "\xe2\x96\x81", 3) == 0) {
+				a[n++] = ' ';
+				k += 2;
+			} else {
+				a[n++] = tg.piece[i][k];
+			}
+		}
+		ck_assert_msg(n == tb.piece_len[i] && memcmp(a, tb.piece[i], n) == 0,
+			      "token %d: pieces differ", i);
+		ck_assert_msg(tg.score[i] == tb.score[i], "token %d: scores %g and %g differ", i,
+			      (double)tg.score[i], (double)tb.score[i]);
+		ck_assert_msg(tg.type[i] == tb.type[i], "token %d: types %d and %d differ", i,
+			      tg.type[i], tb.type[i]);
+	}
+	static int ids_g[1 << 14], ids_b[1 << 14];
+	int ng = -1, nb = -1;
+	ck_assert_msg(tokenizer_encode(&tg, (const char *)mi.data, mi.size, ids_g, 1 << 14, &ng) ==
+			  0,
+		      "gguf encode of the whole .inp: %s", error_message());
+	ck_assert_msg(tokenizer_encode(&tb, (const char *)mi.data, mi.size, ids_b, 1 << 14, &nb) ==
+			  0,
+		      "bin encode of the whole .inp: %s", error_message());
+	ck_assert_msg(ng == nb && memcmp(ids_g, ids_b, sizeof(int) * (size_t)ng) == 0,
+		      "the two vocabs give different ids for the whole .inp (%d and %d ids)", ng,
+		      nb);
+	unmap_file(mg);
+	unmap_file(mb);
+	unmap_file(mi);
+	free(gguf_path);
+	free(bin_path);
+	free(inp_path_s);
+}
+END_TEST
+
 /* Random bytes (valid or not) never crash, and decode back to themselves. */
 START_TEST(test_fuzz_round_trip)
 {
@@ -622,6 +688,7 @@ Suite *tokenizer_suite(void)
 	tcase_set_timeout(peer, 60);
 	tcase_add_test(peer, test_vectors_gguf);
 	tcase_add_test(peer, test_vectors_bin);
+	tcase_add_test(peer, test_vocabs_agree);
 	tcase_add_test(peer, test_fuzz_round_trip);
 	suite_add_tcase(s, peer);
 	return s;

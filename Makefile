@@ -17,6 +17,14 @@ WARN    := -Wall -Wextra -Werror
 CORE_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
 	-fno-math-errno -ffp-contract=off -fno-strict-aliasing -I. -Icore
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffp-contract=off -pthread -I. -Icore
+# SAN=1: the same build instrumented with ASan and UBSan (see check-asan).
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CORE_CFLAGS += $(SAN_FLAGS)
+HOST_CFLAGS += $(SAN_FLAGS)
+endif
+# Where the host program lands (sanitizer builds put theirs under their build folder).
+HOST_BIN ?= host/tinyllama-host
 
 # core/: freestanding C11, built once per target from the same sources.
 CORE_SRCS := \
@@ -52,10 +60,11 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check check-quick check-golden run bench format clean
-all: host/tinyllama-host
+.PHONY: all check check-quick check-golden check-asan check-valgrind run bench format clean
+all: $(HOST_BIN)
 
-host/tinyllama-host: $(HOST_MAIN_OBJ) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+$(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/host/core/%.o: core/%.c
@@ -83,8 +92,17 @@ check-quick: $(BUILD)/tests/run_tests
 	$(BUILD)/tests/run_tests
 
 # Golden tier: whole runs of tinyllama-host against reference outputs.
-check-golden: host/tinyllama-host
-	sh tests/golden.sh
+check-golden: $(HOST_BIN)
+	BIN=$(HOST_BIN) sh tests/golden.sh
+
+# ASan + UBSan: unit tests and golden runs of an instrumented build in build/asan.
+check-asan:
+	$(MAKE) SAN=1 BUILD=build/asan HOST_BIN=build/asan/tinyllama-host check-quick check-golden
+
+# valgrind memcheck on the unit tests (in-process: CK_FORK=no) and on golden runs.
+check-valgrind: $(BUILD)/tests/run_tests $(HOST_BIN)
+	CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=no $(BUILD)/tests/run_tests
+	BIN="valgrind -q --error-exitcode=99 --leak-check=no $(HOST_BIN)" VALGRIND=1 sh tests/golden.sh
 
 check: check-quick check-golden
 

@@ -11,8 +11,10 @@
 /* Profiler: distinct stack paths (chains of zones) kept for folded stacks and the SVG. */
 #define PROFILER_MAX_PATHS 256
 /* Profiler: 1 times zones with rdtscp+lfence when CPUID has rdtscp (ordered, ~118 cycles per
- * zone on the reference EPYC VM), 0 with plain rdtsc (~46 cycles, may drift by tens of cycles). */
-#define PROFILER_ORDERED_CLOCK 1
+ * zone on the reference EPYC VM), 0 with plain rdtsc (~46 cycles, may drift by tens of cycles).
+ * Plain by default: zones in the forward pass last 10^4..10^8 cycles, where a few tens of
+ * cycles of drift are noise, while the ordered read's cost would double the overhead. */
+#define PROFILER_ORDERED_CLOCK 0
 /* Profiler: samples of the empty start/end pair whose median is subtracted per zone. */
 #define PROFILER_CALIBRATION_SAMPLES 201
 

@@ -3,7 +3,7 @@
 # Reference ids come from llama2.c's run.c (stories260K, greedy from BOS, all 512 positions).
 set -u
 cd "$(dirname "$0")/.."
-BIN=host/tinyllama-host
+BIN=${BIN:-host/tinyllama-host}
 SHARED=${SHARED_DIR:-../shared}
 M=$SHARED/models
 pass=0 fail=0 skip=0
@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 expect_ids() {
 	name=$1 want=$2
 	shift 2
-	if "$BIN" "$@" >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/out" "$want"; then ok "$name"
+	if $BIN "$@" >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/out" "$want"; then ok "$name"
 	else ko "$name"; head -c 600 "$tmp/out"; cat "$tmp/err"; fi
 }
 
@@ -24,7 +24,7 @@ expect_ids() {
 expect_error() {
 	name=$1 pattern=$2
 	shift 2
-	"$BIN" "$@" >"$tmp/out" 2>"$tmp/err"
+	$BIN "$@" >"$tmp/out" 2>"$tmp/err"
 	st=$?
 	if [ $st -eq 1 ] && grep -q "^error: .*$pattern" "$tmp/err"; then ok "$name"
 	else ko "$name (status $st)"; cat "$tmp/err"; fi
@@ -44,7 +44,7 @@ if [ -f "$M/stories260K.bin" ]; then
 			-m "$M/stories260K.bin" -n 200 --temp 0 --ids -t $t
 	done
 	# --quant int8 runs any shape; --quant q8_0 refuses rows of 172 values.
-	if "$BIN" -m "$M/stories260K.bin" --quant int8 -n 16 --temp 0 --ids >"$tmp/out" 2>"$tmp/err" &&
+	if $BIN -m "$M/stories260K.bin" --quant int8 -n 16 --temp 0 --ids >"$tmp/out" 2>"$tmp/err" &&
 		[ "$(wc -w <"$tmp/out")" -eq 16 ]; then ok "stories260K --quant int8 runs"
 	else ko "stories260K --quant int8 runs"; cat "$tmp/err"; fi
 	expect_error "stories260K --quant q8_0 refuses rows of 172" "not a multiple of 32" \
@@ -64,16 +64,16 @@ else
 fi
 
 # The synthetic small model: deterministic, and its GGUF export reads back identically.
-"$BIN" --synthetic small -n 24 --temp 0 --ids >"$tmp/a" 2>/dev/null
-"$BIN" --synthetic small -n 24 --temp 0 --ids -t 2 >"$tmp/b" 2>/dev/null
+$BIN --synthetic small -n 24 --temp 0 --ids >"$tmp/a" 2>/dev/null
+$BIN --synthetic small -n 24 --temp 0 --ids -t 2 >"$tmp/b" 2>/dev/null
 if [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b"; then ok "synthetic small is deterministic across threads"
 else ko "synthetic small is deterministic across threads"; fi
-if "$BIN" --synthetic small -n 24 --temp 0 --ids --export-gguf "$tmp/small.gguf" >/dev/null 2>&1; then
+if $BIN --synthetic small -n 24 --temp 0 --ids --export-gguf "$tmp/small.gguf" >/dev/null 2>&1; then
 	expect_ids "exported GGUF reads back with the same ids" "$tmp/a" \
 		-m "$tmp/small.gguf" -n 24 --temp 0 --ids
 else ko "export GGUF"; fi
-"$BIN" --synthetic small -n 24 --temp 0.9 -s 7 --ids >"$tmp/s1" 2>/dev/null
-"$BIN" --synthetic small -n 24 --temp 0.9 -s 7 --ids >"$tmp/s2" 2>/dev/null
+$BIN --synthetic small -n 24 --temp 0.9 -s 7 --ids >"$tmp/s1" 2>/dev/null
+$BIN --synthetic small -n 24 --temp 0.9 -s 7 --ids >"$tmp/s2" 2>/dev/null
 if cmp -s "$tmp/s1" "$tmp/s2"; then ok "seeded sampling repeats"; else ko "seeded sampling repeats"; fi
 
 # Bad input: one clear line, status 1.
@@ -89,7 +89,7 @@ expect_error "prompt id outside the vocabulary" "outside the vocabulary" \
 expect_error "arena too small" "not enough memory" --synthetic small --arena 1M
 
 # The stats line.
-"$BIN" --synthetic small -n 4 >/dev/null 2>"$tmp/err"
+$BIN --synthetic small -n 4 >/dev/null 2>"$tmp/err"
 if grep -Eq '^stats: prompt_tokens=1 gen_tokens=4 load_ms=[0-9.]+ gen_ms=[0-9.]+ tok_per_s=[0-9.]+$' "$tmp/err"
 then ok "stats line"; else ko "stats line"; cat "$tmp/err"; fi
 

@@ -117,4 +117,5 @@ clean:
 
 -include kernel/kernel.mk
 -include bench/bench.mk
+-include tests/fuzz/fuzz.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -33,6 +33,8 @@ CORE_SRCS := \
 	core/str.c \
 	core/mathx.c \
 	core/quant.c \
+	core/quant_avx2.c \
+	core/quant_avx512.c \
 	core/ops.c \
 	core/profiler.c \
 	core/gguf.c \
@@ -42,6 +44,9 @@ CORE_SRCS := \
 	core/loader.c \
 	core/export.c \
 	core/sampler.c \
+	core/tokenizer.c \
+	core/session.c \
+	core/chat.c \
 	core/cli.c \
 	core/app.c
 
@@ -55,6 +60,12 @@ HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
 TEST_SRCS := \
 	tests/test_main.c \
 	tests/test_math.c \
+	tests/test_quant.c \
+	tests/test_ops.c \
+	tests/test_model.c \
+	tests/test_sampler.c \
+	tests/test_cli.c \
+	tests/test_tokenizer.c \
 	tests/test_profiler.c
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -22,7 +22,13 @@ void cli_usage(const char *program)
 		"  --arena SIZE            memory arena, e.g. 4G (default: sized to the model)\n"
 		"\n"
 		"generation:\n"
-		"  -p, --prompt TEXT       prompt text (needs a vocabulary)\n"
+		"  -p, --prompt TEXT       prompt text: BOS (if the vocab adds it) + its tokens\n"
+		"  --vocab FILE            vocabulary: llama2.c tokenizer.bin or a GGUF with one\n"
+		"                          (default: the GGUF model's own)\n"
+		"  --tokenize TEXT         print the ids of TEXT (no BOS) on one line and exit\n"
+		"  --chat                  interactive chat on stdin with the model's template\n"
+		"  --chat-template NAME    zephyr, llama2 or chatml (default: from the GGUF)\n"
+		"  --system TEXT           system message for --chat\n"
 		"  --prompt-ids \"1 2 3\"    exact token ids fed from position 0 (nothing added)\n"
 		"  -n, --n-predict N       tokens to generate (default %d)\n"
 		"  --temp T                temperature, 0 = greedy (default 0.8)\n"
@@ -141,6 +147,10 @@ int cli_parse(Options *o, int argc, char **argv)
 			o->print_ids = true;
 			continue;
 		}
+		if (str_eq(arg, "--chat")) {
+			o->chat = true;
+			continue;
+		}
 		if (str_eq(arg, "--perf-check")) {
 			o->perf_check = true;
 			o->profile = true; /* perf's figures are compared with the profiler's */
@@ -165,7 +175,7 @@ int cli_parse(Options *o, int argc, char **argv)
 			"--temp", "--top-k", "--top-p", "--min-p", "-s", "--seed", "-t",
 			"--threads", "--quant", "--export-gguf", "--profile-out", "--profile-svg",
 			"--synthetic", "-c", "--ctx-size", "--fault", "--arena", "--isa", "--repeat-penalty",
-			"--repeat-last-n"};
+			"--repeat-last-n", "--vocab", "--tokenize", "--chat-template", "--system"};
 		bool known = false;
 		for (unsigned k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
 			known |= str_eq(arg, with_value[k]);
@@ -190,6 +200,7 @@ int cli_parse(Options *o, int argc, char **argv)
 		} else if (str_eq(arg, "-n") || str_eq(arg, "--n-predict")) {
 			if (parse_int(val, &o->n_predict) < 0 || o->n_predict < 0)
 				return bad_value(arg, val, "a count >= 0");
+			o->n_predict_set = true;
 		} else if (str_eq(arg, "-c") || str_eq(arg, "--ctx-size")) {
 			if (parse_int(val, &o->ctx_size) < 0 || o->ctx_size < 0)
 				return bad_value(arg, val, "a context length >= 0");
@@ -238,6 +249,16 @@ int cli_parse(Options *o, int argc, char **argv)
 			if (parse_int(val, &o->repeat_last_n) < 0 || o->repeat_last_n < 0 ||
 			    o->repeat_last_n > 1 << 20)
 				return bad_value(arg, val, "a count >= 0");
+		} else if (str_eq(arg, "--vocab")) {
+			o->vocab_path = val;
+		} else if (str_eq(arg, "--tokenize")) {
+			o->tokenize_text = val;
+		} else if (str_eq(arg, "--system")) {
+			o->system_prompt = val;
+		} else if (str_eq(arg, "--chat-template")) {
+			if (!str_eq(val, "zephyr") && !str_eq(val, "llama2") && !str_eq(val, "chatml"))
+				return bad_value(arg, val, "zephyr, llama2 or chatml");
+			o->chat_template = val;
 		} else if (str_eq(arg, "--isa")) {
 			if (!str_eq(val, "scalar") && !str_eq(val, "avx2") && !str_eq(val, "avx512"))
 				return bad_value(arg, val, "scalar, avx2 or avx512");

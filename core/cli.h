@@ -14,10 +14,16 @@ typedef struct {
 	const char *model_path; /* -m; NULL: synthetic */
 	const char *synthetic;	/* --synthetic NAME[:SEED] preset */
 	uint64_t synth_seed;
-	const char *prompt; /* -p; NULL when not given */
+	const char *prompt;	   /* -p; NULL when not given */
+	const char *vocab_path;	   /* --vocab: tokenizer.bin or a GGUF with a vocab */
+	const char *tokenize_text; /* --tokenize: print the ids of this text and exit */
+	bool chat;		   /* --chat: interactive loop on stdin (host) */
+	const char *chat_template; /* --chat-template zephyr|llama2|chatml */
+	const char *system_prompt; /* --system */
 	int prompt_ids[MAX_PROMPT_IDS];
 	int n_prompt_ids; /* --prompt-ids; -1 when not given */
 	int n_predict;	  /* -n */
+	bool n_predict_set; /* -n was given (--chat replies run to EOS otherwise) */
 	int ctx_size;	  /* -c; 0 = the model's */
 	float temp, top_p, min_p;
 	int top_k;

@@ -53,6 +53,10 @@ const char *plat_cycles_source(void);
  * module (kernel). Returns 0, or -1 after logging why. */
 int plat_model_map(const char *path, const uint8_t **data, size_t *size);
 
+/* Reads one line of user input (--chat) into buf without its newline, NUL-terminated.
+ * Returns its length, or -1 at the end of input (the kernel has no input). */
+int plat_read_line(char *buf, size_t cap);
+
 /* Output files (--export-gguf, --profile-out). Returns a handle >= 0 or -1
  * after logging why; the kernel has no file system and always refuses. */
 int plat_file_create(const char *path);

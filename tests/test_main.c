@@ -22,6 +22,12 @@ int main(void)
 {
 	host_platform_init(1ull << 30);
 	SRunner *sr = srunner_create(math_suite());
+	srunner_add_suite(sr, quant_suite());
+	srunner_add_suite(sr, ops_suite());
+	srunner_add_suite(sr, model_suite());
+	srunner_add_suite(sr, sampler_suite());
+	srunner_add_suite(sr, cli_suite());
+	srunner_add_suite(sr, tokenizer_suite());
 	srunner_add_suite(sr, profiler_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -11,6 +11,7 @@ Suite *loaders_suite(void);
 Suite *model_suite(void);
 Suite *sampler_suite(void);
 Suite *cli_suite(void);
+Suite *tokenizer_suite(void);
 Suite *profiler_suite(void);
 
 /* Path of a file in the shared models folder ($SHARED_DIR/models/name), or NULL

@@ -126,6 +126,20 @@ int plat_model_map(const char *path, const uint8_t **data, size_t *size)
 	return 0;
 }
 
+int plat_read_line(char *buf, size_t cap)
+{
+	fflush(stdout);
+	if (!fgets(buf, (int)cap, stdin))
+		return -1;
+	size_t n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	else if (n + 1 == cap) /* longer than the buffer: drop the rest of the line */
+		for (int c = getchar(); c != EOF && c != '\n'; c = getchar())
+			;
+	return (int)n;
+}
+
 #define MAX_FILES 8
 static FILE *files[MAX_FILES];
 

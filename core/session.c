@@ -1,0 +1,101 @@
+/* session.c: feeding, sampling and streaming of one sequence (llama2.c's loop). */
+#include "session.h"
+
+#include "error.h"
+#include "fmt.h"
+#include "profiler.h"
+#include "shim/platform.h"
+
+void session_init(Session *s, Model *m, Sampler *sampler, const Tokenizer *tok, int ctx)
+{
+	s->m = m;
+	s->sampler = sampler;
+	s->tok = tok;
+	s->ctx = ctx;
+	s->pos = 0;
+	s->last = -1;
+	s->logits = NULL;
+	s->pending = -1;
+	s->stop_extra = -1;
+	s->stopped_on = -1;
+	s->printed = 0;
+	s->utf8.n = 0;
+}
+
+/* Writes the text (or id) of token after prev. */
+static void emit(Session *s, int prev, int token)
+{
+	if (!s->tok) {
+		out_printf(s->printed ? " %d" : "%d", token);
+	} else {
+		char piece[512], ready[512 + 4];
+		int n = tokenizer_decode(s->tok, prev, token, piece, sizeof piece);
+		if (n > 0) {
+			size_t k = utf8_stream_push(&s->utf8, piece, (size_t)n, ready);
+			plat_write(PLAT_OUT, ready, k);
+		}
+	}
+	s->printed++;
+	plat_flush(PLAT_OUT);
+}
+
+void session_echo_prompt(Session *s, const int *ids, int n)
+{
+	if (!s->tok)
+		return;
+	for (int i = 0; i < n; i++)
+		emit(s, i ? ids[i - 1] : -1, ids[i]);
+}
+
+int session_feed(Session *s, const int *ids, int n)
+{
+	if (n > s->ctx - s->pos)
+		return error_set("%d more tokens do not fit in the context (%d of %d used)", n,
+				 s->pos, s->ctx);
+	for (int i = 0; i < n; i++) {
+		s->logits = model_forward(s->m, ids[i], s->pos++);
+		sampler_accept(s->sampler, ids[i]);
+		s->last = ids[i];
+	}
+	if (n)
+		s->pending = -1;
+	return 0;
+}
+
+void session_generate(Session *s, int max, int *generated, bool *context_full)
+{
+	const ModelConfig *c = &s->m->config;
+	*generated = 0;
+	*context_full = false;
+	s->stopped_on = -1;
+	while (*generated < max && s->logits) {
+		int next = sampler_sample(s->sampler, s->logits);
+		if (next == c->eos_id || next == s->stop_extra ||
+		    (c->stop_at_bos && next == c->bos_id)) {
+			s->stopped_on = next;
+			break;
+		}
+		emit(s, s->last, next);
+		(*generated)++;
+		if (*generated == max || s->pos >= s->ctx) {
+			/* Not fed: the sequence ends here unless a chat turn feeds it later. */
+			*context_full = *generated < max;
+			s->pending = next;
+			s->last = next;
+			sampler_accept(s->sampler, next);
+			break;
+		}
+		session_feed(s, &next, 1);
+	}
+}
+
+void session_finish_line(Session *s)
+{
+	char rest[4];
+	size_t n = utf8_stream_flush(&s->utf8, rest);
+	plat_write(PLAT_OUT, rest, n);
+	if (s->printed)
+		out_printf("\n");
+	s->printed = 0;
+	plat_flush(PLAT_OUT);
+}

@@ -33,8 +33,6 @@ CORE_SRCS := \
 	core/str.c \
 	core/mathx.c \
 	core/quant.c \
-	core/quant_avx2.c \
-	core/quant_avx512.c \
 	core/ops.c \
 	core/profiler.c \
 	core/gguf.c \

@@ -1,0 +1,83 @@
+# kernel.mk: the bare-metal build of the same core (build/kernel/tinyllama.elf, a Multiboot 1
+# image for QEMU -kernel) and its targets; included by the top Makefile.
+#   make kernel       the kernel image
+#   make qemu         boot it: MODEL=path (a boot module, passed as -m NAME), ARGS="...",
+#                     MEM=3G, TIMEOUT=600 (seconds), ACCEL=auto|kvm|tcg; COM1 -> stdout, COM2 -> stderr
+#   make qemu-gdb     the same, stopped at the first instruction, waiting for gdb on :1234
+#   make check-kernel host-vs-kernel parity and fault reports (tests/parity.sh, tests/kernel_faults.sh)
+
+KERNEL_ELF := $(BUILD)/kernel/tinyllama.elf
+
+KERNEL_C_SRCS := \
+	kernel/main.c \
+	kernel/uart.c \
+	kernel/kprintf.c \
+	kernel/gdt.c \
+	kernel/trap.c \
+	kernel/cpu.c \
+	kernel/mem.c \
+	kernel/vm.c \
+	kernel/tsc.c \
+	kernel/cmdline.c \
+	kernel/fault.c \
+	kernel/power.c \
+	shim/kernel/platform_kernel.c \
+	shim/kernel/input.c \
+	shim/kernel/string.c
+KERNEL_S_SRCS := kernel/entry.S kernel/trapvec.S
+# Core and the shared arena, built from the same sources with the same CORE_CFLAGS as the host.
+KERNEL_CORE_SRCS ?= $(CORE_SRCS) shim/arena.c
+
+KERNEL_OBJS := $(KERNEL_S_SRCS:%.S=$(BUILD)/kernel/%.o) $(KERNEL_C_SRCS:%.c=$(BUILD)/kernel/%.o)
+KERNEL_CORE_OBJS := $(KERNEL_CORE_SRCS:%.c=$(BUILD)/kernel/%.o)
+
+# Code-model flags only: nothing that changes float results (no -march, -ffast-math, FMA).
+KERNEL_MODEL_FLAGS := -mno-red-zone -fno-pic -fno-pie -mcmodel=small
+# Kernel-only code: integer registers only, so nothing touches SSE before cpu_init enables it.
+KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector -fno-builtin \
+	-fno-tree-loop-distribute-patterns -mgeneral-regs-only $(KERNEL_MODEL_FLAGS) -I.
+KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,kernel/kernel.ld -Wl,-z,max-page-size=0x1000 \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+
+MEM ?= 3G
+TIMEOUT ?= 600
+ACCEL ?= auto
+
+.PHONY: kernel qemu qemu-gdb check-kernel
+kernel: $(KERNEL_ELF)
+
+$(KERNEL_ELF): $(KERNEL_OBJS) $(KERNEL_CORE_OBJS) kernel/kernel.ld
+	$(CC) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(KERNEL_CORE_OBJS)
+
+$(BUILD)/kernel/kernel/%.o: kernel/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -I. -g -MMD -MP -c -o $@ $<
+
+$(BUILD)/kernel/kernel/%.o: kernel/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/kernel/shim/kernel/%.o: shim/kernel/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/kernel/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) $(KERNEL_MODEL_FLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/kernel/shim/%.o: shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) $(KERNEL_MODEL_FLAGS) -MMD -MP -c -o $@ $<
+
+# ARGS goes through the environment, so its quotes reach the kernel's command line intact.
+qemu qemu-gdb: export TL_QEMU_ARGS = $(ARGS)
+
+qemu: $(KERNEL_ELF)
+	@MEM='$(MEM)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
+
+qemu-gdb: $(KERNEL_ELF)
+	@MEM='$(MEM)' TIMEOUT=0 ACCEL='$(ACCEL)' GDB=1 sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
+
+check-kernel: host/tinyllama-host $(KERNEL_ELF)
+	MAKE='$(MAKE)' sh tests/parity.sh
+	MAKE='$(MAKE)' sh tests/kernel_faults.sh

@@ -1,0 +1,33 @@
+/* main.c: kmain, the kernel's boot sequence after entry.S: an ordered list of *_init calls,
+ * then the same app_main the host program calls, then exit through isa-debug-exit. */
+#include "core/app.h"
+#include "kernel/gdt.h"
+#include "kernel/kernel.h"
+#include "kernel/param.h"
+#include "shim/platform.h"
+
+void kmain(uint32_t magic, uint32_t info);
+
+void kmain(uint32_t magic, uint32_t info)
+{
+	static char *argv[ARGV_MAX];
+	uint64_t base, size;
+
+	uart_init();                /* COM1 (output) and COM2 (log): everything after can report */
+	gdt_init();                 /* GDT and TSS: IST stacks for the fault handlers */
+	trap_init();                /* IDT: exceptions 0-31 print a report on COM2 and exit */
+	cpu_init();                 /* SSE, XSAVE/AVX(-512) state before any float code */
+	mem_init(magic, (const struct mb_info *)(uintptr_t)info); /* memory map, modules, command line */
+	uint64_t mapped = vm_init(mem_ram_top()); /* all RAM identity-mapped, stack guard page out */
+	tsc_init();                 /* TSC frequency for plat_cycles_hz */
+
+	if (mem_arena_region(mapped, &base, &size)) {
+		kprintf("kernel: no usable RAM above the kernel and modules for the arena\n");
+		power_exit(FAULT_STATUS);
+	}
+	arena_init((void *)(uintptr_t)base, (size_t)size);
+	kprintf("kernel: arena: %lu MiB at %p\n", (unsigned long)(size >> 20), (void *)(uintptr_t)base);
+
+	int argc = cmdline_split(mem_cmdline(), argv, ARGV_MAX);
+	plat_exit(app_main(argc, argv));
+}

@@ -1,0 +1,146 @@
+/* mem.c: what the multiboot loader reported: usable RAM (memory map), the boot modules
+ * (the model file) and the command line; picks the region the arena gets. */
+#include "kernel/kernel.h"
+#include "kernel/memlayout.h"
+#include "kernel/param.h"
+
+#define MEM_REGIONS_MAX 64 /* memory-map entries kept */
+#define MEM_ALIGN 4096
+
+struct mem_region {
+	uint64_t base, end;
+};
+
+static struct mem_region mem_usable[MEM_REGIONS_MAX];
+static int mem_nusable;
+static uint64_t mem_reserved_end; /* end of kernel image, modules and boot info */
+static const uint8_t *mem_mod_data;
+static size_t mem_mod_size;
+static int mem_nmods;
+static char mem_cmd[CMDLINE_MAX];
+
+static void mem_reserve(uint64_t end)
+{
+	if (end > mem_reserved_end)
+		mem_reserved_end = end;
+}
+
+static uint64_t mem_strend(uint32_t addr)
+{
+	const char *s = (const char *)(uintptr_t)addr;
+	while (*s)
+		s++;
+	return (uint64_t)(uintptr_t)s + 1;
+}
+
+static void mem_add(uint64_t base, uint64_t len)
+{
+	if (len == 0 || mem_nusable == MEM_REGIONS_MAX)
+		return;
+	mem_usable[mem_nusable].base = base;
+	mem_usable[mem_nusable].end = base + len;
+	mem_nusable++;
+}
+
+void mem_init(uint32_t magic, const struct mb_info *mbi)
+{
+	if (magic != MB_BOOT_MAGIC) {
+		kprintf("kernel: not booted by a multiboot loader (eax 0x%x): no memory map\n", magic);
+		power_exit(FAULT_STATUS);
+	}
+	mem_reserve((uint64_t)(uintptr_t)__kernel_end);
+	mem_reserve((uint64_t)(uintptr_t)mbi + sizeof *mbi);
+
+	if (mbi->flags & MB_INFO_MMAP) {
+		mem_reserve((uint64_t)mbi->mmap_addr + mbi->mmap_length);
+		uint64_t p = mbi->mmap_addr, end = p + mbi->mmap_length;
+		while (p + sizeof(struct mb_mmap_entry) <= end) {
+			const struct mb_mmap_entry *e = (const struct mb_mmap_entry *)(uintptr_t)p;
+			if (e->type == MB_MMAP_AVAILABLE)
+				mem_add(e->addr, e->len);
+			p += e->size + 4;
+		}
+	} else if (mbi->flags & MB_INFO_MEM) {
+		mem_add(0x100000, (uint64_t)mbi->mem_upper * 1024);
+	}
+
+	if (mbi->flags & MB_INFO_CMDLINE) {
+		const char *s = (const char *)(uintptr_t)mbi->cmdline;
+		size_t n = 0;
+		while (s[n] && n < CMDLINE_MAX - 1) {
+			mem_cmd[n] = s[n];
+			n++;
+		}
+		mem_cmd[n] = 0;
+		if (s[n])
+			kprintf("kernel: command line longer than CMDLINE_MAX %d: cut\n", CMDLINE_MAX);
+		mem_reserve(mem_strend(mbi->cmdline));
+	}
+
+	if ((mbi->flags & MB_INFO_MODS) && mbi->mods_count) {
+		const struct mb_module *m = (const struct mb_module *)(uintptr_t)mbi->mods_addr;
+		mem_nmods = (int)mbi->mods_count;
+		mem_reserve((uint64_t)mbi->mods_addr + mbi->mods_count * sizeof *m);
+		for (uint32_t i = 0; i < mbi->mods_count; i++) {
+			mem_reserve(m[i].mod_end);
+			if (m[i].string)
+				mem_reserve(mem_strend(m[i].string));
+		}
+		mem_mod_data = (const uint8_t *)(uintptr_t)m[0].mod_start;
+		mem_mod_size = m[0].mod_end - m[0].mod_start;
+		kprintf("kernel: module: %lu bytes at %p (%s)\n", (unsigned long)mem_mod_size,
+			(const void *)mem_mod_data, m[0].string ? (const char *)(uintptr_t)m[0].string : "");
+		if (mem_nmods > 1)
+			kprintf("kernel: %d modules loaded: only the first is used\n", mem_nmods);
+	}
+
+	uint64_t total = 0;
+	for (int i = 0; i < mem_nusable; i++)
+		total += mem_usable[i].end - mem_usable[i].base;
+	kprintf("kernel: memory map: %lu MiB usable in %d regions, RAM ends at %p\n",
+		(unsigned long)(total >> 20), mem_nusable, (void *)mem_ram_top());
+}
+
+uint64_t mem_ram_top(void)
+{
+	uint64_t top = 0;
+	for (int i = 0; i < mem_nusable; i++)
+		if (mem_usable[i].end > top)
+			top = mem_usable[i].end;
+	return top;
+}
+
+int mem_arena_region(uint64_t limit, uint64_t *base, uint64_t *size)
+{
+	uint64_t best_b = 0, best_n = 0;
+	for (int i = 0; i < mem_nusable; i++) {
+		uint64_t b = mem_usable[i].base, e = mem_usable[i].end;
+		if (b < mem_reserved_end)
+			b = mem_reserved_end;
+		if (e > limit)
+			e = limit;
+		b = (b + MEM_ALIGN - 1) & ~(uint64_t)(MEM_ALIGN - 1);
+		e &= ~(uint64_t)(MEM_ALIGN - 1);
+		if (e > b && e - b > best_n) {
+			best_b = b;
+			best_n = e - b;
+		}
+	}
+	*base = best_b;
+	*size = best_n;
+	return best_n ? 0 : -1;
+}
+
+int mem_module(const uint8_t **data, size_t *size)
+{
+	if (!mem_nmods)
+		return -1;
+	*data = mem_mod_data;
+	*size = mem_mod_size;
+	return 0;
+}
+
+const char *mem_cmdline(void)
+{
+	return mem_cmd;
+}

@@ -1,0 +1,78 @@
+#!/bin/sh
+# run-qemu.sh: boots the kernel image in QEMU (COM1 -> stdout, COM2 -> stderr) and turns the
+# guest's isa-debug-exit status back into this script's exit status.
+# Usage: run-qemu.sh KERNEL_ELF [MODEL]
+# Environment: TL_QEMU_ARGS (the program's arguments), MEM (default 3G), TIMEOUT (seconds,
+# default 600, 0 = none), ACCEL (auto|kvm|tcg), GDB=1 (wait for gdb on :1234), QEMU (binary).
+# stdout carries COM1 only; everything this script and QEMU say goes to stderr.
+# Exit: the kernel's status (0 = success); 1 with a message for a timeout, a guest that
+# stopped without a status (triple fault), or a QEMU failure.
+set -u
+
+kernel=${1:?usage: run-qemu.sh KERNEL_ELF [MODEL]}
+model=${2:-}
+mem=${MEM:-3G}
+timeout_s=${TIMEOUT:-600}
+accel=${ACCEL:-auto}
+qemu=${QEMU:-qemu-system-x86_64}
+
+say() { echo "run-qemu: $*" >&2; }
+
+[ -r "$kernel" ] || { say "no kernel image $kernel (make kernel)"; exit 1; }
+
+append=""
+if [ -n "$model" ]; then
+	[ -r "$model" ] || { say "cannot read MODEL=$model"; exit 1; }
+	case $model in *,*) say "MODEL path must not contain a comma (QEMU -initrd splits on it)"; exit 1;; esac
+	name=$(basename "$model")
+	case $name in *"'"*) append="\"$name\"";; *) append="'$name'";; esac
+	append="-m $append"
+fi
+append="$append ${TL_QEMU_ARGS:-}"
+
+if [ "$accel" = auto ]; then
+	if [ -d /sys/module/kvm_pvm ]; then
+		# kvm-pvm (software "Pagetable-based VM") runs an unmodified guest in its
+		# instruction emulator, which stops at the first SSE instruction.
+		say "/dev/kvm is kvm-pvm, which cannot run this kernel: using tcg (ACCEL=kvm to try anyway)"
+		accel=tcg
+	elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		accel=kvm
+	else
+		accel=tcg
+	fi
+fi
+case $accel in
+kvm) cpu="host,-arch-capabilities" ;; # plain "host" aborts here on MSR 0x10a
+tcg) cpu="max" ;;                     # QEMU 7.2 TCG: up to AVX2, no AVX-512
+*) say "ACCEL must be auto, kvm or tcg (got $accel)"; exit 1 ;;
+esac
+say "accel $accel (-cpu $cpu), memory $mem, timeout ${timeout_s}s"
+
+set -- -nodefaults -display none -no-reboot -no-user-config \
+	-accel "$accel" -cpu "$cpu" -m "$mem" \
+	-kernel "$kernel" -append "$append" \
+	-chardev file,id=com1,path=/dev/stdout,append=on -serial chardev:com1 \
+	-chardev file,id=com2,path=/dev/stderr,append=on -serial chardev:com2 \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+[ -n "$model" ] && set -- "$@" -initrd "$model"
+if [ "${GDB:-}" = 1 ]; then
+	set -- "$@" -s -S
+	say "waiting for gdb: gdb $kernel -ex 'target remote localhost:1234'"
+	say "(under kvm use hbreak for breakpoints; ACCEL=tcg for plain break)"
+fi
+
+timeout --foreground -k 5 "$timeout_s" "$qemu" "$@"
+rc=$?
+
+case $rc in
+124 | 137) say "timed out after ${timeout_s}s: guest killed (TIMEOUT=seconds to change)"; exit 1 ;;
+0) say "guest stopped without an exit status (triple fault or reset?)"; exit 1 ;;
+esac
+if [ $((rc % 2)) -eq 1 ] && [ "$rc" -ge 3 ]; then
+	status=$(((rc - 3) / 2))
+	[ "$status" -ne 0 ] && say "kernel exited with status $status"
+	exit "$status"
+fi
+say "QEMU failed (exit code $rc)"
+exit 1

@@ -1,0 +1,101 @@
+/* vm.c: the identity map of physical memory that the kernel runs on from kmain onwards.
+ * 1 GiB pages when CPUID says pdpe1gb, else 2 MiB pages; the 2 MiB regions holding page 0
+ * and the stack guard page use 4 KiB pages so those two pages can stay unmapped
+ * (null dereferences and stack overflows fault instead of corrupting memory). */
+#include "kernel/kernel.h"
+#include "kernel/memlayout.h"
+#include "kernel/param.h"
+#include "kernel/x86.h"
+
+#define PTE_P 0x1ull
+#define PTE_W 0x2ull
+#define PTE_PS 0x80ull
+#define PTE_ADDR 0x000ffffffffff000ull
+#define SZ_4K (1ull << 12)
+#define SZ_2M (1ull << 21)
+#define SZ_1G (1ull << 30)
+#define SZ_512G (1ull << 39)
+
+static uint64_t vm_pool[VM_POOL_PAGES][512] __attribute__((aligned(4096)));
+static int vm_pool_used;
+
+static uint64_t *vm_page(void)
+{
+	return vm_pool_used < VM_POOL_PAGES ? vm_pool[vm_pool_used++] : NULL;
+}
+
+/* Pages left unmapped. */
+static int vm_hole(uint64_t pa)
+{
+	return pa == 0 || pa == (uint64_t)(uintptr_t)kstack_guard;
+}
+
+/* True when [a, a + size) holds an unmapped page, so it needs smaller pages. */
+static int vm_split(uint64_t a, uint64_t size)
+{
+	uint64_t g = (uint64_t)(uintptr_t)kstack_guard;
+	return a == 0 || (g >= a && g < a + size);
+}
+
+/* Maps one GiB at a through a page directory; 0 on success. */
+static int vm_map_gib(uint64_t *pdpte, uint64_t a)
+{
+	uint64_t *pd = vm_page();
+	if (!pd)
+		return -1;
+	for (int k = 0; k < 512; k++) {
+		uint64_t r = a + (uint64_t)k * SZ_2M;
+		if (!vm_split(r, SZ_2M)) {
+			pd[k] = r | PTE_P | PTE_W | PTE_PS;
+			continue;
+		}
+		uint64_t *pt = vm_page();
+		if (!pt)
+			return -1;
+		for (int l = 0; l < 512; l++) {
+			uint64_t pa = r + (uint64_t)l * SZ_4K;
+			pt[l] = vm_hole(pa) ? 0 : pa | PTE_P | PTE_W;
+		}
+		pd[k] = (uint64_t)(uintptr_t)pt | PTE_P | PTE_W;
+	}
+	*pdpte = (uint64_t)(uintptr_t)pd | PTE_P | PTE_W;
+	return 0;
+}
+
+uint64_t vm_init(uint64_t ram_top)
+{
+	int gib_pages = cpu_features()->pdpe1gb;
+	uint64_t want = ((ram_top + SZ_1G - 1) & ~(SZ_1G - 1));
+	if (want < (uint64_t)VM_MIN_MAP_GIB * SZ_1G)
+		want = (uint64_t)VM_MIN_MAP_GIB * SZ_1G;
+	if (want > 256 * SZ_512G)
+		want = 256 * SZ_512G; /* lower half of the 48-bit address space */
+
+	uint64_t *pml4 = vm_page();
+	uint64_t end = 0;
+	for (uint64_t a = 0; a < want; a += SZ_1G) {
+		uint64_t *e = &pml4[a / SZ_512G];
+		if (!*e) {
+			uint64_t *pdpt = vm_page();
+			if (!pdpt)
+				break;
+			*e = (uint64_t)(uintptr_t)pdpt | PTE_P | PTE_W;
+		}
+		uint64_t *pdpt = (uint64_t *)(uintptr_t)(*e & PTE_ADDR);
+		uint64_t *pdpte = &pdpt[(a / SZ_1G) % 512];
+		if (gib_pages && !vm_split(a, SZ_1G))
+			*pdpte = a | PTE_P | PTE_W | PTE_PS;
+		else if (vm_map_gib(pdpte, a))
+			break;
+		end = a + SZ_1G;
+	}
+	write_cr3((uint64_t)(uintptr_t)pml4);
+	kprintf("kernel: vm: identity map of %lu GiB with %s pages (%d page-table pages); "
+		"unmapped: page 0, stack guard page at %p\n",
+		(unsigned long)(end / SZ_1G), gib_pages ? "1 GiB" : "2 MiB", vm_pool_used,
+		(void *)kstack_guard);
+	if (end < want)
+		kprintf("kernel: vm: page-table pool (VM_POOL_PAGES %d) ran out: RAM above %lu GiB is unused\n",
+			VM_POOL_PAGES, (unsigned long)(end / SZ_1G));
+	return end;
+}

@@ -1,0 +1,93 @@
+/* platform_kernel.c: shim/platform.h on bare metal: serial streams, TSC frequency, the boot
+ * module as the model, no files, one thread, deliberate faults and isa-debug-exit. */
+#include "kernel/kernel.h"
+#include "shim/platform.h"
+
+void plat_write(int stream, const char *s, size_t n)
+{
+	uart_write(stream == PLAT_OUT ? UART_COM1 : UART_COM2, s, n);
+}
+
+/* plat_write is synchronous (polled UART), so there is nothing to push. */
+void plat_flush(int stream)
+{
+	(void)stream;
+}
+
+void serial_puts(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	plat_write(PLAT_OUT, s, n);
+}
+
+uint64_t plat_cycles_hz(void)
+{
+	return tsc_hz();
+}
+
+const char *plat_cycles_source(void)
+{
+	return tsc_source();
+}
+
+/* The path names nothing here: the model is the first boot module (QEMU -initrd). */
+int plat_model_map(const char *path, const uint8_t **data, size_t *size)
+{
+	if (mem_module(data, size)) {
+		kprintf("kernel: cannot open %s: no model module was loaded (make qemu MODEL=path)\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+int plat_file_create(const char *path)
+{
+	kprintf("kernel: cannot create %s: no file system in the kernel\n", path);
+	return -1;
+}
+
+int plat_file_write(int handle, const void *buf, size_t n)
+{
+	(void)handle;
+	(void)buf;
+	(void)n;
+	kprintf("kernel: no file system in the kernel\n");
+	return -1;
+}
+
+int plat_file_close(int handle)
+{
+	(void)handle;
+	kprintf("kernel: no file system in the kernel\n");
+	return -1;
+}
+
+/* One CPU, one thread: a request for more runs everything on the boot CPU. */
+int plat_threads_start(int n)
+{
+	if (n > 1)
+		kprintf("kernel: the kernel runs one thread: %d requested, 1 started\n", n);
+	return 1;
+}
+
+int plat_threads(void)
+{
+	return 1;
+}
+
+void plat_parallel(plat_task_fn fn, void *ctx)
+{
+	fn(ctx, 0, 1);
+}
+
+void plat_debug_fault(const char *kind)
+{
+	fault_raise(kind);
+}
+
+_Noreturn void plat_exit(int status)
+{
+	power_exit(status);
+}

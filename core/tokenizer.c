@@ -4,6 +4,7 @@
 #include "tokenizer.h"
 
 #include "error.h"
+#include "profiler.h"
 #include "shim/platform.h"
 #include "str.h"
 
@@ -560,10 +561,13 @@ int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, int *ids,
 		e.sym = arena_alloc(m * sizeof *e.sym, 8, "tokenizer symbols");
 		e.heap = arena_alloc(3 * m * sizeof *e.heap, 8, "tokenizer merge queue");
 	}
-	if (!esc || !e.sym || !e.heap)
+	if (!esc || !e.sym || !e.heap) {
 		r = error_set("tokenizer: out of arena memory for a text of %zu bytes", len);
-	else
+	} else {
+		PROFILE_BEGIN(zone, "tokenizer");
 		r = merge_and_emit(&e, m, ids, max_ids, n_ids);
+		PROFILE_END(zone);
+	}
 	arena_reset(mark);
 	return r;
 }

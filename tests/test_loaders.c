@@ -20,7 +20,8 @@
 #include "tests.h"
 
 /* Logits of a lower-precision copy of the weights against the fp32 model, as a fraction of
- * the largest |logit| of the fp32 model over the test positions. */
+ * the largest |logit| of the fp32 model over the test positions (measured on these models:
+ * F16 3.8e-4, Q8_0 1.0e-2, int8 per tensor 7.7e-3, v2 groups 8.9e-3, v2 -> int8 1.1e-2). */
 #define MAX_LOGIT_REL_ERR_F16 2e-3
 #define MAX_LOGIT_REL_ERR_Q8_0 3e-2
 #define MAX_LOGIT_REL_ERR_INT8 5e-2

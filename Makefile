@@ -33,6 +33,8 @@ CORE_SRCS := \
 	core/str.c \
 	core/mathx.c \
 	core/quant.c \
+	core/quant_avx2.c \
+	core/quant_avx512.c \
 	core/ops.c \
 	core/profiler.c \
 	core/gguf.c \
@@ -57,6 +59,7 @@ HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
 
 TEST_SRCS := \
 	tests/test_main.c \
+	tests/test_simd.c \
 	tests/test_math.c \
 	tests/test_quant.c \
 	tests/test_ops.c \

@@ -1,11 +1,13 @@
-/* quant.c: fp16/Q8_0/int8 conversions and the reference matmul kernels, split
- * across the platform's thread pool by rows (each row is computed the same way
- * whatever the thread count, so results do not depend on it). */
+/* quant.c: fp16/Q8_0/int8 conversions, the scalar reference dot kernels, the ISA dispatch,
+ * and matmul (one token or a batch) split across the platform's thread pool by rows (each row
+ * is computed the same way whatever the thread count, so results do not depend on it). */
 #include "quant.h"
 
+#include "cpu.h"
 #include "error.h"
 #include "mathx.h"
 #include "profiler.h"
+#include "quant_kernels.h"
 #include "shim/platform.h"
 #include "str.h"
 
@@ -180,8 +182,8 @@ void tensor_row(const Tensor *W, int r, float *out)
 		const QuantizedTensor *t = &W->i8;
 		for (int j = 0; j < W->cols; j++) {
 			size_t i = off + (size_t)j;
-			float s = t->group_scales ? t->group_scales[i / (size_t)t->group_size]
-						  : t->scale;
+			float s =
+			    t->group_scales ? t->group_scales[i / (size_t)t->group_size] : t->scale;
 			out[j] = s * (float)(t->q[i] - t->zero_point);
 		}
 		break;
@@ -189,16 +191,92 @@ void tensor_row(const Tensor *W, int r, float *out)
 	}
 }
 
+/* --- Scalar reference kernels: they define the bits every SIMD variant must reproduce. --- */
+
+float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		  int nb)
+{
+	(void)xsum; /* only the kernels that offset the weights to unsigned need it */
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++) {
+		int32_t isum = qdot_block_i32(w[b].qs, xq + b * QK8_0, QK8_0);
+		acc[b % QDOT_LANES] += (float)isum * (fp16_to_fp32(w[b].d) * xd[b]);
+	}
+	return qdot_tree(acc);
+}
+
+float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
+		  const float *xd, const int32_t *xsum, int n, int B)
+{
+	float acc[QDOT_LANES] = {0};
+	for (int k0 = 0, b = 0; k0 < n; k0 += B, b++) {
+		int k1 = k0 + B < n ? k0 + B : n;
+		/* sum x (w - zp) = sum x w - zp sum x, exactly, in int32 */
+		int32_t isum = qdot_block_i32(w + k0, xq + k0, k1 - k0) - zp * xsum[b];
+		acc[b % QDOT_LANES] += (float)isum * ((ws ? ws[b] : wscale) * xd[b]);
+	}
+	return qdot_tree(acc);
+}
+
+/* --- Dispatch: one table, set at init from CPUID and XCR0, or forced by --isa. --- */
+
 static Isa active_isa = ISA_SCALAR;
+static QDotQ8Fn qdot_q8 = qdot_q8_ref;
+static QDotI8Fn qdot_i8 = qdot_i8_ref;
+
+bool matmul_isa_supported(Isa isa)
+{
+	if (isa == ISA_SCALAR)
+		return true;
+	uint32_t r1[4], r7[4], r0[4];
+	cpu_cpuid(0, 0, r0);
+	if (r0[0] < 7)
+		return false;
+	cpu_cpuid(1, 0, r1);
+	cpu_cpuid(7, 0, r7);
+	bool osxsave = (r1[2] >> 27) & 1, avx = (r1[2] >> 28) & 1;
+	if (!osxsave || !avx)
+		return false;
+	uint64_t xcr0 = cpu_xgetbv(0);
+	bool ymm = (xcr0 & 0x6) == 0x6;	  /* SSE and AVX state enabled by the OS */
+	bool zmm = (xcr0 & 0xe6) == 0xe6; /* plus opmask, ZMM_Hi256 and Hi16_ZMM */
+	bool avx2 = (r7[1] >> 5) & 1;
+	if (isa == ISA_AVX2)
+		return ymm && avx2;
+	bool f = (r7[1] >> 16) & 1, bw = (r7[1] >> 30) & 1, vl = (r7[1] >> 31) & 1;
+	bool vnni = (r7[2] >> 11) & 1;
+	return isa == ISA_AVX512 && ymm && zmm && avx2 && f && bw && vl && vnni;
+}
+
+static void isa_set(Isa isa)
+{
+	static const QDotQ8Fn q8[] = {qdot_q8_ref, qdot_q8_avx2, qdot_q8_avx512};
+	static const QDotI8Fn i8[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
+	active_isa = isa;
+	qdot_q8 = q8[isa];
+	qdot_i8 = i8[isa];
+}
 
 int matmul_select_isa(const char *name)
 {
-	if (!name || str_eq(name, "scalar")) {
-		active_isa = ISA_SCALAR;
+	if (!name) {
+		isa_set(matmul_isa_supported(ISA_AVX512) ? ISA_AVX512
+			: matmul_isa_supported(ISA_AVX2) ? ISA_AVX2
+							 : ISA_SCALAR);
 		return 0;
 	}
-	if (str_eq(name, "avx2") || str_eq(name, "avx512"))
-		return error_set("--isa %s: this build has only the scalar kernels", name);
+	static const char *names[] = {"scalar", "avx2", "avx512"};
+	for (int i = 0; i < 3; i++) {
+		if (!str_eq(name, names[i]))
+			continue;
+		if (!matmul_isa_supported((Isa)i))
+			return error_set(
+			    "--isa %s: this CPU (or the register state its OS enabled) "
+			    "does not support it%s",
+			    name, i == ISA_AVX512 ? " (needs AVX-512 F/BW/VL/VNNI)" : "");
+		isa_set((Isa)i);
+		return 0;
+	}
 	return error_set("--isa: unknown '%s' (scalar, avx2 or avx512)", name);
 }
 
@@ -213,117 +291,29 @@ const char *matmul_isa_name(void)
 	return names[active_isa];
 }
 
+/* --- Activation quantization --- */
+
+int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
+{
+	size_t n = (size_t)max_cols * (size_t)max_batch;
+	/* int8 blocks may be as short as one value (grouped, group size 1): size for that */
+	s->xq = arena_alloc(n, 64, "matmul scratch (int8 x)");
+	s->xd = arena_alloc(n * sizeof(float), 64, "matmul scratch (x scales)");
+	s->xsum = arena_alloc(n * sizeof(int32_t), 64, "matmul scratch (x block sums)");
+	s->f16 = arena_alloc(n * sizeof(uint16_t), 64, "matmul scratch (f16 x)");
+	s->cap = max_cols;
+	s->batch = max_batch;
+	return s->xq && s->xd && s->xsum && s->f16 ? 0 : -1;
+}
+
 int matmul_scratch_init(MatmulScratch *s, int max_cols)
 {
-	int blocks = (max_cols + QK8_0 - 1) / QK8_0;
-	s->q8 = arena_alloc((size_t)blocks * sizeof(BlockQ8_0), 64, "matmul scratch (q8_0)");
-	s->i8 = arena_alloc((size_t)max_cols, 64, "matmul scratch (int8)");
-	s->i8_scale = arena_alloc((size_t)max_cols * sizeof(float), 64, "matmul scratch (scales)");
-	s->f16 = arena_alloc((size_t)max_cols * sizeof(uint16_t), 64, "matmul scratch (f16)");
-	s->cap = max_cols;
-	return s->q8 && s->i8 && s->i8_scale && s->f16 ? 0 : -1;
+	return matmul_scratch_init_batch(s, max_cols, 1);
 }
 
-/* One matmul job: rows [r0, r1) of each thread's share. */
-typedef struct {
-	float *y;
-	const Tensor *W;
-	const float *x;
-	const MatmulScratch *s;
-	int block; /* int8: values per activation block */
-} MatmulJob;
-
-static void rows_f32(const MatmulJob *j, int r0, int r1)
-{
-	int n = j->W->cols;
-	const float *w = j->W->data;
-	for (int i = r0; i < r1; i++) {
-		const float *row = w + (size_t)i * (size_t)n;
-		float sum = 0.0f;
-		for (int k = 0; k < n; k++)
-			sum += row[k] * j->x[k];
-		j->y[i] = sum;
-	}
-}
-
-static void rows_f16(const MatmulJob *j, int r0, int r1)
-{
-	/* x rounded to fp16 like ggml's F16 path; products summed in double. */
-	int n = j->W->cols;
-	const uint16_t *w = j->W->data;
-	for (int i = r0; i < r1; i++) {
-		const uint16_t *row = w + (size_t)i * (size_t)n;
-		double sum = 0.0;
-		for (int k = 0; k < n; k++)
-			sum += (double)(fp16_to_fp32(row[k]) * fp16_to_fp32(j->s->f16[k]));
-		j->y[i] = (float)sum;
-	}
-}
-
-static void rows_q8_0(const MatmulJob *j, int r0, int r1)
-{
-	int nb = j->W->cols / QK8_0;
-	const BlockQ8_0 *w = j->W->data;
-	const BlockQ8_0 *x = j->s->q8;
-	for (int i = r0; i < r1; i++) {
-		const BlockQ8_0 *row = w + (size_t)i * (size_t)nb;
-		float sum = 0.0f;
-		for (int b = 0; b < nb; b++) {
-			int32_t isum = 0;
-			for (int k = 0; k < QK8_0; k++)
-				isum += (int32_t)row[b].qs[k] * (int32_t)x[b].qs[k];
-			sum += (float)isum * (fp16_to_fp32(row[b].d) * fp16_to_fp32(x[b].d));
-		}
-		j->y[i] = sum;
-	}
-}
-
-static void rows_int8(const MatmulJob *j, int r0, int r1)
-{
-	const QuantizedTensor *t = &j->W->i8;
-	int n = t->cols, B = j->block;
-	for (int i = r0; i < r1; i++) {
-		size_t base = (size_t)i * (size_t)n;
-		const int8_t *row = t->q + base;
-		float sum = 0.0f;
-		for (int k0 = 0, b = 0; k0 < n; k0 += B, b++) {
-			int k1 = k0 + B < n ? k0 + B : n;
-			int32_t isum = 0;
-			for (int k = k0; k < k1; k++)
-				isum += (int32_t)j->s->i8[k] * ((int32_t)row[k] - t->zero_point);
-			float ws = t->group_scales
-					   ? t->group_scales[(base + (size_t)k0) / (size_t)t->group_size]
-					   : t->scale;
-			sum += (float)isum * (ws * j->s->i8_scale[b]);
-		}
-		j->y[i] = sum;
-	}
-}
-
-static void matmul_task(void *ctx, int ith, int nth)
-{
-	const MatmulJob *j = ctx;
-	int rows = j->W->rows;
-	int r0 = (int)((int64_t)rows * ith / nth);
-	int r1 = (int)((int64_t)rows * (ith + 1) / nth);
-	switch (j->W->type) {
-	case DT_F32:
-		rows_f32(j, r0, r1);
-		break;
-	case DT_F16:
-		rows_f16(j, r0, r1);
-		break;
-	case DT_Q8_0:
-		rows_q8_0(j, r0, r1);
-		break;
-	case DT_INT8:
-		rows_int8(j, r0, r1);
-		break;
-	}
-}
-
-/* Activations in blocks of B values: int8 with a float scale each (llama2.c runq's rule). */
-static void quantize_act_int8(const float *x, int n, int B, int8_t *q, float *scales)
+/* Activations in blocks of B values: int8 with a float scale each (llama2.c runq's rule),
+ * plus each block's integer sum. */
+static void quantize_act_int8(const float *x, int n, int B, int8_t *q, float *scales, int32_t *sums)
 {
 	for (int k0 = 0, b = 0; k0 < n; k0 += B, b++) {
 		int k1 = k0 + B < n ? k0 + B : n;
@@ -333,59 +323,255 @@ static void quantize_act_int8(const float *x, int n, int B, int8_t *q, float *sc
 				amax = math_fabsf(x[k]);
 		float s = amax / 127.0f;
 		scales[b] = s;
-		for (int k = k0; k < k1; k++)
+		int32_t sum = 0;
+		for (int k = k0; k < k1; k++) {
 			q[k] = (int8_t)(s ? round_half_away(x[k] / s) : 0);
+			sum += q[k];
+		}
+		sums[b] = sum;
 	}
 }
 
-static void matmul_run(MatmulJob *j)
+/* Q8_0 activations, the same values as quantize_row_q8_0 gives (scale rounded to fp16, values
+ * from the unrounded scale), unpacked into values, float scales and block sums. */
+static void quantize_act_q8_0(const float *x, int n, int8_t *q, float *scales, int32_t *sums)
 {
-	if (plat_threads() > 1 && j->W->rows >= 64)
-		plat_parallel(matmul_task, j);
+	for (int b = 0; b < n / QK8_0; b++) {
+		const float *xb = x + b * QK8_0;
+		float amax = 0;
+		for (int j = 0; j < QK8_0; j++)
+			if (math_fabsf(xb[j]) > amax)
+				amax = math_fabsf(xb[j]);
+		float d = amax / 127.0f;
+		float id = d ? 1.0f / d : 0.0f;
+		scales[b] = fp16_to_fp32(fp32_to_fp16(d));
+		int32_t sum = 0;
+		for (int j = 0; j < QK8_0; j++) {
+			q[b * QK8_0 + j] = (int8_t)round_half_away(xb[j] * id);
+			sum += q[b * QK8_0 + j];
+		}
+		sums[b] = sum;
+	}
+}
+
+/* --- Matmul jobs --- */
+
+/* One job: count outputs sharing one input batch; their rows are numbered one after the
+ * other and split evenly across the threads. */
+typedef struct {
+	const MatmulOut *outs;
+	int count, total_rows;
+	const float *x; /* (n, x_stride) floats, for F32 */
+	int x_stride, n;
+	const MatmulScratch *s;
+	int cols;
+	int B; /* int8: values per activation block */
+} MatmulJob;
+
+/* Rows per tile of the batched loops: their weights stay in L1/L2 while every token of the
+ * batch passes over them, so each weight byte comes from memory once per batch. */
+#define MATMUL_ROW_TILE 4
+
+static void rows_f32(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	int n = j->cols;
+	const float *w = o->W->data;
+	for (int t = 0; t < j->n; t++) {
+		const float *x = j->x + (size_t)t * (size_t)j->x_stride;
+		for (int i = r0; i < r1; i++) {
+			const float *row = w + (size_t)i * (size_t)n;
+			float sum = 0.0f;
+			for (int k = 0; k < n; k++)
+				sum += row[k] * x[k];
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] = sum;
+		}
+	}
+}
+
+static void rows_f16(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	/* x rounded to fp16 like ggml's F16 path; products summed in double. */
+	int n = j->cols;
+	const uint16_t *w = o->W->data;
+	for (int t = 0; t < j->n; t++) {
+		const uint16_t *x = j->s->f16 + (size_t)t * (size_t)n;
+		for (int i = r0; i < r1; i++) {
+			const uint16_t *row = w + (size_t)i * (size_t)n;
+			double sum = 0.0;
+			for (int k = 0; k < n; k++)
+				sum += (double)(fp16_to_fp32(row[k]) * fp16_to_fp32(x[k]));
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] = (float)sum;
+		}
+	}
+}
+
+static void rows_q8_0(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	int nb = j->cols / QK8_0;
+	const BlockQ8_0 *w = o->W->data;
+	const MatmulScratch *s = j->s;
+	QDotQ8Fn dot = qdot_q8;
+	for (int i0 = r0; i0 < r1; i0 += MATMUL_ROW_TILE) {
+		int i1 = i0 + MATMUL_ROW_TILE < r1 ? i0 + MATMUL_ROW_TILE : r1;
+		for (int t = 0; t < j->n; t++) {
+			size_t xo = (size_t)t * (size_t)nb;
+			float *y = o->y + (size_t)t * (size_t)o->y_stride;
+			for (int i = i0; i < i1; i++)
+				y[i] = dot(w + (size_t)i * (size_t)nb, s->xq + xo * QK8_0,
+					   s->xd + xo, s->xsum + xo, nb);
+		}
+	}
+}
+
+static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	const QuantizedTensor *t = &o->W->i8;
+	int n = t->cols, B = j->B, nb = (n + B - 1) / B;
+	const MatmulScratch *s = j->s;
+	QDotI8Fn dot = qdot_i8;
+	for (int i0 = r0; i0 < r1; i0 += MATMUL_ROW_TILE) {
+		int i1 = i0 + MATMUL_ROW_TILE < r1 ? i0 + MATMUL_ROW_TILE : r1;
+		for (int tk = 0; tk < j->n; tk++) {
+			size_t xo = (size_t)tk * (size_t)nb;
+			float *y = o->y + (size_t)tk * (size_t)o->y_stride;
+			for (int i = i0; i < i1; i++) {
+				size_t base = (size_t)i * (size_t)n;
+				const float *ws =
+				    t->group_scales ? t->group_scales + base / (size_t)t->group_size
+						    : NULL;
+				y[i] = dot(t->q + base, ws, t->scale, t->zero_point,
+					   s->xq + (size_t)tk * (size_t)n, s->xd + xo, s->xsum + xo,
+					   n, B);
+			}
+		}
+	}
+}
+
+static void matmul_task(void *ctx, int ith, int nth)
+{
+	const MatmulJob *j = ctx;
+	int R = j->total_rows;
+	int r0 = (int)((int64_t)R * ith / nth);
+	int r1 = (int)((int64_t)R * (ith + 1) / nth);
+	for (int c = 0, first = 0; c < j->count; first += j->outs[c].W->rows, c++) {
+		const MatmulOut *o = &j->outs[c];
+		int a = r0 > first ? r0 - first : 0;
+		int b = r1 - first < o->W->rows ? r1 - first : o->W->rows;
+		if (a >= b)
+			continue;
+		switch (o->W->type) {
+		case DT_F32:
+			rows_f32(j, o, a, b);
+			break;
+		case DT_F16:
+			rows_f16(j, o, a, b);
+			break;
+		case DT_Q8_0:
+			rows_q8_0(j, o, a, b);
+			break;
+		case DT_INT8:
+			rows_int8(j, o, a, b);
+			break;
+		}
+	}
+}
+
+/* Quantizes a share of the batch's tokens (the batch path quantizes on every thread). */
+typedef struct {
+	const float *x;
+	int x_stride, n, cols, B;
+	DType type;
+	MatmulScratch *s;
+} QuantJob;
+
+static void quant_task(void *ctx, int ith, int nth)
+{
+	const QuantJob *q = ctx;
+	int t0 = (int)((int64_t)q->n * ith / nth), t1 = (int)((int64_t)q->n * (ith + 1) / nth);
+	int nb = (q->cols + q->B - 1) / q->B;
+	for (int t = t0; t < t1; t++) {
+		const float *x = q->x + (size_t)t * (size_t)q->x_stride;
+		size_t xo = (size_t)t * (size_t)nb, vo = (size_t)t * (size_t)q->cols;
+		if (q->type == DT_Q8_0)
+			quantize_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
+					  q->s->xsum + xo);
+		else if (q->type == DT_INT8)
+			quantize_act_int8(x, q->cols, q->B, q->s->xq + vo, q->s->xd + xo,
+					  q->s->xsum + xo);
+		else if (q->type == DT_F16)
+			for (int k = 0; k < q->cols; k++)
+				q->s->f16[vo + (size_t)k] = fp32_to_fp16(x[k]);
+	}
+}
+
+static int act_block(const Tensor *W)
+{
+	if (W->type == DT_INT8)
+		return W->i8.group_scales ? W->i8.group_size : QK8_0;
+	return QK8_0;
+}
+
+/* All outs must share the type, cols and activation block of the first (else one by one). */
+static bool outs_compatible(const MatmulOut *outs, int count)
+{
+	for (int c = 1; c < count; c++)
+		if (outs[c].W->type != outs[0].W->type || outs[c].W->cols != outs[0].W->cols ||
+		    act_block(outs[c].W) != act_block(outs[0].W))
+			return false;
+	return true;
+}
+
+void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
+		  MatmulScratch *s)
+{
+	if (count > 1 && !outs_compatible(outs, count)) {
+		for (int c = 0; c < count; c++)
+			matmul_multi(&outs[c], 1, x, x_stride, n, s);
+		return;
+	}
+	if (n > s->batch) { /* more tokens than the scratch holds: in slices */
+		for (int t0 = 0; t0 < n; t0 += s->batch) {
+			int m = n - t0 < s->batch ? n - t0 : s->batch;
+			MatmulOut sub[MATMUL_MAX_OUTS];
+			for (int c = 0; c < count; c++) {
+				sub[c] = outs[c];
+				sub[c].y += (size_t)t0 * (size_t)outs[c].y_stride;
+			}
+			matmul_multi(sub, count, x + (size_t)t0 * (size_t)x_stride, x_stride, m, s);
+		}
+		return;
+	}
+	const Tensor *W = outs[0].W;
+	DType type = W->type;
+	PROFILE_BEGIN(zone, type == DT_F32   ? "matmul_f32"
+			    : type == DT_F16 ? "matmul_f16"
+					     : "matmul_int8");
+	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s};
+	if (type != DT_F32) {
+		if (n > 1 && plat_threads() > 1)
+			plat_parallel(quant_task, &q);
+		else
+			quant_task(&q, 0, 1);
+	}
+	MatmulJob j = {outs, count, 0, x, x_stride, n, s, W->cols, act_block(W)};
+	for (int c = 0; c < count; c++)
+		j.total_rows += outs[c].W->rows;
+	if (plat_threads() > 1 && j.total_rows >= 64)
+		plat_parallel(matmul_task, &j);
 	else
-		matmul_task(j, 0, 1);
+		matmul_task(&j, 0, 1);
+	PROFILE_END(zone);
 }
 
 void matmul_int8(float *y, const QuantizedTensor *W, const float *x, MatmulScratch *s)
 {
-	PROFILE_BEGIN(zone, "matmul_int8");
 	Tensor t = {.type = DT_INT8, .rows = W->rows, .cols = W->cols, .i8 = *W};
-	int B = W->group_scales ? W->group_size : QK8_0;
-	quantize_act_int8(x, W->cols, B, s->i8, s->i8_scale);
-	MatmulJob j = {y, &t, x, s, B};
-	matmul_run(&j);
-	PROFILE_END(zone);
+	MatmulOut o = {y, &t, W->rows};
+	matmul_multi(&o, 1, x, W->cols, 1, s);
 }
 
 void matmul(float *y, const Tensor *W, const float *x, MatmulScratch *s)
 {
-	switch (W->type) {
-	case DT_INT8:
-		matmul_int8(y, &W->i8, x, s);
-		return;
-	case DT_Q8_0: {
-		PROFILE_BEGIN(zone, "matmul_int8");
-		quantize_row_q8_0(x, s->q8, W->cols);
-		MatmulJob j = {y, W, x, s, QK8_0};
-		matmul_run(&j);
-		PROFILE_END(zone);
-		return;
-	}
-	case DT_F16: {
-		PROFILE_BEGIN(zone, "matmul_f16");
-		for (int k = 0; k < W->cols; k++)
-			s->f16[k] = fp32_to_fp16(x[k]);
-		MatmulJob j = {y, W, x, s, 0};
-		matmul_run(&j);
-		PROFILE_END(zone);
-		return;
-	}
-	case DT_F32: {
-		PROFILE_BEGIN(zone, "matmul_f32");
-		MatmulJob j = {y, W, x, s, 0};
-		matmul_run(&j);
-		PROFILE_END(zone);
-		return;
-	}
-	}
+	MatmulOut o = {y, W, W->rows};
+	matmul_multi(&o, 1, x, W->cols, 1, s);
 }

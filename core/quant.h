@@ -56,28 +56,49 @@ void quantize_int8(const float *w, size_t n, int8_t *q, float *scale, int32_t *z
 /* Row r of W as floats (embedding lookup). */
 void tensor_row(const Tensor *W, int r, float *out);
 
-/* Scratch for the quantized copy of x: sized for the widest input (cols). */
+/* Scratch for the quantized copy of x: sized for the widest input (cols) and the largest
+ * batch of tokens quantized at once. */
 typedef struct {
-	BlockQ8_0 *q8;	 /* (cols / 32) */
-	int8_t *i8;	 /* (cols) */
-	float *i8_scale; /* (cols / 1 worst case) */
-	uint16_t *f16;	 /* (cols) */
-	int cap;
+	int8_t *xq;	/* (batch, cols) activations as int8 */
+	float *xd;	/* (batch, cols / block) their block scales */
+	int32_t *xsum;	/* (batch, cols / block) sum of each block's int8 values */
+	uint16_t *f16;	/* (batch, cols) activations as fp16 for F16 weights */
+	int cap, batch; /* cols and tokens it holds */
 } MatmulScratch;
-/* Allocates scratch for inputs up to max_cols from the arena; -1 on exhaustion. */
+/* Allocates scratch for one input up to max_cols from the arena; -1 on exhaustion. */
 int matmul_scratch_init(MatmulScratch *s, int max_cols);
+/* The same for batches of up to max_batch inputs (longer batches run in slices). */
+int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch);
 
 /* Kernel variants, chosen once at init (CPUID/XCR0) or forced by --isa. */
 typedef enum { ISA_SCALAR = 0, ISA_AVX2, ISA_AVX512 } Isa;
-/* Picks the best supported variant, or the named one ("scalar", "avx2", "avx512"); 0, or -1
- * (error set) when the CPU or the enabled register state does not support it. */
+/* Picks the best supported variant (name NULL), or the named one ("scalar", "avx2",
+ * "avx512"); 0, or -1 (error set) when the CPU or the enabled register state lacks it. */
 int matmul_select_isa(const char *name);
+/* The CPU has the instructions and the OS enabled their registers (XCR0). avx512 means
+ * AVX-512 F, BW, VL and VNNI. */
+bool matmul_isa_supported(Isa isa);
 Isa matmul_isa(void);
 const char *matmul_isa_name(void);
 
-/* y (W.rows) = W (rows, cols) @ x (cols); rows split across the thread pool. */
+/* y (W.rows) = W (rows, cols) @ x (cols); rows split across the thread pool. Q8_0 and int8
+ * give the same bits on every ISA and thread count. */
 void matmul(float *y, const Tensor *W, const float *x, MatmulScratch *s);
 /* The seed's int8 matmul: y (rows) = W @ x, x quantized per block to int8. */
 void matmul_int8(float *y, const QuantizedTensor *W, const float *x, MatmulScratch *s);
+
+/* One output of matmul_multi: y (n, y_stride) gets W @ x_t in its first W.rows of each row. */
+typedef struct {
+	float *y;
+	const Tensor *W;
+	int y_stride;
+} MatmulOut;
+#define MATMUL_MAX_OUTS 4
+/* For every token t < n of x (n, x_stride) and every out (count <= MATMUL_MAX_OUTS, same
+ * cols): out.y[t] = out.W @ x[t]. x is quantized once, each weight row is read once for the
+ * whole batch, and all outs share one pass of the thread pool. Each value is bit-identical to
+ * what matmul gives for that token alone. */
+void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
+		  MatmulScratch *s);
 
 #endif

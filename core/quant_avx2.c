@@ -1,0 +1,126 @@
+/* quant_avx2.c: the AVX2 dot kernels of matmul (Q8_0 and int8), bit-identical to the scalar
+ * references in quant.c: exact int32 block sums, then quant_kernels.h's float order. */
+#include <immintrin.h>
+
+#include "quant_kernels.h"
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* Block sums of 8 vectors of 8 int32 partial sums each: lane j of the result is the sum of
+ * v[j]. Integer adds are exact, so only the lane order matters. */
+AVX2 static inline __m256i reduce8(const __m256i v[8])
+{
+	__m256i a = _mm256_hadd_epi32(v[0], v[1]), b = _mm256_hadd_epi32(v[2], v[3]);
+	__m256i c = _mm256_hadd_epi32(v[4], v[5]), d = _mm256_hadd_epi32(v[6], v[7]);
+	__m256i ab = _mm256_hadd_epi32(a, b), cd = _mm256_hadd_epi32(c, d);
+	/* ab: low half has v0..v3's low-lane sums, high half their high-lane sums */
+	__m256i lo = _mm256_permute2x128_si256(ab, cd, 0x20);
+	__m256i hi = _mm256_permute2x128_si256(ab, cd, 0x31);
+	return _mm256_add_epi32(lo, hi);
+}
+
+/* fp16 bits in the low half of each int32 lane -> float, exactly as fp16_to_fp32: the
+ * exponent is rebiased by a multiply by 2^112 (exact for normals and subnormals alike),
+ * inf/nan get the all-ones exponent. Done in integers, so no F16C is needed. */
+AVX2 static inline __m256 half_to_float(__m256i h)
+{
+	__m256i em = _mm256_and_si256(h, _mm256_set1_epi32(0x7fff));
+	__m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0x8000)), 16);
+	__m256 f =
+	    _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(em, 13)), _mm256_set1_ps(0x1p112f));
+	__m256i special =
+	    _mm256_or_si256(_mm256_set1_epi32(0x7f800000),
+			    _mm256_slli_epi32(_mm256_and_si256(em, _mm256_set1_epi32(0x3ff)), 13));
+	__m256i infnan = _mm256_cmpgt_epi32(em, _mm256_set1_epi32(0x7bff));
+	__m256i bits = _mm256_blendv_epi8(_mm256_castps_si256(f), special, infnan);
+	return _mm256_castsi256_ps(_mm256_or_si256(bits, sign));
+}
+
+/* The 8 fp16 block scales of w[0..7], 34 bytes apart: one gather of the 4 bytes at each
+ * block's start (d and the first two values), keeping the low 16 bits. */
+AVX2 static inline __m256 q8_scales(const BlockQ8_0 *w)
+{
+	const __m256i offs = _mm256_setr_epi32(0, 34, 68, 102, 136, 170, 204, 238);
+	__m256i g = _mm256_i32gather_epi32((const int *)(const void *)w, offs, 1);
+	return half_to_float(_mm256_and_si256(g, _mm256_set1_epi32(0xffff)));
+}
+
+/* 8 int32 partial sums of one Q8_0 block: maddubs wants unsigned * signed, so |w| times x
+ * with w's sign (|w| <= 128 and |x| <= 127 keep the pairs inside int16). */
+AVX2 static inline __m256i q8_block(const int8_t *w, const int8_t *x)
+{
+	__m256i vw = _mm256_loadu_si256((const __m256i *)(const void *)w);
+	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
+	__m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(vw), _mm256_sign_epi8(vx, vw));
+	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+AVX2 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+			int nb)
+{
+	(void)xsum;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + QDOT_LANES <= nb; b += QDOT_LANES) {
+		__m256i v[8];
+		for (int j = 0; j < 8; j++)
+			v[j] = q8_block(w[b + j].qs, xq + (b + j) * QK8_0);
+		__m256 scale = _mm256_mul_ps(q8_scales(w + b), _mm256_loadu_ps(xd + b));
+		__m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(reduce8(v)), scale);
+		acc = _mm256_add_ps(acc, term);
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++) /* b % 8 == its lane: the tail continues the same partials */
+		a[b % QDOT_LANES] += (float)qdot_block_i32(w[b].qs, xq + b * QK8_0, QK8_0) *
+				     (fp16_to_fp32(w[b].d) * xd[b]);
+	return qdot_tree(a);
+}
+
+/* 8 int32 partial sums of 32 int8 products, widened to int16 first: per-tensor weights span
+ * [-128, 127] and the zero point is applied later, so maddubs' int16 pairs could overflow. */
+AVX2 static inline __m256i i8_chunk(const int8_t *w, const int8_t *x)
+{
+	__m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)w);
+	__m128i w1 = _mm_loadu_si128((const __m128i *)(const void *)(w + 16));
+	__m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)x);
+	__m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 16));
+	__m256i p0 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(w0), _mm256_cvtepi8_epi16(x0));
+	__m256i p1 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(w1), _mm256_cvtepi8_epi16(x1));
+	return _mm256_add_epi32(p0, p1);
+}
+
+AVX2 float qdot_i8_avx2(const int8_t *w, const float *ws, float wscale, int32_t zp,
+			const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B)
+{
+	if (B % 32) /* small groups (llama2.c v2 files with group_size 16...) stay scalar */
+		return qdot_i8_ref(w, ws, wscale, zp, xq, xd, xsum, n, B);
+	int nbf = n / B; /* full blocks; a short last block goes with the tail */
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + QDOT_LANES <= nbf; b += QDOT_LANES) {
+		__m256i v[8];
+		for (int j = 0; j < 8; j++) {
+			const int8_t *wb = w + (size_t)(b + j) * (size_t)B;
+			const int8_t *xb = xq + (size_t)(b + j) * (size_t)B;
+			v[j] = i8_chunk(wb, xb);
+			for (int c = 32; c < B; c += 32)
+				v[j] = _mm256_add_epi32(v[j], i8_chunk(wb + c, xb + c));
+		}
+		__m256i zx = _mm256_mullo_epi32(
+		    _mm256_set1_epi32(zp),
+		    _mm256_loadu_si256((const __m256i *)(const void *)(xsum + b)));
+		__m256i isum = _mm256_sub_epi32(reduce8(v), zx);
+		__m256 wsv = ws ? _mm256_loadu_ps(ws + b) : _mm256_set1_ps(wscale);
+		__m256 scale = _mm256_mul_ps(wsv, _mm256_loadu_ps(xd + b));
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (int k0 = b * B; k0 < n; k0 += B, b++) {
+		int k1 = k0 + B < n ? k0 + B : n;
+		int32_t isum = qdot_block_i32(w + k0, xq + k0, k1 - k0) - zp * xsum[b];
+		a[b % QDOT_LANES] += (float)isum * ((ws ? ws[b] : wscale) * xd[b]);
+	}
+	return qdot_tree(a);
+}

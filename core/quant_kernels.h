@@ -1,0 +1,59 @@
+/* quant_kernels.h: the dot-product kernels behind matmul (scalar reference, AVX2, AVX-512),
+ * one signature per weight family, and the canonical reduction order they all follow. */
+#ifndef QUANT_KERNELS_H
+#define QUANT_KERNELS_H
+
+#include <stdint.h>
+
+#include "quant.h"
+
+/* Every kernel computes the exact integer sum of each block (block b of the row times block b
+ * of x), scales it by (weight scale * activation scale) into a float, and adds that into
+ * partial sum acc[b % QDOT_LANES], multiply then add, never fused. The partials are combined
+ * by qdot_tree. Integer sums are exact and float steps happen in this one order, so every ISA
+ * and every thread count gives the same bits. */
+#define QDOT_LANES 8
+
+/* ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)): the order in which a vector of 8 lanes
+ * folds in halves (256 -> 128 -> 64 -> 32 bits), written out for the scalar code. */
+static inline float qdot_tree(const float a[QDOT_LANES])
+{
+	float s04 = a[0] + a[4], s15 = a[1] + a[5], s26 = a[2] + a[6], s37 = a[3] + a[7];
+	return (s04 + s26) + (s15 + s37);
+}
+
+/* Q8_0 row (nb blocks) . x, x given as int8 values xq (nb * 32), their block scales xd (nb)
+ * and block sums xsum (nb, sum of the 32 xq of each block). */
+typedef float (*QDotQ8Fn)(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+			  const int32_t *xsum, int nb);
+
+/* int8 row of n values w, weight value (w[k] - zp) * scale, scale = ws[b] per block of B
+ * values (ws != NULL, grouped) or wscale (per tensor); x blocks of the same B (the last one
+ * may be short): int8 xq (n), scales xd, sums xsum. */
+typedef float (*QDotI8Fn)(const int8_t *w, const float *ws, float wscale, int32_t zp,
+			  const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B);
+
+float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		  int nb);
+float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		   int nb);
+float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		     int nb);
+
+float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
+		  const float *xd, const int32_t *xsum, int n, int B);
+float qdot_i8_avx2(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
+		   const float *xd, const int32_t *xsum, int n, int B);
+float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
+		     const float *xd, const int32_t *xsum, int n, int B);
+
+/* The scalar integer sum of one block, for the tails of the SIMD kernels. */
+static inline int32_t qdot_block_i32(const int8_t *a, const int8_t *b, int n)
+{
+	int32_t s = 0;
+	for (int k = 0; k < n; k++)
+		s += (int32_t)a[k] * (int32_t)b[k];
+	return s;
+}
+
+#endif

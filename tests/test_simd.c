@@ -1,0 +1,215 @@
+/* test_simd.c: every SIMD dot kernel (AVX2, AVX-512 VNNI) gives the scalar reference's bits,
+ * on shapes that are not multiples of the vector width; batched and fused matmuls give the
+ * one-token bits. An ISA the CPU lacks is skipped with a loud SKIP line. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/quant.h"
+#include "core/quant_kernels.h"
+#include "core/rng.h"
+#include "shim/platform.h"
+#include "tests.h"
+
+static const char *isa_names[] = {"scalar", "avx2", "avx512"};
+static const QDotQ8Fn q8_fns[] = {qdot_q8_ref, qdot_q8_avx2, qdot_q8_avx512};
+static const QDotI8Fn i8_fns[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
+
+static bool isa_or_skip(Isa isa)
+{
+	if (matmul_isa_supported(isa))
+		return true;
+	printf("SKIP: %s kernels: this CPU (or its XCR0) does not support them\n", isa_names[isa]);
+	return false;
+}
+
+static int8_t rand_i8(Rng *r, int lo)
+{
+	return (int8_t)(lo + (int)(rng_next(r) % (uint64_t)(128 - lo)));
+}
+
+static uint32_t f32_bits(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	return u;
+}
+
+/* Random activations as the quantizers leave them: values in [-127, 127], positive scales,
+ * and the block sums the VNNI kernels rely on. */
+static void make_act(Rng *r, int8_t *xq, float *xd, int32_t *xsum, int n, int B)
+{
+	for (int k0 = 0, b = 0; k0 < n; k0 += B, b++) {
+		int32_t s = 0;
+		for (int k = k0; k < n && k < k0 + B; k++) {
+			xq[k] = rand_i8(r, -127);
+			s += xq[k];
+		}
+		xsum[b] = s;
+		xd[b] = rng_float(r) * 0.05f + 1e-4f;
+	}
+}
+
+START_TEST(test_q8_0_kernels_bit_exact)
+{
+	static const int rows[] = {1, 3, 17, 64}, cols[] = {32, 96, 160, 256, 544, 5632};
+	Rng r;
+	rng_seed(&r, 11);
+	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
+		if (!isa_or_skip((Isa)isa))
+			continue;
+		for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++) {
+			int nb = cols[ci] / QK8_0;
+			int8_t xq[5632];
+			float xd[176];
+			int32_t xsum[176];
+			make_act(&r, xq, xd, xsum, cols[ci], QK8_0);
+			for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+				for (int i = 0; i < rows[ri]; i++) {
+					BlockQ8_0 w[176];
+					for (int b = 0; b < nb; b++) {
+						/* -128 too: GGUF files may hold it; scales
+						 * include fp16 subnormals and negatives */
+						float d = (rng_float(&r) - 0.3f) * 0.02f;
+						if (b % 7 == 3)
+							d *= 1e-4f;
+						w[b].d = fp32_to_fp16(d);
+						for (int k = 0; k < QK8_0; k++)
+							w[b].qs[k] = rand_i8(&r, -128);
+					}
+					float want = qdot_q8_ref(w, xq, xd, xsum, nb);
+					float got = q8_fns[isa](w, xq, xd, xsum, nb);
+					ck_assert_msg(
+					    f32_bits(got) == f32_bits(want),
+					    "Q8_0 %s: %d cols, row %d of %d: %.9g, reference "
+					    "%.9g",
+					    isa_names[isa], cols[ci], i, rows[ri], (double)got,
+					    (double)want);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_int8_kernels_bit_exact)
+{
+	/* {cols, group size (0: per tensor, blocks of 32, the last one short)} */
+	static const int shapes[][2] = {{1, 0},	   {7, 0},    {33, 0},	 {100, 0},   {257, 0},
+					{288, 0},  {2048, 0}, {2050, 0}, {48, 16},   {96, 32},
+					{320, 32}, {192, 64}, {640, 64}, {1024, 128}};
+	static const int rows[] = {1, 3, 17};
+	Rng r;
+	rng_seed(&r, 12);
+	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
+		if (!isa_or_skip((Isa)isa))
+			continue;
+		for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+			int n = shapes[si][0], gs = shapes[si][1], B = gs ? gs : QK8_0;
+			int nb = (n + B - 1) / B;
+			int8_t xq[2050], w[2050];
+			float xd[80], ws[80];
+			int32_t xsum[80];
+			make_act(&r, xq, xd, xsum, n, B);
+			for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+				for (int i = 0; i < rows[ri]; i++) {
+					/* per tensor: any int8 and a zero point; grouped: symmetric
+					 */
+					for (int k = 0; k < n; k++)
+						w[k] = rand_i8(&r, gs ? -127 : -128);
+					for (int b = 0; b < nb; b++)
+						ws[b] = rng_float(&r) * 0.01f;
+					int32_t zp = gs ? 0 : (int32_t)(rng_next(&r) % 256) - 128;
+					float sc = rng_float(&r) * 0.01f;
+					const float *wsp = gs ? ws : NULL;
+					float want =
+					    qdot_i8_ref(w, wsp, sc, zp, xq, xd, xsum, n, B);
+					float got = i8_fns[isa](w, wsp, sc, zp, xq, xd, xsum, n, B);
+					ck_assert_msg(
+					    f32_bits(got) == f32_bits(want),
+					    "int8 %s: %d cols, group %d, zero point %d, row "
+					    "%d: %.9g, reference %.9g",
+					    isa_names[isa], n, gs, zp, i, (double)got,
+					    (double)want);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
+/* Through the public entry: every ISA, batched (matmul_multi, fused outputs) and one token
+ * at a time, on 1 and 2 threads: the same bits everywhere. */
+START_TEST(test_matmul_isa_batch_threads)
+{
+	const int rows = 67, rows2 = 33, cols = 96, n = 5;
+	size_t mark = arena_mark();
+	Rng r;
+	rng_seed(&r, 13);
+	BlockQ8_0 *w = arena_alloc((size_t)(rows + rows2) * 3 * sizeof(BlockQ8_0), 64, "test");
+	float *x = arena_alloc(sizeof(float) * n * cols, 64, "test");
+	float *want = arena_alloc(sizeof(float) * n * (rows + rows2), 64, "test");
+	float *got = arena_alloc(sizeof(float) * n * (rows + rows2), 64, "test");
+	ck_assert_msg(w && x && want && got, "test arena");
+	for (int b = 0; b < (rows + rows2) * 3; b++) {
+		w[b].d = fp32_to_fp16(rng_float(&r) * 0.01f);
+		for (int k = 0; k < QK8_0; k++)
+			w[b].qs[k] = rand_i8(&r, -127);
+	}
+	for (int k = 0; k < n * cols; k++)
+		x[k] = rng_float(&r) * 2 - 1;
+	Tensor W1 = {.type = DT_Q8_0, .rows = rows, .cols = cols, .data = w};
+	Tensor W2 = {.type = DT_Q8_0, .rows = rows2, .cols = cols, .data = w + rows * 3};
+	MatmulScratch s;
+	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 3) == 0, "scratch");
+	ck_assert_msg(matmul_select_isa("scalar") == 0, "scalar is always there");
+	for (int t = 0; t < n; t++) {
+		matmul(want + t * rows, &W1, x + t * cols, &s);
+		matmul(want + n * rows + t * rows2, &W2, x + t * cols, &s);
+	}
+	for (int threads = 1; threads <= 2; threads++) {
+		if (threads == 2 && plat_threads_start(2) < 2)
+			printf("NOTE: no second thread for the thread-count comparison\n");
+		for (int isa = ISA_SCALAR; isa <= ISA_AVX512; isa++) {
+			if (!isa_or_skip((Isa)isa))
+				continue;
+			ck_assert_msg(matmul_select_isa(isa_names[isa]) == 0, "select %s",
+				      isa_names[isa]);
+			memset(got, 0xff, sizeof(float) * n * (rows + rows2));
+			/* batch of 5 through a scratch of 3: exercises the slices too */
+			MatmulOut outs[2] = {{got, &W1, rows}, {got + n * rows, &W2, rows2}};
+			matmul_multi(outs, 2, x, cols, n, &s);
+			ck_assert_msg(!memcmp(got, want, sizeof(float) * n * (rows + rows2)),
+				      "%s, %d threads: batched fused matmul differs from one token "
+				      "at a time on the scalar kernels",
+				      isa_names[isa], threads);
+		}
+	}
+	arena_reset(mark);
+}
+END_TEST
+
+START_TEST(test_isa_names)
+{
+	ck_assert_msg(matmul_select_isa("scalar") == 0 && matmul_isa() == ISA_SCALAR,
+		      "--isa scalar always works");
+	ck_assert_msg(matmul_select_isa("avx3") < 0, "--isa avx3 must be refused");
+	ck_assert_msg(matmul_select_isa(NULL) == 0, "automatic choice always works");
+	ck_assert_msg(matmul_isa_supported(matmul_isa()), "the automatic choice is supported");
+	if (matmul_isa_supported(ISA_AVX512))
+		ck_assert_msg(matmul_isa() == ISA_AVX512, "AVX-512 VNNI is preferred when present");
+}
+END_TEST
+
+Suite *simd_suite(void)
+{
+	Suite *s = suite_create("simd");
+	TCase *tc = tcase_create("kernels");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_q8_0_kernels_bit_exact);
+	tcase_add_test(tc, test_int8_kernels_bit_exact);
+	tcase_add_test(tc, test_matmul_isa_batch_threads);
+	tcase_add_test(tc, test_isa_names);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# kernel_faults.sh: each deliberate CPU exception (--fault KIND) in the kernel under QEMU must
+# end in a report on stderr (COM2) and a non-zero exit status, never a hang or a triple fault.
+# Environment: ACCEL (auto|kvm|tcg), MAKE.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+MAKE=${MAKE:-make}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# check KIND PATTERN...: every grep pattern must appear on stderr.
+check() {
+	kind=$1
+	shift
+	$MAKE -s --no-print-directory qemu ARGS="--fault $kind" TIMEOUT=60 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	missing=""
+	for p in "RIP 0x" "$@"; do
+		grep -q -- "$p" "$tmp/err" || missing="$missing '$p'"
+	done
+	if [ $rc -eq 0 ]; then
+		echo "FAIL $kind: exit status 0"
+		fail=$((fail + 1))
+	elif [ -n "$missing" ]; then
+		echo "FAIL $kind: report lacks$missing"
+		tail -n 8 "$tmp/err" | sed 's/^/  /'
+		fail=$((fail + 1))
+	else
+		echo "PASS $kind"
+		pass=$((pass + 1))
+	fi
+}
+
+check ud "invalid opcode (#UD)" "CPU exception 6"
+check gp "general protection (#GP)" "CPU exception 13"
+check pf "page fault (#PF)" "CPU exception 14" "CR2 0x00007f0000000000"
+check stack "page fault (#PF)" "stack overflow (guard page hit)"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -537,6 +537,14 @@ static const char *tmp_path(const char *name)
 	return p;
 }
 
+/* Removes the (empty) temporary folder; the next tmp_path makes a new one. */
+static void tmp_done(void)
+{
+	if (tmp_dir[0])
+		rmdir(tmp_dir);
+	tmp_dir[0] = 0;
+}
+
 static Buf read_file(const char *path)
 {
 	Buf b = {0};
@@ -590,6 +598,7 @@ START_TEST(test_gguf_writer_matches_builder)
 		      (unsigned long long)gw.written, want.n);
 	ck_assert_msg(!memcmp(got.p, want.p, want.n), "writer and builder bytes differ");
 	unlink(path);
+	tmp_done();
 	GgufFile g;
 	ck_assert_msg(gguf_open(&g, got.p, got.n, "writer.gguf") == 0, "gguf_open: %s",
 		      error_message());
@@ -947,7 +956,7 @@ START_TEST(test_export_round_trip)
 		      "exporting int8 weights must be refused");
 	ck_assert_msg(strstr(error_message(), "int8"), "message names int8: %s", error_message());
 	unlink(tmp_path("int8.gguf"));
-	rmdir(tmp_dir);
+	tmp_done();
 }
 END_TEST
 
@@ -961,7 +970,7 @@ START_TEST(test_export_f32_untied)
 	ck_assert_msg(model_export_gguf(lm, path) == 0, "export: %s", error_message());
 	Buf f = read_file(path);
 	unlink(path);
-	rmdir(tmp_dir);
+	tmp_done();
 	LoadedModel *back = load(&f, "exported f32", QUANT_NONE);
 	ck_assert_msg(gguf_tensor(&back->gguf, "output.weight") != NULL,
 		      "untied classifier exported as output.weight");

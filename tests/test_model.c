@@ -1,6 +1,7 @@
 /* test_model.c: core/model.c and core/synth.c: config checks, a deterministic synthetic
  * model, and the stories260K greedy golden tokens (llama2.c's run.c loop). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -80,6 +81,31 @@ START_TEST(test_synth_small_deterministic)
 		tok = sampler_argmax(la, V);
 	}
 	ck_assert_msg(changed == 8, "seed 6 must change the logits (%d of 8 positions)", changed);
+}
+END_TEST
+
+/* Weights generated and logits computed on 1 thread and on a pool of 3 are bit-identical.
+ * Check forks a process per test, so the pool is this test's own (with CK_FORK=no an
+ * earlier pool may already run, and both halves then use it). */
+START_TEST(test_threads_same_bits)
+{
+	static Model a, b;
+	int V = 512;
+	build_small(&a, 9);
+	float *la = malloc(sizeof(float) * (size_t)V * 6);
+	for (int pos = 0; pos < 6; pos++)
+		memcpy(la + (size_t)pos * V, model_forward(&a, 3 + pos, pos), (size_t)V * 4);
+	int n = plat_threads_start(3);
+	build_small(&b, 9);
+	for (int i = 0; all_tensors(&a, i); i++)
+		ck_assert_msg(!memcmp(all_tensors(&a, i)->data, all_tensors(&b, i)->data,
+				      tensor_bytes(all_tensors(&a, i))),
+			      "tensor %d differs when generated on %d threads", i, n);
+	for (int pos = 0; pos < 6; pos++)
+		ck_assert_msg(
+		    !memcmp(la + (size_t)pos * V, model_forward(&b, 3 + pos, pos), (size_t)V * 4),
+		    "logits at pos %d differ between 1 and %d threads", pos, n);
+	free(la);
 }
 END_TEST
 
@@ -205,6 +231,7 @@ Suite *model_suite(void)
 	TCase *tc = tcase_create("synthetic");
 	tcase_add_test(tc, test_synth_small_deterministic);
 	tcase_add_test(tc, test_synth_unknown_preset);
+	tcase_add_test(tc, test_threads_same_bits);
 	tcase_add_test(tc, test_config_check);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("golden");

@@ -63,6 +63,7 @@ TEST_SRCS := \
 	tests/test_math.c \
 	tests/test_quant.c \
 	tests/test_ops.c \
+	tests/test_loaders.c \
 	tests/test_model.c \
 	tests/test_sampler.c \
 	tests/test_cli.c \

@@ -201,7 +201,7 @@ int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const ch
 	if (gguf_is(data, size)) {
 		r = load_gguf(lm, data, size, name);
 	} else {
-		int version;
+		int version = 0;
 		r = llama2c_load(&lm->model, data, size, name, &version);
 		static const char *names[] = {"llama2.c v0", "llama2.c v1", "llama2.c v2"};
 		lm->format = names[version >= 0 && version <= 2 ? version : 0];

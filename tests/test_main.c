@@ -24,6 +24,7 @@ int main(void)
 	SRunner *sr = srunner_create(math_suite());
 	srunner_add_suite(sr, quant_suite());
 	srunner_add_suite(sr, ops_suite());
+	srunner_add_suite(sr, loaders_suite());
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, sampler_suite());
 	srunner_add_suite(sr, cli_suite());

@@ -82,28 +82,48 @@ int model_state_init(Model *m, int ctx_len)
 	s->value_cache = state_floats(cache, "KV cache (values)");
 	s->rope_freq = state_floats((size_t)head_size / 2, "rope table");
 	s->rope_cs = state_floats((size_t)head_size, "rope table");
+	s->bx = state_floats((size_t)MODEL_BATCH * (size_t)c->dim, "batch activations");
+	s->bxb = state_floats((size_t)MODEL_BATCH * (size_t)c->dim, "batch activations");
+	s->bxb2 = state_floats((size_t)MODEL_BATCH * (size_t)c->dim, "batch activations");
+	s->bq = state_floats((size_t)MODEL_BATCH * (size_t)c->dim, "batch activations");
+	s->bhb = state_floats((size_t)MODEL_BATCH * (size_t)c->hidden_dim, "batch activations");
+	s->bhb2 = state_floats((size_t)MODEL_BATCH * (size_t)c->hidden_dim, "batch activations");
+	if (!s->bx || !s->bxb || !s->bxb2 || !s->bq || !s->bhb || !s->bhb2)
+		return error_set("not enough memory for the prompt batch (%d tokens)", MODEL_BATCH);
 	if (!s->x || !s->xb || !s->xb2 || !s->hb || !s->hb2 || !s->q || !s->att || !s->logits ||
 	    !s->key_cache || !s->value_cache || !s->rope_freq || !s->rope_cs)
 		return error_set("not enough memory for the run state (context %d)", ctx_len);
 	int widest = c->dim > c->hidden_dim ? c->dim : c->hidden_dim;
-	if (matmul_scratch_init(&s->scratch, widest) < 0)
+	if (matmul_scratch_init_batch(&s->scratch, widest, MODEL_BATCH) < 0)
 		return error_set("not enough memory for the matmul scratch");
 	rope_freqs(s->rope_freq, head_size, c->rope_theta);
 	return 0;
 }
 
-static void attention(Model *m, int l, int pos)
+/* Attention of one position: heads split across the thread pool (each head's scores, softmax
+ * and weighted sum are computed the same way on any thread). */
+typedef struct {
+	Model *m;
+	int l, pos;
+	const float *q; /* (dim) this position's queries */
+	float *out;	/* (dim) */
+} AttentionJob;
+
+static void attention_task(void *ctx, int ith, int nth)
 {
-	PROFILE_BEGIN(zone, "attention");
+	const AttentionJob *j = ctx;
+	Model *m = j->m;
 	const ModelConfig *c = &m->config;
 	RunState *s = &m->state;
 	int head_size = c->dim / c->n_heads;
 	int kv_dim = head_size * c->n_kv_heads;
 	int kv_mul = c->n_heads / c->n_kv_heads;
-	size_t loff = (size_t)l * (size_t)m->ctx_len * (size_t)kv_dim;
+	int pos = j->pos;
+	size_t loff = (size_t)j->l * (size_t)m->ctx_len * (size_t)kv_dim;
 	float scale = math_sqrtf((float)head_size);
-	for (int h = 0; h < c->n_heads; h++) {
-		const float *q = s->q + h * head_size;
+	int h0 = c->n_heads * ith / nth, h1 = c->n_heads * (ith + 1) / nth;
+	for (int h = h0; h < h1; h++) {
+		const float *q = j->q + h * head_size;
 		float *att = s->att + (size_t)h * (size_t)m->ctx_len;
 		for (int t = 0; t <= pos; t++) {
 			const float *k = s->key_cache + loff + (size_t)t * (size_t)kv_dim +
@@ -113,8 +133,8 @@ static void attention(Model *m, int l, int pos)
 				score += q[i] * k[i];
 			att[t] = score / scale;
 		}
-		softmax(att, pos + 1);
-		float *xb = s->xb + h * head_size;
+		softmax_nozone(att, pos + 1);
+		float *xb = j->out + h * head_size;
 		mem_set(xb, 0, (size_t)head_size * sizeof(float));
 		for (int t = 0; t <= pos; t++) {
 			const float *v = s->value_cache + loff + (size_t)t * (size_t)kv_dim +
@@ -124,63 +144,129 @@ static void attention(Model *m, int l, int pos)
 				xb[i] += a * v[i];
 		}
 	}
+}
+
+static void attention(Model *m, int l, int pos, const float *q, float *out)
+{
+	PROFILE_BEGIN(zone, "attention");
+	AttentionJob j = {m, l, pos, q, out};
+	/* a short context is cheaper than waking the pool */
+	if (plat_threads() > 1 && (size_t)(pos + 1) * (size_t)m->config.dim >= 65536)
+		plat_parallel(attention_task, &j);
+	else
+		attention_task(&j, 0, 1);
 	PROFILE_END(zone);
 }
 
-static void feed_forward(Model *m, int l)
+/* x (n, dim) += the FFN of x, for n tokens: gate and up share one pass over x. */
+static void feed_forward(Model *m, int l, float *x, float *xb, float *hb, float *hb2, int n)
 {
 	PROFILE_BEGIN(zone, "feed_forward");
 	const ModelConfig *c = &m->config;
 	const ModelWeights *w = &m->weights;
 	RunState *s = &m->state;
-	rms_norm(s->xb, s->x, w->rms_ffn + (size_t)l * (size_t)c->dim, c->dim, c->rms_eps);
-	matmul(s->hb, &w->w1[l], s->xb, &s->scratch);
-	matmul(s->hb2, &w->w3[l], s->xb, &s->scratch);
-	swiglu(s->hb, s->hb2, c->hidden_dim);
-	matmul(s->xb, &w->w2[l], s->hb, &s->scratch);
-	for (int i = 0; i < c->dim; i++)
-		s->x[i] += s->xb[i];
+	int dim = c->dim, hid = c->hidden_dim;
+	for (int t = 0; t < n; t++)
+		rms_norm(xb + (size_t)t * dim, x + (size_t)t * dim, w->rms_ffn + (size_t)l * dim,
+			 dim, c->rms_eps);
+	MatmulOut up[2] = {{hb, &w->w1[l], hid}, {hb2, &w->w3[l], hid}};
+	matmul_multi(up, 2, xb, dim, n, &s->scratch);
+	for (int t = 0; t < n; t++)
+		swiglu(hb + (size_t)t * hid, hb2 + (size_t)t * hid, hid);
+	MatmulOut down = {xb, &w->w2[l], dim};
+	matmul_multi(&down, 1, hb, hid, n, &s->scratch);
+	for (size_t i = 0; i < (size_t)n * (size_t)dim; i++)
+		x[i] += xb[i];
 	PROFILE_END(zone);
 }
 
-float *model_forward(Model *m, int token, int pos)
+/* One layer for n consecutive tokens at pos0..: x (n, dim) in and out. The one-token path is
+ * n = 1 on the single-token buffers, so both compute every value the same way. */
+static void layer_forward(Model *m, int l, int pos0, int n, float *x, float *xb, float *xb2,
+			  float *q, float *hb, float *hb2)
 {
-	PROFILE_BEGIN(zone, "forward");
 	const ModelConfig *c = &m->config;
 	const ModelWeights *w = &m->weights;
 	RunState *s = &m->state;
 	int dim = c->dim;
 	int head_size = dim / c->n_heads;
 	int kv_dim = head_size * c->n_kv_heads;
+	size_t loff = (size_t)l * (size_t)m->ctx_len * (size_t)kv_dim;
+	float *k = s->key_cache + loff + (size_t)pos0 * (size_t)kv_dim;
+	float *v = s->value_cache + loff + (size_t)pos0 * (size_t)kv_dim;
 
-	tensor_row(&w->token_embedding, token, s->x);
-	rope_angles(s->rope_cs, s->rope_freq, head_size, pos);
+	for (int t = 0; t < n; t++)
+		rms_norm(xb + (size_t)t * dim, x + (size_t)t * dim, w->rms_att + (size_t)l * dim,
+			 dim, c->rms_eps);
+	/* q, k and v share one quantization of xb and one pass of the thread pool */
+	MatmulOut qkv[3] = {{q, &w->wq[l], dim}, {k, &w->wk[l], kv_dim}, {v, &w->wv[l], kv_dim}};
+	matmul_multi(qkv, 3, xb, dim, n, &s->scratch);
+	for (int t = 0; t < n; t++) {
+		if (n > 1) /* the one-token caller has set this position's angles */
+			rope_angles(s->rope_cs, s->rope_freq, head_size, pos0 + t);
+		rope_encoding(q + (size_t)t * dim, k + (size_t)t * kv_dim, dim, kv_dim, head_size,
+			      s->rope_cs);
+	}
+	/* causal: position pos0 + t reads the keys and values up to itself, all cached now */
+	for (int t = 0; t < n; t++)
+		attention(m, l, pos0 + t, q + (size_t)t * dim, xb + (size_t)t * dim);
+	MatmulOut o = {xb2, &w->wo[l], dim};
+	matmul_multi(&o, 1, xb, dim, n, &s->scratch);
+	for (size_t i = 0; i < (size_t)n * (size_t)dim; i++)
+		x[i] += xb2[i];
+	feed_forward(m, l, x, xb, hb, hb2, n);
+}
 
+static float *classify(Model *m, float *x)
+{
+	const ModelConfig *c = &m->config;
+	RunState *s = &m->state;
+	rms_norm(x, x, m->weights.rms_final, c->dim, c->rms_eps);
+	PROFILE_BEGIN(cls, "classifier");
+	matmul(s->logits, &m->weights.classifier, x, &s->scratch);
+	PROFILE_END(cls);
+	return s->logits;
+}
+
+float *model_forward(Model *m, int token, int pos)
+{
+	PROFILE_BEGIN(zone, "forward");
+	const ModelConfig *c = &m->config;
+	RunState *s = &m->state;
+	tensor_row(&m->weights.token_embedding, token, s->x);
+	rope_angles(s->rope_cs, s->rope_freq, c->dim / c->n_heads, pos);
 	for (int l = 0; l < c->n_layers; l++) {
 		PROFILE_BEGIN(layer, "layer");
-		size_t loff = (size_t)l * (size_t)m->ctx_len * (size_t)kv_dim;
-		float *k = s->key_cache + loff + (size_t)pos * (size_t)kv_dim;
-		float *v = s->value_cache + loff + (size_t)pos * (size_t)kv_dim;
-
-		rms_norm(s->xb, s->x, w->rms_att + (size_t)l * (size_t)dim, dim, c->rms_eps);
-		matmul(s->q, &w->wq[l], s->xb, &s->scratch);
-		matmul(k, &w->wk[l], s->xb, &s->scratch);
-		matmul(v, &w->wv[l], s->xb, &s->scratch);
-		rope_encoding(s->q, k, dim, kv_dim, head_size, s->rope_cs);
-		attention(m, l, pos);
-		matmul(s->xb2, &w->wo[l], s->xb, &s->scratch);
-		for (int i = 0; i < dim; i++)
-			s->x[i] += s->xb2[i];
-		feed_forward(m, l);
+		layer_forward(m, l, pos, 1, s->x, s->xb, s->xb2, s->q, s->hb, s->hb2);
 		PROFILE_END(layer);
 	}
-
-	rms_norm(s->x, s->x, w->rms_final, dim, c->rms_eps);
-	{
-		PROFILE_BEGIN(cls, "classifier");
-		matmul(s->logits, &w->classifier, s->x, &s->scratch);
-		PROFILE_END(cls);
-	}
+	float *logits = classify(m, s->x);
 	PROFILE_END(zone);
-	return s->logits;
+	return logits;
+}
+
+float *model_forward_batch(Model *m, const int *tokens, int n, int pos0)
+{
+	PROFILE_BEGIN(zone, "forward_batch");
+	const ModelConfig *c = &m->config;
+	RunState *s = &m->state;
+	int dim = c->dim;
+	int done = 0, b = 0;
+	while (done < n) {
+		b = n - done < MODEL_BATCH ? n - done : MODEL_BATCH;
+		for (int t = 0; t < b; t++)
+			tensor_row(&m->weights.token_embedding, tokens[done + t],
+				   s->bx + (size_t)t * dim);
+		for (int l = 0; l < c->n_layers; l++) {
+			PROFILE_BEGIN(layer, "layer");
+			layer_forward(m, l, pos0 + done, b, s->bx, s->bxb, s->bxb2, s->bq, s->bhb,
+				      s->bhb2);
+			PROFILE_END(layer);
+		}
+		done += b;
+	}
+	/* only the last token's logits are wanted: its row goes through the classifier */
+	float *logits = classify(m, s->bx + (size_t)(b - 1) * (size_t)dim);
+	PROFILE_END(zone);
+	return logits;
 }

@@ -21,6 +21,12 @@ void rms_norm(float *o, const float *x, const float *weight, int n, float eps)
 void softmax(float *x, int n)
 {
 	PROFILE_BEGIN(zone, "softmax");
+	softmax_nozone(x, n);
+	PROFILE_END(zone);
+}
+
+void softmax_nozone(float *x, int n)
+{
 	float max = x[0];
 	for (int i = 1; i < n; i++)
 		if (x[i] > max)
@@ -32,7 +38,6 @@ void softmax(float *x, int n)
 	}
 	for (int i = 0; i < n; i++)
 		x[i] /= sum;
-	PROFILE_END(zone);
 }
 
 void rope_freqs(float *freq, int head_size, float theta)

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/model.h"
 #include "core/quant.h"
 #include "core/quant_kernels.h"
 #include "core/rng.h"
+#include "core/synth.h"
 #include "shim/platform.h"
 #include "tests.h"
 
@@ -189,6 +191,51 @@ START_TEST(test_matmul_isa_batch_threads)
 }
 END_TEST
 
+/* A prompt run as batches gives the one-token path's logits and KV cache, bit for bit, on
+ * every ISA and on 1 and 2 threads (70 tokens: a full batch and a short one). */
+START_TEST(test_forward_batch_equals_one_token)
+{
+	const int n = 70;
+	int toks[70];
+	for (int i = 0; i < n; i++)
+		toks[i] = (i * 37 + 5) % 512;
+	size_t mark = arena_mark();
+	Model a, b;
+	ck_assert_msg(synth_build(&a, "small", 5) == 0 && model_state_init(&a, 128) == 0,
+		      "synthetic small model");
+	ck_assert_msg(synth_build(&b, "small", 5) == 0 && model_state_init(&b, 128) == 0,
+		      "synthetic small model");
+	int V = a.config.vocab_size;
+	float *want = arena_alloc(sizeof(float) * (size_t)V * 2, 64, "test logits");
+	ck_assert_msg(want != NULL, "test arena");
+	ck_assert_msg(matmul_select_isa("scalar") == 0, "scalar");
+	for (int i = 0; i < n; i++)
+		memcpy(want, model_forward(&a, toks[i], i), sizeof(float) * (size_t)V);
+	memcpy(want + V, model_forward(&a, 7, n), sizeof(float) * (size_t)V);
+	for (int threads = 1; threads <= 2; threads++) {
+		if (threads == 2)
+			plat_threads_start(2);
+		for (int isa = ISA_SCALAR; isa <= ISA_AVX512; isa++) {
+			if (!isa_or_skip((Isa)isa))
+				continue;
+			matmul_select_isa(isa_names[isa]);
+			float *got = model_forward_batch(&b, toks, n, 0);
+			ck_assert_msg(!memcmp(got, want, sizeof(float) * (size_t)V),
+				      "%s, %d threads: last prompt logits of the batch differ from "
+				      "the one-token path",
+				      isa_names[isa], threads);
+			got = model_forward(&b, 7, n);
+			ck_assert_msg(
+			    !memcmp(got, want + V, sizeof(float) * (size_t)V),
+			    "%s, %d threads: the next token after a batched prompt differs "
+			    "(KV cache)",
+			    isa_names[isa], threads);
+		}
+	}
+	arena_reset(mark);
+}
+END_TEST
+
 START_TEST(test_isa_names)
 {
 	ck_assert_msg(matmul_select_isa("scalar") == 0 && matmul_isa() == ISA_SCALAR,
@@ -210,6 +257,7 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_int8_kernels_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_isa_names);
+	tcase_add_test(tc, test_forward_batch_equals_one_token);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,22 @@
+/* fuzz.h: what the fuzz targets share: the arena set up once and rewound per input, and a
+ * bounded forward pass over a freshly loaded model so that in-place weights are read. */
+#ifndef FUZZ_H
+#define FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+
+/* The libFuzzer entry point every target defines (the regression runner calls it too). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Sets the arena up on first use and returns its mark: pass it to fuzz_end. */
+size_t fuzz_begin(void);
+/* Rewinds the arena to mark and clears the error message. */
+void fuzz_end(size_t mark);
+/* Runs two forward steps when the model is tiny (skipped otherwise); checks nothing but
+ * that memory is only read where the loader said the weights are. */
+void fuzz_forward(Model *m);
+
+#endif

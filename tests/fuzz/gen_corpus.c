@@ -1,0 +1,508 @@
+/* gen_corpus.c: writes the fuzz seed corpora (tiny valid GGUF and llama2.c v0/v1/v2 models,
+ * tokenizer.bin and GGUF vocabs, command lines) and a few mutations of each, made here
+ * from nothing but this program: usage: gen_corpus OUTDIR (OUTDIR/{gguf,llama2c,cli,
+ * tokenizer} must exist). Built with the host compiler; needs no Python. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- a growable byte buffer --- */
+typedef struct {
+	uint8_t *p;
+	size_t n, cap;
+} Buf;
+
+static void put(Buf *b, const void *src, size_t n)
+{
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2 + 256;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p) {
+			fprintf(stderr, "gen_corpus: out of memory\n");
+			exit(1);
+		}
+	}
+	memcpy(b->p + b->n, src, n);
+	b->n += n;
+}
+static void put_u8(Buf *b, uint8_t v)
+{
+	put(b, &v, 1);
+}
+static void put_u16(Buf *b, uint16_t v)
+{
+	put_u8(b, (uint8_t)v);
+	put_u8(b, (uint8_t)(v >> 8));
+}
+static void put_u32(Buf *b, uint32_t v)
+{
+	put_u16(b, (uint16_t)v);
+	put_u16(b, (uint16_t)(v >> 16));
+}
+static void put_u64(Buf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
+}
+static void put_f32(Buf *b, float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	put_u32(b, u);
+}
+static void pad_to(Buf *b, size_t align)
+{
+	while (b->n % align)
+		put_u8(b, 0);
+}
+
+static const char *outdir;
+
+static void save(const char *sub, const char *name, const uint8_t *p, size_t n)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s/%s", outdir, sub, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+		fprintf(stderr, "gen_corpus: cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+/* A deterministic weight in [-0.5, 0.5). */
+static uint32_t rng_state = 12345;
+static float weight(void)
+{
+	rng_state = rng_state * 1664525u + 1013904223u;
+	return (float)(rng_state >> 8) / (float)(1u << 24) - 0.5f;
+}
+
+/* --- the vocabulary the GGUF files and tokenizer.bin carry --- */
+static const char *const vocab_pieces[] = {
+    "<unk>", "<s>",    "</s>", "<0x0A>", "<0x20>", "<0xE2>", "<0x96>", "<0x81>",
+    " ",     "e",      "l",    "o",	 "H",	   "w",	     "r",      "d",
+    "ll",    "He",     "lo",   "Hell",	 "Hello",  " w",     " wo",    " wor",
+    " worl", " world", ",",    "!",	 "a",	   "b",	     " H",     " Hello",
+};
+#define VOCAB_N 32
+
+/* GGUF spells a space as U+2581; tokenizer.bin as ' '. */
+static void piece_gguf(const char *s, char *out)
+{
+	size_t k = 0;
+	for (; *s; s++) {
+		if (*s == ' ') {
+			memcpy(out + k, "\xe2\x96\x81", 3);
+			k += 3;
+		} else {
+			out[k++] = *s;
+		}
+	}
+	out[k] = 0;
+}
+
+static int piece_type(int i)
+{
+	if (i == 0)
+		return 2; /* unknown */
+	if (i <= 2)
+		return 3; /* control */
+	if (i <= 7)
+		return 6; /* byte */
+	return 1;
+}
+
+/* --- GGUF --- */
+enum { T_F32 = 0, T_F16 = 1, T_Q8_0 = 8 };
+
+typedef struct {
+	int dim, hid, layers, heads, kv_heads, vocab, seq;
+} Cfg;
+
+static uint16_t f32_to_f16(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	uint32_t sign = (u >> 16) & 0x8000, e = (u >> 23) & 0xff, m = u & 0x7fffff;
+	if (e < 103)
+		return (uint16_t)sign;
+	if (e < 113) /* subnormal half */
+		return (uint16_t)(sign | ((m | 0x800000) >> (126 - e)));
+	return (uint16_t)(sign | ((e - 112) << 10) | (m >> 13));
+}
+
+/* Appends a tensor of n values in type t. */
+static void tensor_data(Buf *b, int t, size_t n)
+{
+	if (t == T_F32) {
+		for (size_t i = 0; i < n; i++)
+			put_f32(b, weight());
+	} else if (t == T_F16) {
+		for (size_t i = 0; i < n; i++)
+			put_u16(b, f32_to_f16(weight()));
+	} else { /* Q8_0: blocks of an f16 scale and 32 int8 */
+		for (size_t i = 0; i < n; i += 32) {
+			put_u16(b, f32_to_f16(0.01f));
+			for (int j = 0; j < 32; j++)
+				put_u8(b, (uint8_t)(int8_t)(weight() * 200));
+		}
+	}
+}
+
+static size_t type_bytes(int t, size_t n)
+{
+	return t == T_F32 ? n * 4 : t == T_F16 ? n * 2 : n / 32 * 34;
+}
+
+static void gstr(Buf *b, const char *s)
+{
+	put_u64(b, strlen(s));
+	put(b, s, strlen(s));
+}
+static void kv_u32(Buf *b, const char *k, uint32_t v)
+{
+	gstr(b, k);
+	put_u32(b, 4);
+	put_u32(b, v);
+}
+static void kv_f32(Buf *b, const char *k, float v)
+{
+	gstr(b, k);
+	put_u32(b, 6);
+	put_f32(b, v);
+}
+static void kv_str(Buf *b, const char *k, const char *v)
+{
+	gstr(b, k);
+	put_u32(b, 8);
+	gstr(b, v);
+}
+
+typedef struct {
+	char name[64];
+	uint32_t n_dims;
+	uint64_t ne[2];
+	int type;
+} TInfo;
+
+/* Writes a GGUF llama model (with_model) and/or vocab (with_vocab) in weight type wt. */
+static Buf make_gguf(const Cfg *c, int wt, int with_model, int with_vocab, int untied)
+{
+	Buf b = {0};
+	TInfo ti[256];
+	int nt = 0;
+	if (with_model) {
+		int kv = c->dim / c->heads * c->kv_heads;
+#define T(nm, d0, d1, ty)                                                                          \
+	do {                                                                                       \
+		snprintf(ti[nt].name, 64, "%s", nm);                                               \
+		ti[nt].n_dims = (d1) > 1 ? 2 : 1;                                                  \
+		ti[nt].ne[0] = (uint64_t)(d0);                                                     \
+		ti[nt].ne[1] = (uint64_t)(d1);                                                     \
+		ti[nt].type = ty;                                                                  \
+		nt++;                                                                              \
+	} while (0)
+		T("token_embd.weight", c->dim, c->vocab, wt);
+		T("output_norm.weight", c->dim, 1, T_F32);
+		if (untied)
+			T("output.weight", c->dim, c->vocab, wt);
+		for (int l = 0; l < c->layers; l++) {
+			char n[64];
+#define L(suffix, d0, d1, ty)                                                                      \
+	do {                                                                                       \
+		snprintf(n, 64, "blk.%d.%s", l, suffix);                                           \
+		T(n, d0, d1, ty);                                                                  \
+	} while (0)
+			L("attn_norm.weight", c->dim, 1, wt == T_F16 ? T_F16 : T_F32);
+			L("ffn_norm.weight", c->dim, 1, T_F32);
+			L("attn_q.weight", c->dim, c->dim, wt);
+			L("attn_k.weight", c->dim, kv, wt);
+			L("attn_v.weight", c->dim, kv, wt);
+			L("attn_output.weight", c->dim, c->dim, wt);
+			L("ffn_gate.weight", c->dim, c->hid, wt);
+			L("ffn_down.weight", c->hid, c->dim, wt);
+			L("ffn_up.weight", c->dim, c->hid, wt);
+#undef L
+		}
+#undef T
+	}
+	uint64_t n_kv = (with_model ? 10 : 1) + (with_vocab ? 7 : 0);
+	put_u32(&b, 0x46554747u);
+	put_u32(&b, 3);
+	put_u64(&b, (uint64_t)nt);
+	put_u64(&b, n_kv);
+	kv_str(&b, "general.architecture", "llama");
+	if (with_model) {
+		kv_u32(&b, "llama.embedding_length", (uint32_t)c->dim);
+		kv_u32(&b, "llama.feed_forward_length", (uint32_t)c->hid);
+		kv_u32(&b, "llama.block_count", (uint32_t)c->layers);
+		kv_u32(&b, "llama.attention.head_count", (uint32_t)c->heads);
+		kv_u32(&b, "llama.attention.head_count_kv", (uint32_t)c->kv_heads);
+		kv_u32(&b, "llama.context_length", (uint32_t)c->seq);
+		kv_u32(&b, "llama.rope.dimension_count", (uint32_t)(c->dim / c->heads));
+		kv_f32(&b, "llama.rope.freq_base", 10000.0f);
+		kv_f32(&b, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+	}
+	if (with_vocab) {
+		kv_str(&b, "tokenizer.ggml.model", "llama");
+		gstr(&b, "tokenizer.ggml.tokens");
+		put_u32(&b, 9);
+		put_u32(&b, 8);
+		put_u64(&b, VOCAB_N);
+		for (int i = 0; i < VOCAB_N; i++) {
+			char p[64];
+			piece_gguf(vocab_pieces[i], p);
+			gstr(&b, p);
+		}
+		gstr(&b, "tokenizer.ggml.scores");
+		put_u32(&b, 9);
+		put_u32(&b, 6);
+		put_u64(&b, VOCAB_N);
+		for (int i = 0; i < VOCAB_N; i++)
+			put_f32(&b, i < 8 ? 0.0f : -(float)(VOCAB_N - i));
+		gstr(&b, "tokenizer.ggml.token_type");
+		put_u32(&b, 9);
+		put_u32(&b, 5);
+		put_u64(&b, VOCAB_N);
+		for (int i = 0; i < VOCAB_N; i++)
+			put_u32(&b, (uint32_t)piece_type(i));
+		kv_u32(&b, "tokenizer.ggml.bos_token_id", 1);
+		kv_u32(&b, "tokenizer.ggml.eos_token_id", 2);
+		kv_u32(&b, "tokenizer.ggml.unknown_token_id", 0);
+	}
+	uint64_t off = 0;
+	for (int i = 0; i < nt; i++) {
+		gstr(&b, ti[i].name);
+		put_u32(&b, ti[i].n_dims);
+		for (uint32_t d = 0; d < ti[i].n_dims; d++)
+			put_u64(&b, ti[i].ne[d]);
+		put_u32(&b, (uint32_t)ti[i].type);
+		put_u64(&b, off);
+		off += (type_bytes(ti[i].type, ti[i].ne[0] * ti[i].ne[1]) + 31) / 32 * 32;
+	}
+	if (nt) {
+		pad_to(&b, 32);
+		for (int i = 0; i < nt; i++) {
+			tensor_data(&b, ti[i].type, ti[i].ne[0] * ti[i].ne[1]);
+			pad_to(&b, 32);
+		}
+	}
+	return b;
+}
+
+/* --- llama2.c --- */
+
+static void f32s(Buf *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put_f32(b, weight());
+}
+
+static Buf make_llama2c(const Cfg *c, int version, int shared, int group)
+{
+	Buf b = {0};
+	size_t dim = (size_t)c->dim, hid = (size_t)c->hid, L = (size_t)c->layers;
+	size_t kv = dim / (size_t)c->heads * (size_t)c->kv_heads, vocab = (size_t)c->vocab;
+	int32_t hdr[7] = {c->dim,   c->hid,	 c->layers,
+			  c->heads, c->kv_heads, shared ? c->vocab : -c->vocab,
+			  c->seq};
+	if (version == 0) {
+		for (int i = 0; i < 7; i++)
+			put_u32(&b, (uint32_t)hdr[i]);
+		f32s(&b, vocab * dim);
+		f32s(&b, L * dim);
+		f32s(&b, L * dim * dim);
+		f32s(&b, L * kv * dim * 2);
+		f32s(&b, L * dim * dim);
+		f32s(&b, L * dim);
+		f32s(&b, L * hid * dim * 3);
+		f32s(&b, dim);
+		f32s(&b, (size_t)c->seq * (dim / (size_t)c->heads));
+		if (!shared)
+			f32s(&b, vocab * dim);
+		return b;
+	}
+	put_u32(&b, 0x616b3432u);
+	put_u32(&b, (uint32_t)version);
+	hdr[5] = c->vocab;
+	for (int i = 0; i < 7; i++)
+		put_u32(&b, (uint32_t)hdr[i]);
+	put_u8(&b, (uint8_t)shared);
+	if (version == 2)
+		put_u32(&b, (uint32_t)group);
+	while (b.n < 256)
+		put_u8(&b, 0);
+	f32s(&b, L * dim * 2 + dim);
+	size_t mats[8][2] = {{vocab, dim}, {dim, dim}, {kv, dim},  {kv, dim},
+			     {dim, dim},   {hid, dim}, {dim, hid}, {hid, dim}};
+	for (int m = 0; m < 8 + !shared; m++) {
+		size_t n = m < 8 ? mats[m][0] * mats[m][1] : vocab * dim;
+		for (size_t l = 0; l < (m == 0 || m == 8 ? 1 : L); l++) {
+			if (version == 1) {
+				f32s(&b, n);
+				continue;
+			}
+			for (size_t i = 0; i < n; i++)
+				put_u8(&b, (uint8_t)(int8_t)(weight() * 250));
+			for (size_t i = 0; i < n / (size_t)group; i++)
+				put_f32(&b, 0.004f);
+		}
+	}
+	return b;
+}
+
+/* --- tokenizer.bin --- */
+static Buf make_tokenizer_bin(void)
+{
+	Buf b = {0};
+	put_u32(&b, 8);
+	for (int i = 0; i < VOCAB_N; i++) {
+		const char *p = vocab_pieces[i];
+		put_f32(&b, i < 8 ? 0.0f : -(float)(VOCAB_N - i));
+		put_u32(&b, (uint32_t)strlen(p));
+		put(&b, p, strlen(p));
+	}
+	return b;
+}
+
+/* Saves b and its truncations and single-field corruptions (offsets in the header). */
+static void save_with_mutations(const char *sub, const char *name, Buf b)
+{
+	char n[256];
+	save(sub, name, b.p, b.n);
+	size_t cuts[] = {b.n / 2, b.n - 1, 40, 24};
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		if (cuts[i] >= b.n)
+			continue;
+		snprintf(n, sizeof n, "%s.trunc%zu", name, cuts[i]);
+		save(sub, n, b.p, cuts[i]);
+	}
+	uint8_t *m = malloc(b.n);
+	for (size_t at = 4; at < 64 && at < b.n; at += 12) {
+		memcpy(m, b.p, b.n);
+		m[at] ^= 0x80;
+		snprintf(n, sizeof n, "%s.flip%zu", name, at);
+		save(sub, n, m, b.n);
+	}
+	free(m);
+}
+
+/* A tokenizer target input: mode byte, text length, vocab bytes, text. */
+static void save_tok(const char *name, int mode, Buf vocab, const char *text)
+{
+	Buf b = {0};
+	put_u8(&b, (uint8_t)mode);
+	put_u16(&b, (uint16_t)strlen(text));
+	put(&b, vocab.p, vocab.n);
+	put(&b, text, strlen(text));
+	save("tokenizer", name, b.p, b.n);
+	free(b.p);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_corpus OUTDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	Cfg tiny = {8, 16, 1, 2, 2, VOCAB_N, 8};
+	Cfg gqa = {8, 16, 2, 4, 2, VOCAB_N, 8};
+	Cfg q8 = {32, 64, 1, 4, 2, VOCAB_N, 8};
+
+	save_with_mutations("gguf", "tiny-f32.gguf", make_gguf(&tiny, T_F32, 1, 1, 0));
+	save_with_mutations("gguf", "gqa-f16-untied.gguf", make_gguf(&gqa, T_F16, 1, 0, 1));
+	save_with_mutations("gguf", "q8_0.gguf", make_gguf(&q8, T_Q8_0, 1, 1, 1));
+	save_with_mutations("gguf", "vocab-only.gguf", make_gguf(&tiny, T_F32, 0, 1, 0));
+
+	save_with_mutations("llama2c", "v0-shared.bin", make_llama2c(&tiny, 0, 1, 0));
+	save_with_mutations("llama2c", "v0-untied.bin", make_llama2c(&gqa, 0, 0, 0));
+	save_with_mutations("llama2c", "v1-shared.bin", make_llama2c(&tiny, 1, 1, 0));
+	save_with_mutations("llama2c", "v1-untied.bin", make_llama2c(&gqa, 1, 0, 0));
+	save_with_mutations("llama2c", "v2-g8.bin", make_llama2c(&tiny, 2, 1, 8));
+	save_with_mutations("llama2c", "v2-g4-untied.bin", make_llama2c(&gqa, 2, 0, 4));
+
+	Buf tb = make_tokenizer_bin(), gv = make_gguf(&tiny, T_F32, 0, 1, 0);
+	static const char *texts[] = {"Hello world", " Hello, world!\n", "\xe2\x96\x81x\xff\xc3",
+				      "", "lllll oooo HHH"};
+	for (int i = 0; i < 5; i++) {
+		char n[64];
+		snprintf(n, sizeof n, "bin-%d", i);
+		save_tok(n, 1, tb, texts[i]);
+		snprintf(n, sizeof n, "gguf-%d", i);
+		save_tok(n, 0, gv, texts[i]);
+	}
+
+	/* Arguments separated by NUL; "\0" "x" keeps a digit after a NUL out of the escape. */
+#define ARGS(s)                                                                                    \
+	{                                                                                          \
+		s, sizeof s - 1                                                                    \
+	}
+	static const struct {
+		const char *s;
+		size_t n;
+	} lines[] = {
+	    ARGS("-m\0"
+		 "model.gguf\0"
+		 "-p\0"
+		 "Hello\0"
+		 "-n\0"
+		 "16"),
+	    ARGS("--temp\0"
+		 "0.5\0"
+		 "--top-k\0"
+		 "3\0"
+		 "--top-p=0.9\0"
+		 "--min-p\0"
+		 "0.1\0"
+		 "-s\0"
+		 "42"),
+	    ARGS("--prompt-ids\0"
+		 "1,2,3,4\0"
+		 "--ids\0"
+		 "-c\0"
+		 "128\0"
+		 "-t\0"
+		 "2"),
+	    ARGS("--quant\0"
+		 "q8_0\0"
+		 "--synthetic\0"
+		 "small:7\0"
+		 "--export-gguf\0"
+		 "out.gguf"),
+	    ARGS("--profile=json\0"
+		 "--profile-out\0"
+		 "p.json\0"
+		 "--profile-svg\0"
+		 "p.svg\0"
+		 "--arena\0"
+		 "1G"),
+	    ARGS("--repeat-penalty\0"
+		 "1.1\0"
+		 "--repeat-last-n\0"
+		 "32\0"
+		 "--isa\0"
+		 "scalar\0"
+		 "--fault\0"
+		 "ud"),
+	    ARGS("--vocab\0"
+		 "tokenizer.bin\0"
+		 "--tokenize\0"
+		 "Hello world\0"
+		 "-h"),
+	    ARGS("--chat\0"
+		 "--chat-template\0"
+		 "zephyr\0"
+		 "--system\0"
+		 "Be brief."),
+	};
+#undef ARGS
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		char n[64];
+		snprintf(n, sizeof n, "args-%zu", i);
+		save("cli", n, (const uint8_t *)lines[i].s, lines[i].n);
+	}
+	printf("gen_corpus: seeds written to %s\n", outdir);
+	return 0;
+}

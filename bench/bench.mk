@@ -22,6 +22,23 @@ $(BUILD)/bench/bench_profiler: $(BENCH_PROFILER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
 
+# --- bench_matmul: read bandwidth, Q8_0 matmul GB/s per shape and ISA; bench_generate.sh ---
+BENCH_MATMUL_OBJS := $(BUILD)/host/bench/bench_matmul.o $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+BENCH_BINS += $(BUILD)/bench/bench_matmul $(BUILD)/bench/bench_generate
+
+$(BUILD)/host/bench/bench_matmul.o: bench/bench_matmul.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/bench/bench_matmul: $(BENCH_MATMUL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
+
+# Generation and prompt tok/s of tinyllama-host beside the bandwidth ceiling (a script).
+$(BUILD)/bench/bench_generate: bench/bench_generate.sh $(BUILD)/bench/bench_matmul host/tinyllama-host
+	@mkdir -p $(dir $@)
+	cp bench/bench_generate.sh $@ && chmod +x $@
+
 # Runs every benchmark, one after the other (they time themselves: keep the machine quiet).
 bench: host/tinyllama-host $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done

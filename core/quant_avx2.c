@@ -63,6 +63,8 @@ AVX2 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, c
 	int b = 0;
 	for (; b + QDOT_LANES <= nb; b += QDOT_LANES) {
 		__m256i v[8];
+/* unrolled, so that v[] stays in registers */
+#pragma GCC unroll 8
 		for (int j = 0; j < 8; j++)
 			v[j] = q8_block(w[b + j].qs, xq + (b + j) * QK8_0);
 		__m256 scale = _mm256_mul_ps(q8_scales(w + b), _mm256_loadu_ps(xd + b));
@@ -100,6 +102,8 @@ AVX2 float qdot_i8_avx2(const int8_t *w, const float *ws, float wscale, int32_t 
 	int b = 0;
 	for (; b + QDOT_LANES <= nbf; b += QDOT_LANES) {
 		__m256i v[8];
+/* unrolled, so that v[] stays in registers */
+#pragma GCC unroll 8
 		for (int j = 0; j < 8; j++) {
 			const int8_t *wb = w + (size_t)(b + j) * (size_t)B;
 			const int8_t *xb = xq + (size_t)(b + j) * (size_t)B;

@@ -56,6 +56,8 @@ AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *x
 	int b = 0;
 	for (; b + QDOT_LANES <= nb; b += QDOT_LANES) {
 		__m256i v[8];
+/* unrolled, so that v[] stays in registers */
+#pragma GCC unroll 8
 		for (int j = 0; j < 8; j++)
 			v[j] =
 			    offset_dot(_mm256_setzero_si256(), w[b + j].qs, xq + (b + j) * QK8_0);
@@ -83,6 +85,8 @@ AVX512 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int3
 	int b = 0;
 	for (; b + QDOT_LANES <= nbf; b += QDOT_LANES) {
 		__m256i v[8];
+/* unrolled, so that v[] stays in registers */
+#pragma GCC unroll 8
 		for (int j = 0; j < 8; j++) {
 			const int8_t *wb = w + (size_t)(b + j) * (size_t)B;
 			const int8_t *xb = xq + (size_t)(b + j) * (size_t)B;

@@ -74,7 +74,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
 .PHONY: all check check-quick check-golden check-asan check-valgrind run bench format clean
-all: $(HOST_BIN)
+all: $(HOST_BIN) kernel
 
 $(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
 	@mkdir -p $(dir $@)
@@ -117,7 +117,8 @@ check-valgrind: $(BUILD)/tests/run_tests $(HOST_BIN)
 	CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=no $(BUILD)/tests/run_tests
 	BIN="valgrind -q --error-exitcode=99 --leak-check=no $(HOST_BIN)" VALGRIND=1 sh tests/golden.sh
 
-check: check-quick check-golden
+# Host-vs-kernel parity and kernel fault reports under QEMU (kernel/kernel.mk).
+check: check-quick check-golden check-kernel
 
 run: host/tinyllama-host
 	host/tinyllama-host -n 16 --profile

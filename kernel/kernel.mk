@@ -70,7 +70,8 @@ $(BUILD)/kernel/shim/%.o: shim/%.c
 	$(CC) $(CORE_CFLAGS) $(KERNEL_MODEL_FLAGS) -MMD -MP -c -o $@ $<
 
 # ARGS goes through the environment, so its quotes reach the kernel's command line intact.
-qemu qemu-gdb: export TL_QEMU_ARGS = $(ARGS)
+# Every kernel run ends with the profile report on COM2 (stderr); ARGS may pick its format.
+qemu qemu-gdb: export TL_QEMU_ARGS = --profile $(ARGS)
 
 qemu: $(KERNEL_ELF)
 	@MEM='$(MEM)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)

@@ -76,7 +76,7 @@ fuzz-corpus: $(BUILD)/tools/gen_corpus
 		$(FUZZ_DIR)/corpus/tokenizer
 	$(BUILD)/tools/gen_corpus $(FUZZ_DIR)/corpus
 
-# One fuzzing process at a time (-jobs=1); new interesting inputs grow the corpus, crashes
+# One fuzzing process at a time (no -jobs/-workers); new interesting inputs grow the corpus, crashes
 # land in $(FUZZ_DIR)/crashes/<target>/ (copy them to tests/regress/<target>/).
 fuzz: fuzz-build fuzz-corpus
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -84,7 +84,7 @@ fuzz: fuzz-build fuzz-corpus
 		regress=; [ -d tests/regress/$$c ] && regress=tests/regress/$$c; \
 		echo "== $$t for $(FUZZ_SECONDS) s"; \
 		if ! $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-timeout=10 -rss_limit_mb=2048 -max_len=65536 -jobs=1 \
+			-timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 			-artifact_prefix=$(FUZZ_DIR)/crashes/$$c/ -dict=tests/fuzz/$$c.dict \
 			$(FUZZ_DIR)/corpus/$$c $$regress >$(FUZZ_DIR)/$$t.log 2>&1; then \
 			tail -n 60 $(FUZZ_DIR)/$$t.log; exit 1; \

@@ -240,12 +240,12 @@ bool matmul_isa_supported(Isa isa)
 	uint64_t xcr0 = cpu_xgetbv(0);
 	bool ymm = (xcr0 & 0x6) == 0x6;	  /* SSE and AVX state enabled by the OS */
 	bool zmm = (xcr0 & 0xe6) == 0xe6; /* plus opmask, ZMM_Hi256 and Hi16_ZMM */
-	bool avx2 = (r7[1] >> 5) & 1;
+	bool avx2 = (r7[1] >> 5) & 1, f16c = (r1[2] >> 29) & 1;
 	if (isa == ISA_AVX2)
-		return ymm && avx2;
+		return ymm && avx2 && f16c;
 	bool f = (r7[1] >> 16) & 1, bw = (r7[1] >> 30) & 1, vl = (r7[1] >> 31) & 1;
 	bool vnni = (r7[2] >> 11) & 1;
-	return isa == ISA_AVX512 && ymm && zmm && avx2 && f && bw && vl && vnni;
+	return isa == ISA_AVX512 && ymm && zmm && avx2 && f && bw && vl && vnni && f16c;
 }
 
 static void isa_set(Isa isa)
@@ -273,7 +273,7 @@ int matmul_select_isa(const char *name)
 			return error_set(
 			    "--isa %s: this CPU (or the register state its OS enabled) "
 			    "does not support it%s",
-			    name, i == ISA_AVX512 ? " (needs AVX-512 F/BW/VL/VNNI)" : "");
+			    name, i == ISA_AVX512 ? " (needs AVX-512 F/BW/VL/VNNI and F16C)" : "");
 		isa_set((Isa)i);
 		return 0;
 	}

@@ -75,8 +75,8 @@ typedef enum { ISA_SCALAR = 0, ISA_AVX2, ISA_AVX512 } Isa;
 /* Picks the best supported variant (name NULL), or the named one ("scalar", "avx2",
  * "avx512"); 0, or -1 (error set) when the CPU or the enabled register state lacks it. */
 int matmul_select_isa(const char *name);
-/* The CPU has the instructions and the OS enabled their registers (XCR0). avx512 means
- * AVX-512 F, BW, VL and VNNI. */
+/* The CPU has the instructions and the OS enabled their registers (XCR0). avx2 means AVX2
+ * and F16C (QEMU's TCG has both since 7.2); avx512 adds AVX-512 F, BW, VL and VNNI. */
 bool matmul_isa_supported(Isa isa);
 Isa matmul_isa(void);
 const char *matmul_isa_name(void);

@@ -4,7 +4,7 @@
 
 #include "quant_kernels.h"
 
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 __attribute__((target("avx2,f16c")))
 
 /* Block sums of 8 vectors of 8 int32 partial sums each: lane j of the result is the sum of
  * v[j]. Integer adds are exact, so only the lane order matters. */
@@ -28,23 +28,6 @@ AVX2 static inline __m256i reduce8(const __m256i v[8])
 				_mm256_permute2x128_si256(a, b, 0x31));
 }
 
-/* fp16 bits in the low half of each int32 lane -> float, exactly as fp16_to_fp32: the
- * exponent is rebiased by a multiply by 2^112 (exact for normals and subnormals alike),
- * inf/nan get the all-ones exponent. Done in integers, so no F16C is needed. */
-AVX2 static inline __m256 half_to_float(__m256i h)
-{
-	__m256i em = _mm256_and_si256(h, _mm256_set1_epi32(0x7fff));
-	__m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0x8000)), 16);
-	__m256 f =
-	    _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(em, 13)), _mm256_set1_ps(0x1p112f));
-	__m256i special =
-	    _mm256_or_si256(_mm256_set1_epi32(0x7f800000),
-			    _mm256_slli_epi32(_mm256_and_si256(em, _mm256_set1_epi32(0x3ff)), 13));
-	__m256i infnan = _mm256_cmpgt_epi32(em, _mm256_set1_epi32(0x7bff));
-	__m256i bits = _mm256_blendv_epi8(_mm256_castps_si256(f), special, infnan);
-	return _mm256_castsi256_ps(_mm256_or_si256(bits, sign));
-}
-
 /* The 8 fp16 block scales of w[0..7], 34 bytes apart, as floats. */
 AVX2 static inline __m256 q8_scales(const BlockQ8_0 *w)
 {
@@ -57,7 +40,7 @@ AVX2 static inline __m256 q8_scales(const BlockQ8_0 *w)
 	h = _mm_insert_epi16(h, w[5].d, 5);
 	h = _mm_insert_epi16(h, w[6].d, 6);
 	h = _mm_insert_epi16(h, w[7].d, 7);
-	return half_to_float(_mm256_cvtepu16_epi32(h));
+	return _mm256_cvtph_ps(h); /* exact: every fp16 is a float */
 }
 
 /* 8 int32 partial sums of one Q8_0 block: maddubs wants unsigned * signed, so |w| times x

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/model.h"
+#include "core/profiler.h"
 #include "core/quant.h"
 #include "core/synth.h"
 #include "shim/host/host.h"
@@ -166,6 +167,12 @@ static int prompt_bench(int n, int threads)
 		best = tps > best ? tps : best;
 	}
 	printf("pp%d_tok_per_s_t%d=%.2f (%s)\n", n, threads, best, matmul_isa_name());
+	if (getenv("BENCH_PROFILE")) { /* where a batch spends its time, to stderr */
+		profiler_init();
+		profiler_enable();
+		model_forward_batch(&m, toks, n, 0);
+		profiler_write_report(PROFILE_FOLDED, NULL);
+	}
 	free(toks);
 	return 0;
 }

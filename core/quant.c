@@ -205,6 +205,15 @@ float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const i
 	return qdot_tree(acc);
 }
 
+void qdot_q8_batch_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		       int nb, int ntok, float *y, size_t y_stride)
+{
+	for (int t = 0; t < ntok; t++)
+		y[(size_t)t * y_stride] =
+		    qdot_q8_ref(w, xq + (size_t)t * (size_t)nb * QK8_0, xd + (size_t)t * (size_t)nb,
+				xsum + (size_t)t * (size_t)nb, nb);
+}
+
 float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
 		  const float *xd, const int32_t *xsum, int n, int B)
 {
@@ -223,6 +232,7 @@ float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, co
 static Isa active_isa = ISA_SCALAR;
 static QDotQ8Fn qdot_q8 = qdot_q8_ref;
 static QDotI8Fn qdot_i8 = qdot_i8_ref;
+static QDotQ8BatchFn qdot_q8_batch = qdot_q8_batch_ref;
 
 bool matmul_isa_supported(Isa isa)
 {
@@ -252,6 +262,9 @@ static void isa_set(Isa isa)
 {
 	static const QDotQ8Fn q8[] = {qdot_q8_ref, qdot_q8_avx2, qdot_q8_avx512};
 	static const QDotI8Fn i8[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
+	static const QDotQ8BatchFn q8b[] = {qdot_q8_batch_ref, qdot_q8_batch_avx2,
+					    qdot_q8_batch_avx512};
+	qdot_q8_batch = q8b[isa];
 	active_isa = isa;
 	qdot_q8 = q8[isa];
 	qdot_i8 = i8[isa];
@@ -410,17 +423,18 @@ static void rows_q8_0(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	int nb = j->cols / QK8_0;
 	const BlockQ8_0 *w = o->W->data;
 	const MatmulScratch *s = j->s;
-	QDotQ8Fn dot = qdot_q8;
-	for (int i0 = r0; i0 < r1; i0 += MATMUL_ROW_TILE) {
-		int i1 = i0 + MATMUL_ROW_TILE < r1 ? i0 + MATMUL_ROW_TILE : r1;
-		for (int t = 0; t < j->n; t++) {
-			size_t xo = (size_t)t * (size_t)nb;
-			float *y = o->y + (size_t)t * (size_t)o->y_stride;
-			for (int i = i0; i < i1; i++)
-				y[i] = dot(w + (size_t)i * (size_t)nb, s->xq + xo * QK8_0,
-					   s->xd + xo, s->xsum + xo, nb);
-		}
+	if (j->n == 1) {
+		QDotQ8Fn dot = qdot_q8;
+		for (int i = r0; i < r1; i++)
+			o->y[i] = dot(w + (size_t)i * (size_t)nb, s->xq, s->xd, s->xsum, nb);
+		return;
 	}
+	/* a batch: each row (in L1) against every token (in L2), so weights come from memory
+	 * once per batch */
+	QDotQ8BatchFn dot = qdot_q8_batch;
+	for (int i = r0; i < r1; i++)
+		dot(w + (size_t)i * (size_t)nb, s->xq, s->xd, s->xsum, nb, j->n, o->y + i,
+		    (size_t)o->y_stride);
 }
 
 static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)

@@ -77,6 +77,15 @@ AVX2 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, c
 	return qdot_tree(a);
 }
 
+AVX2 void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+			     const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride)
+{
+	for (int t = 0; t < ntok; t++)
+		y[(size_t)t * y_stride] =
+		    qdot_q8_avx2(w, xq + (size_t)t * (size_t)nb * QK8_0,
+				 xd + (size_t)t * (size_t)nb, xsum + (size_t)t * (size_t)nb, nb);
+}
+
 /* 8 int32 partial sums of 32 int8 products, widened to int16 first: per-tensor weights span
  * [-128, 127] and the zero point is applied later, so maddubs' int16 pairs could overflow. */
 AVX2 static inline __m256i i8_chunk(const int8_t *w, const int8_t *x)

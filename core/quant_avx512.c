@@ -80,6 +80,61 @@ AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *x
 	return qdot_tree(a);
 }
 
+/* One 8-block group of token t: the steps of qdot_q8_avx512's loop on the shared weights. */
+#define Q8_BATCH_TOKEN(acc, t)                                                                     \
+	do {                                                                                       \
+		const int8_t *xt = xq + (size_t)(t0 + t) * xstride + (size_t)b * QK8_0;            \
+		__m256i v[8];                                                                      \
+		_Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) v[k] = _mm256_dpbusd_epi32(    \
+		    _mm256_setzero_si256(), u[k],                                                  \
+		    _mm256_loadu_si256((const __m256i *)(const void *)(xt + k * QK8_0)));          \
+		const int32_t *st = xsum + (size_t)(t0 + t) * (size_t)nb + b;                      \
+		__m256i off =                                                                      \
+		    _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(const void *)st), 7);   \
+		__m256i isum = _mm256_sub_epi32(reduce8(v), off);                                  \
+		__m256 scale =                                                                     \
+		    _mm256_mul_ps(dw, _mm256_loadu_ps(xd + (size_t)(t0 + t) * (size_t)nb + b));    \
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));          \
+	} while (0)
+
+AVX512 void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+				 const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride)
+{
+	size_t xstride = (size_t)nb * QK8_0;
+	int t0 = 0;
+	if (nb % 8 == 0) {
+		/* 4 tokens at a time share each weight load, its xor and its scales */
+		const __m256i flip = _mm256_set1_epi8((char)0x80);
+		for (; t0 + 4 <= ntok; t0 += 4) {
+			__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+			for (int b = 0; b < nb; b += 8) {
+				__m256i u[8];
+#pragma GCC unroll 8
+				for (int k = 0; k < 8; k++)
+					u[k] = _mm256_xor_si256(
+					    _mm256_loadu_si256(
+						(const __m256i *)(const void *)w[b + k].qs),
+					    flip);
+				__m256 dw = q8_scales(w + b);
+				Q8_BATCH_TOKEN(a0, 0);
+				Q8_BATCH_TOKEN(a1, 1);
+				Q8_BATCH_TOKEN(a2, 2);
+				Q8_BATCH_TOKEN(a3, 3);
+			}
+			__m256 acc[4] = {a0, a1, a2, a3};
+			for (int t = 0; t < 4; t++) {
+				float a[QDOT_LANES];
+				_mm256_storeu_ps(a, acc[t]);
+				y[(size_t)(t0 + t) * y_stride] = qdot_tree(a);
+			}
+		}
+	}
+	for (; t0 < ntok; t0++) /* the rest one by one */
+		y[(size_t)t0 * y_stride] =
+		    qdot_q8_avx512(w, xq + (size_t)t0 * xstride, xd + (size_t)t0 * (size_t)nb,
+				   xsum + (size_t)t0 * (size_t)nb, nb);
+}
+
 AVX512 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp,
 			    const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B)
 {

@@ -33,6 +33,18 @@ typedef float (*QDotQ8Fn)(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
 typedef float (*QDotI8Fn)(const int8_t *w, const float *ws, float wscale, int32_t zp,
 			  const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B);
 
+/* The same row against ntok tokens: y[t * y_stride] = row . token t, whose activations are
+ * at xq + t * nb * 32, xd + t * nb and xsum + t * nb. Each result has the bits of the one-token
+ * kernel (batched prompts must give the one-token path's logits). */
+typedef void (*QDotQ8BatchFn)(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+			      const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride);
+void qdot_q8_batch_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		       int nb, int ntok, float *y, size_t y_stride);
+void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+			int nb, int ntok, float *y, size_t y_stride);
+void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+			  const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride);
+
 float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
 		  int nb);
 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,

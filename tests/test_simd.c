@@ -144,16 +144,17 @@ END_TEST
  * at a time, on 1 and 2 threads: the same bits everywhere. */
 START_TEST(test_matmul_isa_batch_threads)
 {
-	const int rows = 67, rows2 = 33, cols = 96, n = 5;
+	/* 256 columns: whole groups of 8 blocks, so the 4-token AVX-512 kernel runs too */
+	const int rows = 67, rows2 = 33, cols = 256, n = 9;
 	size_t mark = arena_mark();
 	Rng r;
 	rng_seed(&r, 13);
-	BlockQ8_0 *w = arena_alloc((size_t)(rows + rows2) * 3 * sizeof(BlockQ8_0), 64, "test");
+	BlockQ8_0 *w = arena_alloc((size_t)(rows + rows2) * 8 * sizeof(BlockQ8_0), 64, "test");
 	float *x = arena_alloc(sizeof(float) * n * cols, 64, "test");
 	float *want = arena_alloc(sizeof(float) * n * (rows + rows2), 64, "test");
 	float *got = arena_alloc(sizeof(float) * n * (rows + rows2), 64, "test");
 	ck_assert_msg(w && x && want && got, "test arena");
-	for (int b = 0; b < (rows + rows2) * 3; b++) {
+	for (int b = 0; b < (rows + rows2) * 8; b++) {
 		w[b].d = fp32_to_fp16(rng_float(&r) * 0.01f);
 		for (int k = 0; k < QK8_0; k++)
 			w[b].qs[k] = rand_i8(&r, -127);
@@ -161,9 +162,9 @@ START_TEST(test_matmul_isa_batch_threads)
 	for (int k = 0; k < n * cols; k++)
 		x[k] = rng_float(&r) * 2 - 1;
 	Tensor W1 = {.type = DT_Q8_0, .rows = rows, .cols = cols, .data = w};
-	Tensor W2 = {.type = DT_Q8_0, .rows = rows2, .cols = cols, .data = w + rows * 3};
+	Tensor W2 = {.type = DT_Q8_0, .rows = rows2, .cols = cols, .data = w + rows * 8};
 	MatmulScratch s;
-	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 3) == 0, "scratch");
+	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 6) == 0, "scratch");
 	ck_assert_msg(matmul_select_isa("scalar") == 0, "scalar is always there");
 	for (int t = 0; t < n; t++) {
 		matmul(want + t * rows, &W1, x + t * cols, &s);
@@ -178,7 +179,7 @@ START_TEST(test_matmul_isa_batch_threads)
 			ck_assert_msg(matmul_select_isa(isa_names[isa]) == 0, "select %s",
 				      isa_names[isa]);
 			memset(got, 0xff, sizeof(float) * n * (rows + rows2));
-			/* batch of 5 through a scratch of 3: exercises the slices too */
+			/* batch of 9 through a scratch of 6: slices of 6 (4 + 2) and 3 */
 			MatmulOut outs[2] = {{got, &W1, rows}, {got + n * rows, &W2, rows2}};
 			matmul_multi(outs, 2, x, cols, n, &s);
 			ck_assert_msg(!memcmp(got, want, sizeof(float) * n * (rows + rows2)),

@@ -100,13 +100,13 @@ int model_state_init(Model *m, int ctx_len)
 	return 0;
 }
 
-/* Attention of one position: heads split across the thread pool (each head's scores, softmax
- * and weighted sum are computed the same way on any thread). */
+/* Attention of n consecutive positions: heads split across the thread pool (each head's
+ * scores, softmax and weighted sum are computed the same way on any thread). */
 typedef struct {
 	Model *m;
-	int l, pos;
-	const float *q; /* (dim) this position's queries */
-	float *out;	/* (dim) */
+	int l, pos0, n;
+	const float *q; /* (n, dim) the positions' queries */
+	float *out;	/* (n, dim) */
 } AttentionJob;
 
 static void attention_task(void *ctx, int ith, int nth)
@@ -118,40 +118,44 @@ static void attention_task(void *ctx, int ith, int nth)
 	int head_size = c->dim / c->n_heads;
 	int kv_dim = head_size * c->n_kv_heads;
 	int kv_mul = c->n_heads / c->n_kv_heads;
-	int pos = j->pos;
 	size_t loff = (size_t)j->l * (size_t)m->ctx_len * (size_t)kv_dim;
 	float scale = math_sqrtf((float)head_size);
 	int h0 = c->n_heads * ith / nth, h1 = c->n_heads * (ith + 1) / nth;
-	for (int h = h0; h < h1; h++) {
-		const float *q = j->q + h * head_size;
-		float *att = s->att + (size_t)h * (size_t)m->ctx_len;
-		for (int t = 0; t <= pos; t++) {
-			const float *k = s->key_cache + loff + (size_t)t * (size_t)kv_dim +
-					 (size_t)(h / kv_mul) * (size_t)head_size;
-			float score = 0.0f;
-			for (int i = 0; i < head_size; i++)
-				score += q[i] * k[i];
-			att[t] = score / scale;
+	for (int h = h0; h < h1; h++)
+		for (int tk = 0; tk < j->n; tk++) {
+			/* causal: keys and values up to itself, all cached by now */
+			int pos = j->pos0 + tk;
+			const float *q = j->q + (size_t)tk * (size_t)c->dim + h * head_size;
+			float *att = s->att + (size_t)h * (size_t)m->ctx_len;
+			for (int t = 0; t <= pos; t++) {
+				const float *k = s->key_cache + loff + (size_t)t * (size_t)kv_dim +
+						 (size_t)(h / kv_mul) * (size_t)head_size;
+				float score = 0.0f;
+				for (int i = 0; i < head_size; i++)
+					score += q[i] * k[i];
+				att[t] = score / scale;
+			}
+			softmax_nozone(att, pos + 1);
+			float *xb = j->out + (size_t)tk * (size_t)c->dim + h * head_size;
+			mem_set(xb, 0, (size_t)head_size * sizeof(float));
+			for (int t = 0; t <= pos; t++) {
+				const float *v = s->value_cache + loff +
+						 (size_t)t * (size_t)kv_dim +
+						 (size_t)(h / kv_mul) * (size_t)head_size;
+				float a = att[t];
+				for (int i = 0; i < head_size; i++)
+					xb[i] += a * v[i];
+			}
 		}
-		softmax_nozone(att, pos + 1);
-		float *xb = j->out + h * head_size;
-		mem_set(xb, 0, (size_t)head_size * sizeof(float));
-		for (int t = 0; t <= pos; t++) {
-			const float *v = s->value_cache + loff + (size_t)t * (size_t)kv_dim +
-					 (size_t)(h / kv_mul) * (size_t)head_size;
-			float a = att[t];
-			for (int i = 0; i < head_size; i++)
-				xb[i] += a * v[i];
-		}
-	}
 }
 
-static void attention(Model *m, int l, int pos, const float *q, float *out)
+static void attention(Model *m, int l, int pos0, int n, const float *q, float *out)
 {
 	PROFILE_BEGIN(zone, "attention");
-	AttentionJob j = {m, l, pos, q, out};
+	AttentionJob j = {m, l, pos0, n, q, out};
 	/* a short context is cheaper than waking the pool */
-	if (plat_threads() > 1 && (size_t)(pos + 1) * (size_t)m->config.dim >= 65536)
+	size_t work = ((size_t)pos0 + (size_t)n) * (size_t)n * (size_t)m->config.dim;
+	if (plat_threads() > 1 && work >= 65536)
 		plat_parallel(attention_task, &j);
 	else
 		attention_task(&j, 0, 1);
@@ -207,9 +211,7 @@ static void layer_forward(Model *m, int l, int pos0, int n, float *x, float *xb,
 		rope_encoding(q + (size_t)t * dim, k + (size_t)t * kv_dim, dim, kv_dim, head_size,
 			      s->rope_cs);
 	}
-	/* causal: position pos0 + t reads the keys and values up to itself, all cached now */
-	for (int t = 0; t < n; t++)
-		attention(m, l, pos0 + t, q + (size_t)t * dim, xb + (size_t)t * dim);
+	attention(m, l, pos0, n, q, xb);
 	MatmulOut o = {xb2, &w->wo[l], dim};
 	matmul_multi(&o, 1, xb, dim, n, &s->scratch);
 	for (size_t i = 0; i < (size_t)n * (size_t)dim; i++)

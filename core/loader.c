@@ -44,7 +44,7 @@ static int gguf_matrix(const GgufFile *g, Tensor *out, const char *name, int row
 				 "Q8_0",
 				 g->path, name, ggml_type_name(t->type));
 	if ((t->type == DT_F32 && (uintptr_t)t->data % 4) ||
-	    (t->type == DT_F16 && (uintptr_t)t->data % 2))
+	    ((t->type == DT_F16 || t->type == DT_Q8_0) && (uintptr_t)t->data % 2))
 		return error_set("%s: tensor %s is not aligned for its type", g->path, name);
 	*out = (Tensor){.type = (DType)t->type, .rows = rows, .cols = cols, .data = t->data};
 	return 0;
@@ -66,9 +66,12 @@ static int gguf_vector(const GgufFile *g, const float **out, const char *name, i
 	float *f = arena_alloc((size_t)n * 4, 64, "norm weights");
 	if (!f)
 		return error_set("not enough memory for %s", name);
-	for (int i = 0; i < n; i++)
-		f[i] = t->type == DT_F16 ? fp16_to_fp32(load_u16(t->data + 2 * i))
-					 : ((const float *)(const void *)t->data)[i];
+	for (int i = 0; i < n; i++) {
+		if (t->type == DT_F16)
+			f[i] = fp16_to_fp32(load_u16(t->data + 2 * i));
+		else /* F32 at an address that is not a multiple of 4: copied bytewise */
+			mem_copy(&f[i], t->data + (size_t)i * 4, 4);
+	}
 	*out = f;
 	return 0;
 }

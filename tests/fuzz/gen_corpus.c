@@ -187,7 +187,9 @@ typedef struct {
 } TInfo;
 
 /* Writes a GGUF llama model (with_model) and/or vocab (with_vocab) in weight type wt. */
-static Buf make_gguf(const Cfg *c, int wt, int with_model, int with_vocab, int untied)
+/* align != 32 adds general.alignment and a general.name of name_len bytes (to move the data). */
+static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_vocab, int untied,
+			     uint32_t align, int name_len, size_t *data_offset)
 {
 	Buf b = {0};
 	TInfo ti[256];
@@ -227,12 +229,18 @@ static Buf make_gguf(const Cfg *c, int wt, int with_model, int with_vocab, int u
 		}
 #undef T
 	}
-	uint64_t n_kv = (with_model ? 10 : 1) + (with_vocab ? 7 : 0);
+	uint64_t n_kv = (with_model ? 10 : 1) + (with_vocab ? 7 : 0) + (align != 32) * 2;
 	put_u32(&b, 0x46554747u);
 	put_u32(&b, 3);
 	put_u64(&b, (uint64_t)nt);
 	put_u64(&b, n_kv);
 	kv_str(&b, "general.architecture", "llama");
+	if (align != 32) {
+		char name[8] = "xxxxxxx";
+		name[name_len & 7] = 0;
+		kv_u32(&b, "general.alignment", align);
+		kv_str(&b, "general.name", name);
+	}
 	if (with_model) {
 		kv_u32(&b, "llama.embedding_length", (uint32_t)c->dim);
 		kv_u32(&b, "llama.feed_forward_length", (uint32_t)c->hid);
@@ -279,16 +287,38 @@ static Buf make_gguf(const Cfg *c, int wt, int with_model, int with_vocab, int u
 			put_u64(&b, ti[i].ne[d]);
 		put_u32(&b, (uint32_t)ti[i].type);
 		put_u64(&b, off);
-		off += (type_bytes(ti[i].type, ti[i].ne[0] * ti[i].ne[1]) + 31) / 32 * 32;
+		off += (type_bytes(ti[i].type, ti[i].ne[0] * ti[i].ne[1]) + align - 1) / align * align;
 	}
 	if (nt) {
-		pad_to(&b, 32);
+		pad_to(&b, align);
+		*data_offset = b.n;
 		for (int i = 0; i < nt; i++) {
 			tensor_data(&b, ti[i].type, ti[i].ne[0] * ti[i].ne[1]);
-			pad_to(&b, 32);
+			pad_to(&b, align);
 		}
 	}
 	return b;
+}
+
+static Buf make_gguf(const Cfg *c, int wt, int with_model, int with_vocab, int untied)
+{
+	size_t data_offset;
+	return make_gguf_aligned(c, wt, with_model, with_vocab, untied, 32, 0, &data_offset);
+}
+
+/* A model with general.alignment 1 whose data section starts at 2 mod 4: F32 matrices must
+ * be refused as unaligned, F32 norms read without aligned loads, Q8_0 and F16 used in place. */
+static Buf make_gguf_unaligned(const Cfg *c, int wt)
+{
+	for (int k = 1; k < 8; k++) {
+		size_t data_offset = 0;
+		Buf b = make_gguf_aligned(c, wt, 1, 1, 0, 1, k, &data_offset);
+		if (data_offset % 4 == 2)
+			return b;
+		free(b.p);
+	}
+	fprintf(stderr, "gen_corpus: no data offset of 2 mod 4\n");
+	exit(1);
 }
 
 /* --- llama2.c --- */
@@ -415,6 +445,8 @@ int main(int argc, char **argv)
 	save_with_mutations("gguf", "gqa-f16-untied.gguf", make_gguf(&gqa, T_F16, 1, 0, 1));
 	save_with_mutations("gguf", "q8_0.gguf", make_gguf(&q8, T_Q8_0, 1, 1, 1));
 	save_with_mutations("gguf", "vocab-only.gguf", make_gguf(&tiny, T_F32, 0, 1, 0));
+	save_with_mutations("gguf", "align1-q8_0.gguf", make_gguf_unaligned(&q8, T_Q8_0));
+	save_with_mutations("gguf", "align1-f16.gguf", make_gguf_unaligned(&tiny, T_F16));
 
 	save_with_mutations("llama2c", "v0-shared.bin", make_llama2c(&tiny, 0, 1, 0));
 	save_with_mutations("llama2c", "v0-untied.bin", make_llama2c(&gqa, 0, 0, 0));

@@ -15,6 +15,7 @@ ARENA=${ARENA:-1G}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
+MODE=model # model: -m FILE -n 1; vocab: --vocab FILE --tokenize TEXT
 # A private copy of the program: a rebuild while the matrix runs must not change it.
 if [ -f "$BIN" ]; then cp "$BIN" "$tmp/bin" && BIN=$tmp/bin; fi
 
@@ -29,8 +30,13 @@ GEN=${GEN:-$(tool gen_corpus)}
 # check NAME EXPECT FILE: EXPECT is "fail" (status 1 required) or "any" (0 also accepted).
 check() {
 	name=$1 expect=$2 file=$3
-	timeout "$TIMEOUT" $BIN -m "$file" -n 1 --temp 0 --ids --arena "$ARENA" \
-		>"$tmp/out" 2>"$tmp/err" </dev/null
+	if [ "$MODE" = vocab ]; then
+		timeout "$TIMEOUT" $BIN --vocab "$file" --tokenize "Hello world, caf\303\251!" \
+			--arena "$ARENA" >"$tmp/out" 2>"$tmp/err" </dev/null
+	else
+		timeout "$TIMEOUT" $BIN -m "$file" -n 1 --temp 0 --ids --arena "$ARENA" \
+			>"$tmp/out" 2>"$tmp/err" </dev/null
+	fi
 	st=$?
 	lines=$(wc -l <"$tmp/err")
 	errs=$(grep -c '^error: ' "$tmp/err")
@@ -84,7 +90,7 @@ gguf_matrix() {
 	check "$tag unchanged" any "$f"
 	# Truncations: every header field, every metadata entry and tensor record, the data.
 	for n in $({ echo 1 3 4 7 8 15 16 23 24 $((data - 1)) $data $((data + 1)) \
-		$((size / 2)) | tr ' ' '\n'; cut -d' ' -f2 "$tmp/info.$tag" | head -n 40; } | sort -un); do
+		$((size / 2)) | tr ' ' '\n'; cut -d' ' -f2 "$tmp/info.$tag" | head -n 40; } | sort -un | grep -vx 0); do
 		[ "$n" -lt "$size" ] && trunc "$tag truncated" fail "$f" "$n"
 	done
 	trunc "$tag truncated by one byte" any "$f" $((size - 1))
@@ -203,6 +209,57 @@ l2c_matrix() { # l2c_matrix FILE BASE: BASE is the header offset of dim (0 for v
 	fi
 }
 
+# vocab_bin_matrix FILE: a llama2.c tokenizer.bin given as --vocab.
+vocab_bin_matrix() {
+	f=$1 tag=$(basename "$1")
+	size=$(wc -c <"$f")
+	echo "== $tag as --vocab ($size bytes)"
+	check "$tag unchanged" any "$f"
+	# The first record starts at 4: score (4 bytes), length (4), piece.
+	len0=$(od -An -t d4 -j 8 -N 4 "$f" | tr -d ' ')
+	for n in 1 3 4 7 8 11 12 $((12 + len0 - 1)) $((size / 2 + 1)) $((size - 1)); do
+		trunc "$tag truncated" fail "$f" "$n"
+	done
+	for v in 0 -1 0x7fffffff; do raw "$tag max_token_length $v" any "$f" 0 4 "$v"; done
+	for v in -1 -2147483648 0x7fffffff $size 1000; do
+		raw "$tag first piece length $v" fail "$f" 8 4 "$v"
+	done
+	raw "$tag first piece length 0" any "$f" 8 4 0
+	raw "$tag first score NaN" any "$f" 4 4 0x7fc00000
+	raw "$tag first score -inf" any "$f" 4 4 0xff800000
+	: >"$tmp/case"
+	check "$tag emptied" fail "$tmp/case"
+}
+
+# vocab_gguf_matrix FILE: a GGUF vocabulary given as --vocab.
+vocab_gguf_matrix() {
+	f=$1 tag=$(basename "$1")
+	"$MUTATE" info "$f" >"$tmp/info.$tag" || { echo "SKIP $tag: mutate info failed"; return; }
+	echo "== $tag as --vocab"
+	check "$tag unchanged" any "$f"
+	for v in 0xffffffffffffffff 0x1000000000000000 1 0; do
+		edit "$tag tokens array length $v" fail "$f" kv.tokenizer.ggml.tokens.arrlen $v
+		edit "$tag scores array length $v" fail "$f" kv.tokenizer.ggml.scores.arrlen $v
+		edit "$tag token_type array length $v" fail "$f" kv.tokenizer.ggml.token_type.arrlen $v
+	done
+	for v in 0xffffffffffffffff 0x100000000 0; do
+		edit "$tag first token length $v" fail "$f" kv.tokenizer.ggml.tokens.elem0len $v
+	done
+	edit "$tag tokens array of u32" fail "$f" kv.tokenizer.ggml.tokens.arrtype 4
+	edit "$tag scores array of u32" fail "$f" kv.tokenizer.ggml.scores.arrtype 4
+	edit "$tag scores array of strings" fail "$f" kv.tokenizer.ggml.scores.arrtype 8
+	edit "$tag token_type array of f32" fail "$f" kv.tokenizer.ggml.token_type.arrtype 6
+	for k in bos_token_id eos_token_id unknown_token_id; do
+		# An out-of-range unknown id falls back to 0 (tokenizer.c), as llama.cpp does.
+		e=fail
+		[ $k = unknown_token_id ] && e=any
+		edit "$tag $k = 2^31" $e "$f" kv.tokenizer.ggml.$k.value 0x80000000
+		edit "$tag $k = 0xffffffff" $e "$f" kv.tokenizer.ggml.$k.value 0xffffffff
+		edit "$tag $k typed string" fail "$f" kv.tokenizer.ggml.$k.type 8
+	done
+	edit "$tag tokenizer.ggml.model typed u32" fail "$f" kv.tokenizer.ggml.model.type 4
+}
+
 # The valid inputs: a synthetic export, the generator's tiny models, ../shared models.
 if ! $BIN --synthetic small --export-gguf "$tmp/small.gguf" -n 1 >/dev/null 2>"$tmp/err"; then
 	echo "FAIL cannot export the synthetic model:"; cat "$tmp/err"; exit 1
@@ -219,6 +276,11 @@ for g in "$M/stories260K-f32.gguf" "$M/llama-2-tiny-random.gguf"; do
 	[ -f "$g" ] && gguf_matrix "$g"
 done
 [ -f "$M/stories260K.bin" ] && l2c_matrix "$M/stories260K.bin" 0
+MODE=vocab
+[ -f "$M/llama2-tokenizer.bin" ] && vocab_bin_matrix "$M/llama2-tokenizer.bin"
+[ -f "$M/ggml-vocab-llama-spm.gguf" ] && vocab_gguf_matrix "$M/ggml-vocab-llama-spm.gguf"
+vocab_gguf_matrix "$tmp/gen/gguf/vocab-only.gguf"
+MODE=model
 : >"$tmp/empty"
 check "empty file" fail "$tmp/empty"
 printf 'GGUF' >"$tmp/case"

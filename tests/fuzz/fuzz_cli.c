@@ -37,10 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	Options o;
 	if (cli_parse(&o, argc, argv) == 0) {
-		volatile int sink = o.n_predict + o.n_prompt_ids + o.top_k + o.threads;
-		(void)sink;
+		/* Read what was parsed (unsigned sums: the values may be anything). */
+		unsigned sum = (unsigned)o.n_predict + (unsigned)o.n_prompt_ids +
+			       (unsigned)o.top_k + (unsigned)o.threads;
 		for (int i = 0; i < o.n_prompt_ids; i++)
-			sink += o.prompt_ids[i];
+			sum += (unsigned)o.prompt_ids[i];
+		volatile unsigned sink = sum;
+		(void)sink;
 	}
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);

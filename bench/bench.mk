@@ -39,6 +39,17 @@ $(BUILD)/bench/bench_generate: bench/bench_generate.sh $(BUILD)/bench/bench_matm
 	@mkdir -p $(dir $@)
 	cp bench/bench_generate.sh $@ && chmod +x $@
 
+# --- bench_quant_error: int8 / q8_0 against fp32 on stories260K ---
+BENCH_BINS += $(BUILD)/bench/bench_quant_error
+
+$(BUILD)/host/bench/bench_quant_error.o: bench/bench_quant_error.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/bench/bench_quant_error: $(BUILD)/host/bench/bench_quant_error.o $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread -lm
+
 # Runs every benchmark, one after the other (they time themselves: keep the machine quiet).
 bench: host/tinyllama-host $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done

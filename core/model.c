@@ -173,10 +173,9 @@ static void feed_forward(Model *m, int l, float *x, float *xb, float *hb, float 
 	for (int t = 0; t < n; t++)
 		rms_norm(xb + (size_t)t * dim, x + (size_t)t * dim, w->rms_ffn + (size_t)l * dim,
 			 dim, c->rms_eps);
+	/* gate and up in one pass, SwiGLU on each thread's rows right after them */
 	MatmulOut up[2] = {{hb, &w->w1[l], hid}, {hb2, &w->w3[l], hid}};
-	matmul_multi(up, 2, xb, dim, n, &s->scratch);
-	for (int t = 0; t < n; t++)
-		swiglu(hb + (size_t)t * hid, hb2 + (size_t)t * hid, hid);
+	matmul_pair(up, xb, dim, n, &s->scratch, swiglu_nozone);
 	MatmulOut down = {xb, &w->w2[l], dim};
 	matmul_multi(&down, 1, hb, hid, n, &s->scratch);
 	for (size_t i = 0; i < (size_t)n * (size_t)dim; i++)

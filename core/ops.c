@@ -77,11 +77,16 @@ void rope_encoding(float *q, float *k, int dim, int kv_dim, int head_size, const
 void swiglu(float *hb, const float *hb2, int n)
 {
 	PROFILE_BEGIN(zone, "swiglu");
+	swiglu_nozone(hb, hb2, n);
+	PROFILE_END(zone);
+}
+
+void swiglu_nozone(float *hb, const float *hb2, int n)
+{
 	for (int i = 0; i < n; i++) {
 		float val = hb[i];
 		val *= (1.0f / (1.0f + math_expf(-val)));
 		val *= hb2[i];
 		hb[i] = val;
 	}
-	PROFILE_END(zone);
 }

@@ -17,5 +17,7 @@ void rope_angles(float *cos_sin, const float *freq, int head_size, int pos);
 void rope_encoding(float *q, float *k, int dim, int kv_dim, int head_size, const float *cos_sin);
 /* hb (n) = silu(hb) * hb2 (n). */
 void swiglu(float *hb, const float *hb2, int n);
+/* The same without a profiler zone (run by the pool's workers inside the gate/up matmul). */
+void swiglu_nozone(float *hb, const float *hb2, int n);
 
 #endif

@@ -378,7 +378,8 @@ typedef struct {
 	int x_stride, n;
 	const MatmulScratch *s;
 	int cols;
-	int B; /* int8: values per activation block */
+	int B;		   /* int8: values per activation block */
+	MatmulPairFn pair; /* matmul_pair: rows split alike in both outs, then pair() on them */
 } MatmulJob;
 
 /* Rows per tile of the batched loops: their weights stay in L1/L2 while every token of the
@@ -461,9 +462,41 @@ static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	}
 }
 
+static void rows_any(const MatmulJob *j, const MatmulOut *o, int a, int b)
+{
+	switch (o->W->type) {
+	case DT_F32:
+		rows_f32(j, o, a, b);
+		break;
+	case DT_F16:
+		rows_f16(j, o, a, b);
+		break;
+	case DT_Q8_0:
+		rows_q8_0(j, o, a, b);
+		break;
+	case DT_INT8:
+		rows_int8(j, o, a, b);
+		break;
+	}
+}
+
 static void matmul_task(void *ctx, int ith, int nth)
 {
 	const MatmulJob *j = ctx;
+	if (j->pair) {
+		const MatmulOut *o = j->outs;
+		int rows = o[0].W->rows;
+		int a = (int)((int64_t)rows * ith / nth),
+		    b = (int)((int64_t)rows * (ith + 1) / nth);
+		if (a >= b)
+			return;
+		rows_any(j, &o[0], a, b);
+		rows_any(j, &o[1], a, b);
+		for (int t = 0; t < j->n; t++)
+			j->pair(o[0].y + (size_t)t * (size_t)o[0].y_stride + (size_t)a,
+				o[1].y + (size_t)t * (size_t)o[1].y_stride + (size_t)a, b - a);
+		return;
+	}
 	int R = j->total_rows;
 	int r0 = (int)((int64_t)R * ith / nth);
 	int r1 = (int)((int64_t)R * (ith + 1) / nth);
@@ -473,20 +506,7 @@ static void matmul_task(void *ctx, int ith, int nth)
 		int b = r1 - first < o->W->rows ? r1 - first : o->W->rows;
 		if (a >= b)
 			continue;
-		switch (o->W->type) {
-		case DT_F32:
-			rows_f32(j, o, a, b);
-			break;
-		case DT_F16:
-			rows_f16(j, o, a, b);
-			break;
-		case DT_Q8_0:
-			rows_q8_0(j, o, a, b);
-			break;
-		case DT_INT8:
-			rows_int8(j, o, a, b);
-			break;
-		}
+		rows_any(j, o, a, b);
 	}
 }
 
@@ -535,12 +555,17 @@ static bool outs_compatible(const MatmulOut *outs, int count)
 	return true;
 }
 
-void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
-		  MatmulScratch *s)
+static void matmul_run(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
+		       MatmulScratch *s, MatmulPairFn pair)
 {
 	if (count > 1 && !outs_compatible(outs, count)) {
 		for (int c = 0; c < count; c++)
-			matmul_multi(&outs[c], 1, x, x_stride, n, s);
+			matmul_run(&outs[c], 1, x, x_stride, n, s, NULL);
+		if (pair)
+			for (int t = 0; t < n; t++)
+				pair(outs[0].y + (size_t)t * (size_t)outs[0].y_stride,
+				     outs[1].y + (size_t)t * (size_t)outs[1].y_stride,
+				     outs[0].W->rows);
 		return;
 	}
 	if (n > s->batch) { /* more tokens than the scratch holds: in slices */
@@ -551,7 +576,8 @@ void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride
 				sub[c] = outs[c];
 				sub[c].y += (size_t)t0 * (size_t)outs[c].y_stride;
 			}
-			matmul_multi(sub, count, x + (size_t)t0 * (size_t)x_stride, x_stride, m, s);
+			matmul_run(sub, count, x + (size_t)t0 * (size_t)x_stride, x_stride, m, s,
+				   pair);
 		}
 		return;
 	}
@@ -567,7 +593,7 @@ void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride
 		else
 			quant_task(&q, 0, 1);
 	}
-	MatmulJob j = {outs, count, 0, x, x_stride, n, s, W->cols, act_block(W)};
+	MatmulJob j = {outs, count, 0, x, x_stride, n, s, W->cols, act_block(W), pair};
 	for (int c = 0; c < count; c++)
 		j.total_rows += outs[c].W->rows;
 	if (plat_threads() > 1 && j.total_rows >= 64)
@@ -575,6 +601,18 @@ void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride
 	else
 		matmul_task(&j, 0, 1);
 	PROFILE_END(zone);
+}
+
+void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
+		  MatmulScratch *s)
+{
+	matmul_run(outs, count, x, x_stride, n, s, NULL);
+}
+
+void matmul_pair(const MatmulOut outs[2], const float *x, int x_stride, int n, MatmulScratch *s,
+		 MatmulPairFn pair)
+{
+	matmul_run(outs, 2, x, x_stride, n, s, pair);
 }
 
 void matmul_int8(float *y, const QuantizedTensor *W, const float *x, MatmulScratch *s)

@@ -87,6 +87,9 @@ void matmul(float *y, const Tensor *W, const float *x, MatmulScratch *s);
 /* The seed's int8 matmul: y (rows) = W @ x, x quantized per block to int8. */
 void matmul_int8(float *y, const QuantizedTensor *W, const float *x, MatmulScratch *s);
 
+/* An element-wise step on two outputs' rows [i, i + count) (SwiGLU: a = silu(a) * b). */
+typedef void (*MatmulPairFn)(float *a, const float *b, int count);
+
 /* One output of matmul_multi: y (n, y_stride) gets W @ x_t in its first W.rows of each row. */
 typedef struct {
 	float *y;
@@ -100,5 +103,9 @@ typedef struct {
  * what matmul gives for that token alone. */
 void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
 		  MatmulScratch *s);
+/* matmul_multi of two outs with the same rows (gate and up), then pair(out0, out1) on each
+ * thread's share of the rows, in the same pool pass; pair must not touch the profiler. */
+void matmul_pair(const MatmulOut outs[2], const float *x, int x_stride, int n, MatmulScratch *s,
+		 MatmulPairFn pair);
 
 #endif

@@ -172,6 +172,12 @@ static void kv_f32(Buf *b, const char *k, float v)
 	put_u32(b, 6);
 	put_f32(b, v);
 }
+static void kv_bool(Buf *b, const char *k, int v)
+{
+	gstr(b, k);
+	put_u32(b, 7);
+	put_u8(b, (uint8_t)v);
+}
 static void kv_str(Buf *b, const char *k, const char *v)
 {
 	gstr(b, k);
@@ -229,7 +235,7 @@ static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_voca
 		}
 #undef T
 	}
-	uint64_t n_kv = (with_model ? 10 : 1) + (with_vocab ? 7 : 0) + (align != 32) * 2;
+	uint64_t n_kv = (with_model ? 10 : 1) + (with_vocab ? 9 : 0) + (align != 32) * 2;
 	put_u32(&b, 0x46554747u);
 	put_u32(&b, 3);
 	put_u64(&b, (uint64_t)nt);
@@ -278,6 +284,8 @@ static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_voca
 		kv_u32(&b, "tokenizer.ggml.bos_token_id", 1);
 		kv_u32(&b, "tokenizer.ggml.eos_token_id", 2);
 		kv_u32(&b, "tokenizer.ggml.unknown_token_id", 0);
+		kv_bool(&b, "tokenizer.ggml.add_bos_token", 1);
+		kv_bool(&b, "tokenizer.ggml.add_space_prefix", 1);
 	}
 	uint64_t off = 0;
 	for (int i = 0; i < nt; i++) {
@@ -287,7 +295,8 @@ static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_voca
 			put_u64(&b, ti[i].ne[d]);
 		put_u32(&b, (uint32_t)ti[i].type);
 		put_u64(&b, off);
-		off += (type_bytes(ti[i].type, ti[i].ne[0] * ti[i].ne[1]) + align - 1) / align * align;
+		off +=
+		    (type_bytes(ti[i].type, ti[i].ne[0] * ti[i].ne[1]) + align - 1) / align * align;
 	}
 	if (nt) {
 		pad_to(&b, align);
@@ -454,6 +463,24 @@ int main(int argc, char **argv)
 	save_with_mutations("llama2c", "v1-untied.bin", make_llama2c(&gqa, 1, 0, 0));
 	save_with_mutations("llama2c", "v2-g8.bin", make_llama2c(&tiny, 2, 1, 8));
 	save_with_mutations("llama2c", "v2-g4-untied.bin", make_llama2c(&gqa, 2, 0, 4));
+	/* dim 6, group 3, vocab 33: 198 int8 values, so the scales after them are unaligned. */
+	Cfg odd = {6, 9, 1, 1, 1, 33, 8};
+	save_with_mutations("llama2c", "v2-g3-unaligned.bin", make_llama2c(&odd, 2, 1, 3));
+	/* F32 models whose rows are multiples of 32, for --quant q8_0 (picked by the fuzz targets
+	 * from the input's middle byte). */
+	for (int mode = 0; mode < 4; mode++) {
+		static const char *names[4] = {"none", "none2", "int8", "q8_0"};
+		char n[64];
+		Buf g = make_gguf(&q8, T_F32, 1, 0, 1), l = make_llama2c(&q8, 1, 1, 0);
+		g.p[g.n / 2] = (uint8_t)((g.p[g.n / 2] & ~3) | mode);
+		l.p[l.n / 2] = (uint8_t)((l.p[l.n / 2] & ~3) | mode);
+		snprintf(n, sizeof n, "f32-dim32-quant-%s.gguf", names[mode]);
+		save("gguf", n, g.p, g.n);
+		snprintf(n, sizeof n, "v1-dim32-quant-%s.bin", names[mode]);
+		save("llama2c", n, l.p, l.n);
+		free(g.p);
+		free(l.p);
+	}
 
 	Buf tb = make_tokenizer_bin(), gv = make_gguf(&tiny, T_F32, 0, 1, 0);
 	static const char *texts[] = {"Hello world", " Hello, world!\n", "\xe2\x96\x81x\xff\xc3",

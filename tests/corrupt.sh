@@ -287,5 +287,20 @@ printf 'GGUF' >"$tmp/case"
 check "magic only" fail "$tmp/case"
 head -c 4096 /dev/zero >"$tmp/case"
 check "4 KiB of zeros" fail "$tmp/case"
+check "a path that does not exist" fail "$tmp/no-such-file"
+mkdir -p "$tmp/dir"
+check "a directory" fail "$tmp/dir"
+# An export that cannot be written: one error line too.
+timeout "$TIMEOUT" $BIN --synthetic small --export-gguf "$tmp/no/such/dir/x.gguf" -n 1 \
+	>"$tmp/out" 2>"$tmp/err"
+st=$? errs=$(grep -c '^error: ' "$tmp/err")
+if [ $st -eq 1 ] && [ "$errs" -eq 1 ] && tail -n 1 "$tmp/err" | grep -q '^error: '; then
+	pass=$((pass + 1))
+	echo "PASS --export-gguf into a missing directory: $(tail -n 1 "$tmp/err")"
+else
+	fail=$((fail + 1))
+	echo "FAIL --export-gguf into a missing directory (status $st, $errs 'error: ' lines)"
+	head -n 4 "$tmp/err" | sed 's/^/    /'
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

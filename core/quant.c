@@ -214,6 +214,24 @@ void qdot_q8_batch_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, co
 				xsum + (size_t)t * (size_t)nb, nb);
 }
 
+void qdot_q8_x8t_ref(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
+		     const int32_t *xst, float *y, size_t y_stride)
+{
+	(void)xst;
+	for (int t = 0; t < 8; t++) {
+		float acc[QDOT_LANES] = {0};
+		for (int b = 0; b < nb; b++) {
+			int32_t isum = 0;
+			for (int i = 0; i < 8; i++)
+				isum += qdot_block_i32(w[b].qs + 4 * i,
+						       xt + (size_t)b * 256 + i * 32 + t * 4, 4);
+			acc[b % QDOT_LANES] +=
+			    (float)isum * (fp16_to_fp32(w[b].d) * xdt[(size_t)b * 8 + (size_t)t]);
+		}
+		y[(size_t)t * y_stride] = qdot_tree(acc);
+	}
+}
+
 float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
 		  const float *xd, const int32_t *xsum, int n, int B)
 {
@@ -233,6 +251,8 @@ static Isa active_isa = ISA_SCALAR;
 static QDotQ8Fn qdot_q8 = qdot_q8_ref;
 static QDotI8Fn qdot_i8 = qdot_i8_ref;
 static QDotQ8BatchFn qdot_q8_batch = qdot_q8_batch_ref;
+/* AVX-512 only: batches quantize groups of 8 tokens transposed too, for qdot_q8_x8t */
+static QDotQ8x8tFn qdot_q8_x8t = NULL;
 
 bool matmul_isa_supported(Isa isa)
 {
@@ -265,6 +285,7 @@ static void isa_set(Isa isa)
 	static const QDotQ8BatchFn q8b[] = {qdot_q8_batch_ref, qdot_q8_batch_avx2,
 					    qdot_q8_batch_avx512};
 	qdot_q8_batch = q8b[isa];
+	qdot_q8_x8t = isa == ISA_AVX512 ? qdot_q8_x8t_avx512 : NULL;
 	active_isa = isa;
 	qdot_q8 = q8[isa];
 	qdot_i8 = i8[isa];
@@ -314,9 +335,12 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	s->xd = arena_alloc(n * sizeof(float), 64, "matmul scratch (x scales)");
 	s->xsum = arena_alloc(n * sizeof(int32_t), 64, "matmul scratch (x block sums)");
 	s->f16 = arena_alloc(n * sizeof(uint16_t), 64, "matmul scratch (f16 x)");
+	s->xt = arena_alloc(n, 64, "matmul scratch (int8 x, transposed)");
+	s->xdt = arena_alloc(n / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (x scales, t)");
+	s->xst = arena_alloc(n / QK8_0 * sizeof(int32_t) + 64, 64, "matmul scratch (x sums, t)");
 	s->cap = max_cols;
 	s->batch = max_batch;
-	return s->xq && s->xd && s->xsum && s->f16 ? 0 : -1;
+	return s->xq && s->xd && s->xsum && s->f16 && s->xt && s->xdt && s->xst ? 0 : -1;
 }
 
 int matmul_scratch_init(MatmulScratch *s, int max_cols)
@@ -380,6 +404,7 @@ typedef struct {
 	int cols;
 	int B;		   /* int8: values per activation block */
 	MatmulPairFn pair; /* matmul_pair: rows split alike in both outs, then pair() on them */
+	bool x8t;	   /* the batch's groups of 8 tokens are in xt/xdt/xst too */
 } MatmulJob;
 
 /* Rows per tile of the batched loops: their weights stay in L1/L2 while every token of the
@@ -433,9 +458,20 @@ static void rows_q8_0(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	/* a batch: each row (in L1) against every token (in L2), so weights come from memory
 	 * once per batch */
 	QDotQ8BatchFn dot = qdot_q8_batch;
-	for (int i = r0; i < r1; i++)
-		dot(w + (size_t)i * (size_t)nb, s->xq, s->xd, s->xsum, nb, j->n, o->y + i,
-		    (size_t)o->y_stride);
+	int g8 = j->x8t ? j->n / 8 * 8 : 0; /* tokens in transposed groups of 8 */
+	for (int i = r0; i < r1; i++) {
+		const BlockQ8_0 *row = w + (size_t)i * (size_t)nb;
+		for (int t = 0; t < g8; t += 8) {
+			size_t go = (size_t)t * (size_t)nb; /* group t / 8 starts at block go */
+			qdot_q8_x8t(row, nb, s->xt + go * QK8_0, s->xdt + go, s->xst + go,
+				    o->y + (size_t)t * (size_t)o->y_stride + i,
+				    (size_t)o->y_stride);
+		}
+		if (g8 < j->n)
+			dot(row, s->xq + (size_t)g8 * (size_t)nb * QK8_0, s->xd + (size_t)g8 * nb,
+			    s->xsum + (size_t)g8 * nb, nb, j->n - g8,
+			    o->y + (size_t)g8 * (size_t)o->y_stride + i, (size_t)o->y_stride);
+	}
 }
 
 static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
@@ -516,7 +552,26 @@ typedef struct {
 	int x_stride, n, cols, B;
 	DType type;
 	MatmulScratch *s;
+	bool x8t; /* also write groups of 8 tokens transposed (see qdot_q8_x8t) */
 } QuantJob;
+
+/* Copies token t's quantized Q8_0 activations into its slot of its group of 8 (layout in
+ * quant_kernels.h); each token writes only its own bytes, so threads may share a group. */
+static void transpose_token(MatmulScratch *s, int t, int nb)
+{
+	size_t g = (size_t)(t / 8) * 8 * (size_t)nb; /* the group's first block */
+	int lane = t % 8;
+	const int8_t *x = s->xq + (size_t)t * (size_t)nb * QK8_0;
+	for (int b = 0; b < nb; b++) {
+		int8_t *dst = s->xt + (g + (size_t)b) * 256 + lane * 4;
+		for (int i = 0; i < 8; i++)
+			mem_copy(dst + i * 32, x + b * QK8_0 + i * 4, 4);
+		s->xdt[(g + (size_t)b) * 8 + (size_t)lane] =
+		    s->xd[(size_t)t * (size_t)nb + (size_t)b];
+		s->xst[(g + (size_t)b) * 8 + (size_t)lane] =
+		    -128 * s->xsum[(size_t)t * (size_t)nb + (size_t)b];
+	}
+}
 
 static void quant_task(void *ctx, int ith, int nth)
 {
@@ -526,10 +581,12 @@ static void quant_task(void *ctx, int ith, int nth)
 	for (int t = t0; t < t1; t++) {
 		const float *x = q->x + (size_t)t * (size_t)q->x_stride;
 		size_t xo = (size_t)t * (size_t)nb, vo = (size_t)t * (size_t)q->cols;
-		if (q->type == DT_Q8_0)
+		if (q->type == DT_Q8_0) {
 			quantize_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					  q->s->xsum + xo);
-		else if (q->type == DT_INT8)
+			if (q->x8t && t < q->n / 8 * 8)
+				transpose_token(q->s, t, nb);
+		} else if (q->type == DT_INT8)
 			quantize_act_int8(x, q->cols, q->B, q->s->xq + vo, q->s->xd + xo,
 					  q->s->xsum + xo);
 		else if (q->type == DT_F16)
@@ -586,14 +643,15 @@ static void matmul_run(const MatmulOut *outs, int count, const float *x, int x_s
 	PROFILE_BEGIN(zone, type == DT_F32   ? "matmul_f32"
 			    : type == DT_F16 ? "matmul_f16"
 					     : "matmul_int8");
-	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s};
+	bool x8t = qdot_q8_x8t && type == DT_Q8_0 && n >= 8 && (W->cols / QK8_0) % 8 == 0;
+	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, x8t};
 	if (type != DT_F32) {
 		if (n > 1 && plat_threads() > 1)
 			plat_parallel(quant_task, &q);
 		else
 			quant_task(&q, 0, 1);
 	}
-	MatmulJob j = {outs, count, 0, x, x_stride, n, s, W->cols, act_block(W), pair};
+	MatmulJob j = {outs, count, 0, x, x_stride, n, s, W->cols, act_block(W), pair, x8t};
 	for (int c = 0; c < count; c++)
 		j.total_rows += outs[c].W->rows;
 	if (plat_threads() > 1 && j.total_rows >= 64)

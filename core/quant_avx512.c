@@ -146,6 +146,52 @@ AVX512 void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const flo
 				   xsum + (size_t)t0 * (size_t)nb, nb);
 }
 
+/* Block b + j of the row against the 8 transposed tokens, into partial sum acc (= a[j]). */
+#define X8T_STEP(acc, j)                                                                           \
+	do {                                                                                       \
+		const BlockQ8_0 *wb = w + b + j;                                                   \
+		const int8_t *xb = xt + (size_t)(b + j) * 256;                                     \
+		_mm256_store_si256(                                                                \
+		    (__m256i *)(void *)ub,                                                         \
+		    _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)wb->qs),    \
+				     flip));                                                       \
+		__m256i isum = _mm256_loadu_si256(                                                 \
+		    (const __m256i *)(const void *)(xst + (size_t)(b + j) * 8));                   \
+		_Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) isum = _mm256_dpbusd_epi32(    \
+		    isum, _mm256_set1_epi32(ub[i]),                                                \
+		    _mm256_loadu_si256((const __m256i *)(const void *)(xb + i * 32)));             \
+		__m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)wb->d)),        \
+					     _mm256_loadu_ps(xdt + (size_t)(b + j) * 8));          \
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));          \
+	} while (0)
+
+AVX512 void qdot_q8_x8t_avx512(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
+			       const int32_t *xst, float *y, size_t y_stride)
+{
+	const __m256i flip = _mm256_set1_epi8((char)0x80);
+	int32_t ub[8] __attribute__((aligned(32))); /* the block's 8 lanes as w + 128 */
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+	       a7 = a0;
+	/* lane t of a[j] is token t's partial sum acc[j]: the one-token kernel's order */
+	for (int b = 0; b < nb; b += 8) {
+		X8T_STEP(a0, 0);
+		X8T_STEP(a1, 1);
+		X8T_STEP(a2, 2);
+		X8T_STEP(a3, 3);
+		X8T_STEP(a4, 4);
+		X8T_STEP(a5, 5);
+		X8T_STEP(a6, 6);
+		X8T_STEP(a7, 7);
+	}
+	/* qdot_tree on every token at once */
+	__m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a4), _mm256_add_ps(a2, a6)),
+				 _mm256_add_ps(_mm256_add_ps(a1, a5), _mm256_add_ps(a3, a7)));
+	float out[8];
+	_mm256_storeu_ps(out, v);
+	for (int t = 0; t < 8; t++)
+		y[(size_t)t * y_stride] = out[t];
+}
+
 AVX512 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp,
 			    const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B)
 {

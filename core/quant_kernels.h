@@ -45,6 +45,21 @@ void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, c
 void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
 			  const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride);
 
+/* The same row against a group of 8 tokens whose activations are transposed: for block b,
+ * xt + b * 256 holds 8 lanes of 4 values, each lane as 8 tokens x 4 bytes (the bytes 4 i..4 i + 3
+ * of token t at b * 256 + i * 32 + t * 4), xdt + 8 b the 8 tokens' scales and xst + 8 b their
+ * block sums times -128 (the offset of unsigned weights w + 128, taken back). One vpdpbusd then
+ * multiplies a 4-byte lane of the weights (broadcast) by the same lane of 8 tokens, so the int32
+ * lane of token t sums its whole block: no horizontal sums. y[t * y_stride] gets the one-token
+ * kernel's bits. */
+typedef void (*QDotQ8x8tFn)(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
+			    const int32_t *xst, float *y, size_t y_stride);
+/* nb must be a multiple of 8 for the AVX-512 one. */
+void qdot_q8_x8t_ref(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
+		     const int32_t *xst, float *y, size_t y_stride);
+void qdot_q8_x8t_avx512(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
+			const int32_t *xst, float *y, size_t y_stride);
+
 float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
 		  int nb);
 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,

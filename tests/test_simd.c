@@ -140,12 +140,50 @@ START_TEST(test_int8_kernels_bit_exact)
 }
 END_TEST
 
+/* The transposed 8-token kernels (reference and AVX-512) give each token's one-token bits. */
+START_TEST(test_q8_0_x8t_bit_exact)
+{
+	enum { NB = 16 };
+	static BlockQ8_0 w[NB];
+	static int8_t xq[8][NB * 32], xt[NB * 256];
+	static float xd[8][NB], xdt[NB * 8];
+	static int32_t xsum[8][NB], xst[NB * 8];
+	Rng r;
+	rng_seed(&r, 14);
+	for (int b = 0; b < NB; b++) {
+		w[b].d = fp32_to_fp16((rng_float(&r) - 0.3f) * 0.02f);
+		for (int k = 0; k < 32; k++)
+			w[b].qs[k] = rand_i8(&r, -128);
+	}
+	for (int t = 0; t < 8; t++) {
+		make_act(&r, xq[t], xd[t], xsum[t], NB * 32, 32);
+		for (int b = 0; b < NB; b++) {
+			for (int i = 0; i < 8; i++)
+				memcpy(xt + b * 256 + i * 32 + t * 4, xq[t] + b * 32 + i * 4, 4);
+			xdt[b * 8 + t] = xd[t][b];
+			xst[b * 8 + t] = -128 * xsum[t][b];
+		}
+	}
+	float want[8], got[8];
+	for (int t = 0; t < 8; t++)
+		want[t] = qdot_q8_ref(w, xq[t], xd[t], xsum[t], NB);
+	qdot_q8_x8t_ref(w, NB, xt, xdt, xst, got, 1);
+	ck_assert_msg(!memcmp(got, want, sizeof got),
+		      "x8t reference differs from the one-token one");
+	if (isa_or_skip(ISA_AVX512)) {
+		qdot_q8_x8t_avx512(w, NB, xt, xdt, xst, got, 1);
+		ck_assert_msg(!memcmp(got, want, sizeof got),
+			      "x8t AVX-512 differs from the one-token reference");
+	}
+}
+END_TEST
+
 /* Through the public entry: every ISA, batched (matmul_multi, fused outputs) and one token
  * at a time, on 1 and 2 threads: the same bits everywhere. */
 START_TEST(test_matmul_isa_batch_threads)
 {
 	/* 256 columns: whole groups of 8 blocks, so the 4-token AVX-512 kernel runs too */
-	const int rows = 67, rows2 = 33, cols = 256, n = 9;
+	const int rows = 67, rows2 = 33, cols = 256, n = 19;
 	size_t mark = arena_mark();
 	Rng r;
 	rng_seed(&r, 13);
@@ -164,7 +202,7 @@ START_TEST(test_matmul_isa_batch_threads)
 	Tensor W1 = {.type = DT_Q8_0, .rows = rows, .cols = cols, .data = w};
 	Tensor W2 = {.type = DT_Q8_0, .rows = rows2, .cols = cols, .data = w + rows * 8};
 	MatmulScratch s;
-	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 6) == 0, "scratch");
+	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 10) == 0, "scratch");
 	ck_assert_msg(matmul_select_isa("scalar") == 0, "scalar is always there");
 	for (int t = 0; t < n; t++) {
 		matmul(want + t * rows, &W1, x + t * cols, &s);
@@ -179,7 +217,8 @@ START_TEST(test_matmul_isa_batch_threads)
 			ck_assert_msg(matmul_select_isa(isa_names[isa]) == 0, "select %s",
 				      isa_names[isa]);
 			memset(got, 0xff, sizeof(float) * n * (rows + rows2));
-			/* batch of 9 through a scratch of 6: slices of 6 (4 + 2) and 3 */
+			/* 19 tokens through a scratch of 10: slices of 10 and 9, each a transposed
+			 * group of 8 (AVX-512) and the rest by 4 and one by one */
 			MatmulOut outs[2] = {{got, &W1, rows}, {got + n * rows, &W2, rows2}};
 			matmul_multi(outs, 2, x, cols, n, &s);
 			ck_assert_msg(!memcmp(got, want, sizeof(float) * n * (rows + rows2)),
@@ -256,6 +295,7 @@ Suite *simd_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_q8_0_kernels_bit_exact);
 	tcase_add_test(tc, test_int8_kernels_bit_exact);
+	tcase_add_test(tc, test_q8_0_x8t_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_isa_names);
 	tcase_add_test(tc, test_forward_batch_equals_one_token);

@@ -251,6 +251,7 @@ static Isa active_isa = ISA_SCALAR;
 static QDotQ8Fn qdot_q8 = qdot_q8_ref;
 static QDotI8Fn qdot_i8 = qdot_i8_ref;
 static QDotQ8BatchFn qdot_q8_batch = qdot_q8_batch_ref;
+static QuantActQ8Fn quant_act_q8 = quant_act_q8_ref;
 /* AVX-512 only: batches quantize groups of 8 tokens transposed too, for qdot_q8_x8t */
 static QDotQ8x8tFn qdot_q8_x8t = NULL;
 
@@ -285,6 +286,7 @@ static void isa_set(Isa isa)
 	static const QDotQ8BatchFn q8b[] = {qdot_q8_batch_ref, qdot_q8_batch_avx2,
 					    qdot_q8_batch_avx512};
 	qdot_q8_batch = q8b[isa];
+	quant_act_q8 = isa == ISA_SCALAR ? quant_act_q8_ref : quant_act_q8_avx2;
 	qdot_q8_x8t = isa == ISA_AVX512 ? qdot_q8_x8t_avx512 : NULL;
 	active_isa = isa;
 	qdot_q8 = q8[isa];
@@ -371,7 +373,7 @@ static void quantize_act_int8(const float *x, int n, int B, int8_t *q, float *sc
 
 /* Q8_0 activations, the same values as quantize_row_q8_0 gives (scale rounded to fp16, values
  * from the unrounded scale), unpacked into values, float scales and block sums. */
-static void quantize_act_q8_0(const float *x, int n, int8_t *q, float *scales, int32_t *sums)
+void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *sums)
 {
 	for (int b = 0; b < n / QK8_0; b++) {
 		const float *xb = x + b * QK8_0;
@@ -582,8 +584,7 @@ static void quant_task(void *ctx, int ith, int nth)
 		const float *x = q->x + (size_t)t * (size_t)q->x_stride;
 		size_t xo = (size_t)t * (size_t)nb, vo = (size_t)t * (size_t)q->cols;
 		if (q->type == DT_Q8_0) {
-			quantize_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
-					  q->s->xsum + xo);
+			quant_act_q8(x, q->cols, q->s->xq + vo, q->s->xd + xo, q->s->xsum + xo);
 			if (q->x8t && t < q->n / 8 * 8)
 				transpose_token(q->s, t, nb);
 		} else if (q->type == DT_INT8)

@@ -74,6 +74,13 @@ float qdot_i8_avx2(const int8_t *w, const float *ws, float wscale, int32_t zp, c
 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
 		     const float *xd, const int32_t *xsum, int n, int B);
 
+/* Q8_0 activations of x (n, n % 32 == 0): int8 values q (n), block scales (n / 32, the fp16
+ * rounded scale as a float) and block sums (n / 32), the values quantize_row_q8_0 gives. The
+ * AVX2 one (also used by the avx512 ISA) gives the same bytes. */
+typedef void (*QuantActQ8Fn)(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
+void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
+void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
+
 /* The scalar integer sum of one block, for the tails of the SIMD kernels. */
 static inline int32_t qdot_block_i32(const int8_t *a, const int8_t *b, int n)
 {

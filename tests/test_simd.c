@@ -140,6 +140,39 @@ START_TEST(test_int8_kernels_bit_exact)
 }
 END_TEST
 
+/* The AVX2 activation quantizer gives the scalar one's bytes, scales and sums: halves that
+ * round away from zero, an all-zero block, tiny and large magnitudes. */
+START_TEST(test_quant_act_q8_bit_exact)
+{
+	if (!isa_or_skip(ISA_AVX2))
+		return;
+	enum { N = 32 * 64 };
+	static float x[N];
+	static int8_t q1[N], q2[N];
+	static float d1[N / 32], d2[N / 32];
+	static int32_t s1[N / 32], s2[N / 32];
+	Rng r;
+	rng_seed(&r, 15);
+	for (int rep = 0; rep < 20; rep++) {
+		for (int k = 0; k < N; k++) {
+			float scale = (k / 32) % 5 == 0 ? 1e-6f : (k / 32) % 5 == 1 ? 300.0f : 1.0f;
+			x[k] = (rng_float(&r) * 2 - 1) * scale;
+			if (k % 11 == 0) /* exactly k + 0.5 steps of a block whose amax is 127 */
+				x[k] = (float)((int)(rng_next(&r) % 254) - 127) + 0.5f;
+			if (k % 32 == 5)
+				x[k] = 127.0f;
+		}
+		for (int k = 64; k < 96; k++)
+			x[k] = 0.0f;
+		quant_act_q8_ref(x, N, q1, d1, s1);
+		quant_act_q8_avx2(x, N, q2, d2, s2);
+		ck_assert_msg(!memcmp(q1, q2, N), "AVX2 activation values differ (rep %d)", rep);
+		ck_assert_msg(!memcmp(d1, d2, sizeof d1), "AVX2 activation scales differ");
+		ck_assert_msg(!memcmp(s1, s2, sizeof s1), "AVX2 activation block sums differ");
+	}
+}
+END_TEST
+
 /* The transposed 8-token kernels (reference and AVX-512) give each token's one-token bits. */
 START_TEST(test_q8_0_x8t_bit_exact)
 {
@@ -296,6 +329,7 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_q8_0_kernels_bit_exact);
 	tcase_add_test(tc, test_int8_kernels_bit_exact);
 	tcase_add_test(tc, test_q8_0_x8t_bit_exact);
+	tcase_add_test(tc, test_quant_act_q8_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_isa_names);
 	tcase_add_test(tc, test_forward_batch_equals_one_token);

@@ -561,7 +561,7 @@ typedef struct {
  * quant_kernels.h); each token writes only its own bytes, so threads may share a group. */
 static void transpose_token(MatmulScratch *s, int t, int nb)
 {
-	size_t g = (size_t)(t / 8) * 8 * (size_t)nb; /* the group's first block */
+	size_t g = (size_t)(t / 8) * (size_t)nb; /* the group's first block (256 bytes each) */
 	int lane = t % 8;
 	const int8_t *x = s->xq + (size_t)t * (size_t)nb * QK8_0;
 	for (int b = 0; b < nb; b++) {

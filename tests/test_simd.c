@@ -216,7 +216,7 @@ END_TEST
 START_TEST(test_matmul_isa_batch_threads)
 {
 	/* 256 columns: whole groups of 8 blocks, so the 4-token AVX-512 kernel runs too */
-	const int rows = 67, rows2 = 33, cols = 256, n = 19;
+	const int rows = 67, rows2 = 33, cols = 256, n = 43;
 	size_t mark = arena_mark();
 	Rng r;
 	rng_seed(&r, 13);
@@ -235,7 +235,7 @@ START_TEST(test_matmul_isa_batch_threads)
 	Tensor W1 = {.type = DT_Q8_0, .rows = rows, .cols = cols, .data = w};
 	Tensor W2 = {.type = DT_Q8_0, .rows = rows2, .cols = cols, .data = w + rows * 8};
 	MatmulScratch s;
-	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 10) == 0, "scratch");
+	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 20) == 0, "scratch");
 	ck_assert_msg(matmul_select_isa("scalar") == 0, "scalar is always there");
 	for (int t = 0; t < n; t++) {
 		matmul(want + t * rows, &W1, x + t * cols, &s);
@@ -250,8 +250,8 @@ START_TEST(test_matmul_isa_batch_threads)
 			ck_assert_msg(matmul_select_isa(isa_names[isa]) == 0, "select %s",
 				      isa_names[isa]);
 			memset(got, 0xff, sizeof(float) * n * (rows + rows2));
-			/* 19 tokens through a scratch of 10: slices of 10 and 9, each a transposed
-			 * group of 8 (AVX-512) and the rest by 4 and one by one */
+			/* 43 tokens through a scratch of 20: slices of 20 (two transposed groups of
+			 * 8 on AVX-512, then 4 at once), 20 and 3 (one by one) */
 			MatmulOut outs[2] = {{got, &W1, rows}, {got + n * rows, &W2, rows2}};
 			matmul_multi(outs, 2, x, cols, n, &s);
 			ck_assert_msg(!memcmp(got, want, sizeof(float) * n * (rows + rows2)),

@@ -15,8 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t fuzz_begin(void);
 /* Rewinds the arena to mark and clears the error message. */
 void fuzz_end(size_t mark);
-/* Runs two forward steps when the model is tiny (skipped otherwise); checks nothing but
- * that memory is only read where the loader said the weights are. */
-void fuzz_forward(Model *m);
+/* Runs a prompt batch and one more token when the model is tiny (skipped otherwise), with the
+ * kernels of ISA choice % 3 (scalar, avx2, avx512) when the CPU has them; checks nothing but
+ * that memory is only touched where the loader and the run state put it. */
+void fuzz_forward(Model *m, unsigned choice);
 
 #endif

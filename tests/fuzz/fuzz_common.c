@@ -6,6 +6,7 @@
 #include <sanitizer/asan_interface.h>
 
 #include "core/error.h"
+#include "core/quant.h"
 #include "fuzz.h"
 #include "shim/platform.h"
 
@@ -15,6 +16,8 @@
 /* fuzz_forward runs models at most this big (values in all weight matrices). */
 #define FUZZ_MAX_PARAMS (1u << 20)
 
+/* Positions fuzz_forward runs: a prompt batch of FUZZ_MAX_CTX - 1 tokens, then one alone. */
+#define FUZZ_MAX_CTX 20
 /* How much of the free arena fuzz_forward poisons past the run state. */
 #define FUZZ_REDZONE_BYTES ((size_t)1 << 20)
 
@@ -46,7 +49,7 @@ void fuzz_end(size_t mark)
 	error_clear();
 }
 
-void fuzz_forward(Model *m)
+void fuzz_forward(Model *m, unsigned choice)
 {
 	const ModelConfig *c = &m->config;
 	uint64_t dim = (uint64_t)c->dim, hid = (uint64_t)c->hidden_dim;
@@ -54,24 +57,33 @@ void fuzz_forward(Model *m)
 			  (uint64_t)c->n_layers * (4 * dim * dim + 3 * dim * hid);
 	if (params > FUZZ_MAX_PARAMS || c->n_layers > 8)
 		return;
-	int ctx = c->seq_len < 4 ? c->seq_len : 4;
+	/* The kernels of the ISA the input picks (scalar when the CPU lacks it), a context long
+	 * enough for three groups of 8 tokens in one prompt batch, then one more token alone. */
+	static const char *const isas[3] = {"scalar", "avx2", "avx512"};
+	if (matmul_select_isa(isas[choice % 3]) < 0)
+		matmul_select_isa("scalar");
+	int ctx = c->seq_len < FUZZ_MAX_CTX ? c->seq_len : FUZZ_MAX_CTX;
 	if (model_state_init(m, ctx) < 0)
 		return;
 	if (getenv("FUZZ_VERBOSE"))
-		fprintf(stderr, "fuzz: forward pass on dim %d, %d layers, vocab %d\n", c->dim,
-			c->n_layers, c->vocab_size);
+		fprintf(stderr,
+			"fuzz: forward pass on dim %d, %d layers, vocab %d, %s, %d tokens\n",
+			c->dim, c->n_layers, c->vocab_size, matmul_isa_name(), ctx);
 	/* The forward pass allocates nothing: poison the start of the free arena so that an
 	 * access past the last run-state buffer is caught (ASan cannot see inside the arena). */
 	size_t used = arena_used(), free_bytes = arena_capacity() - used;
 	if (free_bytes > FUZZ_REDZONE_BYTES)
 		free_bytes = FUZZ_REDZONE_BYTES;
 	ASAN_POISON_MEMORY_REGION((uint8_t *)arena_block + used, free_bytes);
-	int tokens[2] = {0, c->vocab_size - 1};
-	for (int pos = 0; pos < 2 && pos < ctx; pos++) {
-		float *logits = model_forward(m, tokens[pos], pos);
-		/* Read the logits so that the pass cannot be dropped as dead code. */
-		volatile float sink = logits[0] + logits[c->vocab_size - 1];
-		(void)sink;
-	}
+	int tokens[FUZZ_MAX_CTX];
+	for (int i = 0; i < ctx; i++)
+		tokens[i] = (int)((unsigned)i * 7u % (unsigned)c->vocab_size);
+	int n = ctx > 1 ? ctx - 1 : 1;
+	float *logits = model_forward_batch(m, tokens, n, 0);
+	if (n < ctx)
+		logits = model_forward(m, tokens[n], n);
+	/* Read the logits so that the pass cannot be dropped as dead code. */
+	volatile float sink = logits[0] + logits[c->vocab_size - 1];
+	(void)sink;
 	ASAN_UNPOISON_MEMORY_REGION((uint8_t *)arena_block + used, free_bytes);
 }

@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				tokenizer_encode(&t, text, sizeof text - 1, ids, 64, &n_ids);
 			}
 		}
-		fuzz_forward(&lm.model);
+		fuzz_forward(&lm.model, size ? data[size / 3] : 0);
 	}
 	fuzz_end(mark);
 	return 0;

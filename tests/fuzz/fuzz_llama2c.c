@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	LoadedModel lm;
 	if (model_load_bytes(&lm, data, size, "fuzz.bin", quants[size ? data[size / 2] % 4 : 0]) ==
 	    0)
-		fuzz_forward(&lm.model);
+		fuzz_forward(&lm.model, size ? data[size / 3] : 0);
 	fuzz_end(mark);
 	return 0;
 }

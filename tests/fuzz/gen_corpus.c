@@ -446,9 +446,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	outdir = argv[1];
-	Cfg tiny = {8, 16, 1, 2, 2, VOCAB_N, 8};
+	Cfg tiny = {8, 16, 1, 2, 2, VOCAB_N, 24};
 	Cfg gqa = {8, 16, 2, 4, 2, VOCAB_N, 8};
-	Cfg q8 = {32, 64, 1, 4, 2, VOCAB_N, 8};
+	Cfg q8 = {32, 64, 1, 4, 2, VOCAB_N, 24};
 
 	save_with_mutations("gguf", "tiny-f32.gguf", make_gguf(&tiny, T_F32, 1, 1, 0));
 	save_with_mutations("gguf", "gqa-f16-untied.gguf", make_gguf(&gqa, T_F16, 1, 0, 1));

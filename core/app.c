@@ -193,8 +193,6 @@ static int generate(const Options *o)
 
 	Session s;
 	session_init(&s, m, &sampler, o->print_ids ? NULL : tok, ctx);
-	if (!tok && !o->print_ids)
-		log_printf("note: %s has no vocabulary: printing token ids\n", model_name(o));
 	if (o->chat) {
 		int r = chat_run(&s, o, &loaded);
 		return r < 0 ? fail() : 0;
@@ -210,9 +208,11 @@ static int generate(const Options *o)
 		return fail();
 	int generated = 0;
 	bool context_full = false;
-	session_generate(&s, o->n_predict, &generated, &context_full);
+	int r = session_generate(&s, o->n_predict, &generated, &context_full);
 	uint64_t t_end = plat_cycles();
 	session_finish_line(&s);
+	if (r < 0)
+		return fail();
 	if (context_full)
 		log_printf("note: generation stopped at the end of the context (%d tokens)\n",
 			   ctx);

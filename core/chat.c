@@ -165,8 +165,10 @@ int chat_run(Session *s, const Options *o, const LoadedModel *lm)
 			return -1;
 		int generated;
 		bool full;
-		session_generate(s, max, &generated, &full);
+		int r = session_generate(s, max, &generated, &full);
 		session_finish_line(s);
+		if (r < 0)
+			return -1;
 		if (full || s->pos >= s->ctx) {
 			log_printf("chat: the conversation reached the context length (%d tokens); "
 				   "ending the chat\n",

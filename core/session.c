@@ -62,13 +62,29 @@ int session_feed(Session *s, const int *ids, int n)
 	return 0;
 }
 
-void session_generate(Session *s, int max, int *generated, bool *context_full)
+/* NaN or inf logits come from broken weights (or overflowing activations): refuse them
+ * rather than sample noise or feed NaN into float-to-int conversions. */
+static int check_logits(const Session *s)
+{
+	const float *l = s->logits;
+	for (int i = 0; i < s->m->config.vocab_size; i++)
+		if (!(l[i] - l[i] == 0.0f))
+			return error_set("%s: the model produced a non-finite logit (token %d at "
+					 "position %d): NaN or infinite weights, or activations "
+					 "that overflow",
+					 s->m->source ? s->m->source : "model", i, s->pos - 1);
+	return 0;
+}
+
+int session_generate(Session *s, int max, int *generated, bool *context_full)
 {
 	const ModelConfig *c = &s->m->config;
 	*generated = 0;
 	*context_full = false;
 	s->stopped_on = -1;
 	while (*generated < max && s->logits) {
+		if (check_logits(s) < 0)
+			return -1;
 		int next = sampler_sample(s->sampler, s->logits);
 		if (next == c->eos_id || next == s->stop_extra ||
 		    (c->stop_at_bos && next == c->bos_id)) {
@@ -87,6 +103,7 @@ void session_generate(Session *s, int max, int *generated, bool *context_full)
 		}
 		session_feed(s, &next, 1);
 	}
+	return 0;
 }
 
 void session_finish_line(Session *s)

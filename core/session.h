@@ -30,8 +30,9 @@ void session_echo_prompt(Session *s, const int *ids, int n);
 /* Runs ids through the model from s->pos; 0, or -1 (error set) past the context. */
 int session_feed(Session *s, const int *ids, int n);
 /* Samples and prints up to max tokens after the last feed, feeding each one back.
- * Stops at EOS (and BOS for llama2.c checkpoints, and stop_extra) or at the context end. */
-void session_generate(Session *s, int max, int *generated, bool *context_full);
+ * Stops at EOS (and BOS for llama2.c checkpoints, and stop_extra) or at the context end.
+ * 0, or -1 (error set) when the model produced NaN or infinite logits. */
+int session_generate(Session *s, int max, int *generated, bool *context_full);
 /* Flushes held UTF-8 bytes and ends the line if anything was printed. */
 void session_finish_line(Session *s);
 

@@ -27,6 +27,8 @@ void rms_norm(float *o, const float *x, const float *weight, int n, float eps)
  * every ISA. */
 static inline float ops_expf(float x)
 {
+	if (x != x)
+		return x; /* NaN: no float-to-int cast below */
 	if (x > 88.72283935546875f)
 		return 1.0f / 0.0f;
 	if (x < -103.972084045410f)

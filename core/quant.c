@@ -110,12 +110,19 @@ float fp16_to_fp32(uint16_t h)
 float round_half_away(float v)
 {
 	float a = math_fabsf(v);
-	if (a >= 8388608.0f)
-		return v; /* already an integer */
+	if (!(a < 8388608.0f))
+		return v; /* already an integer, or inf/NaN (no float-to-int cast of those) */
 	float r = (float)(int32_t)a;
 	if (a - r >= 0.5f)
 		r += 1.0f;
 	return v < 0 ? -r : r;
+}
+
+/* A quantizer's value to int8: NaN (from NaN inputs) becomes -128, what cvttps2dq and the
+ * saturating packs of the SIMD quantizer give, and never reaches a cast (undefined in C). */
+static inline int8_t quant_i8(float v)
+{
+	return v == v ? (int8_t)v : (int8_t)-128;
 }
 
 void quantize_row_q8_0(const float *x, BlockQ8_0 *out, int n)
@@ -130,7 +137,7 @@ void quantize_row_q8_0(const float *x, BlockQ8_0 *out, int n)
 		float id = d ? 1.0f / d : 0.0f;
 		out[b].d = fp32_to_fp16(d);
 		for (int j = 0; j < QK8_0; j++)
-			out[b].qs[j] = (int8_t)round_half_away(xb[j] * id);
+			out[b].qs[j] = quant_i8(round_half_away(xb[j] * id));
 	}
 }
 
@@ -157,7 +164,7 @@ void quantize_int8(const float *w, size_t n, int8_t *q, float *scale, int32_t *z
 	zp = zp < -128 ? -128 : zp > 127 ? 127 : zp;
 	for (size_t i = 0; i < n; i++) {
 		float v = round_half_away(w[i] / s) + (float)zp;
-		q[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+		q[i] = quant_i8(v < -128 ? -128 : v > 127 ? 127 : v);
 	}
 	*scale = s;
 	*zero_point = zp;
@@ -364,7 +371,7 @@ static void quantize_act_int8(const float *x, int n, int B, int8_t *q, float *sc
 		scales[b] = s;
 		int32_t sum = 0;
 		for (int k = k0; k < k1; k++) {
-			q[k] = (int8_t)(s ? round_half_away(x[k] / s) : 0);
+			q[k] = s ? quant_i8(round_half_away(x[k] / s)) : 0;
 			sum += q[k];
 		}
 		sums[b] = sum;
@@ -386,7 +393,7 @@ void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *
 		scales[b] = fp16_to_fp32(fp32_to_fp16(d));
 		int32_t sum = 0;
 		for (int j = 0; j < QK8_0; j++) {
-			q[b * QK8_0 + j] = (int8_t)round_half_away(xb[j] * id);
+			q[b * QK8_0 + j] = quant_i8(round_half_away(xb[j] * id));
 			sum += q[b * QK8_0 + j];
 		}
 		sums[b] = sum;

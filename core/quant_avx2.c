@@ -164,10 +164,13 @@ AVX2 void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int
 		const float *xb = x + b * QK8_0;
 		__m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
 		__m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
-		/* the largest magnitude: max is exact, so any order gives the scalar loop's */
-		__m256 m = _mm256_max_ps(
-		    _mm256_max_ps(_mm256_and_ps(v0, absmask), _mm256_and_ps(v1, absmask)),
-		    _mm256_max_ps(_mm256_and_ps(v2, absmask), _mm256_and_ps(v3, absmask)));
+		/* the largest magnitude: max is exact, so any order gives the scalar loop's; the
+		 * running max is maxps' second operand, which it returns when the first is NaN:
+		 * NaN inputs are skipped, as the scalar loop's ">" skips them */
+		__m256 m = _mm256_max_ps(_mm256_and_ps(v0, absmask), _mm256_setzero_ps());
+		m = _mm256_max_ps(_mm256_and_ps(v1, absmask), m);
+		m = _mm256_max_ps(_mm256_and_ps(v2, absmask), m);
+		m = _mm256_max_ps(_mm256_and_ps(v3, absmask), m);
 		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
 		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
 		m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
@@ -181,7 +184,11 @@ AVX2 void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int
 		__m256i i1 = round_away_i32(_mm256_mul_ps(v1, vid));
 		__m256i i2 = round_away_i32(_mm256_mul_ps(v2, vid));
 		__m256i i3 = round_away_i32(_mm256_mul_ps(v3, vid));
-		__m256i s = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+		/* NaN lanes came out as INT_MIN: the sums count them as -128, as the packs do */
+		const __m256i lo = _mm256_set1_epi32(-128);
+		__m256i s = _mm256_add_epi32(
+		    _mm256_add_epi32(_mm256_max_epi32(i0, lo), _mm256_max_epi32(i1, lo)),
+		    _mm256_add_epi32(_mm256_max_epi32(i2, lo), _mm256_max_epi32(i3, lo)));
 		__m128i s4 =
 		    _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
 		s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));

@@ -141,7 +141,7 @@ START_TEST(test_int8_kernels_bit_exact)
 END_TEST
 
 /* The AVX2 activation quantizer gives the scalar one's bytes, scales and sums: halves that
- * round away from zero, an all-zero block, tiny and large magnitudes. */
+ * round away from zero, an all-zero block, tiny and large magnitudes, a NaN. */
 START_TEST(test_quant_act_q8_bit_exact)
 {
 	if (!isa_or_skip(ISA_AVX2))
@@ -164,6 +164,7 @@ START_TEST(test_quant_act_q8_bit_exact)
 		}
 		for (int k = 64; k < 96; k++)
 			x[k] = 0.0f;
+		x[200 + rep] = __builtin_nanf(""); /* NaN inputs: defined, and the same bytes */
 		quant_act_q8_ref(x, N, q1, d1, s1);
 		quant_act_q8_avx2(x, N, q2, d2, s2);
 		ck_assert_msg(!memcmp(q1, q2, N), "AVX2 activation values differ (rep %d)", rep);

@@ -52,11 +52,16 @@ int session_feed(Session *s, const int *ids, int n)
 	if (n > s->ctx - s->pos)
 		return error_set("%d more tokens do not fit in the context (%d of %d used)", n,
 				 s->pos, s->ctx);
-	for (int i = 0; i < n; i++) {
-		s->logits = model_forward(s->m, ids[i], s->pos++);
-		sampler_accept(s->sampler, ids[i]);
-		s->last = ids[i];
+	if (n > 1) { /* prompt: matrix-matrix products, the same bits as one at a time */
+		s->logits = model_forward_batch(s->m, ids, n, s->pos);
+		s->pos += n;
+	} else if (n == 1) {
+		s->logits = model_forward(s->m, ids[0], s->pos++);
 	}
+	for (int i = 0; i < n; i++)
+		sampler_accept(s->sampler, ids[i]);
+	if (n)
+		s->last = ids[n - 1];
 	if (n)
 		s->pending = -1;
 	return 0;

@@ -91,6 +91,8 @@ void host_platform_init(size_t arena_bytes)
 			strerror(errno));
 		exit(1);
 	}
+	/* 2 MB pages: weights stream without a TLB miss (and a prefetcher stop) every 4 KB. */
+	madvise(base, arena_bytes, MADV_HUGEPAGE);
 	arena_init(base, arena_bytes);
 	calibrate_tsc();
 }

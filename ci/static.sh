@@ -102,3 +102,4 @@ shim/host/platform_host.c|bugprone-branch-clone|raise(SIGSEGV);|fault kinds "gp"
 core/llama2c.c|invalidPointerCast|const float *f = (const float *)w->p;|weights used in place: file layout is little-endian IEEE floats, alignment checked
 core/llama2c.c|invalidPointerCast|q->group_scales = (const float *)w->p;|v2 scales used in place after the alignment check
 core/loader.c|invalidPointerCast|*out = (const float *)t->data;|F32 norm weights used in place after the alignment check
+core/session.c|objectIndex|s->last = ids[n - 1];|the one caller that passes a local (&next) passes n = 1, so ids[n - 1] is ids[0]

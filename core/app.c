@@ -52,7 +52,7 @@ static int load_vocab(const Options *o)
 		const uint8_t *data;
 		size_t size;
 		if (plat_model_map(o->vocab_path, &data, &size) < 0)
-			return error_set("%s: cannot read the vocabulary file", o->vocab_path);
+			return -1;
 		if (!gguf_is(data, size))
 			return tokenizer_load_bin(&vocab, data, size, o->vocab_path);
 		if (gguf_open(&vocab_gguf, data, size, o->vocab_path) < 0)

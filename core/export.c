@@ -102,7 +102,7 @@ int model_export_gguf(const LoadedModel *lm, const char *path)
 	int h = plat_file_create(path);
 	if (h < 0) {
 		arena_reset(mark);
-		return error_set("%s: cannot create the file", path);
+		return error_set("--export-gguf: %s", error_message());
 	}
 	GgufWriter gw = {h, 0, 0};
 	gguf_w_header(&gw, (uint64_t)n, 13 + (placeholder ? 6 : n_tok_kv));

@@ -228,7 +228,7 @@ int model_load(LoadedModel *lm, const LoadOptions *o)
 		const uint8_t *data;
 		size_t size;
 		if (plat_model_map(o->path, &data, &size) < 0)
-			r = error_set("%s: cannot read the model file", o->path);
+			r = -1;
 		else
 			r = model_load_bytes(lm, data, size, o->path, o->quant);
 	} else {

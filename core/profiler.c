@@ -561,9 +561,8 @@ static int rep_open(Report *o, const char *path, const char *what)
 		return 0;
 	o->handle = plat_file_create(path);
 	if (o->handle < 0)
-		return error_set("profiler: cannot create %s (the platform refused it); the %s "
-				 "report was not written anywhere",
-				 path, what);
+		return error_set("profiler: %s; the %s report was not written anywhere",
+				 error_message(), what);
 	return 0;
 }
 

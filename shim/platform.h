@@ -50,15 +50,15 @@ uint64_t plat_cycles_hz(void);
 const char *plat_cycles_source(void);
 
 /* Model bytes: maps the file at path read-only (host) or hands over the boot
- * module (kernel). Returns 0, or -1 after logging why. */
+ * module (kernel). Returns 0, or -1 with the reason in error_message() (core/error.h). */
 int plat_model_map(const char *path, const uint8_t **data, size_t *size);
 
 /* Reads one line of user input (--chat) into buf without its newline, NUL-terminated.
  * Returns its length, or -1 at the end of input (the kernel has no input). */
 int plat_read_line(char *buf, size_t cap);
 
-/* Output files (--export-gguf, --profile-out). Returns a handle >= 0 or -1
- * after logging why; the kernel has no file system and always refuses. */
+/* Output files (--export-gguf, --profile-out). Returns a handle >= 0, or -1 with the
+ * reason in error_message(); the kernel has no file system and always refuses. */
 int plat_file_create(const char *path);
 int plat_file_write(int handle, const void *buf, size_t n);
 int plat_file_close(int handle);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "core/fmt.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"
@@ -103,25 +104,21 @@ int plat_model_map(const char *path, const uint8_t **data, size_t *size)
 {
 	int fd = open(path, O_RDONLY);
 	if (fd < 0) {
-		log_printf("error: %s: %s\n", path, strerror(errno));
-		return -1;
+		return error_set("%s: %s", path, strerror(errno));
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_printf("error: %s: not a regular file\n", path);
 		close(fd);
-		return -1;
+		return error_set("%s: not a regular file", path);
 	}
 	if (st.st_size == 0) {
-		log_printf("error: %s: the file is empty\n", path);
 		close(fd);
-		return -1;
+		return error_set("%s: the file is empty", path);
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED) {
-		log_printf("error: %s: mmap: %s\n", path, strerror(errno));
-		return -1;
+		return error_set("%s: mmap: %s", path, strerror(errno));
 	}
 	*data = p;
 	*size = (size_t)st.st_size;
@@ -151,14 +148,11 @@ int plat_file_create(const char *path)
 		if (files[h])
 			continue;
 		files[h] = fopen(path, "wb");
-		if (!files[h]) {
-			log_printf("error: %s: %s\n", path, strerror(errno));
-			return -1;
-		}
+		if (!files[h])
+			return error_set("%s: %s", path, strerror(errno));
 		return h;
 	}
-	log_printf("error: %s: too many open files\n", path);
-	return -1;
+	return error_set("%s: too many open files", path);
 }
 
 int plat_file_write(int h, const void *buf, size_t n)

@@ -1,5 +1,6 @@
 /* platform_kernel.c: shim/platform.h on bare metal: serial streams, TSC frequency, the boot
  * module as the model, no files, one thread, deliberate faults and isa-debug-exit. */
+#include "core/error.h"
 #include "kernel/kernel.h"
 #include "shim/platform.h"
 
@@ -35,17 +36,14 @@ const char *plat_cycles_source(void)
 /* The path names nothing here: the model is the first boot module (QEMU -initrd). */
 int plat_model_map(const char *path, const uint8_t **data, size_t *size)
 {
-	if (mem_module(data, size)) {
-		kprintf("kernel: cannot open %s: no model module was loaded (make qemu MODEL=path)\n", path);
-		return -1;
-	}
+	if (mem_module(data, size))
+		return error_set("%s: no model module was loaded (make qemu MODEL=path)", path);
 	return 0;
 }
 
 int plat_file_create(const char *path)
 {
-	kprintf("kernel: cannot create %s: no file system in the kernel\n", path);
-	return -1;
+	return error_set("%s: cannot create it: the kernel has no file system", path);
 }
 
 int plat_file_write(int handle, const void *buf, size_t n)

@@ -793,7 +793,7 @@ void profiler_report(void)
 
 static void rep_xml_text(Report *o, const char *s, size_t max)
 {
-	for (size_t i = 0; s[i] && i < max; i++) {
+	for (size_t i = 0; i < max && s[i]; i++) {
 		char c = s[i];
 		if (c == '&')
 			rep_put(o, "&amp;", 5);

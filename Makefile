@@ -118,7 +118,8 @@ check-valgrind: $(BUILD)/tests/run_tests $(HOST_BIN)
 	BIN="valgrind -q --error-exitcode=99 --leak-check=no $(HOST_BIN)" VALGRIND=1 sh tests/golden.sh
 
 # Host-vs-kernel parity and kernel fault reports under QEMU (kernel/kernel.mk).
-check: check-quick check-golden check-kernel
+# Crash inputs the fuzzers found, replayed (tests/fuzz/fuzz.mk).
+check: check-quick check-golden check-kernel check-regress
 
 run: host/tinyllama-host
 	host/tinyllama-host -n 16 --profile

@@ -73,7 +73,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check check-quick check-golden check-asan check-valgrind run bench format clean
+.PHONY: all check check-quick check-golden check-icount check-asan check-valgrind run bench format clean
 all: $(HOST_BIN) kernel
 
 $(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
@@ -119,7 +119,11 @@ check-valgrind: $(BUILD)/tests/run_tests $(HOST_BIN)
 
 # Host-vs-kernel parity and kernel fault reports under QEMU (kernel/kernel.mk).
 # Crash inputs the fuzzers found, replayed (tests/fuzz/fuzz.mk).
-check: check-quick check-golden check-kernel check-regress
+check: check-quick check-golden check-kernel check-icount check-regress
+
+# The kernel's profile under TCG -icount repeats exactly and keeps its golden call counts.
+check-icount: kernel
+	sh tests/profile_icount.sh
 
 run: host/tinyllama-host
 	host/tinyllama-host -n 16 --profile

@@ -42,6 +42,8 @@ KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,kernel/kernel.ld -Wl,-z,max-p
 MEM ?= 3G
 TIMEOUT ?= 600
 ACCEL ?= auto
+# ICOUNT=N: TCG with -icount shift=N (deterministic cycle counts).
+ICOUNT ?=
 
 .PHONY: kernel qemu qemu-gdb check-kernel
 kernel: $(KERNEL_ELF)
@@ -74,7 +76,7 @@ $(BUILD)/kernel/shim/%.o: shim/%.c
 qemu qemu-gdb: export TL_QEMU_ARGS = --profile $(ARGS)
 
 qemu: $(KERNEL_ELF)
-	@MEM='$(MEM)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
+	@MEM='$(MEM)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
 
 qemu-gdb: $(KERNEL_ELF)
 	@MEM='$(MEM)' TIMEOUT=0 ACCEL='$(ACCEL)' GDB=1 sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)

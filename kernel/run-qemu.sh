@@ -3,7 +3,8 @@
 # guest's isa-debug-exit status back into this script's exit status.
 # Usage: run-qemu.sh KERNEL_ELF [MODEL]
 # Environment: TL_QEMU_ARGS (the program's arguments), MEM (default 3G), TIMEOUT (seconds,
-# default 600, 0 = none), ACCEL (auto|kvm|tcg), GDB=1 (wait for gdb on :1234), QEMU (binary).
+# default 600, 0 = none), ACCEL (auto|kvm|tcg), GDB=1 (wait for gdb on :1234), QEMU (binary),
+# ICOUNT=N (TCG only: -icount shift=N, so the TSC counts instructions and profiles repeat).
 # stdout carries COM1 only; everything this script and QEMU say goes to stderr.
 # Exit: the kernel's status (0 = success); 1 with a message for a timeout, a guest that
 # stopped without a status (triple fault), or a QEMU failure.
@@ -56,6 +57,10 @@ set -- -nodefaults -display none -no-reboot -no-user-config \
 	-chardev file,id=com2,path=/dev/stderr,append=on -serial chardev:com2 \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 [ -n "$model" ] && set -- "$@" -initrd "$model"
+if [ -n "${ICOUNT:-}" ]; then
+	[ "$accel" = tcg ] || { say "ICOUNT needs ACCEL=tcg"; exit 1; }
+	set -- "$@" -icount "shift=$ICOUNT"
+fi
 if [ "${GDB:-}" = 1 ]; then
 	set -- "$@" -s -S
 	say "waiting for gdb: gdb $kernel -ex 'target remote localhost:1234'"

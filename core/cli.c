@@ -19,7 +19,8 @@ void cli_usage(const char *program)
 		"  --quant q8_0|int8       quantize the weights at load\n"
 		"  --export-gguf FILE      write the model in use as GGUF v3, then generate\n"
 		"  -c, --ctx-size N        context length (default: the model's)\n"
-		"  --arena SIZE            memory arena, e.g. 4G (default: sized to the model)\n"
+		"  --arena SIZE            memory arena, e.g. 4G (default: 3/4 of RAM, lazily)\n"
+		"  --hugepages             2 MB pages for the arena: faster streaming (host)\n"
 		"\n"
 		"generation:\n"
 		"  -p, --prompt TEXT       prompt text: BOS (if the vocab adds it) + its tokens\n"
@@ -145,6 +146,10 @@ int cli_parse(Options *o, int argc, char **argv)
 		}
 		if (str_eq(arg, "--ids")) {
 			o->print_ids = true;
+			continue;
+		}
+		if (str_eq(arg, "--hugepages")) {
+			o->hugepages = true;
 			continue;
 		}
 		if (str_eq(arg, "--chat")) {

@@ -41,6 +41,7 @@ typedef struct {
 	bool perf_check;	 /* --perf-check (host) */
 	const char *fault;	 /* --fault KIND (debug) */
 	uint64_t arena_bytes;	 /* --arena SIZE (host); 0 = default */
+	bool hugepages;		 /* --hugepages: 2 MB pages for the arena (host) */
 	const char *isa;	 /* --isa scalar|avx2|avx512; NULL = best available */
 	bool help;
 } Options;

@@ -12,6 +12,7 @@ int main(int argc, char **argv)
 	int r = app_parse(&opts, argc, argv);
 	if (r != 0)
 		plat_exit(r < 0 ? 1 : 0);
+	host_platform_hugepages(opts.hugepages);
 	host_platform_init(opts.arena_bytes);
 	if (!opts.perf_check)
 		plat_exit(app_run(&opts));

@@ -6,5 +6,7 @@
 
 /* Maps an arena of arena_bytes (reserved, touched lazily) and calibrates the TSC. */
 void host_platform_init(size_t arena_bytes);
+/* Before host_platform_init: back the arena with 2 MB pages (--hugepages). */
+void host_platform_hugepages(int on);
 
 #endif

@@ -77,6 +77,13 @@ const char *plat_cycles_source(void)
 
 /* --- Arena --- */
 
+static int arena_hugepages;
+
+void host_platform_hugepages(int on)
+{
+	arena_hugepages = on;
+}
+
 void host_platform_init(size_t arena_bytes)
 {
 	if (!arena_bytes) {
@@ -92,8 +99,11 @@ void host_platform_init(size_t arena_bytes)
 			strerror(errno));
 		exit(1);
 	}
-	/* 2 MB pages: weights stream without a TLB miss (and a prefetcher stop) every 4 KB. */
-	madvise(base, arena_bytes, MADV_HUGEPAGE);
+	/* 2 MB pages: weights stream without a TLB miss (and a prefetcher stop) every 4 KB.
+	 * Opt-in: on VMs that hand freed 2 MB blocks back to the hypervisor (free page
+	 * reporting), faulting them in again made loading ~3x slower after an idle spell. */
+	if (arena_hugepages)
+		madvise(base, arena_bytes, MADV_HUGEPAGE);
 	arena_init(base, arena_bytes);
 	calibrate_tsc();
 }

@@ -280,11 +280,12 @@ int gguf_open(GgufFile *g, const uint8_t *data, size_t size, const char *path)
 					 nl, t->name.s, (unsigned long long)t->offset,
 					 (unsigned long long)g->alignment);
 		if (t->offset > data_size || t->n_bytes > data_size - t->offset)
-			return error_set("%s: tensor %.*s: offset %llu + %llu bytes is past the end "
-					 "of the file (%llu bytes)",
-					 path, nl, t->name.s,
-					 (unsigned long long)(g->data_offset + t->offset),
-					 (unsigned long long)t->n_bytes, (unsigned long long)size);
+			/* t->offset may be near 2^64: report it as given, not added to data_offset */
+			return error_set("%s: tensor %.*s: %llu bytes at offset %llu of the data "
+					 "section (at %llu) run past the end of the file (%llu bytes)",
+					 path, nl, t->name.s, (unsigned long long)t->n_bytes,
+					 (unsigned long long)t->offset,
+					 (unsigned long long)g->data_offset, (unsigned long long)size);
 		t->data = data + g->data_offset + t->offset;
 		for (uint64_t j = 0; j < i; j++) {
 			const GgufTensor *u = &g->tensors[j];

@@ -118,11 +118,12 @@ float round_half_away(float v)
 	return v < 0 ? -r : r;
 }
 
-/* A quantizer's value to int8: NaN (from NaN inputs) becomes -128, what cvttps2dq and the
- * saturating packs of the SIMD quantizer give, and never reaches a cast (undefined in C). */
+/* A quantizer's value to int8, saturated as the SIMD quantizer's packs do: NaN (from NaN
+ * inputs) becomes -128, and values past the range (a subnormal scale's inverse can push
+ * them to 129) are clamped, so no out-of-range cast (undefined in C) happens. */
 static inline int8_t quant_i8(float v)
 {
-	return v == v ? (int8_t)v : (int8_t)-128;
+	return v != v ? (int8_t)-128 : v > 127.0f ? 127 : v < -128.0f ? -128 : (int8_t)v;
 }
 
 void quantize_row_q8_0(const float *x, BlockQ8_0 *out, int n)
@@ -160,8 +161,9 @@ void quantize_int8(const float *w, size_t n, int8_t *q, float *scale, int32_t *z
 	float s = (hi - lo) / 255.0f;
 	if (s == 0)
 		s = 1.0f;
-	int32_t zp = (int32_t)round_half_away(-128.0f - lo / s);
-	zp = zp < -128 ? -128 : zp > 127 ? 127 : zp;
+	/* Clamped as a float: with infinite weights the zero point is NaN (then 0). */
+	float z = round_half_away(-128.0f - lo / s);
+	int32_t zp = z != z ? 0 : z < -128 ? -128 : z > 127 ? 127 : (int32_t)z;
 	for (size_t i = 0; i < n; i++) {
 		float v = round_half_away(w[i] / s) + (float)zp;
 		q[i] = quant_i8(v < -128 ? -128 : v > 127 ? 127 : v);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,38 +182,48 @@ int plat_file_close(int h)
 	return r == 0 ? 0 : -1;
 }
 
-/* --- Thread pool: workers wait on a generation counter, run their share, report. --- */
+/* --- Thread pool: a token runs ~90 jobs, one every few hundred microseconds, and a futex
+ * wake-up per job cost more than a small matmul's work. So workers spin on a generation
+ * counter for a while (POOL_SPINS pauses) before sleeping on the condvar, and the caller
+ * spins on the count of workers still running. --- */
+
+/* pause loops (~50-100 us) a worker spins before it sleeps */
+#define POOL_SPINS 4000
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t start, done;
+	pthread_cond_t start;
 	plat_task_fn fn;
 	void *ctx;
-	int n;		 /* threads including the caller */
-	unsigned gen;	 /* bumped per job */
-	int pending;	 /* workers still running the job */
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	    .start = PTHREAD_COND_INITIALIZER,
-	    .done = PTHREAD_COND_INITIALIZER};
+	int n;		      /* threads including the caller */
+	_Atomic unsigned gen; /* bumped per job: publishes fn and ctx */
+	_Atomic int pending;  /* workers still running the job */
+	int sleepers;	      /* workers waiting on start (under lock) */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .start = PTHREAD_COND_INITIALIZER};
 
 static void *worker(void *arg)
 {
 	int ith = (int)(intptr_t)arg;
 	unsigned seen = 0;
 	for (;;) {
-		pthread_mutex_lock(&pool.lock);
-		while (pool.gen == seen)
-			pthread_cond_wait(&pool.start, &pool.lock);
-		seen = pool.gen;
-		plat_task_fn fn = pool.fn;
-		void *ctx = pool.ctx;
-		int n = pool.n;
-		pthread_mutex_unlock(&pool.lock);
-		fn(ctx, ith, n);
-		pthread_mutex_lock(&pool.lock);
-		if (--pool.pending == 0)
-			pthread_cond_signal(&pool.done);
-		pthread_mutex_unlock(&pool.lock);
+		unsigned g;
+		int spins = 0;
+		while ((g = atomic_load_explicit(&pool.gen, memory_order_acquire)) == seen) {
+			if (++spins < POOL_SPINS) {
+				__builtin_ia32_pause();
+				continue;
+			}
+			pthread_mutex_lock(&pool.lock);
+			pool.sleepers++;
+			while (atomic_load_explicit(&pool.gen, memory_order_relaxed) == seen)
+				pthread_cond_wait(&pool.start, &pool.lock);
+			pool.sleepers--;
+			pthread_mutex_unlock(&pool.lock);
+			spins = 0;
+		}
+		seen = g;
+		pool.fn(pool.ctx, ith, pool.n);
+		atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
 	}
 	return NULL;
 }
@@ -248,18 +259,19 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 		fn(ctx, 0, 1);
 		return;
 	}
-	pthread_mutex_lock(&pool.lock);
 	pool.fn = fn;
 	pool.ctx = ctx;
-	pool.pending = pool.n - 1;
-	pool.gen++;
-	pthread_cond_broadcast(&pool.start);
+	atomic_store_explicit(&pool.pending, pool.n - 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pool.gen, 1, memory_order_release);
+	/* Under the lock, so that a worker between its check of gen and its wait is either
+	 * still before the check (and sees the new gen) or already waiting (and is woken). */
+	pthread_mutex_lock(&pool.lock);
+	if (pool.sleepers)
+		pthread_cond_broadcast(&pool.start);
 	pthread_mutex_unlock(&pool.lock);
 	fn(ctx, 0, pool.n);
-	pthread_mutex_lock(&pool.lock);
-	while (pool.pending)
-		pthread_cond_wait(&pool.done, &pool.lock);
-	pthread_mutex_unlock(&pool.lock);
+	while (atomic_load_explicit(&pool.pending, memory_order_acquire))
+		__builtin_ia32_pause();
 }
 
 /* --- Debug faults: the host gets the matching signal. --- */

@@ -40,3 +40,20 @@ done
 for t in 1 2; do
 	"$BM" --pp 128 "$t" | sed "s/^/prompt processing: /"
 done
+# The profiler's cost on a whole token: the same run with every zone enabled (--profile) and
+# disabled, best of 3 each, at -t 1.
+best_tps() {
+	b=0
+	for r in 1 2 3; do
+		$BIN -n 32 -t 1 --temp 0 --ids "$@" >/dev/null 2>"$tmp/err" || exit 1
+		v=$(sed -n 's/.*tok_per_s=\([0-9.]*\).*/\1/p' "$tmp/err")
+		b=$(awk -v a="$b" -v c="$v" 'BEGIN { print (c > a) ? c : a }')
+	done
+	echo "$b"
+}
+off=$(best_tps)
+on=$(best_tps --profile)
+awk -v off="$off" -v on="$on" 'BEGIN {
+	printf("profiler on a token: %.2f tok/s disabled, %.2f enabled: %.2f%% slower\n",
+	       off, on, 100 * (off - on) / off)
+}'

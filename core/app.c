@@ -106,10 +106,11 @@ static int build_prompt(const Options *o, const Tokenizer *tok, int *n_prompt)
 	const ModelConfig *c = &loaded.model.config;
 	if (o->prompt) {
 		if (!tok)
-			return error_set("-p needs a vocabulary: %s has none; give --vocab FILE "
-					 "(a tokenizer.bin or a GGUF with a vocab) or the prompt as "
-					 "--prompt-ids",
-					 model_name(o));
+			return error_set(
+			    "-p needs a vocabulary: %s has none; give --vocab FILE "
+			    "(a tokenizer.bin or a GGUF with a vocab) or the prompt as "
+			    "--prompt-ids",
+			    model_name(o));
 		int n = 0;
 		if (tok->add_bos || !o->prompt[0])
 			prompt[n++] = tok->bos_id;
@@ -160,8 +161,8 @@ static int generate(const Options *o)
 		return fail();
 	const Tokenizer *tok = have_vocab == 0 ? &vocab : NULL;
 	if (tok && tok->vocab_size != c->vocab_size) {
-		error_set("the vocabulary has %d tokens but the model has %d",
-			  tok->vocab_size, c->vocab_size);
+		error_set("the vocabulary has %d tokens but the model has %d", tok->vocab_size,
+			  c->vocab_size);
 		return fail();
 	}
 
@@ -185,8 +186,8 @@ static int generate(const Options *o)
 	if (model_state_init(m, ctx) < 0)
 		return fail();
 	Sampler sampler;
-	if (sampler_init(&sampler, c->vocab_size, o->temp, o->top_k, o->top_p, o->min_p,
-			 o->seed) < 0 ||
+	if (sampler_init(&sampler, c->vocab_size, o->temp, o->top_k, o->top_p, o->min_p, o->seed) <
+		0 ||
 	    sampler_set_penalty(&sampler, o->repeat_penalty, o->repeat_last_n) < 0)
 		return fail();
 	uint64_t load_cycles = plat_cycles() - t_load;
@@ -214,8 +215,7 @@ static int generate(const Options *o)
 	if (r < 0)
 		return fail();
 	if (context_full)
-		log_printf("note: generation stopped at the end of the context (%d tokens)\n",
-			   ctx);
+		log_printf("note: generation stopped at the end of the context (%d tokens)\n", ctx);
 
 	double gen_ms = cycles_to_ms(t_end - t_gen);
 	log_printf("stats: prompt_tokens=%d gen_tokens=%d load_ms=%.2f gen_ms=%.2f "

@@ -8,54 +8,54 @@
 void cli_usage(const char *program)
 {
 	out_printf(
-		"usage: %s [options]\n"
-		"\n"
-		"Runs a Llama-2 model (GGUF v2/v3, llama2.c checkpoint, or the built-in synthetic\n"
-		"TinyLlama-1.1B when no -m is given) and prints the generated tokens.\n"
-		"\n"
-		"model:\n"
-		"  -m, --model FILE        GGUF (F32/F16/Q8_0) or llama2.c checkpoint (v0/v1/v2)\n"
-		"  --synthetic NAME[:SEED] synthetic model: tinyllama (default) or small\n"
-		"  --quant q8_0|int8       quantize the weights at load\n"
-		"  --export-gguf FILE      write the model in use as GGUF v3, then generate\n"
-		"  -c, --ctx-size N        context length (default: the model's)\n"
-		"  --arena SIZE            memory arena, e.g. 4G (default: 3/4 of RAM, lazily)\n"
-		"  --hugepages             2 MB pages for the arena: faster streaming (host)\n"
-		"\n"
-		"generation:\n"
-		"  -p, --prompt TEXT       prompt text: BOS (if the vocab adds it) + its tokens\n"
-		"  --vocab FILE            vocabulary: llama2.c tokenizer.bin or a GGUF with one\n"
-		"                          (default: the GGUF model's own)\n"
-		"  --tokenize TEXT         print the ids of TEXT (no BOS) on one line and exit\n"
-		"  --chat                  interactive chat on stdin with the model's template\n"
-		"  --chat-template NAME    zephyr, llama2 or chatml (default: from the GGUF)\n"
-		"  --system TEXT           system message for --chat\n"
-		"  --prompt-ids \"1 2 3\"    exact token ids fed from position 0 (nothing added)\n"
-		"  -n, --n-predict N       tokens to generate (default %d)\n"
-		"  --temp T                temperature, 0 = greedy (default 0.8)\n"
-		"  --top-k N               top-k sampling, 0 = off (default 40)\n"
-		"  --top-p P               nucleus sampling, 1 = off (default 0.95)\n"
-		"  --min-p P               min-p sampling, 0 = off (default 0.05)\n"
-		"  --repeat-penalty P      penalise recent tokens, 1 = off (default 1)\n"
-		"  --repeat-last-n N       tokens the penalty looks back at (default 64)\n"
-		"  -s, --seed N            sampler seed (default %u)\n"
-		"  -t, --threads N         worker threads (default: all CPUs)\n"
-		"  --isa scalar|avx2|avx512  force a kernel variant (default: the best the CPU has)\n"
-		"  --ids                   print generated token ids on one line instead of text\n"
-		"\n"
-		"profiling:\n"
-		"  --profile[=text|json|folded]  cycle profile report at the end (stderr)\n"
-		"  --profile-out FILE      write the profile report to FILE\n"
-		"  --profile-svg FILE      write an SVG chart of the hot paths\n"
-		"  --perf-check            compare the profiler with perf counters (host)\n"
-		"\n"
-		"debug:\n"
-		"  --fault ud|gp|pf|stack  raise a CPU exception on purpose\n"
-		"  -h, --help              this text\n"
-		"\n"
-		"At exit one line goes to stderr:\n"
-		"stats: prompt_tokens=P gen_tokens=G load_ms=L gen_ms=M tok_per_s=R\n",
-		program, DEFAULT_N_PREDICT, DEFAULT_SAMPLER_SEED);
+	    "usage: %s [options]\n"
+	    "\n"
+	    "Runs a Llama-2 model (GGUF v2/v3, llama2.c checkpoint, or the built-in synthetic\n"
+	    "TinyLlama-1.1B when no -m is given) and prints the generated tokens.\n"
+	    "\n"
+	    "model:\n"
+	    "  -m, --model FILE        GGUF (F32/F16/Q8_0) or llama2.c checkpoint (v0/v1/v2)\n"
+	    "  --synthetic NAME[:SEED] synthetic model: tinyllama (default) or small\n"
+	    "  --quant q8_0|int8       quantize the weights at load\n"
+	    "  --export-gguf FILE      write the model in use as GGUF v3, then generate\n"
+	    "  -c, --ctx-size N        context length (default: the model's)\n"
+	    "  --arena SIZE            memory arena, e.g. 4G (default: 3/4 of RAM, lazily)\n"
+	    "  --hugepages             2 MB pages for the arena: faster streaming (host)\n"
+	    "\n"
+	    "generation:\n"
+	    "  -p, --prompt TEXT       prompt text: BOS (if the vocab adds it) + its tokens\n"
+	    "  --vocab FILE            vocabulary: llama2.c tokenizer.bin or a GGUF with one\n"
+	    "                          (default: the GGUF model's own)\n"
+	    "  --tokenize TEXT         print the ids of TEXT (no BOS) on one line and exit\n"
+	    "  --chat                  interactive chat on stdin with the model's template\n"
+	    "  --chat-template NAME    zephyr, llama2 or chatml (default: from the GGUF)\n"
+	    "  --system TEXT           system message for --chat\n"
+	    "  --prompt-ids \"1 2 3\"    exact token ids fed from position 0 (nothing added)\n"
+	    "  -n, --n-predict N       tokens to generate (default %d)\n"
+	    "  --temp T                temperature, 0 = greedy (default 0.8)\n"
+	    "  --top-k N               top-k sampling, 0 = off (default 40)\n"
+	    "  --top-p P               nucleus sampling, 1 = off (default 0.95)\n"
+	    "  --min-p P               min-p sampling, 0 = off (default 0.05)\n"
+	    "  --repeat-penalty P      penalise recent tokens, 1 = off (default 1)\n"
+	    "  --repeat-last-n N       tokens the penalty looks back at (default 64)\n"
+	    "  -s, --seed N            sampler seed (default %u)\n"
+	    "  -t, --threads N         worker threads (default: all CPUs)\n"
+	    "  --isa scalar|avx2|avx512  force a kernel variant (default: the best the CPU has)\n"
+	    "  --ids                   print generated token ids on one line instead of text\n"
+	    "\n"
+	    "profiling:\n"
+	    "  --profile[=text|json|folded]  cycle profile report at the end (stderr)\n"
+	    "  --profile-out FILE      write the profile report to FILE\n"
+	    "  --profile-svg FILE      write an SVG chart of the hot paths\n"
+	    "  --perf-check            compare the profiler with perf counters (host)\n"
+	    "\n"
+	    "debug:\n"
+	    "  --fault ud|gp|pf|stack  raise a CPU exception on purpose\n"
+	    "  -h, --help              this text\n"
+	    "\n"
+	    "At exit one line goes to stderr:\n"
+	    "stats: prompt_tokens=P gen_tokens=G load_ms=L gen_ms=M tok_per_s=R\n",
+	    program, DEFAULT_N_PREDICT, DEFAULT_SAMPLER_SEED);
 }
 
 static int bad_value(const char *opt, const char *val, const char *want)
@@ -102,8 +102,7 @@ static int parse_synthetic(Options *o, const char *opt, const char *val)
 	}
 	name[n] = 0;
 	if (!str_eq(name, "tinyllama") && !str_eq(name, "small"))
-		return error_set("%s: unknown synthetic model '%s' (tinyllama or small)", opt,
-				 val);
+		return error_set("%s: unknown synthetic model '%s' (tinyllama or small)", opt, val);
 	o->synthetic = name;
 	if (val[n] == ':' && parse_u64(val + n + 1, &o->synth_seed) < 0)
 		return bad_value(opt, val + n + 1, "a seed");
@@ -175,12 +174,37 @@ int cli_parse(Options *o, int argc, char **argv)
 			continue;
 		}
 		/* Every other option takes a value. */
-		static const char *const with_value[] = {
-			"-m", "--model", "-p", "--prompt", "--prompt-ids", "-n", "--n-predict",
-			"--temp", "--top-k", "--top-p", "--min-p", "-s", "--seed", "-t",
-			"--threads", "--quant", "--export-gguf", "--profile-out", "--profile-svg",
-			"--synthetic", "-c", "--ctx-size", "--fault", "--arena", "--isa", "--repeat-penalty",
-			"--repeat-last-n", "--vocab", "--tokenize", "--chat-template", "--system"};
+		static const char *const with_value[] = {"-m",
+							 "--model",
+							 "-p",
+							 "--prompt",
+							 "--prompt-ids",
+							 "-n",
+							 "--n-predict",
+							 "--temp",
+							 "--top-k",
+							 "--top-p",
+							 "--min-p",
+							 "-s",
+							 "--seed",
+							 "-t",
+							 "--threads",
+							 "--quant",
+							 "--export-gguf",
+							 "--profile-out",
+							 "--profile-svg",
+							 "--synthetic",
+							 "-c",
+							 "--ctx-size",
+							 "--fault",
+							 "--arena",
+							 "--isa",
+							 "--repeat-penalty",
+							 "--repeat-last-n",
+							 "--vocab",
+							 "--tokenize",
+							 "--chat-template",
+							 "--system"};
 		bool known = false;
 		for (unsigned k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
 			known |= str_eq(arg, with_value[k]);
@@ -261,11 +285,13 @@ int cli_parse(Options *o, int argc, char **argv)
 		} else if (str_eq(arg, "--system")) {
 			o->system_prompt = val;
 		} else if (str_eq(arg, "--chat-template")) {
-			if (!str_eq(val, "zephyr") && !str_eq(val, "llama2") && !str_eq(val, "chatml"))
+			if (!str_eq(val, "zephyr") && !str_eq(val, "llama2") &&
+			    !str_eq(val, "chatml"))
 				return bad_value(arg, val, "zephyr, llama2 or chatml");
 			o->chat_template = val;
 		} else if (str_eq(arg, "--isa")) {
-			if (!str_eq(val, "scalar") && !str_eq(val, "avx2") && !str_eq(val, "avx512"))
+			if (!str_eq(val, "scalar") && !str_eq(val, "avx2") &&
+			    !str_eq(val, "avx512"))
 				return bad_value(arg, val, "scalar, avx2 or avx512");
 			o->isa = val;
 		} else if (str_eq(arg, "--fault")) {

@@ -126,15 +126,21 @@ static inline int8_t quant_i8(float v)
 	return v != v ? (int8_t)-128 : v > 127.0f ? 127 : v < -128.0f ? -128 : (int8_t)v;
 }
 
+/* Largest |value| of n floats, NaN skipped (the quantizers' amax). */
+static float block_amax(const float *x, int n)
+{
+	float amax = 0;
+	for (int j = 0; j < n; j++)
+		if (math_fabsf(x[j]) > amax)
+			amax = math_fabsf(x[j]);
+	return amax;
+}
+
 void quantize_row_q8_0(const float *x, BlockQ8_0 *out, int n)
 {
 	for (int b = 0; b < n / QK8_0; b++) {
 		const float *xb = x + b * QK8_0;
-		float amax = 0;
-		for (int j = 0; j < QK8_0; j++)
-			if (math_fabsf(xb[j]) > amax)
-				amax = math_fabsf(xb[j]);
-		float d = amax / 127.0f;
+		float d = block_amax(xb, QK8_0) / 127.0f;
 		float id = d ? 1.0f / d : 0.0f;
 		out[b].d = fp32_to_fp16(d);
 		for (int j = 0; j < QK8_0; j++)
@@ -365,11 +371,7 @@ static void quantize_act_int8(const float *x, int n, int B, int8_t *q, float *sc
 {
 	for (int k0 = 0, b = 0; k0 < n; k0 += B, b++) {
 		int k1 = k0 + B < n ? k0 + B : n;
-		float amax = 0;
-		for (int k = k0; k < k1; k++)
-			if (math_fabsf(x[k]) > amax)
-				amax = math_fabsf(x[k]);
-		float s = amax / 127.0f;
+		float s = block_amax(x + k0, k1 - k0) / 127.0f;
 		scales[b] = s;
 		int32_t sum = 0;
 		for (int k = k0; k < k1; k++) {
@@ -386,11 +388,7 @@ void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *
 {
 	for (int b = 0; b < n / QK8_0; b++) {
 		const float *xb = x + b * QK8_0;
-		float amax = 0;
-		for (int j = 0; j < QK8_0; j++)
-			if (math_fabsf(xb[j]) > amax)
-				amax = math_fabsf(xb[j]);
-		float d = amax / 127.0f;
+		float d = block_amax(xb, QK8_0) / 127.0f;
 		float id = d ? 1.0f / d : 0.0f;
 		scales[b] = fp16_to_fp32(fp32_to_fp16(d));
 		int32_t sum = 0;

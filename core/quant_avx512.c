@@ -12,27 +12,6 @@
 
 #define AVX512 __attribute__((target("avx2,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
-/* Lane j of the result is the sum of the 8 lanes of v[j] (see quant_avx2.c's twin). */
-AVX512 static inline __m256i reduce8(const __m256i v[8])
-{
-	/* unpack + add rather than vphaddd: single-uop shuffles, twice the throughput */
-	__m256i t01 =
-	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
-	__m256i t23 =
-	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
-	__m256i t45 =
-	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[4], v[5]), _mm256_unpackhi_epi32(v[4], v[5]));
-	__m256i t67 =
-	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[6], v[7]), _mm256_unpackhi_epi32(v[6], v[7]));
-	__m256i a =
-	    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23));
-	__m256i b =
-	    _mm256_add_epi32(_mm256_unpacklo_epi64(t45, t67), _mm256_unpackhi_epi64(t45, t67));
-	/* a: v0..v3's sums of their low 128 bits, then of their high 128 bits */
-	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20),
-				_mm256_permute2x128_si256(a, b, 0x31));
-}
-
 /* The 8 fp16 scales of w[0..7] as floats. Block j's d is 16-bit word 17 j of the group (34
  * bytes a block), so two word permutes over four 64-byte loads (of bytes the kernel reads
  * anyway) collect them; vcvtph2ps converts exactly. Scalar loads or vpgatherdd cost 2-4 times
@@ -94,18 +73,18 @@ AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *x
 /* One 8-block group of token t: the steps of qdot_q8_avx512's loop on the shared weights. */
 #define Q8_BATCH_TOKEN(acc, t)                                                                     \
 	do {                                                                                       \
-		const int8_t *xt = xq + (size_t)(t0 + (t)) * xstride + (size_t)b * QK8_0;            \
+		const int8_t *xt = xq + (size_t)(t0 + (t)) * xstride + (size_t)b * QK8_0;          \
 		__m256i v[8];                                                                      \
 		_Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) v[k] = _mm256_dpbusd_epi32(    \
 		    _mm256_setzero_si256(), u[k],                                                  \
 		    _mm256_loadu_si256((const __m256i *)(const void *)(xt + k * QK8_0)));          \
-		const int32_t *st = xsum + (size_t)(t0 + (t)) * (size_t)nb + b;                      \
+		const int32_t *st = xsum + (size_t)(t0 + (t)) * (size_t)nb + b;                    \
 		__m256i off =                                                                      \
 		    _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(const void *)st), 7);   \
 		__m256i isum = _mm256_sub_epi32(reduce8(v), off);                                  \
 		__m256 scale =                                                                     \
-		    _mm256_mul_ps(dw, _mm256_loadu_ps(xd + (size_t)(t0 + (t)) * (size_t)nb + b));    \
-		(acc) = _mm256_add_ps((acc), _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));          \
+		    _mm256_mul_ps(dw, _mm256_loadu_ps(xd + (size_t)(t0 + (t)) * (size_t)nb + b));  \
+		(acc) = _mm256_add_ps((acc), _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));      \
 	} while (0)
 
 AVX512 void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
@@ -149,20 +128,20 @@ AVX512 void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const flo
 /* Block b + j of the row against the 8 transposed tokens, into partial sum acc (= a[j]). */
 #define X8T_STEP(acc, j)                                                                           \
 	do {                                                                                       \
-		const BlockQ8_0 *wb = w + b + (j);                                                   \
-		const int8_t *xb = xt + (size_t)(b + (j)) * 256;                                     \
+		const BlockQ8_0 *wb = w + b + (j);                                                 \
+		const int8_t *xb = xt + (size_t)(b + (j)) * 256;                                   \
 		_mm256_store_si256(                                                                \
 		    (__m256i *)(void *)ub,                                                         \
 		    _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)wb->qs),    \
 				     flip));                                                       \
 		__m256i isum = _mm256_loadu_si256(                                                 \
-		    (const __m256i *)(const void *)(xst + (size_t)(b + (j)) * 8));                   \
+		    (const __m256i *)(const void *)(xst + (size_t)(b + (j)) * 8));                 \
 		_Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) isum = _mm256_dpbusd_epi32(    \
 		    isum, _mm256_set1_epi32(ub[i]),                                                \
 		    _mm256_loadu_si256((const __m256i *)(const void *)(xb + i * 32)));             \
 		__m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)wb->d)),        \
-					     _mm256_loadu_ps(xdt + (size_t)(b + (j)) * 8));          \
-		(acc) = _mm256_add_ps((acc), _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));          \
+					     _mm256_loadu_ps(xdt + (size_t)(b + (j)) * 8));        \
+		(acc) = _mm256_add_ps((acc), _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));      \
 	} while (0)
 
 AVX512 void qdot_q8_x8t_avx512(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,

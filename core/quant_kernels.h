@@ -90,4 +90,29 @@ static inline int32_t qdot_block_i32(const int8_t *a, const int8_t *b, int n)
 	return s;
 }
 
+#include <immintrin.h>
+
+/* Shared by the AVX2 and AVX-512 kernels (callable from both targets).
+ * Block sums of 8 vectors of 8 int32 partial sums each: lane j of the result is the sum of
+ * v[j]. Integer adds are exact, so only the lane order matters. */
+__attribute__((target("avx2"))) static inline __m256i reduce8(const __m256i v[8])
+{
+	/* unpack + add rather than vphaddd: single-uop shuffles, twice the throughput */
+	__m256i t01 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
+	__m256i t23 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
+	__m256i t45 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[4], v[5]), _mm256_unpackhi_epi32(v[4], v[5]));
+	__m256i t67 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[6], v[7]), _mm256_unpackhi_epi32(v[6], v[7]));
+	__m256i a =
+	    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23));
+	__m256i b =
+	    _mm256_add_epi32(_mm256_unpacklo_epi64(t45, t67), _mm256_unpackhi_epi64(t45, t67));
+	/* a: v0..v3's sums of their low 128 bits, then of their high 128 bits */
+	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20),
+				_mm256_permute2x128_si256(a, b, 0x31));
+}
+
 #endif

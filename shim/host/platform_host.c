@@ -90,8 +90,8 @@ void host_platform_init(size_t arena_bytes)
 	if (!arena_bytes) {
 		/* Default: three quarters of physical memory, reserved and touched lazily. */
 		long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-		arena_bytes = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 4 * 3
-						    : (size_t)4 << 30;
+		arena_bytes =
+		    pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 4 * 3 : (size_t)4 << 30;
 	}
 	void *base = mmap(NULL, arena_bytes, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -286,8 +286,7 @@ void plat_debug_fault(const char *kind)
 	else if (!strcmp(kind, "pf")) {
 		volatile uintptr_t unmapped = 8;
 		*(volatile int *)unmapped = 1;
-	}
-	else if (!strcmp(kind, "stack"))
+	} else if (!strcmp(kind, "stack"))
 		raise(SIGSEGV);
 }
 

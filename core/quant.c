@@ -251,12 +251,7 @@ float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, co
 		  const float *xd, const int32_t *xsum, int n, int B)
 {
 	float acc[QDOT_LANES] = {0};
-	for (int k0 = 0, b = 0; k0 < n; k0 += B, b++) {
-		int k1 = k0 + B < n ? k0 + B : n;
-		/* sum x (w - zp) = sum x w - zp sum x, exactly, in int32 */
-		int32_t isum = qdot_block_i32(w + k0, xq + k0, k1 - k0) - zp * xsum[b];
-		acc[b % QDOT_LANES] += (float)isum * ((ws ? ws[b] : wscale) * xd[b]);
-	}
+	qdot_i8_blocks(acc, 0, w, ws, wscale, zp, xq, xd, xsum, n, B);
 	return qdot_tree(acc);
 }
 

@@ -201,10 +201,6 @@ AVX512 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int3
 	}
 	float a[QDOT_LANES];
 	_mm256_storeu_ps(a, acc);
-	for (int k0 = b * B; k0 < n; k0 += B, b++) {
-		int k1 = k0 + B < n ? k0 + B : n;
-		int32_t isum = qdot_block_i32(w + k0, xq + k0, k1 - k0) - zp * xsum[b];
-		a[b % QDOT_LANES] += (float)isum * ((ws ? ws[b] : wscale) * xd[b]);
-	}
+	qdot_i8_blocks(a, b, w, ws, wscale, zp, xq, xd, xsum, n, B);
 	return qdot_tree(a);
 }

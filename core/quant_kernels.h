@@ -90,6 +90,20 @@ static inline int32_t qdot_block_i32(const int8_t *a, const int8_t *b, int n)
 	return s;
 }
 
+/* int8 blocks b0.. of B values (the last may be short) into the partials acc, scalar: the
+ * whole int8 reference, and the tail of its SIMD versions. */
+static inline void qdot_i8_blocks(float acc[QDOT_LANES], int b0, const int8_t *w, const float *ws,
+				  float wscale, int32_t zp, const int8_t *xq, const float *xd,
+				  const int32_t *xsum, int n, int B)
+{
+	for (int k0 = b0 * B, b = b0; k0 < n; k0 += B, b++) {
+		int k1 = k0 + B < n ? k0 + B : n;
+		/* sum x (w - zp) = sum x w - zp sum x, exactly, in int32 */
+		int32_t isum = qdot_block_i32(w + k0, xq + k0, k1 - k0) - zp * xsum[b];
+		acc[b % QDOT_LANES] += (float)isum * ((ws ? ws[b] : wscale) * xd[b]);
+	}
+}
+
 #include <immintrin.h>
 
 /* Shared by the AVX2 and AVX-512 kernels (callable from both targets).

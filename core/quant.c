@@ -229,21 +229,31 @@ void qdot_q8_batch_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, co
 				xsum + (size_t)t * (size_t)nb, nb);
 }
 
-void qdot_q8_x8t_ref(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
-		     const int32_t *xst, float *y, size_t y_stride)
+void qdot_q8_tile_ref(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+		      int ntok, float *y, size_t y_stride)
 {
-	(void)xst;
-	for (int t = 0; t < 8; t++) {
-		float acc[QDOT_LANES] = {0};
-		for (int b = 0; b < nb; b++) {
-			int32_t isum = 0;
-			for (int i = 0; i < 8; i++)
-				isum += qdot_block_i32(w[b].qs + 4 * i,
-						       xt + (size_t)b * 256 + i * 32 + t * 4, 4);
-			acc[b % QDOT_LANES] +=
-			    (float)isum * (fp16_to_fp32(w[b].d) * xdt[(size_t)b * 8 + (size_t)t]);
+	for (int t = 0; t < ntok; t++) {
+		size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
+		const uint8_t *xg = xt + g * QTILE_BLOCK_BYTES + (t % QTILE_TOKENS) * 4;
+		const float *xdg = xdt + g * QTILE_TOKENS + t % QTILE_TOKENS;
+		for (int r = 0; r < nrows; r++) {
+			const BlockQ8_0 *row = w + (size_t)r * (size_t)nb;
+			float acc[QDOT_LANES] = {0};
+			for (int b = 0; b < nb; b++) {
+				int32_t isum = 0;
+				for (int k = 0; k < QK8_0;
+				     k++) /* value k is byte k % 4 of lane k / 4 */
+					isum += row[b].qs[k] *
+						((int32_t)xg[(size_t)b * QTILE_BLOCK_BYTES +
+							     (size_t)(k / 4) * QTILE_LANE_BYTES +
+							     (size_t)(k % 4)] -
+						 128);
+				acc[b % QDOT_LANES] +=
+				    (float)isum *
+				    (fp16_to_fp32(row[b].d) * xdg[(size_t)b * QTILE_TOKENS]);
+			}
+			y[(size_t)t * y_stride + (size_t)r] = qdot_tree(acc);
 		}
-		y[(size_t)t * y_stride] = qdot_tree(acc);
 	}
 }
 
@@ -262,8 +272,8 @@ static QDotQ8Fn qdot_q8 = qdot_q8_ref;
 static QDotI8Fn qdot_i8 = qdot_i8_ref;
 static QDotQ8BatchFn qdot_q8_batch = qdot_q8_batch_ref;
 static QuantActQ8Fn quant_act_q8 = quant_act_q8_ref;
-/* AVX-512 only: batches quantize groups of 8 tokens transposed too, for qdot_q8_x8t */
-static QDotQ8x8tFn qdot_q8_x8t = NULL;
+/* AVX-512 only: batches quantize groups of 16 tokens transposed too, for qdot_q8_tile */
+static QDotQ8TileFn qdot_q8_tile = NULL;
 
 bool matmul_isa_supported(Isa isa)
 {
@@ -293,11 +303,12 @@ static void isa_set(Isa isa)
 {
 	static const QDotQ8Fn q8[] = {qdot_q8_ref, qdot_q8_avx2, qdot_q8_avx512};
 	static const QDotI8Fn i8[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
+	/* AVX-512 batches run as tiles; rows too wide for a tile take the AVX2 kernel */
 	static const QDotQ8BatchFn q8b[] = {qdot_q8_batch_ref, qdot_q8_batch_avx2,
-					    qdot_q8_batch_avx512};
+					    qdot_q8_batch_avx2};
 	qdot_q8_batch = q8b[isa];
 	quant_act_q8 = isa == ISA_SCALAR ? quant_act_q8_ref : quant_act_q8_avx2;
-	qdot_q8_x8t = isa == ISA_AVX512 ? qdot_q8_x8t_avx512 : NULL;
+	qdot_q8_tile = isa == ISA_AVX512 ? qdot_q8_tile_avx512 : NULL;
 	active_isa = isa;
 	qdot_q8 = q8[isa];
 	qdot_i8 = i8[isa];
@@ -347,12 +358,14 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	s->xd = arena_alloc(n * sizeof(float), 64, "matmul scratch (x scales)");
 	s->xsum = arena_alloc(n * sizeof(int32_t), 64, "matmul scratch (x block sums)");
 	s->f16 = arena_alloc(n * sizeof(uint16_t), 64, "matmul scratch (f16 x)");
-	s->xt = arena_alloc(n, 64, "matmul scratch (int8 x, transposed)");
-	s->xdt = arena_alloc(n / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (x scales, t)");
-	s->xst = arena_alloc(n / QK8_0 * sizeof(int32_t) + 64, 64, "matmul scratch (x sums, t)");
+	/* transposed groups of QTILE_TOKENS: the last one padded */
+	size_t nt = (size_t)max_cols *
+		    (((size_t)max_batch + QTILE_TOKENS - 1) / QTILE_TOKENS * QTILE_TOKENS);
+	s->xt = arena_alloc(nt, 64, "matmul scratch (x, transposed)");
+	s->xdt = arena_alloc(nt / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (x scales, t)");
 	s->cap = max_cols;
 	s->batch = max_batch;
-	return s->xq && s->xd && s->xsum && s->f16 && s->xt && s->xdt && s->xst ? 0 : -1;
+	return s->xq && s->xd && s->xsum && s->f16 && s->xt && s->xdt ? 0 : -1;
 }
 
 int matmul_scratch_init(MatmulScratch *s, int max_cols)
@@ -408,7 +421,7 @@ typedef struct {
 	int cols;
 	int B;		   /* int8: values per activation block */
 	MatmulPairFn pair; /* matmul_pair: rows split alike in both outs, then pair() on them */
-	bool x8t;	   /* the batch's groups of 8 tokens are in xt/xdt/xst too */
+	bool tiled;	   /* the batch is in xt/xdt too, for qdot_q8_tile */
 } MatmulJob;
 
 /* Rows per tile of the batched loops: their weights stay in L1/L2 while every token of the
@@ -459,23 +472,19 @@ static void rows_q8_0(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 			o->y[i] = dot(w + (size_t)i * (size_t)nb, s->xq, s->xd, s->xsum, nb);
 		return;
 	}
+	if (j->tiled) { /* tiles of rows (in L1) against every token, 16 at a time */
+		for (int i = r0; i < r1; i += QTILE_ROWS)
+			qdot_q8_tile(w + (size_t)i * (size_t)nb, nb,
+				     r1 - i < QTILE_ROWS ? r1 - i : QTILE_ROWS, s->xt, s->xdt, j->n,
+				     o->y + i, (size_t)o->y_stride);
+		return;
+	}
 	/* a batch: each row (in L1) against every token (in L2), so weights come from memory
 	 * once per batch */
 	QDotQ8BatchFn dot = qdot_q8_batch;
-	int g8 = j->x8t ? j->n / 8 * 8 : 0; /* tokens in transposed groups of 8 */
-	for (int i = r0; i < r1; i++) {
-		const BlockQ8_0 *row = w + (size_t)i * (size_t)nb;
-		for (int t = 0; t < g8; t += 8) {
-			size_t go = (size_t)t * (size_t)nb; /* group t / 8 starts at block go */
-			qdot_q8_x8t(row, nb, s->xt + go * QK8_0, s->xdt + go, s->xst + go,
-				    o->y + (size_t)t * (size_t)o->y_stride + i,
-				    (size_t)o->y_stride);
-		}
-		if (g8 < j->n)
-			dot(row, s->xq + (size_t)g8 * (size_t)nb * QK8_0, s->xd + (size_t)g8 * nb,
-			    s->xsum + (size_t)g8 * nb, nb, j->n - g8,
-			    o->y + (size_t)g8 * (size_t)o->y_stride + i, (size_t)o->y_stride);
-	}
+	for (int i = r0; i < r1; i++)
+		dot(w + (size_t)i * (size_t)nb, s->xq, s->xd, s->xsum, nb, j->n, o->y + i,
+		    (size_t)o->y_stride);
 }
 
 static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
@@ -556,24 +565,24 @@ typedef struct {
 	int x_stride, n, cols, B;
 	DType type;
 	MatmulScratch *s;
-	bool x8t; /* also write groups of 8 tokens transposed (see qdot_q8_x8t) */
+	bool tiled; /* also write the tokens transposed (see qdot_q8_tile) */
 } QuantJob;
 
-/* Copies token t's quantized Q8_0 activations into its slot of its group of 8 (layout in
- * quant_kernels.h); each token writes only its own bytes, so threads may share a group. */
-static void transpose_token(MatmulScratch *s, int t, int nb)
+/* Copies token t's quantized Q8_0 activations into its lane of its group (layout in
+ * quant_kernels.h); each token writes only its own bytes, so threads may share a group. A
+ * padding token (t >= the batch) gets x = 0 and scale 0. */
+static void transpose_token(MatmulScratch *s, int t, int nb, bool pad)
 {
-	size_t g = (size_t)(t / 8) * (size_t)nb; /* the group's first block (256 bytes each) */
-	int lane = t % 8;
+	size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
+	int lane = t % QTILE_TOKENS;
 	const int8_t *x = s->xq + (size_t)t * (size_t)nb * QK8_0;
 	for (int b = 0; b < nb; b++) {
-		int8_t *dst = s->xt + (g + (size_t)b) * 256 + lane * 4;
-		for (int i = 0; i < 8; i++)
-			mem_copy(dst + i * 32, x + b * QK8_0 + i * 4, 4);
-		s->xdt[(g + (size_t)b) * 8 + (size_t)lane] =
-		    s->xd[(size_t)t * (size_t)nb + (size_t)b];
-		s->xst[(g + (size_t)b) * 8 + (size_t)lane] =
-		    -128 * s->xsum[(size_t)t * (size_t)nb + (size_t)b];
+		uint8_t *dst = s->xt + (g + (size_t)b) * QTILE_BLOCK_BYTES + lane * 4;
+		for (int k = 0; k < QK8_0; k++)
+			dst[(k / 4) * QTILE_LANE_BYTES + k % 4] =
+			    pad ? 0x80 : (uint8_t)(x[b * QK8_0 + k] ^ 0x80);
+		s->xdt[(g + (size_t)b) * QTILE_TOKENS + (size_t)lane] =
+		    pad ? 0.0f : s->xd[(size_t)t * (size_t)nb + (size_t)b];
 	}
 }
 
@@ -587,8 +596,8 @@ static void quant_task(void *ctx, int ith, int nth)
 		size_t xo = (size_t)t * (size_t)nb, vo = (size_t)t * (size_t)q->cols;
 		if (q->type == DT_Q8_0) {
 			quant_act_q8(x, q->cols, q->s->xq + vo, q->s->xd + xo, q->s->xsum + xo);
-			if (q->x8t && t < q->n / 8 * 8)
-				transpose_token(q->s, t, nb);
+			if (q->tiled)
+				transpose_token(q->s, t, nb, false);
 		} else if (q->type == DT_INT8)
 			quantize_act_int8(x, q->cols, q->B, q->s->xq + vo, q->s->xd + xo,
 					  q->s->xsum + xo);
@@ -646,15 +655,17 @@ static void matmul_run(const MatmulOut *outs, int count, const float *x, int x_s
 	PROFILE_BEGIN(zone, type == DT_F32   ? "matmul_f32"
 			    : type == DT_F16 ? "matmul_f16"
 					     : "matmul_int8");
-	bool x8t = qdot_q8_x8t && type == DT_Q8_0 && n >= 8 && (W->cols / QK8_0) % 8 == 0;
-	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, x8t};
+	bool tiled = qdot_q8_tile && type == DT_Q8_0 && n > 1 && W->cols / QK8_0 <= QTILE_MAX_NB;
+	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, tiled};
 	if (type != DT_F32) {
 		if (n > 1 && plat_threads() > 1)
 			plat_parallel(quant_task, &q);
 		else
 			quant_task(&q, 0, 1);
 	}
-	MatmulJob j = {outs, count, 0, x, x_stride, n, s, W->cols, act_block(W), pair, x8t};
+	for (int t = n; tiled && t % QTILE_TOKENS; t++)
+		transpose_token(s, t, W->cols / QK8_0, true);
+	MatmulJob j = {outs, count, 0, x, x_stride, n, s, W->cols, act_block(W), pair, tiled};
 	for (int c = 0; c < count; c++)
 		j.total_rows += outs[c].W->rows;
 	if (plat_threads() > 1 && j.total_rows >= 64)

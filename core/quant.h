@@ -63,9 +63,8 @@ typedef struct {
 	float *xd;	/* (batch, cols / block) their block scales */
 	int32_t *xsum;	/* (batch, cols / block) sum of each block's int8 values */
 	uint16_t *f16;	/* (batch, cols) activations as fp16 for F16 weights */
-	int8_t *xt;	/* (batch, cols) Q8_0 batches' groups of 8 tokens, transposed */
+	uint8_t *xt;	/* (batch, cols) Q8_0 batches in groups of 16 tokens, transposed */
 	float *xdt;	/* (batch, cols / 32) their scales */
-	int32_t *xst;	/* (batch, cols / 32) their block sums times -128 */
 	int cap, batch; /* cols and tokens it holds */
 } MatmulScratch;
 /* Allocates scratch for one input up to max_cols from the arena; -1 on exhaustion. */

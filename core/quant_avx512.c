@@ -70,105 +70,120 @@ AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *x
 	return qdot_tree(a);
 }
 
-/* One 8-block group of token t: the steps of qdot_q8_avx512's loop on the shared weights. */
-#define Q8_BATCH_TOKEN(acc, t)                                                                     \
-	do {                                                                                       \
-		const int8_t *xt = xq + (size_t)(t0 + (t)) * xstride + (size_t)b * QK8_0;          \
-		__m256i v[8];                                                                      \
-		_Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) v[k] = _mm256_dpbusd_epi32(    \
-		    _mm256_setzero_si256(), u[k],                                                  \
-		    _mm256_loadu_si256((const __m256i *)(const void *)(xt + k * QK8_0)));          \
-		const int32_t *st = xsum + (size_t)(t0 + (t)) * (size_t)nb + b;                    \
-		__m256i off =                                                                      \
-		    _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(const void *)st), 7);   \
-		__m256i isum = _mm256_sub_epi32(reduce8(v), off);                                  \
-		__m256 scale =                                                                     \
-		    _mm256_mul_ps(dw, _mm256_loadu_ps(xd + (size_t)(t0 + (t)) * (size_t)nb + b));  \
-		(acc) = _mm256_add_ps((acc), _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));      \
-	} while (0)
+/* Unaligned 4 weight bytes, read in place (vpdpbusd takes them as an embedded broadcast). */
+typedef int32_t u32_unaligned __attribute__((may_alias, aligned(1)));
 
-AVX512 void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
-				 const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride)
-{
-	size_t xstride = (size_t)nb * QK8_0;
-	int t0 = 0;
-	if (nb % 8 == 0) {
-		/* 4 tokens at a time share each weight load, its xor and its scales */
-		const __m256i flip = _mm256_set1_epi8((char)0x80);
-		for (; t0 + 4 <= ntok; t0 += 4) {
-			__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-			for (int b = 0; b < nb; b += 8) {
-				__m256i u[8];
-#pragma GCC unroll 8
-				for (int k = 0; k < 8; k++)
-					u[k] = _mm256_xor_si256(
-					    _mm256_loadu_si256(
-						(const __m256i *)(const void *)w[b + k].qs),
-					    flip);
-				__m256 dw = q8_scales(w + b);
-				Q8_BATCH_TOKEN(a0, 0);
-				Q8_BATCH_TOKEN(a1, 1);
-				Q8_BATCH_TOKEN(a2, 2);
-				Q8_BATCH_TOKEN(a3, 3);
-			}
-			__m256 acc[4] = {a0, a1, a2, a3};
-			for (int t = 0; t < 4; t++) {
-				float a[QDOT_LANES];
-				_mm256_storeu_ps(a, acc[t]);
-				y[(size_t)(t0 + t) * y_stride] = qdot_tree(a);
-			}
-		}
-	}
-	for (; t0 < ntok; t0++) /* the rest one by one */
-		y[(size_t)t0 * y_stride] =
-		    qdot_q8_avx512(w, xq + (size_t)t0 * xstride, xd + (size_t)t0 * (size_t)nb,
-				   xsum + (size_t)t0 * (size_t)nb, nb);
-}
-
-/* Block b + j of the row against the 8 transposed tokens, into partial sum acc (= a[j]). */
-#define X8T_STEP(acc, j)                                                                           \
-	do {                                                                                       \
-		const BlockQ8_0 *wb = w + b + (j);                                                 \
-		const int8_t *xb = xt + (size_t)(b + (j)) * 256;                                   \
-		_mm256_store_si256(                                                                \
-		    (__m256i *)(void *)ub,                                                         \
-		    _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)wb->qs),    \
-				     flip));                                                       \
-		__m256i isum = _mm256_loadu_si256(                                                 \
-		    (const __m256i *)(const void *)(xst + (size_t)(b + (j)) * 8));                 \
-		_Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) isum = _mm256_dpbusd_epi32(    \
-		    isum, _mm256_set1_epi32(ub[i]),                                                \
-		    _mm256_loadu_si256((const __m256i *)(const void *)(xb + i * 32)));             \
-		__m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)wb->d)),        \
-					     _mm256_loadu_ps(xdt + (size_t)(b + (j)) * 8));        \
-		(acc) = _mm256_add_ps((acc), _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));      \
-	} while (0)
-
-AVX512 void qdot_q8_x8t_avx512(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
-			       const int32_t *xst, float *y, size_t y_stride)
+/* The row tile's block constants: -128 x each block's weight sum (vpsadbw of w + 128 gives
+ * the sum + 32 x 128) and its fp16 scale as a float. Once per tile, shared by every group. */
+AVX512 static inline void tile_consts(const BlockQ8_0 *w, int n, int32_t *corr, float *dw)
 {
 	const __m256i flip = _mm256_set1_epi8((char)0x80);
-	int32_t ub[8] __attribute__((aligned(32))); /* the block's 8 lanes as w + 128 */
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-	       a7 = a0;
-	/* lane t of a[j] is token t's partial sum acc[j]: the one-token kernel's order */
-	for (int b = 0; b < nb; b += 8) {
-		X8T_STEP(a0, 0);
-		X8T_STEP(a1, 1);
-		X8T_STEP(a2, 2);
-		X8T_STEP(a3, 3);
-		X8T_STEP(a4, 4);
-		X8T_STEP(a5, 5);
-		X8T_STEP(a6, 6);
-		X8T_STEP(a7, 7);
+	for (int b = 0; b < n; b++) {
+		__m256i u = _mm256_xor_si256(
+		    _mm256_loadu_si256((const __m256i *)(const void *)w[b].qs), flip);
+		__m256i s4 = _mm256_sad_epu8(u, _mm256_setzero_si256());
+		__m128i s2 =
+		    _mm_add_epi64(_mm256_castsi256_si128(s4), _mm256_extracti128_si256(s4, 1));
+		int32_t sum = _mm_cvtsi128_si32(_mm_add_epi64(s2, _mm_unpackhi_epi64(s2, s2)));
+		corr[b] = -128 * (sum - 32 * 128);
+		dw[b] = _cvtsh_ss(w[b].d);
 	}
-	/* qdot_tree on every token at once */
-	__m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a4), _mm256_add_ps(a2, a6)),
-				 _mm256_add_ps(_mm256_add_ps(a1, a5), _mm256_add_ps(a3, a7)));
-	float out[8];
-	_mm256_storeu_ps(out, v);
-	for (int t = 0; t < 8; t++)
-		y[(size_t)t * y_stride] = out[t];
+}
+
+/* R rows against one group of 16 tokens. Partial sum j (blocks j, j + 8, ...) is finished
+ * before j + 1 starts, which adds each block into the same partial in the same order as the
+ * one-token kernel, with one float accumulator per row live instead of eight. */
+AVX512 static inline __attribute__((always_inline)) void
+tile_group(const BlockQ8_0 *w, int nb, const int R, const int32_t *corr, const float *dw,
+	   const uint8_t *xg, const float *xdg, __m512 out[QTILE_ROWS])
+{
+	__m512 part[QTILE_ROWS][8];
+	for (int j = 0; j < 8; j++) {
+		__m512 f[QTILE_ROWS];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			f[r] = _mm512_setzero_ps();
+		for (int b = j; b < nb; b += 8) {
+			const uint8_t *xb = xg + (size_t)b * QTILE_BLOCK_BYTES;
+			__m512i x[8];
+#pragma GCC unroll 8
+			for (int i = 0; i < 8; i++)
+				x[i] = _mm512_loadu_si512(xb + i * QTILE_LANE_BYTES);
+			__m512 xd = _mm512_loadu_ps(xdg + (size_t)b * QTILE_TOKENS);
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++) {
+				const u32_unaligned *q =
+				    (const u32_unaligned *)(const void *)w[(size_t)r * nb + b].qs;
+				/* two chains per row: the dot's latency hides behind the other */
+				__m512i a = _mm512_set1_epi32(corr[r * QTILE_MAX_NB + b]);
+				__m512i c = _mm512_setzero_si512();
+#pragma GCC unroll 4
+				for (int i = 0; i < 8; i += 2) {
+					a = _mm512_dpbusd_epi32(a, x[i], _mm512_set1_epi32(q[i]));
+					c = _mm512_dpbusd_epi32(c, x[i + 1],
+								_mm512_set1_epi32(q[i + 1]));
+				}
+				__m512 scale =
+				    _mm512_mul_ps(_mm512_set1_ps(dw[r * QTILE_MAX_NB + b]), xd);
+				f[r] = _mm512_add_ps(
+				    f[r], _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a, c)),
+							scale));
+			}
+		}
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			part[r][j] = f[r];
+	}
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) { /* qdot_tree, 16 tokens at once */
+		__m512 *p = part[r];
+		out[r] = _mm512_add_ps(
+		    _mm512_add_ps(_mm512_add_ps(p[0], p[4]), _mm512_add_ps(p[2], p[6])),
+		    _mm512_add_ps(_mm512_add_ps(p[1], p[5]), _mm512_add_ps(p[3], p[7])));
+	}
+}
+
+AVX512 static inline __attribute__((always_inline)) void tile_rows(const BlockQ8_0 *w, int nb,
+								   const int R, const uint8_t *xt,
+								   const float *xdt, int ntok,
+								   float *y, size_t y_stride)
+{
+	int32_t corr[QTILE_ROWS * QTILE_MAX_NB];
+	float dw[QTILE_ROWS * QTILE_MAX_NB];
+	for (int r = 0; r < R; r++)
+		tile_consts(w + (size_t)r * nb, nb, corr + r * QTILE_MAX_NB, dw + r * QTILE_MAX_NB);
+	for (int t0 = 0; t0 < ntok; t0 += QTILE_TOKENS) {
+		size_t g = (size_t)(t0 / QTILE_TOKENS) * (size_t)nb;
+		__m512 out[QTILE_ROWS];
+		tile_group(w, nb, R, corr, dw, xt + g * QTILE_BLOCK_BYTES, xdt + g * QTILE_TOKENS,
+			   out);
+		float o[QTILE_ROWS][QTILE_TOKENS];
+		for (int r = 0; r < R; r++)
+			_mm512_storeu_ps(o[r], out[r]);
+		int nt = ntok - t0 < QTILE_TOKENS ? ntok - t0 : QTILE_TOKENS;
+		for (int t = 0; t < nt; t++)
+			for (int r = 0; r < R; r++)
+				y[(size_t)(t0 + t) * y_stride + (size_t)r] = o[r][t];
+	}
+}
+
+AVX512 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+				const float *xdt, int ntok, float *y, size_t y_stride)
+{
+	switch (nrows) { /* R a constant in each: the row loops unroll, f[] stays in registers */
+	case 4:
+		tile_rows(w, nb, 4, xt, xdt, ntok, y, y_stride);
+		break;
+	case 3:
+		tile_rows(w, nb, 3, xt, xdt, ntok, y, y_stride);
+		break;
+	case 2:
+		tile_rows(w, nb, 2, xt, xdt, ntok, y, y_stride);
+		break;
+	default:
+		tile_rows(w, nb, 1, xt, xdt, ntok, y, y_stride);
+		break;
+	}
 }
 
 AVX512 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp,

@@ -42,23 +42,31 @@ void qdot_q8_batch_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, co
 		       int nb, int ntok, float *y, size_t y_stride);
 void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
 			int nb, int ntok, float *y, size_t y_stride);
-void qdot_q8_batch_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
-			  const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride);
 
-/* The same row against a group of 8 tokens whose activations are transposed: for block b,
- * xt + b * 256 holds 8 lanes of 4 values, each lane as 8 tokens x 4 bytes (the bytes 4 i..4 i + 3
- * of token t at b * 256 + i * 32 + t * 4), xdt + 8 b the 8 tokens' scales and xst + 8 b their
- * block sums times -128 (the offset of unsigned weights w + 128, taken back). One vpdpbusd then
- * multiplies a 4-byte lane of the weights (broadcast) by the same lane of 8 tokens, so the int32
- * lane of token t sums its whole block: no horizontal sums. y[t * y_stride] gets the one-token
- * kernel's bits. */
-typedef void (*QDotQ8x8tFn)(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
-			    const int32_t *xst, float *y, size_t y_stride);
-/* nb must be a multiple of 8 for the AVX-512 one. */
-void qdot_q8_x8t_ref(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
-		     const int32_t *xst, float *y, size_t y_stride);
-void qdot_q8_x8t_avx512(const BlockQ8_0 *w, int nb, const int8_t *xt, const float *xdt,
-			const int32_t *xst, float *y, size_t y_stride);
+/* Batches on AVX-512 also hold their tokens in groups of QTILE_TOKENS, transposed: for group
+ * g and block b, xt + (g nb + b) * 512 holds the block's 8 lanes of 4 values, each lane as 16
+ * tokens x 4 bytes (bytes 4 i..4 i + 3 of token t at i * 64 + t * 4), stored as x + 128 (x xor
+ * 0x80, unsigned), and xdt + (g nb + b) * 16 the 16 tokens' scales. One vpdpbusd multiplies
+ * that lane by the row's 4 signed weight bytes (broadcast from memory), so int32 lane t sums
+ * token t's block; minus 128 times the weights' block sum it is exact. Padding tokens of the
+ * last group hold x = 0 (0x80) and scale 0. */
+#define QTILE_TOKENS 16
+#define QTILE_LANE_BYTES (QTILE_TOKENS * 4)
+#define QTILE_BLOCK_BYTES (8 * QTILE_LANE_BYTES)
+/* Rows per call, and the widest row (in blocks) a call takes (the row's block sums and scales
+ * sit on the stack: 16 KB). */
+#define QTILE_ROWS 4
+#define QTILE_MAX_NB 512
+
+/* Rows w + r nb (r < nrows <= QTILE_ROWS, nb <= QTILE_MAX_NB) against ntok tokens in groups
+ * (g at xt + g nb QTILE_BLOCK_BYTES, xdt + g nb QTILE_TOKENS): y[t * y_stride + r] gets the
+ * one-token kernel's bits. */
+typedef void (*QDotQ8TileFn)(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+			     const float *xdt, int ntok, float *y, size_t y_stride);
+void qdot_q8_tile_ref(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+		      int ntok, float *y, size_t y_stride);
+void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+			 int ntok, float *y, size_t y_stride);
 
 float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
 		  int nb);

@@ -174,41 +174,65 @@ START_TEST(test_quant_act_q8_bit_exact)
 }
 END_TEST
 
-/* The transposed 8-token kernels (reference and AVX-512) give each token's one-token bits. */
-START_TEST(test_q8_0_x8t_bit_exact)
+/* The row-tile kernels (reference and AVX-512) give each row and token the one-token bits: 1 to
+ * 4 rows, widths of 1 to 67 blocks (not multiples of 8), 1 to 37 tokens (padded groups). */
+START_TEST(test_q8_0_tile_bit_exact)
 {
-	enum { NB = 16 };
-	static BlockQ8_0 w[NB];
-	static int8_t xq[8][NB * 32], xt[NB * 256];
-	static float xd[8][NB], xdt[NB * 8];
-	static int32_t xsum[8][NB], xst[NB * 8];
+	enum { MAXNB = 67, MAXT = 37 };
+	static const int nbs[] = {1, 7, 8, 13, 64, MAXNB}, ntoks[] = {1, 5, 16, 17, MAXT};
+	static BlockQ8_0 w[QTILE_ROWS * MAXNB];
+	static int8_t xq[MAXT][MAXNB * 32];
+	static uint8_t xt[3 * MAXNB * QTILE_BLOCK_BYTES];
+	static float xd[MAXT][MAXNB], xdt[3 * MAXNB * QTILE_TOKENS];
+	static int32_t xsum[MAXT][MAXNB];
+	float want[MAXT * QTILE_ROWS], got[MAXT * QTILE_ROWS];
 	Rng r;
 	rng_seed(&r, 14);
-	for (int b = 0; b < NB; b++) {
-		w[b].d = fp32_to_fp16((rng_float(&r) - 0.3f) * 0.02f);
-		for (int k = 0; k < 32; k++)
-			w[b].qs[k] = rand_i8(&r, -128);
-	}
-	for (int t = 0; t < 8; t++) {
-		make_act(&r, xq[t], xd[t], xsum[t], NB * 32, 32);
-		for (int b = 0; b < NB; b++) {
-			for (int i = 0; i < 8; i++)
-				memcpy(xt + b * 256 + i * 32 + t * 4, xq[t] + b * 32 + i * 4, 4);
-			xdt[b * 8 + t] = xd[t][b];
-			xst[b * 8 + t] = -128 * xsum[t][b];
+	for (size_t ni = 0; ni < sizeof nbs / sizeof nbs[0]; ni++) {
+		int nb = nbs[ni];
+		for (int b = 0; b < QTILE_ROWS * nb; b++) {
+			w[b].d = fp32_to_fp16((rng_float(&r) - 0.3f) * 0.02f);
+			for (int k = 0; k < 32; k++) /* -128 too: files may hold it */
+				w[b].qs[k] = rand_i8(&r, -128);
+		}
+		memset(xt, 0x80, sizeof xt);
+		memset(xdt, 0, sizeof xdt);
+		for (int t = 0; t < MAXT; t++) {
+			make_act(&r, xq[t], xd[t], xsum[t], nb * 32, 32);
+			size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
+			for (int b = 0; b < nb; b++) {
+				for (int k = 0; k < 32; k++)
+					xt[(g + b) * QTILE_BLOCK_BYTES +
+					   (k / 4) * QTILE_LANE_BYTES + (t % QTILE_TOKENS) * 4 +
+					   k % 4] = (uint8_t)(xq[t][b * 32 + k] ^ 0x80);
+				xdt[(g + b) * QTILE_TOKENS + t % QTILE_TOKENS] = xd[t][b];
+			}
+		}
+		for (size_t ti = 0; ti < sizeof ntoks / sizeof ntoks[0]; ti++) {
+			int ntok = ntoks[ti];
+			for (int rows = 1; rows <= QTILE_ROWS; rows++) {
+				for (int t = 0; t < ntok; t++)
+					for (int i = 0; i < rows; i++)
+						want[t * rows + i] = qdot_q8_ref(
+						    w + i * nb, xq[t], xd[t], xsum[t], nb);
+				memset(got, 0xff, sizeof got);
+				qdot_q8_tile_ref(w, nb, rows, xt, xdt, ntok, got, (size_t)rows);
+				ck_assert_msg(!memcmp(got, want, sizeof(float) * ntok * rows),
+					      "tile reference differs from the one-token one "
+					      "(%d blocks, %d rows, %d tokens)",
+					      nb, rows, ntok);
+				if (!matmul_isa_supported(ISA_AVX512))
+					continue;
+				memset(got, 0xff, sizeof got);
+				qdot_q8_tile_avx512(w, nb, rows, xt, xdt, ntok, got, (size_t)rows);
+				ck_assert_msg(!memcmp(got, want, sizeof(float) * ntok * rows),
+					      "tile AVX-512 differs from the one-token reference "
+					      "(%d blocks, %d rows, %d tokens)",
+					      nb, rows, ntok);
+			}
 		}
 	}
-	float want[8], got[8];
-	for (int t = 0; t < 8; t++)
-		want[t] = qdot_q8_ref(w, xq[t], xd[t], xsum[t], NB);
-	qdot_q8_x8t_ref(w, NB, xt, xdt, xst, got, 1);
-	ck_assert_msg(!memcmp(got, want, sizeof got),
-		      "x8t reference differs from the one-token one");
-	if (isa_or_skip(ISA_AVX512)) {
-		qdot_q8_x8t_avx512(w, NB, xt, xdt, xst, got, 1);
-		ck_assert_msg(!memcmp(got, want, sizeof got),
-			      "x8t AVX-512 differs from the one-token reference");
-	}
+	isa_or_skip(ISA_AVX512);
 }
 END_TEST
 
@@ -216,7 +240,7 @@ END_TEST
  * at a time, on 1 and 2 threads: the same bits everywhere. */
 START_TEST(test_matmul_isa_batch_threads)
 {
-	/* 256 columns: whole groups of 8 blocks, so the 4-token AVX-512 kernel runs too */
+	/* 256 columns: whole groups of 8 blocks; 20 tokens: a full tile group and a padded one */
 	const int rows = 67, rows2 = 33, cols = 256, n = 43;
 	size_t mark = arena_mark();
 	Rng r;
@@ -251,8 +275,8 @@ START_TEST(test_matmul_isa_batch_threads)
 			ck_assert_msg(matmul_select_isa(isa_names[isa]) == 0, "select %s",
 				      isa_names[isa]);
 			memset(got, 0xff, sizeof(float) * n * (rows + rows2));
-			/* 43 tokens through a scratch of 20: slices of 20 (two transposed groups of
-			 * 8 on AVX-512, then 4 at once), 20 and 3 (one by one) */
+			/* 43 tokens through a scratch of 20: slices of 20 (on AVX-512 a full
+			 * transposed group of 16 and a padded one), 20 and 3 */
 			MatmulOut outs[2] = {{got, &W1, rows}, {got + n * rows, &W2, rows2}};
 			matmul_multi(outs, 2, x, cols, n, &s);
 			ck_assert_msg(!memcmp(got, want, sizeof(float) * n * (rows + rows2)),
@@ -329,7 +353,7 @@ Suite *simd_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_q8_0_kernels_bit_exact);
 	tcase_add_test(tc, test_int8_kernels_bit_exact);
-	tcase_add_test(tc, test_q8_0_x8t_bit_exact);
+	tcase_add_test(tc, test_q8_0_tile_bit_exact);
 	tcase_add_test(tc, test_quant_act_q8_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_isa_names);

@@ -100,7 +100,7 @@ tile_group(const BlockQ8_0 *w, int nb, const int R, const int32_t *corr, const f
 	__m512 part[QTILE_ROWS][8];
 	for (int j = 0; j < 8; j++) {
 		__m512 f[QTILE_ROWS];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int r = 0; r < R; r++)
 			f[r] = _mm512_setzero_ps();
 		for (int b = j; b < nb; b += 8) {
@@ -110,7 +110,7 @@ tile_group(const BlockQ8_0 *w, int nb, const int R, const int32_t *corr, const f
 			for (int i = 0; i < 8; i++)
 				x[i] = _mm512_loadu_si512(xb + i * QTILE_LANE_BYTES);
 			__m512 xd = _mm512_loadu_ps(xdg + (size_t)b * QTILE_TOKENS);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 			for (int r = 0; r < R; r++) {
 				const u32_unaligned *q =
 				    (const u32_unaligned *)(const void *)w[(size_t)r * nb + b].qs;
@@ -130,11 +130,11 @@ tile_group(const BlockQ8_0 *w, int nb, const int R, const int32_t *corr, const f
 							scale));
 			}
 		}
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int r = 0; r < R; r++)
 			part[r][j] = f[r];
 	}
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (int r = 0; r < R; r++) { /* qdot_tree, 16 tokens at once */
 		__m512 *p = part[r];
 		out[r] = _mm512_add_ps(
@@ -170,7 +170,19 @@ AVX512 static inline __attribute__((always_inline)) void tile_rows(const BlockQ8
 AVX512 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
 				const float *xdt, int ntok, float *y, size_t y_stride)
 {
-	switch (nrows) { /* R a constant in each: the row loops unroll, f[] stays in registers */
+	switch (nrows) {
+	case 8:
+		tile_rows(w, nb, 8, xt, xdt, ntok, y, y_stride);
+		break;
+	case 7:
+		tile_rows(w, nb, 7, xt, xdt, ntok, y, y_stride);
+		break;
+	case 6:
+		tile_rows(w, nb, 6, xt, xdt, ntok, y, y_stride);
+		break;
+	case 5:
+		tile_rows(w, nb, 5, xt, xdt, ntok, y, y_stride);
+		break;
 	case 4:
 		tile_rows(w, nb, 4, xt, xdt, ntok, y, y_stride);
 		break;

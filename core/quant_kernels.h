@@ -54,8 +54,8 @@ void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, c
 #define QTILE_LANE_BYTES (QTILE_TOKENS * 4)
 #define QTILE_BLOCK_BYTES (8 * QTILE_LANE_BYTES)
 /* Rows per call, and the widest row (in blocks) a call takes (the row's block sums and scales
- * sit on the stack: 16 KB). */
-#define QTILE_ROWS 4
+ * sit on the stack: 32 KB). */
+#define QTILE_ROWS 8
 #define QTILE_MAX_NB 512
 
 /* Rows w + r nb (r < nrows <= QTILE_ROWS, nb <= QTILE_MAX_NB) against ntok tokens in groups

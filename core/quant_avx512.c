@@ -170,6 +170,7 @@ AVX512 static inline __attribute__((always_inline)) void tile_rows(const BlockQ8
 AVX512 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
 				const float *xdt, int ntok, float *y, size_t y_stride)
 {
+	/* R a constant in each case: the row loops unroll and f[] stays in registers */
 	switch (nrows) {
 	case 8:
 		tile_rows(w, nb, 8, xt, xdt, ntok, y, y_stride);

@@ -36,6 +36,7 @@ CORE_SRCS := \
 	core/quant_avx2.c \
 	core/quant_avx512.c \
 	core/ops.c \
+	core/attention.c \
 	core/profiler.c \
 	core/gguf.c \
 	core/llama2c.c \

@@ -2,8 +2,8 @@
  * adjacent pairs, grouped-query attention, SwiGLU FFN, f32 KV cache). */
 #include "model.h"
 
-#include <immintrin.h>
-
+#include "attention.h"
+#include "config.h"
 #include "error.h"
 #include "mathx.h"
 #include "ops.h"
@@ -78,7 +78,9 @@ int model_state_init(Model *m, int ctx_len)
 	s->hb = state_floats((size_t)c->hidden_dim, "activations");
 	s->hb2 = state_floats((size_t)c->hidden_dim, "activations");
 	s->q = state_floats((size_t)c->dim, "activations");
-	s->att = state_floats((size_t)c->n_heads * (size_t)ctx_len, "attention scores");
+	/* score rows of one query group per thread, touched only by the threads that run */
+	s->att = arena_alloc((size_t)MAX_THREADS * ATTN_LANES * (size_t)ctx_len * sizeof(float), 64,
+			     "attention scores");
 	s->logits = state_floats((size_t)c->vocab_size, "logits");
 	s->key_cache = state_floats(cache, "KV cache (keys)");
 	s->value_cache = state_floats(cache, "KV cache (values)");
@@ -102,44 +104,15 @@ int model_state_init(Model *m, int ctx_len)
 	return 0;
 }
 
-/* q . k over one head: 8 partial sums (value i into sum i % 8) folded as ((p0 + p4) + (p2 + p6))
- * + ((p1 + p5) + (p3 + p7)). Written with SSE2, which every x86-64 has, so the same
- * instructions (and bits) run on every ISA; the sequential sum was ~1 cycle a product. */
-static float head_dot(const float *q, const float *k, int n)
-{
-	__m128 lo = _mm_setzero_ps(), hi = lo; /* p0..p3, p4..p7 */
-	int i = 0;
-	for (; i + 8 <= n; i += 8) {
-		lo = _mm_add_ps(lo, _mm_mul_ps(_mm_loadu_ps(q + i), _mm_loadu_ps(k + i)));
-		hi = _mm_add_ps(hi, _mm_mul_ps(_mm_loadu_ps(q + i + 4), _mm_loadu_ps(k + i + 4)));
-	}
-	float p[8];
-	_mm_storeu_ps(p, lo);
-	_mm_storeu_ps(p + 4, hi);
-	for (; i < n; i++)
-		p[i % 8] += q[i] * k[i];
-	return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
-}
-
-/* xb (n) += a * v (n), element by element (SSE2 for the same reason as head_dot). */
-static void head_axpy(float *xb, float a, const float *v, int n)
-{
-	__m128 va = _mm_set1_ps(a);
-	int i = 0;
-	for (; i + 4 <= n; i += 4)
-		_mm_storeu_ps(
-		    xb + i, _mm_add_ps(_mm_loadu_ps(xb + i), _mm_mul_ps(va, _mm_loadu_ps(v + i))));
-	for (; i < n; i++)
-		xb[i] += a * v[i];
-}
-
-/* Attention of n consecutive positions: heads split across the thread pool (each head's
- * scores, softmax and weighted sum are computed the same way on any thread). */
+/* Attention of n consecutive positions. The queries of one KV head (the heads that share it, at
+ * every position) go in groups of ATTN_LANES, and the groups are split across the thread pool,
+ * each thread with its own score rows; each query is computed the same way in any group. */
 typedef struct {
 	Model *m;
 	int l, pos0, n;
 	const float *q; /* (n, dim) the positions' queries */
 	float *out;	/* (n, dim) */
+	int groups_per_head;
 } AttentionJob;
 
 static void attention_task(void *ctx, int ith, int nth)
@@ -147,40 +120,42 @@ static void attention_task(void *ctx, int ith, int nth)
 	const AttentionJob *j = ctx;
 	Model *m = j->m;
 	const ModelConfig *c = &m->config;
-	RunState *s = &m->state;
 	int head_size = c->dim / c->n_heads;
 	int kv_dim = head_size * c->n_kv_heads;
 	int kv_mul = c->n_heads / c->n_kv_heads;
 	size_t loff = (size_t)j->l * (size_t)m->ctx_len * (size_t)kv_dim;
-	float scale = math_sqrtf((float)head_size);
-	int h0 = c->n_heads * ith / nth, h1 = c->n_heads * (ith + 1) / nth;
-	for (int h = h0; h < h1; h++)
-		for (int tk = 0; tk < j->n; tk++) {
-			/* causal: keys and values up to itself, all cached by now */
-			int pos = j->pos0 + tk;
-			const float *q = j->q + (size_t)tk * (size_t)c->dim + h * head_size;
-			float *att = s->att + (size_t)h * (size_t)m->ctx_len;
-			for (int t = 0; t <= pos; t++) {
-				const float *k = s->key_cache + loff + (size_t)t * (size_t)kv_dim +
-						 (size_t)(h / kv_mul) * (size_t)head_size;
-				att[t] = head_dot(q, k, head_size) / scale;
-			}
-			softmax_nozone(att, pos + 1);
-			float *xb = j->out + (size_t)tk * (size_t)c->dim + h * head_size;
-			mem_set(xb, 0, (size_t)head_size * sizeof(float));
-			for (int t = 0; t <= pos; t++) {
-				const float *v = s->value_cache + loff +
-						 (size_t)t * (size_t)kv_dim +
-						 (size_t)(h / kv_mul) * (size_t)head_size;
-				head_axpy(xb, att[t], v, head_size);
-			}
+	float *att = m->state.att + (size_t)ith * ATTN_LANES * (size_t)m->ctx_len;
+	int units = c->n_kv_heads * j->groups_per_head;
+	int u0 = units * ith / nth, u1 = units * (ith + 1) / nth;
+	for (int u = u0; u < u1; u++) {
+		int kvh = u / j->groups_per_head, first = u % j->groups_per_head * ATTN_LANES;
+		AttnGroup g = {m->state.key_cache + loff + (size_t)kvh * (size_t)head_size,
+			       m->state.value_cache + loff + (size_t)kvh * (size_t)head_size,
+			       (size_t)kv_dim,
+			       head_size,
+			       math_sqrtf((float)head_size),
+			       0,
+			       {0},
+			       {0},
+			       {0}};
+		/* query i of the head: position i / kv_mul, head kvh * kv_mul + i % kv_mul */
+		for (int i = first; i < j->n * kv_mul && g.nq < ATTN_LANES; i++, g.nq++) {
+			int tk = i / kv_mul, h = kvh * kv_mul + i % kv_mul;
+			size_t off = (size_t)tk * (size_t)c->dim + (size_t)h * (size_t)head_size;
+			g.q[g.nq] = j->q + off;
+			g.out[g.nq] = j->out + off;
+			g.last[g.nq] =
+			    j->pos0 + tk; /* causal: keys up to itself, all cached by now */
 		}
+		attn_group(&g, att);
+	}
 }
 
 static void attention(Model *m, int l, int pos0, int n, const float *q, float *out)
 {
 	PROFILE_BEGIN(zone, "attention");
-	AttentionJob j = {m, l, pos0, n, q, out};
+	int kv_mul = m->config.n_heads / m->config.n_kv_heads;
+	AttentionJob j = {m, l, pos0, n, q, out, (n * kv_mul + ATTN_LANES - 1) / ATTN_LANES};
 	/* a short context is cheaper than waking the pool */
 	size_t work = ((size_t)pos0 + (size_t)n) * (size_t)n * (size_t)m->config.dim;
 	if (plat_threads() > 1 && work >= 65536)

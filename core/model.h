@@ -41,7 +41,7 @@ typedef struct {
 	float *xb, *xb2;       /* (dim) */
 	float *hb, *hb2;       /* (hidden_dim) */
 	float *q;	       /* (dim) */
-	float *att;	       /* (n_heads, seq_len) */
+	float *att;	       /* (MAX_THREADS, ATTN_LANES, seq_len) score rows */
 	float *logits;	       /* (vocab_size) */
 	float *key_cache;      /* (layer, seq_len, kv_dim) */
 	float *value_cache;    /* (layer, seq_len, kv_dim) */

@@ -1,10 +1,13 @@
 /* test_simd.c: every SIMD dot kernel (AVX2, AVX-512 VNNI) gives the scalar reference's bits,
  * on shapes that are not multiples of the vector width; batched and fused matmuls give the
  * one-token bits. An ISA the CPU lacks is skipped with a loud SKIP line. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/attention.h"
+#include "core/fexp.h"
 #include "core/model.h"
 #include "core/quant.h"
 #include "core/quant_kernels.h"
@@ -236,6 +239,92 @@ START_TEST(test_q8_0_tile_bit_exact)
 }
 END_TEST
 
+__attribute__((target("avx512f"))) static void fexp16_rows(const float *x, float *y, int n)
+{
+	for (int i = 0; i < n; i += 16)
+		_mm512_storeu_ps(y + i, fexp16(_mm512_loadu_ps(x + i)));
+}
+
+/* fexp16 gives every lane fexp's bits: a sweep of the range, the edges of the range (the
+ * 2^-100 step, overflow to inf, underflow to 0), subnormal results, infinities and NaN. */
+START_TEST(test_fexp16_bit_exact)
+{
+	if (!isa_or_skip(ISA_AVX512))
+		return;
+	static float x[4096 + 16];
+	int n = 0;
+	for (int i = 0; i < 4096; i++) /* -110 .. 90 */
+		x[n++] = -110.0f + 200.0f * (float)i / 4096.0f;
+	const float edge[] = {FEXP_HI,	    nextafterf(FEXP_HI, 1e9f),
+			      FEXP_LO,	    nextafterf(FEXP_LO, -1e9f),
+			      -87.3f,	    -69.3f,
+			      -69.4f,	    -0.0f,
+			      0.0f,	    1e-30f,
+			      -1e-30f,	    1.0f / 0.0f,
+			      -1.0f / 0.0f, 0.0f / 0.0f,
+			      88.0f,	    -100.0f};
+	for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+		x[n++] = edge[i];
+	while (n % 16)
+		x[n++] = 0.5f;
+	static float got[4096 + 16];
+	fexp16_rows(x, got, n);
+	for (int i = 0; i < n; i++) {
+		float want = fexp(x[i]);
+		ck_assert_msg(
+		    f32_bits(got[i]) == f32_bits(want) || (want != want && got[i] != got[i]),
+		    "fexp16(%a) = %a, fexp gives %a", (double)x[i], (double)got[i], (double)want);
+	}
+}
+END_TEST
+
+/* The AVX-512 attention gives the reference's bits: heads of 8 to 100 values (not multiples
+ * of 16 or 64), 1 to 16 queries, each with its own causal end, keys strided as in the cache. */
+START_TEST(test_attention_bit_exact)
+{
+	enum { T = 150, MAXH = 100, STRIDE = 3 * MAXH + 5 };
+	static const int heads[] = {8, 12, 64, 72, 100};
+	static float keys[T * STRIDE], values[T * STRIDE], q[ATTN_LANES][MAXH];
+	static float want[ATTN_LANES][MAXH], got[ATTN_LANES][MAXH];
+	static float att[T * ATTN_LANES] __attribute__((aligned(64)));
+	if (!isa_or_skip(ISA_AVX512))
+		return;
+	Rng r;
+	rng_seed(&r, 21);
+	for (int i = 0; i < T * STRIDE; i++) {
+		keys[i] = rng_float(&r) * 2 - 1;
+		values[i] = rng_float(&r) * 2 - 1;
+	}
+	for (size_t hi = 0; hi < sizeof heads / sizeof heads[0]; hi++) {
+		int hs = heads[hi];
+		for (int nq = 1; nq <= ATTN_LANES; nq += 5) {
+			AttnGroup g = {keys + 7, values + 7, STRIDE, hs, sqrtf((float)hs),
+				       nq,	 {0},	     {0},    {0}};
+			for (int i = 0; i < nq; i++) {
+				for (int d = 0; d < hs;
+				     d++) /* large scores: softmax far from uniform */
+					q[i][d] = (rng_float(&r) * 2 - 1) * 4;
+				g.q[i] = q[i];
+				g.last[i] = (int)(rng_next(&r) % T);
+			}
+			for (int i = 0; i < nq; i++)
+				g.out[i] = want[i];
+			attn_group_ref(&g, att);
+			for (int i = 0; i < nq; i++)
+				g.out[i] = got[i];
+			memset(got, 0xff, sizeof got);
+			attn_group_avx512(&g, att);
+			for (int i = 0; i < nq; i++)
+				ck_assert_msg(
+				    !memcmp(got[i], want[i], sizeof(float) * (size_t)hs),
+				    "attention: AVX-512 differs from the reference (head %d, "
+				    "%d queries, query %d attends to 0..%d)",
+				    hs, nq, i, g.last[i]);
+		}
+	}
+}
+END_TEST
+
 /* Through the public entry: every ISA, batched (matmul_multi, fused outputs) and one token
  * at a time, on 1 and 2 threads: the same bits everywhere. */
 START_TEST(test_matmul_isa_batch_threads)
@@ -355,6 +444,8 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_int8_kernels_bit_exact);
 	tcase_add_test(tc, test_q8_0_tile_bit_exact);
 	tcase_add_test(tc, test_quant_act_q8_bit_exact);
+	tcase_add_test(tc, test_fexp16_bit_exact);
+	tcase_add_test(tc, test_attention_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_isa_names);
 	tcase_add_test(tc, test_forward_batch_equals_one_token);

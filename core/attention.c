@@ -1,0 +1,160 @@
+/* attention.c: causal attention of a group of queries over one KV head (attention.h). */
+#include "attention.h"
+
+#include <immintrin.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fexp.h"
+#include "ops.h"
+#include "quant.h"
+#include "str.h"
+
+/* The widest head the AVX-512 version takes (its transposed queries sit on the stack). */
+#define ATTN_MAX_HEAD 256
+
+/* q . k over one head: 8 partial sums (value i into sum i % 8) folded as ((p0 + p4) + (p2 + p6))
+ * + ((p1 + p5) + (p3 + p7)). Written with SSE2, which every x86-64 has, so the kernel and the
+ * host run the same instructions; the sequential sum was ~1 cycle a product. */
+static float head_dot(const float *q, const float *k, int n)
+{
+	__m128 lo = _mm_setzero_ps(), hi = lo; /* p0..p3, p4..p7 */
+	int i = 0;
+	for (; i + 8 <= n; i += 8) {
+		lo = _mm_add_ps(lo, _mm_mul_ps(_mm_loadu_ps(q + i), _mm_loadu_ps(k + i)));
+		hi = _mm_add_ps(hi, _mm_mul_ps(_mm_loadu_ps(q + i + 4), _mm_loadu_ps(k + i + 4)));
+	}
+	float p[8];
+	_mm_storeu_ps(p, lo);
+	_mm_storeu_ps(p + 4, hi);
+	for (; i < n; i++)
+		p[i % 8] += q[i] * k[i];
+	return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+}
+
+/* xb (n) += a * v (n), element by element. */
+static void head_axpy(float *xb, float a, const float *v, int n)
+{
+	__m128 va = _mm_set1_ps(a);
+	int i = 0;
+	for (; i + 4 <= n; i += 4)
+		_mm_storeu_ps(
+		    xb + i, _mm_add_ps(_mm_loadu_ps(xb + i), _mm_mul_ps(va, _mm_loadu_ps(v + i))));
+	for (; i < n; i++)
+		xb[i] += a * v[i];
+}
+
+void attn_group_ref(const AttnGroup *g, float *att)
+{
+	int hs = g->head_size;
+	for (int i = 0; i < g->nq; i++) {
+		for (int t = 0; t <= g->last[i]; t++)
+			att[t] = head_dot(g->q[i], g->keys + (size_t)t * g->stride, hs) / g->scale;
+		softmax_nozone(att, g->last[i] + 1);
+		float *xb = g->out[i];
+		mem_set(xb, 0, (size_t)hs * sizeof(float));
+		for (int t = 0; t <= g->last[i]; t++)
+			head_axpy(xb, att[t], g->values + (size_t)t * g->stride, hs);
+	}
+}
+
+#define AVX512 __attribute__((target("avx2,avx512f")))
+
+/* Lanes are queries: the transposed queries (qT[d] holds value d of the 16) meet one key at a
+ * time, each lane running head_dot's 8 partial sums and tree; softmax runs down the positions
+ * of all lanes at once (masked past each lane's last); the weighted sum runs per query, 16
+ * values of the head per vector, positions in order as head_axpy does. */
+AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
+{
+	int hs = g->head_size;
+	if (hs > ATTN_MAX_HEAD) {
+		attn_group_ref(g, att);
+		return;
+	}
+	float qT[ATTN_MAX_HEAD * ATTN_LANES] __attribute__((aligned(64)));
+	int32_t last[ATTN_LANES];
+	int tmax = 0;
+	for (int i = 0; i < ATTN_LANES; i++) {
+		bool real = i < g->nq;
+		last[i] = real ? g->last[i] : -1;
+		if (last[i] > tmax)
+			tmax = last[i];
+		for (int d = 0; d < hs; d++)
+			qT[d * ATTN_LANES + i] = real ? g->q[i][d] : 0.0f;
+	}
+	__m512i lim = _mm512_loadu_si512(last);
+	__m512 scale = _mm512_set1_ps(g->scale);
+	for (int t = 0; t <= tmax; t++) {
+		const float *k = g->keys + (size_t)t * g->stride;
+		__m512 a[8];
+		for (int j = 0; j < 8; j++)
+			a[j] = _mm512_setzero_ps();
+		int d = 0;
+		for (; d + 8 <= hs; d += 8)
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++)
+				a[j] = _mm512_add_ps(
+				    a[j], _mm512_mul_ps(_mm512_load_ps(qT + (d + j) * ATTN_LANES),
+							_mm512_set1_ps(k[d + j])));
+		for (; d < hs; d++)
+			a[d % 8] = _mm512_add_ps(a[d % 8],
+						 _mm512_mul_ps(_mm512_load_ps(qT + d * ATTN_LANES),
+							       _mm512_set1_ps(k[d])));
+		__m512 s = _mm512_add_ps(
+		    _mm512_add_ps(_mm512_add_ps(a[0], a[4]), _mm512_add_ps(a[2], a[6])),
+		    _mm512_add_ps(_mm512_add_ps(a[1], a[5]), _mm512_add_ps(a[3], a[7])));
+		_mm512_store_ps(att + (size_t)t * ATTN_LANES, _mm512_div_ps(s, scale));
+	}
+	/* softmax_nozone per lane: the max (exact in any order), exp, the sum in position order */
+	__m512 max = _mm512_load_ps(att);
+	for (int t = 1; t <= tmax; t++) {
+		__mmask16 m = _mm512_cmp_epi32_mask(_mm512_set1_epi32(t), lim, _MM_CMPINT_LE);
+		__m512 s = _mm512_load_ps(att + (size_t)t * ATTN_LANES);
+		max = _mm512_mask_mov_ps(max, m & _mm512_cmp_ps_mask(s, max, _CMP_GT_OQ), s);
+	}
+	__m512 sum = _mm512_setzero_ps();
+	for (int t = 0; t <= tmax; t++) {
+		__mmask16 m = _mm512_cmp_epi32_mask(_mm512_set1_epi32(t), lim, _MM_CMPINT_LE);
+		float *row = att + (size_t)t * ATTN_LANES;
+		__m512 e = fexp16(_mm512_sub_ps(_mm512_load_ps(row), max));
+		_mm512_store_ps(row, e);
+		sum = _mm512_mask_add_ps(sum, m, sum, e);
+	}
+	for (int t = 0; t <= tmax; t++) {
+		float *row = att + (size_t)t * ATTN_LANES;
+		_mm512_store_ps(row, _mm512_div_ps(_mm512_load_ps(row), sum));
+	}
+	for (int i = 0; i < g->nq; i++) {
+		for (int d0 = 0; d0 < hs; d0 += 64) {
+			__mmask16 m[4];
+			__m512 o[4];
+			for (int u = 0; u < 4; u++) {
+				int left = hs - d0 - 16 * u;
+				m[u] = left >= 16 ? 0xffff
+				       : left > 0 ? (__mmask16)((1u << left) - 1)
+						  : 0;
+				o[u] = _mm512_setzero_ps();
+			}
+			for (int t = 0; t <= g->last[i]; t++) {
+				__m512 w = _mm512_set1_ps(att[(size_t)t * ATTN_LANES + (size_t)i]);
+				const float *v = g->values + (size_t)t * g->stride + d0;
+#pragma GCC unroll 4
+				for (int u = 0; u < 4; u++)
+					o[u] = _mm512_add_ps(
+					    o[u], _mm512_mul_ps(
+						      w, _mm512_maskz_loadu_ps(m[u], v + 16 * u)));
+			}
+			for (int u = 0; u < 4; u++)
+				_mm512_mask_storeu_ps(g->out[i] + d0 + 16 * u, m[u], o[u]);
+		}
+	}
+}
+
+void attn_group(const AttnGroup *g, float *att)
+{
+	/* a few queries are cheaper one by one than in a mostly empty vector */
+	if (matmul_isa() == ISA_AVX512 && g->nq >= 4)
+		attn_group_avx512(g, att);
+	else
+		attn_group_ref(g, att);
+}

@@ -1,0 +1,29 @@
+/* attention.h: causal attention of up to ATTN_LANES queries that share one KV head, over the f32
+ * KV cache: the scalar reference and an AVX-512 version that gives its bits. */
+#ifndef ATTENTION_H
+#define ATTENTION_H
+
+#include <stddef.h>
+
+/* Queries per group: one per lane of a 16-float vector. */
+#define ATTN_LANES 16
+
+typedef struct {
+	const float *keys, *values; /* position t's key and value at + t * stride */
+	size_t stride;
+	int head_size;
+	float scale;		    /* scores are q . k / scale (sqrt(head_size)) */
+	int nq;			    /* queries, 1..ATTN_LANES */
+	const float *q[ATTN_LANES]; /* head_size floats each */
+	float *out[ATTN_LANES];	    /* head_size floats each */
+	int last[ATTN_LANES];	    /* query i attends to positions 0..last[i] */
+} AttnGroup;
+
+/* out[i] = sum over t <= last[i] of softmax(q[i] . k_t / scale)_t v_t, for each query, as
+ * llama2.c computes one head: 8 partial sums of the dot folded in a fixed tree, then softmax
+ * and the weighted sum in position order. att: scratch of (max last + 1) * ATTN_LANES floats. */
+void attn_group(const AttnGroup *g, float *att);
+void attn_group_ref(const AttnGroup *g, float *att);
+void attn_group_avx512(const AttnGroup *g, float *att);
+
+#endif

@@ -93,3 +93,18 @@ void swiglu_nozone(float *hb, const float *hb2, int n)
 		hb[i] = val;
 	}
 }
+
+__attribute__((target("avx2,avx512f"))) void swiglu_avx512(float *hb, const float *hb2, int n)
+{
+	const __m512 one = _mm512_set1_ps(1.0f);
+	for (int i = 0; i < n; i += 16) {
+		__mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+		__m512 v = _mm512_maskz_loadu_ps(m, hb + i);
+		__m512 neg = _mm512_castsi512_ps(
+		    _mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000u)));
+		__m512 e = fexp16(neg);
+		v = _mm512_mul_ps(v, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+		_mm512_mask_storeu_ps(hb + i, m,
+				      _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, hb2 + i)));
+	}
+}

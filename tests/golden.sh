@@ -43,6 +43,15 @@ if [ -f "$M/stories260K.bin" ]; then
 		expect_ids "stories260K.bin greedy 200 with -t $t" "$tmp/want200" \
 			-m "$M/stories260K.bin" -n 200 --temp 0 --ids -t $t
 	done
+	for isa in scalar avx2 avx512; do
+		if ! $BIN --isa $isa --synthetic small -n 1 >/dev/null 2>&1; then
+			skip=$((skip + 1))
+			echo "SKIP stories260K with --isa $isa: this CPU does not support it"
+			continue
+		fi
+		expect_ids "stories260K.bin greedy 200 with --isa $isa -t 2" "$tmp/want200" \
+			-m "$M/stories260K.bin" -n 200 --temp 0 --ids --isa $isa -t 2
+	done
 	# --quant int8 runs any shape; --quant q8_0 refuses rows of 172 values.
 	if $BIN -m "$M/stories260K.bin" --quant int8 -n 16 --temp 0 --ids >"$tmp/out" 2>"$tmp/err" &&
 		[ "$(wc -w <"$tmp/out")" -eq 16 ]; then ok "stories260K --quant int8 runs"
@@ -75,6 +84,24 @@ else ko "export GGUF"; fi
 $BIN --synthetic small -n 24 --temp 0.9 -s 7 --ids >"$tmp/s1" 2>/dev/null
 $BIN --synthetic small -n 24 --temp 0.9 -s 7 --ids >"$tmp/s2" 2>/dev/null
 if cmp -s "$tmp/s1" "$tmp/s2"; then ok "seeded sampling repeats"; else ko "seeded sampling repeats"; fi
+
+# The synthetic TinyLlama (Q8_0) gives the same ids on every ISA and thread count, with a
+# prompt of 40 ids (a batch: a full group of 16 tokens and a padded one on AVX-512).
+ids=$(seq 100 139 | tr '\n' ' ')
+$BIN --prompt-ids "$ids" -n 8 --temp 0 --ids --isa scalar -t 1 >"$tmp/tl" 2>"$tmp/err" ||
+	{ ko "synthetic TinyLlama runs"; cat "$tmp/err"; }
+for isa in scalar avx2 avx512; do
+	if ! $BIN --isa $isa --synthetic small -n 1 >/dev/null 2>&1; then
+		skip=$((skip + 1))
+		echo "SKIP synthetic TinyLlama with --isa $isa: this CPU does not support it"
+		continue
+	fi
+	for t in 1 2; do
+		[ $isa = scalar ] && [ $t = 1 ] && continue
+		expect_ids "synthetic TinyLlama with a prompt: --isa $isa -t $t = scalar -t 1" \
+			"$tmp/tl" --prompt-ids "$ids" -n 8 --temp 0 --ids --isa $isa -t $t
+	done
+done
 
 # Bad input: one clear line, status 1.
 expect_error "missing file" "No such file" -m "$tmp/does-not-exist"

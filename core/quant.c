@@ -257,6 +257,18 @@ void qdot_q8_tile_ref(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, 
 	}
 }
 
+float fdot_f32_ref(const float *w, const float *x, int n)
+{
+	float p[FDOT_F32_LANES] = {0};
+	return fdot_f32_finish(p, 0, w, x, n);
+}
+
+float fdot_f16_ref(const uint16_t *w, const uint16_t *x, int n)
+{
+	double p[FDOT_F16_LANES] = {0};
+	return fdot_f16_finish(p, 0, w, x, n);
+}
+
 float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
 		  const float *xd, const int32_t *xsum, int n, int B)
 {
@@ -272,6 +284,8 @@ static QDotQ8Fn qdot_q8 = qdot_q8_ref;
 static QDotI8Fn qdot_i8 = qdot_i8_ref;
 static QDotQ8BatchFn qdot_q8_batch = qdot_q8_batch_ref;
 static QuantActQ8Fn quant_act_q8 = quant_act_q8_ref;
+static FDotF32Fn fdot_f32 = fdot_f32_ref;
+static FDotF16Fn fdot_f16 = fdot_f16_ref;
 /* AVX-512 only: batches quantize groups of 16 tokens transposed too, for qdot_q8_tile */
 static QDotQ8TileFn qdot_q8_tile = NULL;
 
@@ -309,6 +323,10 @@ static void isa_set(Isa isa)
 	qdot_q8_batch = q8b[isa];
 	quant_act_q8 = isa == ISA_SCALAR ? quant_act_q8_ref : quant_act_q8_avx2;
 	qdot_q8_tile = isa == ISA_AVX512 ? qdot_q8_tile_avx512 : NULL;
+	static const FDotF32Fn f32[] = {fdot_f32_ref, fdot_f32_avx2, fdot_f32_avx512};
+	static const FDotF16Fn f16[] = {fdot_f16_ref, fdot_f16_avx2, fdot_f16_avx512};
+	fdot_f32 = f32[isa];
+	fdot_f16 = f16[isa];
 	active_isa = isa;
 	qdot_q8 = q8[isa];
 	qdot_i8 = i8[isa];
@@ -428,37 +446,27 @@ typedef struct {
  * batch passes over them, so each weight byte comes from memory once per batch. */
 #define MATMUL_ROW_TILE 4
 
+/* A batch passes each row (in L1) against every token, so weights come from memory once. */
 static void rows_f32(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 {
 	int n = j->cols;
 	const float *w = o->W->data;
-	for (int t = 0; t < j->n; t++) {
-		const float *x = j->x + (size_t)t * (size_t)j->x_stride;
-		for (int i = r0; i < r1; i++) {
-			const float *row = w + (size_t)i * (size_t)n;
-			float sum = 0.0f;
-			for (int k = 0; k < n; k++)
-				sum += row[k] * x[k];
-			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] = sum;
-		}
-	}
+	FDotF32Fn dot = fdot_f32;
+	for (int i = r0; i < r1; i++)
+		for (int t = 0; t < j->n; t++)
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] = dot(
+			    w + (size_t)i * (size_t)n, j->x + (size_t)t * (size_t)j->x_stride, n);
 }
 
 static void rows_f16(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 {
-	/* x rounded to fp16 like ggml's F16 path; products summed in double. */
 	int n = j->cols;
 	const uint16_t *w = o->W->data;
-	for (int t = 0; t < j->n; t++) {
-		const uint16_t *x = j->s->f16 + (size_t)t * (size_t)n;
-		for (int i = r0; i < r1; i++) {
-			const uint16_t *row = w + (size_t)i * (size_t)n;
-			double sum = 0.0;
-			for (int k = 0; k < n; k++)
-				sum += (double)(fp16_to_fp32(row[k]) * fp16_to_fp32(x[k]));
-			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] = (float)sum;
-		}
-	}
+	FDotF16Fn dot = fdot_f16;
+	for (int i = r0; i < r1; i++)
+		for (int t = 0; t < j->n; t++)
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] =
+			    dot(w + (size_t)i * (size_t)n, j->s->f16 + (size_t)t * (size_t)n, n);
 }
 
 static void rows_q8_0(const MatmulJob *j, const MatmulOut *o, int r0, int r1)

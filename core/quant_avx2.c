@@ -175,3 +175,45 @@ AVX2 void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int
 		_mm256_storeu_si256((__m256i *)(void *)(q + b * QK8_0), p);
 	}
 }
+
+AVX2 float fdot_f32_avx2(const float *w, const float *x, int n)
+{
+	__m256 a[8]; /* lanes 8 i .. 8 i + 7 of the 64 partials */
+	for (int i = 0; i < 8; i++)
+		a[i] = _mm256_setzero_ps();
+	int k = 0;
+	for (; k + FDOT_F32_LANES <= n; k += FDOT_F32_LANES)
+#pragma GCC unroll 8
+		for (int i = 0; i < 8; i++)
+			a[i] = _mm256_add_ps(a[i], _mm256_mul_ps(_mm256_loadu_ps(w + k + 8 * i),
+								 _mm256_loadu_ps(x + k + 8 * i)));
+	float p[FDOT_F32_LANES];
+	for (int i = 0; i < 8; i++)
+		_mm256_storeu_ps(p + 8 * i, a[i]);
+	return fdot_f32_finish(p, k, w, x, n);
+}
+
+AVX2 float fdot_f16_avx2(const uint16_t *w, const uint16_t *x, int n)
+{
+	__m256d a[8]; /* lanes 4 i .. 4 i + 3 of the 32 partials */
+	for (int i = 0; i < 8; i++)
+		a[i] = _mm256_setzero_pd();
+	int k = 0;
+	for (; k + FDOT_F16_LANES <= n; k += FDOT_F16_LANES)
+#pragma GCC unroll 4
+		for (int i = 0; i < 4; i++) {
+			__m256 pw = _mm256_cvtph_ps(
+			    _mm_loadu_si128((const __m128i *)(const void *)(w + k + 8 * i)));
+			__m256 px = _mm256_cvtph_ps(
+			    _mm_loadu_si128((const __m128i *)(const void *)(x + k + 8 * i)));
+			__m256 prod = _mm256_mul_ps(pw, px); /* exact */
+			a[2 * i] =
+			    _mm256_add_pd(a[2 * i], _mm256_cvtps_pd(_mm256_castps256_ps128(prod)));
+			a[2 * i + 1] = _mm256_add_pd(
+			    a[2 * i + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(prod, 1)));
+		}
+	double p[FDOT_F16_LANES];
+	for (int i = 0; i < 8; i++)
+		_mm256_storeu_pd(p + 4 * i, a[i]);
+	return fdot_f16_finish(p, k, w, x, n);
+}

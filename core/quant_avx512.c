@@ -232,3 +232,46 @@ AVX512 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int3
 	qdot_i8_blocks(a, b, w, ws, wscale, zp, xq, xd, xsum, n, B);
 	return qdot_tree(a);
 }
+
+AVX512 float fdot_f32_avx512(const float *w, const float *x, int n)
+{
+	__m512 a[4]; /* lanes 16 i .. 16 i + 15 of the 64 partials */
+	for (int i = 0; i < 4; i++)
+		a[i] = _mm512_setzero_ps();
+	int k = 0;
+	for (; k + FDOT_F32_LANES <= n; k += FDOT_F32_LANES)
+#pragma GCC unroll 4
+		for (int i = 0; i < 4; i++)
+			a[i] = _mm512_add_ps(a[i], _mm512_mul_ps(_mm512_loadu_ps(w + k + 16 * i),
+								 _mm512_loadu_ps(x + k + 16 * i)));
+	float p[FDOT_F32_LANES];
+	for (int i = 0; i < 4; i++)
+		_mm512_storeu_ps(p + 16 * i, a[i]);
+	return fdot_f32_finish(p, k, w, x, n);
+}
+
+AVX512 float fdot_f16_avx512(const uint16_t *w, const uint16_t *x, int n)
+{
+	__m512d a[4]; /* lanes 8 i .. 8 i + 7 of the 32 partials */
+	for (int i = 0; i < 4; i++)
+		a[i] = _mm512_setzero_pd();
+	int k = 0;
+	for (; k + FDOT_F16_LANES <= n; k += FDOT_F16_LANES)
+#pragma GCC unroll 2
+		for (int i = 0; i < 2; i++) {
+			__m512 pw = _mm512_cvtph_ps(
+			    _mm256_loadu_si256((const __m256i *)(const void *)(w + k + 16 * i)));
+			__m512 px = _mm512_cvtph_ps(
+			    _mm256_loadu_si256((const __m256i *)(const void *)(x + k + 16 * i)));
+			__m512 prod = _mm512_mul_ps(pw, px); /* exact */
+			a[2 * i] =
+			    _mm512_add_pd(a[2 * i], _mm512_cvtps_pd(_mm512_castps512_ps256(prod)));
+			a[2 * i + 1] = _mm512_add_pd(
+			    a[2 * i + 1], _mm512_cvtps_pd(_mm256_castpd_ps(
+					      _mm512_extractf64x4_pd(_mm512_castps_pd(prod), 1))));
+		}
+	double p[FDOT_F16_LANES];
+	for (int i = 0; i < 4; i++)
+		_mm512_storeu_pd(p + 8 * i, a[i]);
+	return fdot_f16_finish(p, k, w, x, n);
+}

@@ -89,6 +89,43 @@ typedef void (*QuantActQ8Fn)(const float *x, int n, int8_t *q, float *scales, in
 void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
 void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
 
+/* F32 and F16 rows against x. F32: product k (multiply then add) into float partial sum
+ * k % FDOT_F32_LANES; F16 (x rounded to fp16 too, as ggml does): the float product of the two
+ * halves (exact: 11 x 11 bits) into double partial k % FDOT_F16_LANES. The partials are folded in
+ * halves, lane i + half into lane i, down to one. Enough lanes that the SIMD versions keep
+ * several independent vector sums in flight. */
+#define FDOT_F32_LANES 64
+#define FDOT_F16_LANES 32
+typedef float (*FDotF32Fn)(const float *w, const float *x, int n);
+typedef float (*FDotF16Fn)(const uint16_t *w, const uint16_t *x, int n);
+float fdot_f32_ref(const float *w, const float *x, int n);
+float fdot_f32_avx2(const float *w, const float *x, int n);
+float fdot_f32_avx512(const float *w, const float *x, int n);
+float fdot_f16_ref(const uint16_t *w, const uint16_t *x, int n);
+float fdot_f16_avx2(const uint16_t *w, const uint16_t *x, int n);
+float fdot_f16_avx512(const uint16_t *w, const uint16_t *x, int n);
+
+/* The F32 partials p (FDOT_F32_LANES): the products k0.. added (the SIMD tails), then folded. */
+static inline float fdot_f32_finish(float *p, int k0, const float *w, const float *x, int n)
+{
+	for (int k = k0; k < n; k++)
+		p[k % FDOT_F32_LANES] += w[k] * x[k];
+	for (int h = FDOT_F32_LANES / 2; h >= 1; h /= 2)
+		for (int i = 0; i < h; i++)
+			p[i] = p[i] + p[i + h];
+	return p[0];
+}
+
+static inline float fdot_f16_finish(double *p, int k0, const uint16_t *w, const uint16_t *x, int n)
+{
+	for (int k = k0; k < n; k++)
+		p[k % FDOT_F16_LANES] += (double)(fp16_to_fp32(w[k]) * fp16_to_fp32(x[k]));
+	for (int h = FDOT_F16_LANES / 2; h >= 1; h /= 2)
+		for (int i = 0; i < h; i++)
+			p[i] = p[i] + p[i + h];
+	return (float)p[0];
+}
+
 /* The scalar integer sum of one block, for the tails of the SIMD kernels. */
 static inline int32_t qdot_block_i32(const int8_t *a, const int8_t *b, int n)
 {

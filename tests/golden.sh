@@ -72,6 +72,27 @@ else
 	echo "SKIP stories260K goldens: $M/stories260K.bin is absent (set SHARED_DIR)"
 fi
 
+# llama-2-tiny-random.gguf (F16 weights): llama.cpp's greedy ids for prompts given as ids, on
+# every ISA (the F16 dot kernels).
+if [ -f "$M/llama-2-tiny-random.gguf" ]; then
+	grep -v '^#' tests/golden/tiny-random-llamacpp.txt | while IFS='|' read -r prompt want; do
+		echo "$want" >"$tmp/want"
+		for isa in scalar avx2 avx512; do
+			$BIN --isa $isa --synthetic small -n 1 >/dev/null 2>&1 || continue
+			if $BIN -m "$M/llama-2-tiny-random.gguf" --prompt-ids "$prompt" -n 32 --temp 0 \
+				--ids --isa $isa >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/out" "$tmp/want"
+			then echo "PASS tiny-random [$prompt] --isa $isa = llama.cpp"
+			else echo "FAIL tiny-random [$prompt] --isa $isa = llama.cpp"; cat "$tmp/out" "$tmp/err"; fi
+		done
+	done >"$tmp/tr"
+	cat "$tmp/tr"
+	pass=$((pass + $(grep -c '^PASS' "$tmp/tr")))
+	fail=$((fail + $(grep -c '^FAIL' "$tmp/tr")))
+else
+	skip=$((skip + 1))
+	echo "SKIP tiny-random goldens: $M/llama-2-tiny-random.gguf is absent (set SHARED_DIR)"
+fi
+
 # The synthetic small model: deterministic, and its GGUF export reads back identically.
 $BIN --synthetic small -n 24 --temp 0 --ids >"$tmp/a" 2>/dev/null
 $BIN --synthetic small -n 24 --temp 0 --ids -t 2 >"$tmp/b" 2>/dev/null

@@ -364,6 +364,43 @@ START_TEST(test_attention_bit_exact)
 }
 END_TEST
 
+/* The F32 and F16 dot kernels give the reference's bits, on lengths below, at and between
+ * multiples of their lane counts. */
+START_TEST(test_float_kernels_bit_exact)
+{
+	enum { N = 700 };
+	static const int lens[] = {1, 15, 31, 32, 63, 64, 65, 100, 257, 512, N};
+	static const FDotF32Fn f32[] = {fdot_f32_ref, fdot_f32_avx2, fdot_f32_avx512};
+	static const FDotF16Fn f16[] = {fdot_f16_ref, fdot_f16_avx2, fdot_f16_avx512};
+	static float w[N], x[N];
+	static uint16_t hw[N], hx[N];
+	Rng r;
+	rng_seed(&r, 29);
+	for (int k = 0; k < N; k++) {
+		w[k] = (rng_float(&r) * 2 - 1) * (k % 9 == 0 ? 1e3f : 1.0f);
+		x[k] = rng_float(&r) * 2 - 1;
+		hw[k] = fp32_to_fp16(w[k] * 1e-2f);
+		hx[k] = fp32_to_fp16(x[k]);
+	}
+	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
+		if (!isa_or_skip((Isa)isa))
+			continue;
+		for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+			int n = lens[li];
+			float want = fdot_f32_ref(w, x, n), got = f32[isa](w, x, n);
+			ck_assert_msg(f32_bits(got) == f32_bits(want),
+				      "%s F32 dot, n = %d: %a vs %a", isa_names[isa], n,
+				      (double)got, (double)want);
+			want = fdot_f16_ref(hw, hx, n);
+			got = f16[isa](hw, hx, n);
+			ck_assert_msg(f32_bits(got) == f32_bits(want),
+				      "%s F16 dot, n = %d: %a vs %a", isa_names[isa], n,
+				      (double)got, (double)want);
+		}
+	}
+}
+END_TEST
+
 /* Through the public entry: every ISA, batched (matmul_multi, fused outputs) and one token
  * at a time, on 1 and 2 threads: the same bits everywhere. */
 START_TEST(test_matmul_isa_batch_threads)
@@ -486,6 +523,7 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_fexp16_bit_exact);
 	tcase_add_test(tc, test_attention_bit_exact);
 	tcase_add_test(tc, test_swiglu_bit_exact);
+	tcase_add_test(tc, test_float_kernels_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_isa_names);
 	tcase_add_test(tc, test_forward_batch_equals_one_token);

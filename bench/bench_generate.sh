@@ -14,53 +14,45 @@ N=${N:-64}
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(date '+%Y-%m-%d %H:%M'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The ceiling is the higher of two probes, one before and one after the runs it bounds (the
-# machine's bandwidth drifts): the percentages never flatter the runs.
+# The bandwidth drifts with the machine's other tenants, so every run is paired with the probes
+# just before and just after it, and measured against the higher of the two: the percentage
+# never flatters the run. Each configuration reports its best run by that percentage.
 probe() {
 	"$BM" --bw >"$tmp/bw" || exit 1
-	cat "$tmp/bw" >>"$tmp/bw.all"
-}
-max_bw() {
-	sed -n "s/^read_bandwidth_gbs_t$1=//p" "$tmp/bw.all" |
-		awk 'BEGIN { m = 0 } { if ($1 > m) m = $1 } END { print m }'
-}
-# best tok/s and peak RSS of REPS runs of tinyllama-host with these options
-generate() {
-	best=0 rss=0
-	for r in $(seq "$REPS"); do
-		/usr/bin/time -f '%M' -o "$tmp/rss" "$BIN" -n "$N" --temp 0 --ids "$@" \
-			>/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
-		tps=$(sed -n 's/.*tok_per_s=\([0-9.]*\).*/\1/p' "$tmp/err")
-		best=$(awk -v a="$best" -v b="$tps" 'BEGIN { print (b > a) ? b : a }')
-		rss=$(cat "$tmp/rss")
-	done
-	echo "$best $rss"
+	sed -n "s/^read_bandwidth_gbs_t$1=//p" "$tmp/bw"
 }
 
 "$BIN" -n 1 --ids --export-gguf "$tmp/synth.gguf" >/dev/null 2>"$tmp/err" ||
 	{ cat "$tmp/err"; exit 1; }
-probe
+"$BM" --bw >"$tmp/bw" || exit 1
 bytes=$(sed -n 's/^tinyllama_bytes_per_token=//p' "$tmp/bw")
 for t in 1 2; do
-	generate -t "$t" >"$tmp/arena.$t"
-	generate -t "$t" -m "$tmp/synth.gguf" >"$tmp/gguf.$t"
-done
-probe
-bw1=$(max_bw 1) bw2=$(max_bw 2)
-echo "read bandwidth: $bw1 GB/s (1 thread), $bw2 GB/s (2 threads), the higher of two probes; weights per token: $bytes bytes"
-for t in 1 2; do
-	bw_t=$bw1
-	[ "$t" = 2 ] && bw_t=$bw2
 	for src in arena gguf; do
-		read -r tps rss <"$tmp/$src.$t"
-		awk -v t="$t" -v tps="$tps" -v bw="$bw_t" -v bytes="$bytes" -v rss="$rss" \
-			-v n="$N" -v reps="$REPS" -v src="$src" 'BEGIN {
-			ceil = bw * 1e9 / bytes
-			printf("generation -t %d (%s): %.2f tok/s (best of %d, %d tokens), ceiling %.2f " \
-			       "tok/s (%.2f GB/s / %.3f GB per token): %.1f%%, peak RSS %.0f MB\n",
+		model=""
+		[ "$src" = gguf ] && model="-m $tmp/synth.gguf"
+		before=$(probe "$t")
+		: >"$tmp/runs"
+		for r in $(seq "$REPS"); do
+			# shellcheck disable=SC2086 # $model is empty or two words
+			/usr/bin/time -f '%M' -o "$tmp/rss" "$BIN" $model -n "$N" -t "$t" --temp 0 \
+				--ids >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+			after=$(probe "$t")
+			tps=$(sed -n 's/.*tok_per_s=\([0-9.]*\).*/\1/p' "$tmp/err")
+			echo "$tps $before $after $(cat "$tmp/rss")" >>"$tmp/runs"
+			before=$after
+		done
+		awk -v t="$t" -v bytes="$bytes" -v n="$N" -v src="$src" '{
+			bw = $2 > $3 ? $2 : $3
+			pct = 100 * $1 * bytes / (bw * 1e9)
+			if (pct > best) { best = pct; tps = $1; bwb = bw; rss = $4 }
+			lo = (NR == 1 || $1 < lo) ? $1 : lo; hi = $1 > hi ? $1 : hi
+		} END {
+			printf("generation -t %d (%s): %.2f tok/s, ceiling %.2f tok/s (%.2f GB/s, the higher " \
+			       "probe around the run / %.3f GB per token): %.1f%% (best of %d runs: %.2f - " \
+			       "%.2f tok/s, %d tokens), peak RSS %.0f MB\n",
 			       t, src == "arena" ? "synthetic, in the arena" : "exported GGUF, mapped",
-			       tps, reps, n, ceil, bw, bytes / 1e9, 100 * tps / ceil, rss / 1024)
-		}'
+			       tps, bwb * 1e9 / bytes, bwb, bytes / 1e9, best, NR, lo, hi, n, rss / 1024)
+		}' "$tmp/runs"
 	done
 done
 for t in 1 2; do

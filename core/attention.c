@@ -12,6 +12,8 @@
 
 /* The widest head the AVX-512 version takes (its transposed queries sit on the stack). */
 #define ATTN_MAX_HEAD 256
+/* Positions ahead whose key and value rows the AVX-512 version prefetches. */
+#define ATTN_AHEAD 8
 
 /* q . k over one head: 8 partial sums (value i into sum i % 8) folded as ((p0 + p4) + (p2 + p6))
  * + ((p1 + p5) + (p3 + p7)). Written with SSE2, which every x86-64 has, so the kernel and the
@@ -60,13 +62,46 @@ void attn_group_ref(const AttnGroup *g, float *att)
 
 #define AVX512 __attribute__((target("avx2,avx512f")))
 
+/* out (hs) = sum over t <= last of att[t][i] v_t, as head_axpy adds them: 64 values of the
+ * head per pass in 4 vectors; prefetch (a constant) asks for the rows ATTN_AHEAD on. */
+AVX512 static inline __attribute__((always_inline)) void
+weighted_sum(const float *values, size_t stride, int hs, const float *att, int i, int last,
+	     float *out, const int prefetch)
+{
+	for (int d0 = 0; d0 < hs; d0 += 64) {
+		__mmask16 m[4];
+		__m512 o[4];
+		for (int u = 0; u < 4; u++) {
+			int left = hs - d0 - 16 * u;
+			m[u] = left >= 16 ? 0xffff : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+			o[u] = _mm512_setzero_ps();
+		}
+		for (int t = 0; t <= last; t++) {
+			__m512 w = _mm512_set1_ps(att[(size_t)t * ATTN_LANES + (size_t)i]);
+			const float *v = values + (size_t)t * stride + d0;
+			for (int u = 0; prefetch && u < 4; u++)
+				_mm_prefetch((const char *)(v + ATTN_AHEAD * stride + 16 * u),
+					     _MM_HINT_T0);
+#pragma GCC unroll 4
+			for (int u = 0; u < 4; u++)
+				o[u] = _mm512_add_ps(o[u], _mm512_mul_ps(w, _mm512_maskz_loadu_ps(
+										m[u], v + 16 * u)));
+		}
+		for (int u = 0; u < 4; u++)
+			_mm512_mask_storeu_ps(out + d0 + 16 * u, m[u], o[u]);
+	}
+}
+
 /* Lanes are queries: the transposed queries (qT[d] holds value d of the 16) meet one key at a
  * time, each lane running head_dot's 8 partial sums and tree; softmax runs down the positions
  * of all lanes at once (masked past each lane's last); the weighted sum runs per query, 16
  * values of the head per vector, positions in order as head_axpy does. */
 AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 {
-	int hs = g->head_size;
+	/* locals: the stores to att could alias *g */
+	const int hs = g->head_size, nq = g->nq, cold = g->cold;
+	const float *const keys = g->keys, *const values = g->values;
+	const size_t stride = g->stride;
 	if (hs > ATTN_MAX_HEAD) {
 		attn_group_ref(g, att);
 		return;
@@ -75,7 +110,7 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 	int32_t last[ATTN_LANES];
 	int tmax = 0;
 	for (int i = 0; i < ATTN_LANES; i++) {
-		bool real = i < g->nq;
+		bool real = i < nq;
 		last[i] = real ? g->last[i] : -1;
 		if (last[i] > tmax)
 			tmax = last[i];
@@ -85,7 +120,12 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 	__m512i lim = _mm512_loadu_si512(last);
 	__m512 scale = _mm512_set1_ps(g->scale);
 	for (int t = 0; t <= tmax; t++) {
-		const float *k = g->keys + (size_t)t * g->stride;
+		const float *k = keys + (size_t)t * stride;
+		/* keys are rows of the cache kv_dim apart, from memory when the group is alone on
+		 * them (a generated token): ask for the ones ATTN_AHEAD positions on (in a batch
+		 * they are in cache, and the prefetches cost ~30 % of its attention) */
+		for (int d = 0; cold && d < hs; d += 16)
+			_mm_prefetch((const char *)(k + ATTN_AHEAD * stride + d), _MM_HINT_T0);
 		__m512 a[8];
 		for (int j = 0; j < 8; j++)
 			a[j] = _mm512_setzero_ps();
@@ -124,30 +164,11 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 		float *row = att + (size_t)t * ATTN_LANES;
 		_mm512_store_ps(row, _mm512_div_ps(_mm512_load_ps(row), sum));
 	}
-	for (int i = 0; i < g->nq; i++) {
-		for (int d0 = 0; d0 < hs; d0 += 64) {
-			__mmask16 m[4];
-			__m512 o[4];
-			for (int u = 0; u < 4; u++) {
-				int left = hs - d0 - 16 * u;
-				m[u] = left >= 16 ? 0xffff
-				       : left > 0 ? (__mmask16)((1u << left) - 1)
-						  : 0;
-				o[u] = _mm512_setzero_ps();
-			}
-			for (int t = 0; t <= g->last[i]; t++) {
-				__m512 w = _mm512_set1_ps(att[(size_t)t * ATTN_LANES + (size_t)i]);
-				const float *v = g->values + (size_t)t * g->stride + d0;
-#pragma GCC unroll 4
-				for (int u = 0; u < 4; u++)
-					o[u] = _mm512_add_ps(
-					    o[u], _mm512_mul_ps(
-						      w, _mm512_maskz_loadu_ps(m[u], v + 16 * u)));
-			}
-			for (int u = 0; u < 4; u++)
-				_mm512_mask_storeu_ps(g->out[i] + d0 + 16 * u, m[u], o[u]);
-		}
-	}
+	for (int i = 0; i < nq; i++) /* the first query brings the values in for the others */
+		if (cold && i == 0)
+			weighted_sum(values, stride, hs, att, i, g->last[i], g->out[i], 1);
+		else
+			weighted_sum(values, stride, hs, att, i, g->last[i], g->out[i], 0);
 }
 
 void attn_group(const AttnGroup *g, float *att)

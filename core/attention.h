@@ -17,6 +17,7 @@ typedef struct {
 	const float *q[ATTN_LANES]; /* head_size floats each */
 	float *out[ATTN_LANES];	    /* head_size floats each */
 	int last[ATTN_LANES];	    /* query i attends to positions 0..last[i] */
+	int cold; /* 1: the rows are read once (a generated token): prefetch them ahead */
 } AttnGroup;
 
 /* out[i] = sum over t <= last[i] of softmax(q[i] . k_t / scale)_t v_t, for each query, as

@@ -137,7 +137,8 @@ static void attention_task(void *ctx, int ith, int nth)
 			       0,
 			       {0},
 			       {0},
-			       {0}};
+			       {0},
+			       j->n == 1};
 		/* query i of the head: position i / kv_mul, head kvh * kv_mul + i % kv_mul */
 		for (int i = first; i < j->n * kv_mul && g.nq < ATTN_LANES; i++, g.nq++) {
 			int tk = i / kv_mul, h = kvh * kv_mul + i % kv_mul;

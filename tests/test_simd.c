@@ -337,8 +337,8 @@ START_TEST(test_attention_bit_exact)
 	for (size_t hi = 0; hi < sizeof heads / sizeof heads[0]; hi++) {
 		int hs = heads[hi];
 		for (int nq = 1; nq <= ATTN_LANES; nq += 5) {
-			AttnGroup g = {keys + 7, values + 7, STRIDE, hs, sqrtf((float)hs),
-				       nq,	 {0},	     {0},    {0}};
+			AttnGroup g = {keys + 7, values + 7, STRIDE, hs,  sqrtf((float)hs),
+				       nq,	 {0},	     {0},    {0}, nq % 2};
 			for (int i = 0; i < nq; i++) {
 				for (int d = 0; d < hs;
 				     d++) /* large scores: softmax far from uniform */

@@ -3,7 +3,6 @@
 #include "model.h"
 
 #include "attention.h"
-#include "config.h"
 #include "error.h"
 #include "mathx.h"
 #include "ops.h"
@@ -78,9 +77,11 @@ int model_state_init(Model *m, int ctx_len)
 	s->hb = state_floats((size_t)c->hidden_dim, "activations");
 	s->hb2 = state_floats((size_t)c->hidden_dim, "activations");
 	s->q = state_floats((size_t)c->dim, "activations");
-	/* score rows of one query group per thread, touched only by the threads that run */
-	s->att = arena_alloc((size_t)MAX_THREADS * ATTN_LANES * (size_t)ctx_len * sizeof(float), 64,
-			     "attention scores");
+	/* score rows of one query group per thread of the pool started by now (a larger pool
+	 * later runs attention on one thread) */
+	s->att_slots = plat_threads();
+	s->att = arena_alloc((size_t)s->att_slots * ATTN_LANES * (size_t)ctx_len * sizeof(float),
+			     64, "attention scores");
 	s->logits = state_floats((size_t)c->vocab_size, "logits");
 	s->key_cache = state_floats(cache, "KV cache (keys)");
 	s->value_cache = state_floats(cache, "KV cache (values)");
@@ -159,7 +160,7 @@ static void attention(Model *m, int l, int pos0, int n, const float *q, float *o
 	AttentionJob j = {m, l, pos0, n, q, out, (n * kv_mul + ATTN_LANES - 1) / ATTN_LANES};
 	/* a short context is cheaper than waking the pool */
 	size_t work = ((size_t)pos0 + (size_t)n) * (size_t)n * (size_t)m->config.dim;
-	if (plat_threads() > 1 && work >= 65536)
+	if (plat_threads() > 1 && plat_threads() <= m->state.att_slots && work >= 65536)
 		plat_parallel(attention_task, &j);
 	else
 		attention_task(&j, 0, 1);

@@ -41,7 +41,8 @@ typedef struct {
 	float *xb, *xb2;       /* (dim) */
 	float *hb, *hb2;       /* (hidden_dim) */
 	float *q;	       /* (dim) */
-	float *att;	       /* (MAX_THREADS, ATTN_LANES, seq_len) score rows */
+	float *att;	       /* (att_slots, ATTN_LANES, seq_len) score rows */
+	int att_slots;	       /* threads that can run attention at once */
 	float *logits;	       /* (vocab_size) */
 	float *key_cache;      /* (layer, seq_len, kv_dim) */
 	float *value_cache;    /* (layer, seq_len, kv_dim) */

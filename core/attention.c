@@ -171,11 +171,129 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 			weighted_sum(values, stride, hs, att, i, g->last[i], g->out[i], 0);
 }
 
+#define AVX2 __attribute__((target("avx2")))
+
+/* The AVX-512 version's steps on AVX2: the 16 lanes as two halves of 8, masks as all-ones lanes
+ * (a masked-out lane adds +0, which leaves a sum >= +0 as it was). */
+AVX2 static inline __attribute__((always_inline)) void
+weighted_sum8(const float *values, size_t stride, int hs, const float *att, int i, int last,
+	      float *out, const int prefetch)
+{
+	for (int d0 = 0; d0 < hs; d0 += 32) {
+		__m256i m[4];
+		__m256 o[4];
+		for (int u = 0; u < 4; u++) {
+			int left = hs - d0 - 8 * u;
+			m[u] = _mm256_cmpgt_epi32(_mm256_set1_epi32(left),
+						  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+			o[u] = _mm256_setzero_ps();
+		}
+		for (int t = 0; t <= last; t++) {
+			__m256 w = _mm256_set1_ps(att[(size_t)t * ATTN_LANES + (size_t)i]);
+			const float *v = values + (size_t)t * stride + d0;
+			for (int u = 0; prefetch && u < 2; u++)
+				_mm_prefetch((const char *)(v + ATTN_AHEAD * stride + 16 * u),
+					     _MM_HINT_T0);
+#pragma GCC unroll 4
+			for (int u = 0; u < 4; u++)
+				o[u] = _mm256_add_ps(
+				    o[u], _mm256_mul_ps(w, _mm256_maskload_ps(v + 8 * u, m[u])));
+		}
+		for (int u = 0; u < 4; u++)
+			_mm256_maskstore_ps(out + d0 + 8 * u, m[u], o[u]);
+	}
+}
+
+AVX2 void attn_group_avx2(const AttnGroup *g, float *att)
+{
+	const int hs = g->head_size, nq = g->nq, cold = g->cold;
+	const float *const keys = g->keys, *const values = g->values;
+	const size_t stride = g->stride;
+	if (hs > ATTN_MAX_HEAD) {
+		attn_group_ref(g, att);
+		return;
+	}
+	float qT[ATTN_MAX_HEAD * ATTN_LANES] __attribute__((aligned(64)));
+	int32_t last[ATTN_LANES];
+	int tmax = 0;
+	for (int i = 0; i < ATTN_LANES; i++) {
+		bool real = i < nq;
+		last[i] = real ? g->last[i] : -1;
+		if (last[i] > tmax)
+			tmax = last[i];
+		for (int d = 0; d < hs; d++)
+			qT[d * ATTN_LANES + i] = real ? g->q[i][d] : 0.0f;
+	}
+	__m256i lim[2] = {_mm256_loadu_si256((const __m256i *)(const void *)last),
+			  _mm256_loadu_si256((const __m256i *)(const void *)(last + 8))};
+	__m256 scale = _mm256_set1_ps(g->scale);
+	for (int t = 0; t <= tmax; t++) {
+		const float *k = keys + (size_t)t * stride;
+		for (int d = 0; cold && d < hs; d += 16)
+			_mm_prefetch((const char *)(k + ATTN_AHEAD * stride + d), _MM_HINT_T0);
+		for (int h = 0; h < 2; h++) { /* lanes 8 h .. 8 h + 7 */
+			__m256 a[8];
+			for (int j = 0; j < 8; j++)
+				a[j] = _mm256_setzero_ps();
+			int d = 0;
+			for (; d + 8 <= hs; d += 8)
+#pragma GCC unroll 8
+				for (int j = 0; j < 8; j++)
+					a[j] = _mm256_add_ps(
+					    a[j],
+					    _mm256_mul_ps(
+						_mm256_load_ps(qT + (d + j) * ATTN_LANES + 8 * h),
+						_mm256_set1_ps(k[d + j])));
+			for (; d < hs; d++)
+				a[d % 8] = _mm256_add_ps(
+				    a[d % 8],
+				    _mm256_mul_ps(_mm256_load_ps(qT + d * ATTN_LANES + 8 * h),
+						  _mm256_set1_ps(k[d])));
+			__m256 s = _mm256_add_ps(
+			    _mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6])),
+			    _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7])));
+			_mm256_store_ps(att + (size_t)t * ATTN_LANES + 8 * h,
+					_mm256_div_ps(s, scale));
+		}
+	}
+	for (int h = 0; h < 2; h++) {
+		float *col = att + 8 * h;
+		__m256 max = _mm256_load_ps(col);
+		for (int t = 1; t <= tmax; t++) {
+			__m256 m = _mm256_castsi256_ps(
+			    _mm256_cmpgt_epi32(lim[h], _mm256_set1_epi32(t - 1)));
+			__m256 s = _mm256_load_ps(col + (size_t)t * ATTN_LANES);
+			max = _mm256_blendv_ps(max, s,
+					       _mm256_and_ps(m, _mm256_cmp_ps(s, max, _CMP_GT_OQ)));
+		}
+		__m256 sum = _mm256_setzero_ps();
+		for (int t = 0; t <= tmax; t++) {
+			__m256 m = _mm256_castsi256_ps(
+			    _mm256_cmpgt_epi32(lim[h], _mm256_set1_epi32(t - 1)));
+			float *row = col + (size_t)t * ATTN_LANES;
+			__m256 e = fexp8(_mm256_sub_ps(_mm256_load_ps(row), max));
+			_mm256_store_ps(row, e);
+			sum = _mm256_add_ps(sum, _mm256_and_ps(e, m));
+		}
+		for (int t = 0; t <= tmax; t++) {
+			float *row = col + (size_t)t * ATTN_LANES;
+			_mm256_store_ps(row, _mm256_div_ps(_mm256_load_ps(row), sum));
+		}
+	}
+	for (int i = 0; i < nq; i++)
+		if (cold && i == 0)
+			weighted_sum8(values, stride, hs, att, i, g->last[i], g->out[i], 1);
+		else
+			weighted_sum8(values, stride, hs, att, i, g->last[i], g->out[i], 0);
+}
+
 void attn_group(const AttnGroup *g, float *att)
 {
 	/* a few queries are cheaper one by one than in a mostly empty vector */
 	if (matmul_isa() == ISA_AVX512 && g->nq >= 4)
 		attn_group_avx512(g, att);
+	else if (matmul_isa() == ISA_AVX2 && g->nq >= 4)
+		attn_group_avx2(g, att);
 	else
 		attn_group_ref(g, att);
 }

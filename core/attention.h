@@ -1,5 +1,5 @@
 /* attention.h: causal attention of up to ATTN_LANES queries that share one KV head, over the f32
- * KV cache: the scalar reference and an AVX-512 version that gives its bits. */
+ * KV cache: the scalar reference and AVX-512 and AVX2 versions that give its bits. */
 #ifndef ATTENTION_H
 #define ATTENTION_H
 
@@ -26,5 +26,6 @@ typedef struct {
 void attn_group(const AttnGroup *g, float *att);
 void attn_group_ref(const AttnGroup *g, float *att);
 void attn_group_avx512(const AttnGroup *g, float *att);
+void attn_group_avx2(const AttnGroup *g, float *att);
 
 #endif

@@ -1,5 +1,5 @@
-/* fexp.h: e^x in float (Cephes' expf), as one scalar function and one AVX-512 function over 16
- * lanes that gives each lane the scalar's bits: the same constants, operations and order. */
+/* fexp.h: e^x in float (Cephes' expf), as one scalar function and AVX-512 (16 lanes) and AVX2
+ * (8 lanes) functions that give each lane the scalar's bits: the same constants, steps, order. */
 #ifndef FEXP_H
 #define FEXP_H
 
@@ -87,6 +87,41 @@ __attribute__((target("avx512f"))) static inline __m512 fexp16(__m512 x)
 	p = _mm512_maskz_mov_ps(in | hi | nan, p);
 	p = _mm512_mask_mov_ps(p, hi, _mm512_set1_ps(1.0f / 0.0f));
 	return _mm512_mask_mov_ps(p, nan, x);
+}
+
+/* fexp on 8 lanes with AVX2: the same steps, masks as all-ones lanes and blends. */
+__attribute__((target("avx2"))) static inline __m256 fexp8(__m256 x)
+{
+	__m256 kf = _mm256_mul_ps(x, _mm256_set1_ps(FEXP_LOG2E));
+	__m256 neg = _mm256_cmp_ps(kf, _mm256_setzero_ps(), _CMP_LT_OQ);
+	__m256 half = _mm256_blendv_ps(_mm256_set1_ps(0.5f), _mm256_set1_ps(-0.5f), neg);
+	__m256 in = _mm256_and_ps(_mm256_cmp_ps(x, _mm256_set1_ps(FEXP_HI), _CMP_LE_OQ),
+				  _mm256_cmp_ps(x, _mm256_set1_ps(FEXP_LO), _CMP_GE_OQ));
+	/* out-of-range lanes convert 0 (replaced below) */
+	__m256i k = _mm256_cvttps_epi32(_mm256_and_ps(_mm256_add_ps(kf, half), in));
+	__m256 fk = _mm256_cvtepi32_ps(k);
+	__m256 r = _mm256_sub_ps(x, _mm256_mul_ps(fk, _mm256_set1_ps(FEXP_LN2_HI)));
+	r = _mm256_sub_ps(r, _mm256_mul_ps(fk, _mm256_set1_ps(FEXP_LN2_LO)));
+	__m256 p = _mm256_set1_ps(FEXP_P0);
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(FEXP_P1));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(FEXP_P2));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(FEXP_P3));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(FEXP_P4));
+	p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(FEXP_P5));
+	p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r),
+			  _mm256_set1_ps(1.0f));
+	__m256i low = _mm256_cmpgt_epi32(_mm256_set1_epi32(-100), k);
+	__m256i k1 = _mm256_add_epi32(k, _mm256_and_si256(low, _mm256_set1_epi32(100)));
+	__m256 s1 = _mm256_castsi256_ps(
+	    _mm256_slli_epi32(_mm256_add_epi32(k1, _mm256_set1_epi32(127)), 23));
+	p = _mm256_mul_ps(p, s1);
+	p = _mm256_blendv_ps(p, _mm256_mul_ps(p, _mm256_set1_ps(FEXP_TWO_M100)),
+			     _mm256_castsi256_ps(low));
+	__m256 hi = _mm256_cmp_ps(x, _mm256_set1_ps(FEXP_HI), _CMP_GT_OQ);
+	__m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+	p = _mm256_and_ps(p, _mm256_or_ps(in, _mm256_or_ps(hi, nan)));
+	p = _mm256_blendv_ps(p, _mm256_set1_ps(1.0f / 0.0f), hi);
+	return _mm256_blendv_ps(p, x, nan);
 }
 
 #endif

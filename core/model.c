@@ -180,8 +180,10 @@ static void feed_forward(Model *m, int l, float *x, float *xb, float *hb, float 
 			 dim, c->rms_eps);
 	/* gate and up in one pass, SwiGLU on each thread's rows right after them */
 	MatmulOut up[2] = {{hb, &w->w1[l], hid}, {hb2, &w->w3[l], hid}};
-	matmul_pair(up, xb, dim, n, &s->scratch,
-		    matmul_isa() == ISA_AVX512 ? swiglu_avx512 : swiglu_nozone);
+	MatmulPairFn silu = matmul_isa() == ISA_AVX512 ? swiglu_avx512
+			    : matmul_isa() == ISA_AVX2 ? swiglu_avx2
+						       : swiglu_nozone;
+	matmul_pair(up, xb, dim, n, &s->scratch, silu);
 	MatmulOut down = {xb, &w->w2[l], dim};
 	matmul_multi(&down, 1, hb, hid, n, &s->scratch);
 	for (size_t i = 0; i < (size_t)n * (size_t)dim; i++)

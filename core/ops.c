@@ -108,3 +108,17 @@ __attribute__((target("avx2,avx512f"))) void swiglu_avx512(float *hb, const floa
 				      _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, hb2 + i)));
 	}
 }
+
+__attribute__((target("avx2"))) void swiglu_avx2(float *hb, const float *hb2, int n)
+{
+	const __m256 one = _mm256_set1_ps(1.0f);
+	const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+	int i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_loadu_ps(hb + i);
+		__m256 e = fexp8(_mm256_xor_ps(v, sign));
+		v = _mm256_mul_ps(v, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+		_mm256_storeu_ps(hb + i, _mm256_mul_ps(v, _mm256_loadu_ps(hb2 + i)));
+	}
+	swiglu_nozone(hb + i, hb2 + i, n - i);
+}

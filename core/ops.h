@@ -19,7 +19,8 @@ void rope_encoding(float *q, float *k, int dim, int kv_dim, int head_size, const
 void swiglu(float *hb, const float *hb2, int n);
 /* The same without a profiler zone (run by the pool's workers inside the gate/up matmul). */
 void swiglu_nozone(float *hb, const float *hb2, int n);
-/* swiglu_nozone on AVX-512 (fexp16), with its bits. */
+/* swiglu_nozone on AVX-512 (fexp16) and AVX2 (fexp8), with its bits. */
 void swiglu_avx512(float *hb, const float *hb2, int n);
+void swiglu_avx2(float *hb, const float *hb2, int n);
 
 #endif

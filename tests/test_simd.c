@@ -240,18 +240,22 @@ START_TEST(test_q8_0_tile_bit_exact)
 }
 END_TEST
 
+__attribute__((target("avx2"))) static void fexp8_rows(const float *x, float *y, int n)
+{
+	for (int i = 0; i < n; i += 8)
+		_mm256_storeu_ps(y + i, fexp8(_mm256_loadu_ps(x + i)));
+}
+
 __attribute__((target("avx512f"))) static void fexp16_rows(const float *x, float *y, int n)
 {
 	for (int i = 0; i < n; i += 16)
 		_mm512_storeu_ps(y + i, fexp16(_mm512_loadu_ps(x + i)));
 }
 
-/* fexp16 gives every lane fexp's bits: a sweep of the range, the edges of the range (the
+/* fexp8 and fexp16 give every lane fexp's bits: a sweep of the range, the edges of the range (the
  * 2^-100 step, overflow to inf, underflow to 0), subnormal results, infinities and NaN. */
-START_TEST(test_fexp16_bit_exact)
+START_TEST(test_fexp_simd_bit_exact)
 {
-	if (!isa_or_skip(ISA_AVX512))
-		return;
 	static float x[4096 + 16];
 	int n = 0;
 	for (int i = 0; i < 4096; i++) /* -110 .. 90 */
@@ -269,12 +273,20 @@ START_TEST(test_fexp16_bit_exact)
 	while (n % 16)
 		x[n++] = 0.5f;
 	static float got[4096 + 16];
-	fexp16_rows(x, got, n);
-	for (int i = 0; i < n; i++) {
-		float want = fexp(x[i]);
-		ck_assert_msg(
-		    f32_bits(got[i]) == f32_bits(want) || (want != want && got[i] != got[i]),
-		    "fexp16(%a) = %a, fexp gives %a", (double)x[i], (double)got[i], (double)want);
+	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
+		if (!isa_or_skip((Isa)isa))
+			continue;
+		if (isa == ISA_AVX2)
+			fexp8_rows(x, got, n);
+		else
+			fexp16_rows(x, got, n);
+		for (int i = 0; i < n; i++) {
+			float want = fexp(x[i]);
+			ck_assert_msg(f32_bits(got[i]) == f32_bits(want) ||
+					  (want != want && got[i] != got[i]),
+				      "%s fexp(%a) = %a, fexp gives %a", isa_names[isa],
+				      (double)x[i], (double)got[i], (double)want);
+		}
 	}
 }
 END_TEST
@@ -289,14 +301,12 @@ static bool same_floats(const float *a, const float *b, int n)
 	return true;
 }
 
-/* swiglu_avx512 gives swiglu_nozone's bits (NaN for NaN), over lengths that leave a masked
- * tail. */
+/* swiglu_avx2 and swiglu_avx512 give swiglu_nozone's bits (NaN for NaN), over lengths that leave a
+ * masked tail. */
 START_TEST(test_swiglu_bit_exact)
 {
 	enum { N = 1000 };
 	static float hb[N], hb2[N], want[N], got[N];
-	if (!isa_or_skip(ISA_AVX512))
-		return;
 	Rng r;
 	rng_seed(&r, 23);
 	for (int i = 0; i < N; i++) {
@@ -307,17 +317,22 @@ START_TEST(test_swiglu_bit_exact)
 	hb[5] = 1.0f / 0.0f;
 	hb[9] = -1.0f / 0.0f;
 	hb[11] = -0.0f;
-	for (int n = 1; n <= N; n += 37) {
-		memcpy(want, hb, sizeof want);
-		memcpy(got, hb, sizeof got);
-		swiglu_nozone(want, hb2, n);
-		swiglu_avx512(got, hb2, n);
-		ck_assert_msg(same_floats(got, want, N), "swiglu_avx512 differs (n = %d)", n);
+	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
+		if (!isa_or_skip((Isa)isa))
+			continue;
+		for (int n = 1; n <= N; n += 37) {
+			memcpy(want, hb, sizeof want);
+			memcpy(got, hb, sizeof got);
+			swiglu_nozone(want, hb2, n);
+			(isa == ISA_AVX2 ? swiglu_avx2 : swiglu_avx512)(got, hb2, n);
+			ck_assert_msg(same_floats(got, want, N), "%s swiglu differs (n = %d)",
+				      isa_names[isa], n);
+		}
 	}
 }
 END_TEST
 
-/* The AVX-512 attention gives the reference's bits: heads of 8 to 100 values (not multiples
+/* The AVX2 and AVX-512 attention give the reference's bits: heads of 8 to 100 values (not multiples
  * of 16 or 64), 1 to 16 queries, each with its own causal end, keys strided as in the cache. */
 START_TEST(test_attention_bit_exact)
 {
@@ -326,8 +341,8 @@ START_TEST(test_attention_bit_exact)
 	static float keys[T * STRIDE], values[T * STRIDE], q[ATTN_LANES][MAXH];
 	static float want[ATTN_LANES][MAXH], got[ATTN_LANES][MAXH];
 	static float att[T * ATTN_LANES] __attribute__((aligned(64)));
-	if (!isa_or_skip(ISA_AVX512))
-		return;
+	isa_or_skip(ISA_AVX2); /* says SKIP for a missing ISA, once */
+	isa_or_skip(ISA_AVX512);
 	Rng r;
 	rng_seed(&r, 21);
 	for (int i = 0; i < T * STRIDE; i++) {
@@ -340,8 +355,8 @@ START_TEST(test_attention_bit_exact)
 			AttnGroup g = {keys + 7, values + 7, STRIDE, hs,  sqrtf((float)hs),
 				       nq,	 {0},	     {0},    {0}, nq % 2};
 			for (int i = 0; i < nq; i++) {
-				for (int d = 0; d < hs;
-				     d++) /* large scores: softmax far from uniform */
+				/* large scores: softmax far from uniform */
+				for (int d = 0; d < hs; d++)
 					q[i][d] = (rng_float(&r) * 2 - 1) * 4;
 				g.q[i] = q[i];
 				g.last[i] = (int)(rng_next(&r) % T);
@@ -351,14 +366,18 @@ START_TEST(test_attention_bit_exact)
 			attn_group_ref(&g, att);
 			for (int i = 0; i < nq; i++)
 				g.out[i] = got[i];
-			memset(got, 0xff, sizeof got);
-			attn_group_avx512(&g, att);
-			for (int i = 0; i < nq; i++)
-				ck_assert_msg(
-				    !memcmp(got[i], want[i], sizeof(float) * (size_t)hs),
-				    "attention: AVX-512 differs from the reference (head %d, "
-				    "%d queries, query %d attends to 0..%d)",
-				    hs, nq, i, g.last[i]);
+			for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
+				if (!matmul_isa_supported((Isa)isa))
+					continue;
+				memset(got, 0xff, sizeof got);
+				(isa == ISA_AVX2 ? attn_group_avx2 : attn_group_avx512)(&g, att);
+				for (int i = 0; i < nq; i++)
+					ck_assert_msg(
+					    !memcmp(got[i], want[i], sizeof(float) * (size_t)hs),
+					    "attention: %s differs from the reference (head %d, "
+					    "%d queries, query %d attends to 0..%d)",
+					    isa_names[isa], hs, nq, i, g.last[i]);
+			}
 		}
 	}
 }
@@ -520,7 +539,7 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_int8_kernels_bit_exact);
 	tcase_add_test(tc, test_q8_0_tile_bit_exact);
 	tcase_add_test(tc, test_quant_act_q8_bit_exact);
-	tcase_add_test(tc, test_fexp16_bit_exact);
+	tcase_add_test(tc, test_fexp_simd_bit_exact);
 	tcase_add_test(tc, test_attention_bit_exact);
 	tcase_add_test(tc, test_swiglu_bit_exact);
 	tcase_add_test(tc, test_float_kernels_bit_exact);

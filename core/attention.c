@@ -62,6 +62,22 @@ void attn_group_ref(const AttnGroup *g, float *att)
 
 #define AVX512 __attribute__((target("avx2,avx512f")))
 
+/* qT[d * ATTN_LANES + i] = value d of query i (0 for lanes past nq), last[i] its last position
+ * (-1 past nq); returns the largest. */
+static int transpose_queries(const AttnGroup *g, float *qT, int32_t last[ATTN_LANES])
+{
+	int tmax = 0;
+	for (int i = 0; i < ATTN_LANES; i++) {
+		bool real = i < g->nq;
+		last[i] = real ? g->last[i] : -1;
+		if (last[i] > tmax)
+			tmax = last[i];
+		for (int d = 0; d < g->head_size; d++)
+			qT[d * ATTN_LANES + i] = real ? g->q[i][d] : 0.0f;
+	}
+	return tmax;
+}
+
 /* out (hs) = sum over t <= last of att[t][i] v_t, as head_axpy adds them: 64 values of the
  * head per pass in 4 vectors; prefetch (a constant) asks for the rows ATTN_AHEAD on. */
 AVX512 static inline __attribute__((always_inline)) void
@@ -108,15 +124,7 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 	}
 	float qT[ATTN_MAX_HEAD * ATTN_LANES] __attribute__((aligned(64)));
 	int32_t last[ATTN_LANES];
-	int tmax = 0;
-	for (int i = 0; i < ATTN_LANES; i++) {
-		bool real = i < nq;
-		last[i] = real ? g->last[i] : -1;
-		if (last[i] > tmax)
-			tmax = last[i];
-		for (int d = 0; d < hs; d++)
-			qT[d * ATTN_LANES + i] = real ? g->q[i][d] : 0.0f;
-	}
+	int tmax = transpose_queries(g, qT, last);
 	__m512i lim = _mm512_loadu_si512(last);
 	__m512 scale = _mm512_set1_ps(g->scale);
 	for (int t = 0; t <= tmax; t++) {
@@ -215,15 +223,7 @@ AVX2 void attn_group_avx2(const AttnGroup *g, float *att)
 	}
 	float qT[ATTN_MAX_HEAD * ATTN_LANES] __attribute__((aligned(64)));
 	int32_t last[ATTN_LANES];
-	int tmax = 0;
-	for (int i = 0; i < ATTN_LANES; i++) {
-		bool real = i < nq;
-		last[i] = real ? g->last[i] : -1;
-		if (last[i] > tmax)
-			tmax = last[i];
-		for (int d = 0; d < hs; d++)
-			qT[d * ATTN_LANES + i] = real ? g->q[i][d] : 0.0f;
-	}
+	int tmax = transpose_queries(g, qT, last);
 	__m256i lim[2] = {_mm256_loadu_si256((const __m256i *)(const void *)last),
 			  _mm256_loadu_si256((const __m256i *)(const void *)(last + 8))};
 	__m256 scale = _mm256_set1_ps(g->scale);

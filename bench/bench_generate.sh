@@ -58,6 +58,12 @@ done
 for t in 1 2; do
 	"$BM" --pp 128 "$t" | sed "s/^/prompt processing: /"
 done
+# the AVX2 path too (what a CPU without AVX-512 runs), when the default is AVX-512
+if "$BIN" --isa avx512 --synthetic small -n 1 >/dev/null 2>&1; then
+	for t in 1 2; do
+		"$BM" --pp 128 "$t" avx2 | sed "s/^/prompt processing: /"
+	done
+fi
 # The profiler's cost on a whole token: the same run with every zone enabled (--profile) and
 # disabled, best of 3 each, at -t 1.
 best_tps() {

@@ -1,6 +1,6 @@
 /* bench_matmul.c: read bandwidth of this machine (1 and 2 threads), Q8_0 matmul GB/s per
  * TinyLlama shape and per ISA beside it, and the bytes one token of the synthetic TinyLlama
- * streams. `bench_matmul --bw` prints only the bandwidth lines, `bench_matmul --pp N T` the
+ * streams. `bench_matmul --bw` prints only the bandwidth lines, `bench_matmul --pp N T [ISA]` the
  * prompt processing tok/s of N tokens on T threads (both for bench_generate.sh). */
 #include <immintrin.h>
 #include <pthread.h>
@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "core/model.h"
 #include "core/profiler.h"
 #include "core/quant.h"
@@ -149,12 +150,12 @@ static double tinyllama_bytes_per_token(void)
 
 /* Prompt processing: model_forward_batch over n tokens of the synthetic TinyLlama from
  * position 0, best of 3, in tokens per second. */
-static int prompt_bench(int n, int threads)
+static int prompt_bench(int n, int threads, const char *isa)
 {
 	static Model m;
-	if (plat_threads_start(threads) < 1 || matmul_select_isa(NULL) < 0 ||
+	if (plat_threads_start(threads) < 1 || matmul_select_isa(isa) < 0 ||
 	    synth_build(&m, "tinyllama", 20240601u) < 0 || model_state_init(&m, n) < 0) {
-		fprintf(stderr, "bench_matmul: cannot build the synthetic TinyLlama\n");
+		fprintf(stderr, "bench_matmul: %s\n", error_message());
 		return 1;
 	}
 	int *toks = malloc(sizeof(int) * (size_t)n);
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
 	int bw_only = argc > 1 && !strcmp(argv[1], "--bw");
 	host_platform_init(argc > 3 && !strcmp(argv[1], "--pp") ? 3ull << 30 : 2ull << 30);
 	if (argc > 3 && !strcmp(argv[1], "--pp"))
-		return prompt_bench(atoi(argv[2]), atoi(argv[3]));
+		return prompt_bench(atoi(argv[2]), atoi(argv[3]), argc > 4 ? argv[4] : NULL);
 	/* 2 MB aligned, and 2 MB pages if THP allows: the probe then reads like the best a
 	 * program can, whatever pages the arena gets */
 	uint8_t *buf = aligned_alloc(2u << 20, BW_BYTES);

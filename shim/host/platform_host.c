@@ -111,6 +111,22 @@ void host_platform_init(size_t arena_bytes)
 
 /* --- Files --- */
 
+/* The file read-only, 2 MB pages allowed before the pages are touched (so that readahead may
+ * fill the page cache in 2 MB folios), and populated now: generation would otherwise take a
+ * page fault per 4 KB of weights on its first token. */
+static void *map_populated(int fd, size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return p;
+	madvise(p, n, MADV_HUGEPAGE);
+	/* before Linux 5.14 (EINVAL): touch every page; other errors leave the faults for later */
+	if (madvise(p, n, MADV_POPULATE_READ) < 0 && errno == EINVAL)
+		for (size_t i = 0; i < n; i += 4096)
+			(void)*(volatile const uint8_t *)((const uint8_t *)p + i);
+	return p;
+}
+
 int plat_model_map(const char *path, const uint8_t **data, size_t *size)
 {
 	int fd = open(path, O_RDONLY);
@@ -126,17 +142,14 @@ int plat_model_map(const char *path, const uint8_t **data, size_t *size)
 		close(fd);
 		return error_set("%s: the file is empty", path);
 	}
-	/* populated now: generation would otherwise take a page fault per 4 KB of weights on its
-	 * first token; 2 MB mappings where the page cache holds large folios */
-	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	size_t n = (size_t)st.st_size;
+	void *p = map_populated(fd, n);
 	close(fd);
-	if (p != MAP_FAILED)
-		madvise(p, (size_t)st.st_size, MADV_HUGEPAGE);
 	if (p == MAP_FAILED) {
 		return error_set("%s: mmap: %s", path, strerror(errno));
 	}
 	*data = p;
-	*size = (size_t)st.st_size;
+	*size = n;
 	return 0;
 }
 

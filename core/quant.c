@@ -241,8 +241,8 @@ void qdot_q8_tile_ref(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, 
 			float acc[QDOT_LANES] = {0};
 			for (int b = 0; b < nb; b++) {
 				int32_t isum = 0;
-				for (int k = 0; k < QK8_0;
-				     k++) /* value k is byte k % 4 of lane k / 4 */
+				/* value k is byte k % 4 of lane k / 4 */
+				for (int k = 0; k < QK8_0; k++)
 					isum += row[b].qs[k] *
 						((int32_t)xg[(size_t)b * QTILE_BLOCK_BYTES +
 							     (size_t)(k / 4) * QTILE_LANE_BYTES +

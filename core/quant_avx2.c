@@ -1,5 +1,5 @@
-/* quant_avx2.c: the AVX2 dot kernels of matmul (Q8_0 and int8), bit-identical to the scalar
- * references in quant.c: exact int32 block sums, then quant_kernels.h's float order. */
+/* quant_avx2.c: the AVX2 dot kernels of matmul (Q8_0, int8, F32, F16), bit-identical to the
+ * scalar references in quant.c: exact int32 block sums, then quant_kernels.h's float order. */
 #include <immintrin.h>
 
 #include "quant_kernels.h"

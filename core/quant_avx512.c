@@ -1,5 +1,5 @@
-/* quant_avx512.c: the AVX-512 VNNI dot kernels of matmul (Q8_0 and int8), bit-identical to
- * the scalar references in quant.c: exact int32 block sums, then quant_kernels.h's float order. */
+/* quant_avx512.c: the AVX-512 VNNI dot kernels of matmul (Q8_0 one token or a tile of a batch,
+ * int8, F32, F16), bit-identical to the scalar references in quant.c (quant_kernels.h's order). */
 #include <immintrin.h>
 
 #include "quant_kernels.h"

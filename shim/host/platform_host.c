@@ -207,17 +207,6 @@ int plat_file_close(int h)
 /* pause loops (~50-100 us) a worker spins before it sleeps */
 #define POOL_SPINS 4000
 
-/* Another process on a worker's core makes jobs wait for that worker while it is off the
- * core (a time slice: milliseconds): -t 2 fell to 20-25 tok/s, below -t 1's 34. So the caller
- * watches its wait after its own share: when more than 1 in 16 of a window of POOL_WINDOW jobs
- * waited over half its share plus POOL_HELD_UP cycles, the next POOL_SOLO jobs (~6 tokens) run
- * on the caller alone (the worker sleeps and leaves its core to the other process), then the
- * pool is tried again. Results do not depend on the thread count, only the speed does: with a
- * busy loop on the other core -t 2 gave 31-33 tok/s; on a quiet machine no window tripped. */
-#define POOL_WINDOW 64
-#define POOL_HELD_UP 50000 /* TSC cycles, ~20 us */
-#define POOL_SOLO 512
-
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t start;
@@ -227,8 +216,6 @@ static struct {
 	_Atomic unsigned gen; /* bumped per job: publishes fn and ctx */
 	_Atomic int pending;  /* workers still running the job */
 	int sleepers;	      /* workers waiting on start (under lock) */
-	int jobs, held_up;    /* in the current window (caller only) */
-	int solo;	      /* jobs left to run on the caller alone */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .start = PTHREAD_COND_INITIALIZER};
 
 static void *worker(void *arg)
@@ -285,9 +272,7 @@ int plat_threads(void)
 
 void plat_parallel(plat_task_fn fn, void *ctx)
 {
-	if (pool.n <= 1 || pool.solo > 0) {
-		if (pool.solo > 0)
-			pool.solo--;
+	if (pool.n <= 1) {
 		fn(ctx, 0, 1);
 		return;
 	}
@@ -301,18 +286,9 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 	if (pool.sleepers)
 		pthread_cond_broadcast(&pool.start);
 	pthread_mutex_unlock(&pool.lock);
-	uint64_t t0 = plat_cycles();
 	fn(ctx, 0, pool.n);
-	uint64_t t1 = plat_cycles();
 	while (atomic_load_explicit(&pool.pending, memory_order_acquire))
 		__builtin_ia32_pause();
-	if (plat_cycles() - t1 > (t1 - t0) / 2 + POOL_HELD_UP)
-		pool.held_up++;
-	if (++pool.jobs == POOL_WINDOW) {
-		if (pool.held_up * 16 > POOL_WINDOW)
-			pool.solo = POOL_SOLO;
-		pool.jobs = pool.held_up = 0;
-	}
 }
 
 /* --- Debug faults: the host gets the matching signal. --- */

@@ -146,8 +146,8 @@ static void attention_task(void *ctx, int ith, int nth)
 			size_t off = (size_t)tk * (size_t)c->dim + (size_t)h * (size_t)head_size;
 			g.q[g.nq] = j->q + off;
 			g.out[g.nq] = j->out + off;
-			g.last[g.nq] =
-			    j->pos0 + tk; /* causal: keys up to itself, all cached by now */
+			/* causal: keys up to itself, all cached by now */
+			g.last[g.nq] = j->pos0 + tk;
 		}
 		attn_group(&g, att);
 	}

@@ -1,4 +1,5 @@
-/* ops.c: rms_norm, softmax, RoPE and SwiGLU in plain C, as llama2.c computes them. */
+/* ops.c: rms_norm, softmax, RoPE and SwiGLU in plain C, as llama2.c computes them, and SwiGLU
+ * on AVX2/AVX-512 with the same bits. */
 #include "ops.h"
 
 #include <stdint.h>

@@ -126,6 +126,7 @@ static void attention_task(void *ctx, int ith, int nth)
 	int kv_mul = c->n_heads / c->n_kv_heads;
 	size_t loff = (size_t)j->l * (size_t)m->ctx_len * (size_t)kv_dim;
 	float *att = m->state.att + (size_t)ith * ATTN_LANES * (size_t)m->ctx_len;
+	float scale = math_sqrtf((float)head_size);
 	int units = c->n_kv_heads * j->groups_per_head;
 	int u0 = units * ith / nth, u1 = units * (ith + 1) / nth;
 	for (int u = u0; u < u1; u++) {
@@ -134,7 +135,7 @@ static void attention_task(void *ctx, int ith, int nth)
 			       m->state.value_cache + loff + (size_t)kvh * (size_t)head_size,
 			       (size_t)kv_dim,
 			       head_size,
-			       math_sqrtf((float)head_size),
+			       scale,
 			       0,
 			       {0},
 			       {0},

@@ -15,8 +15,8 @@ export SHARED_DIR
 WARN    := -Wall -Wextra -Werror
 # Same flags for core on both targets, so that both compute bit-identical results.
 CORE_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
-	-fno-math-errno -ffp-contract=off -fno-strict-aliasing -I. -Icore
-HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffp-contract=off -pthread -I. -Icore
+	-fno-math-errno -ffp-contract=off -fno-strict-aliasing -I.
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffp-contract=off -pthread -I.
 # SAN=1: the same build instrumented with ASan and UBSan (see check-asan).
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -28,30 +28,31 @@ HOST_BIN ?= host/tinyllama-host
 
 # core/: freestanding C11, built once per target from the same sources.
 CORE_SRCS := \
-	core/error.c \
-	core/fmt.c \
-	core/str.c \
-	core/mathx.c \
-	core/quant.c \
-	core/quant_avx2.c \
-	core/quant_avx512.c \
-	core/ops.c \
-	core/attention.c \
-	core/profiler.c \
-	core/gguf.c \
-	core/llama2c.c \
-	core/synth.c \
-	core/model.c \
-	core/loader.c \
-	core/export.c \
-	core/sampler.c \
-	core/tokenizer.c \
-	core/session.c \
-	core/chat.c \
-	core/cli.c \
-	core/app.c
+	core/base/arena.c \
+	core/base/error.c \
+	core/base/fmt.c \
+	core/base/str.c \
+	core/base/mathx.c \
+	core/kernels/quant.c \
+	core/kernels/quant_avx2.c \
+	core/kernels/quant_avx512.c \
+	core/model/ops.c \
+	core/model/attention.c \
+	core/profile/profiler.c \
+	core/formats/gguf.c \
+	core/formats/llama2c.c \
+	core/formats/synth.c \
+	core/model/model.c \
+	core/formats/loader.c \
+	core/formats/export.c \
+	core/model/sampler.c \
+	core/text/tokenizer.c \
+	core/model/session.c \
+	core/text/chat.c \
+	core/app/cli.c \
+	core/app/app.c
 
-HOST_SHIM_SRCS := shim/arena.c shim/host/platform_host.c
+HOST_SHIM_SRCS := shim/host/platform_host.c
 HOST_MAIN_SRC  := host/main.c host/perf_check.c
 
 HOST_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/host/%.o)

@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/error.h"
-#include "core/model.h"
-#include "core/profiler.h"
-#include "core/quant.h"
-#include "core/synth.h"
+#include "core/base/error.h"
+#include "core/model/model.h"
+#include "core/profile/profiler.h"
+#include "core/kernels/quant.h"
+#include "core/formats/synth.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"
 

@@ -4,7 +4,7 @@
  * only defines bench_zone_loop_out(), the same loop with the macros compiled out. */
 #include <stdint.h>
 
-#include "core/profiler.h"
+#include "core/profile/profiler.h"
 #include "shim/platform.h"
 
 #ifdef PROFILER_COMPILED_OUT

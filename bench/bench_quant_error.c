@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/error.h"
-#include "core/loader.h"
-#include "core/sampler.h"
+#include "core/base/error.h"
+#include "core/formats/loader.h"
+#include "core/model/sampler.h"
 #include "shim/host/host.h"
 
 #define STEPS 256

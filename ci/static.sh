@@ -28,7 +28,7 @@ CHECKS='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,'\
 'cert-err34-c,cert-flp30-c,cert-str34-c,misc-redundant-expression'
 
 CORE=$(git ls-files 'core/*.c')
-HOSTSIDE=$(git ls-files 'shim/arena.c' 'shim/host/*.c' 'host/*.c')
+HOSTSIDE=$(git ls-files 'core/base/arena.c' 'shim/host/*.c' 'host/*.c')
 KERNELSHIM=$(git ls-files 'shim/kernel/*.c')
 
 # Reviewed false positives: FILE|CHECK|TEXT ON THE FLAGGED LINE|REASON (no line numbers, so
@@ -55,8 +55,8 @@ filter() {
 if [ -n "$TIDY" ]; then
 	echo "== clang-tidy ($TIDY)"
 	{
-		$TIDY --quiet -checks="$CHECKS" $CORE -- -std=c11 -ffreestanding -I. -Icore 2>/dev/null
-		$TIDY --quiet -checks="$CHECKS" $HOSTSIDE -- -std=gnu11 -pthread -I. -Icore 2>/dev/null
+		$TIDY --quiet -checks="$CHECKS" $CORE -- -std=c11 -ffreestanding -I. 2>/dev/null
+		$TIDY --quiet -checks="$CHECKS" $HOSTSIDE -- -std=gnu11 -pthread -I. 2>/dev/null
 		[ -n "$KERNELSHIM" ] &&
 			$TIDY --quiet -checks="$CHECKS" $KERNELSHIM -- -std=c11 -ffreestanding -I. \
 				-Icore -Ikernel 2>/dev/null
@@ -69,7 +69,7 @@ fi
 
 if [ -n "$CPPCHECK" ]; then
 	echo "== cppcheck ($($CPPCHECK --version))"
-	$CPPCHECK --quiet --enable=warning,portability,performance --std=c11 -I. -Icore \
+	$CPPCHECK --quiet --enable=warning,portability,performance --std=c11 -I. \
 		--suppress=missingIncludeSystem \
 		--template='{file}:{line}:0: warning: {message} [{id}]' \
 		$CORE $HOSTSIDE $KERNELSHIM 2>&1 | grep -E ':[0-9]+:0: warning:' | filter >"$tmp/cpp"
@@ -83,23 +83,23 @@ exit $status
 
 #--- false positives ---
 #FILE|CHECK|TEXT ON THE FLAGGED LINE|REASON
-core/gguf.c|clang-analyzer-core.UndefinedBinaryOperatorResult|if (align == 0|gguf_get_u32 sets *out on every path that returns 0; the analyzer cannot see that error_set (another file) always returns -1
-core/loader.c|clang-analyzer-core.CallAndMessage|mem_copy(rms_att|gguf_vector sets *out on every path that returns 0 (error_set returns -1, invisible across files)
-core/loader.c|clang-analyzer-core.CallAndMessage|mem_copy(rms_ffn|same as rms_att: gguf_vector sets *out whenever it returns 0
-core/gguf.c|bugprone-misplaced-widening-cast|(unsigned long long)(g->data_offset + t->offset)|a uint64_t sum cast for printf, no widening
-core/profiler.c|bugprone-misplaced-widening-cast|(unsigned long long)(calls * hot.o_pair)|a uint64_t product cast for printf, no widening
-core/gguf.c|bugprone-signed-char-misuse|v = (int8_t)p[0];|GGUF INT8 metadata: sign extension is the point
-core/gguf.c|bugprone-signed-char-misuse,cert-str34-c|v = (int8_t)p[0];|GGUF INT8 metadata: sign extension is the point
-core/fmt.c|bugprone-branch-clone|: lng ? (int64_t)va_arg(ap, long long)|va_arg of long long vs int: different C types, equal only after the cast on LP64
-core/fmt.c|bugprone-branch-clone|: lng ? (uint64_t)va_arg(ap, unsigned long long)|va_arg of unsigned long long vs unsigned: different C types
-core/fmt.c|clang-analyzer-security.FloatLoopCounter|for (double t = v; t >= 10.0; t /= 10.0)|counts decimal digits of a finite double; terminates
-core/fmt.c|cert-flp30-c|for (double t = v; t >= 10.0; t /= 10.0)|counts decimal digits of a finite double; terminates
-core/fmt.c|cert-flp30-c|for (double t = v; t > 0 && t < 0.1; t *= 10.0)|counts leading zeros of a finite double in (0, 0.1); terminates
-core/fmt.c|bugprone-narrowing-conversions|char conv = *fmt ? *fmt++ : 0;|the int is *fmt itself, a char
+core/formats/gguf.c|clang-analyzer-core.UndefinedBinaryOperatorResult|if (align == 0|gguf_get_u32 sets *out on every path that returns 0; the analyzer cannot see that error_set (another file) always returns -1
+core/formats/loader.c|clang-analyzer-core.CallAndMessage|mem_copy(rms_att|gguf_vector sets *out on every path that returns 0 (error_set returns -1, invisible across files)
+core/formats/loader.c|clang-analyzer-core.CallAndMessage|mem_copy(rms_ffn|same as rms_att: gguf_vector sets *out whenever it returns 0
+core/formats/gguf.c|bugprone-misplaced-widening-cast|(unsigned long long)(g->data_offset + t->offset)|a uint64_t sum cast for printf, no widening
+core/profile/profiler.c|bugprone-misplaced-widening-cast|(unsigned long long)(calls * hot.o_pair)|a uint64_t product cast for printf, no widening
+core/formats/gguf.c|bugprone-signed-char-misuse|v = (int8_t)p[0];|GGUF INT8 metadata: sign extension is the point
+core/formats/gguf.c|bugprone-signed-char-misuse,cert-str34-c|v = (int8_t)p[0];|GGUF INT8 metadata: sign extension is the point
+core/base/fmt.c|bugprone-branch-clone|: lng ? (int64_t)va_arg(ap, long long)|va_arg of long long vs int: different C types, equal only after the cast on LP64
+core/base/fmt.c|bugprone-branch-clone|: lng ? (uint64_t)va_arg(ap, unsigned long long)|va_arg of unsigned long long vs unsigned: different C types
+core/base/fmt.c|clang-analyzer-security.FloatLoopCounter|for (double t = v; t >= 10.0; t /= 10.0)|counts decimal digits of a finite double; terminates
+core/base/fmt.c|cert-flp30-c|for (double t = v; t >= 10.0; t /= 10.0)|counts decimal digits of a finite double; terminates
+core/base/fmt.c|cert-flp30-c|for (double t = v; t > 0 && t < 0.1; t *= 10.0)|counts leading zeros of a finite double in (0, 0.1); terminates
+core/base/fmt.c|bugprone-narrowing-conversions|char conv = *fmt ? *fmt++ : 0;|the int is *fmt itself, a char
 host/perf_check.c|bugprone-reserved-identifier|#define _GNU_SOURCE|the glibc feature-test macro
 shim/host/platform_host.c|bugprone-reserved-identifier|#define _GNU_SOURCE|the glibc feature-test macro
 shim/host/platform_host.c|bugprone-branch-clone|raise(SIGSEGV);|fault kinds "gp" and "pf" both end as SIGSEGV on the host, on purpose
-core/llama2c.c|invalidPointerCast|const float *f = (const float *)w->p;|weights used in place: file layout is little-endian IEEE floats, alignment checked
-core/llama2c.c|invalidPointerCast|q->group_scales = (const float *)w->p;|v2 scales used in place after the alignment check
-core/loader.c|invalidPointerCast|*out = (const float *)t->data;|F32 norm weights used in place after the alignment check
-core/session.c|objectIndex|s->last = ids[n - 1];|the one caller that passes a local (&next) passes n = 1, so ids[n - 1] is ids[0]
+core/formats/llama2c.c|invalidPointerCast|const float *f = (const float *)w->p;|weights used in place: file layout is little-endian IEEE floats, alignment checked
+core/formats/llama2c.c|invalidPointerCast|q->group_scales = (const float *)w->p;|v2 scales used in place after the alignment check
+core/formats/loader.c|invalidPointerCast|*out = (const float *)t->data;|F32 norm weights used in place after the alignment check
+core/model/session.c|objectIndex|s->last = ids[n - 1];|the one caller that passes a local (&next) passes n = 1, so ids[n - 1] is ids[0]

@@ -1,7 +1,7 @@
 /* main.c: tinyllama-host: parse the options, bring up the host platform, run the core
  * (inside perf counters with --perf-check). */
-#include "core/app.h"
-#include "core/profiler.h"
+#include "core/app/app.h"
+#include "core/profile/profiler.h"
 #include "host/perf_check.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"

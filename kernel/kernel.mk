@@ -25,8 +25,8 @@ KERNEL_C_SRCS := \
 	shim/kernel/input.c \
 	shim/kernel/string.c
 KERNEL_S_SRCS := kernel/entry.S kernel/trapvec.S
-# Core and the shared arena, built from the same sources with the same CORE_CFLAGS as the host.
-KERNEL_CORE_SRCS ?= $(CORE_SRCS) shim/arena.c
+# Core, built from the same sources with the same CORE_CFLAGS as the host.
+KERNEL_CORE_SRCS ?= $(CORE_SRCS)
 
 KERNEL_OBJS := $(KERNEL_S_SRCS:%.S=$(BUILD)/kernel/%.o) $(KERNEL_C_SRCS:%.c=$(BUILD)/kernel/%.o)
 KERNEL_CORE_OBJS := $(KERNEL_CORE_SRCS:%.c=$(BUILD)/kernel/%.o)
@@ -64,10 +64,6 @@ $(BUILD)/kernel/shim/kernel/%.o: shim/kernel/%.c
 	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/kernel/core/%.o: core/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(KERNEL_MODEL_FLAGS) -MMD -MP -c -o $@ $<
-
-$(BUILD)/kernel/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) $(KERNEL_MODEL_FLAGS) -MMD -MP -c -o $@ $<
 

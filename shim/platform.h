@@ -50,7 +50,7 @@ uint64_t plat_cycles_hz(void);
 const char *plat_cycles_source(void);
 
 /* Model bytes: maps the file at path read-only (host) or hands over the boot
- * module (kernel). Returns 0, or -1 with the reason in error_message() (core/error.h). */
+ * module (kernel). Returns 0, or -1 with the reason in error_message() (core/base/error.h). */
 int plat_model_map(const char *path, const uint8_t **data, size_t *size);
 
 /* Reads one line of user input (--chat) into buf without its newline, NUL-terminated.

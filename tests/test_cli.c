@@ -1,10 +1,10 @@
-/* test_cli.c: core/cli.c: every documented option, --name=value, strict value checks. */
+/* test_cli.c: core/app/cli.c: every documented option, --name=value, strict value checks. */
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "core/cli.h"
-#include "core/error.h"
+#include "core/app/cli.h"
+#include "core/base/error.h"
 #include "tests.h"
 
 #define MAX_ARGS 64

@@ -1,4 +1,4 @@
-/* test_loaders.c: core/loader.c, llama2c.c, gguf.c and export.c on files the tests make:
+/* test_loaders.c: core/formats/loader.c, llama2c.c, gguf.c and export.c on files the tests make:
  * llama2.c v0/v1/v2 and GGUF F32/F16/Q8_0 of the same weights, broken files, --quant,
  * and the --export-gguf round trip. */
 #define _GNU_SOURCE
@@ -10,12 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/error.h"
-#include "core/gguf.h"
-#include "core/loader.h"
-#include "core/rng.h"
-#include "core/sampler.h"
-#include "core/synth.h"
+#include "core/base/error.h"
+#include "core/formats/gguf.h"
+#include "core/formats/loader.h"
+#include "core/base/rng.h"
+#include "core/model/sampler.h"
+#include "core/formats/synth.h"
 #include "shim/platform.h"
 #include "tests.h"
 

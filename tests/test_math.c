@@ -1,10 +1,10 @@
-/* test_math.c: core/mathx.c (exp, log, sin, cos, pow, sqrt without libm) against libm. */
+/* test_math.c: core/base/mathx.c (exp, log, sin, cos, pow, sqrt without libm) against libm. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "core/mathx.h"
-#include "core/rng.h"
+#include "core/base/mathx.h"
+#include "core/base/rng.h"
 #include "tests.h"
 
 /* Float results are computed in double and rounded once: at most 1 ulp from libm's

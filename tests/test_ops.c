@@ -1,10 +1,10 @@
-/* test_ops.c: core/ops.c (rms_norm, softmax, swiglu, RoPE) against double references. */
+/* test_ops.c: core/model/ops.c (rms_norm, softmax, swiglu, RoPE) against double references. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
-#include "core/ops.h"
-#include "core/rng.h"
+#include "core/model/ops.h"
+#include "core/base/rng.h"
 #include "shim/platform.h"
 #include "tests.h"
 

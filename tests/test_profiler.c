@@ -1,4 +1,4 @@
-/* test_profiler.c: Check suite of core/profiler.c: nesting and self sums, overhead subtraction,
+/* test_profiler.c: Check suite of core/profile/profiler.c: nesting and self sums, overhead subtraction,
  * percentiles, table limits and the four report formats on a fake cycle counter, and one
  * comparison of the real TSC against clock_gettime on a busy loop. */
 #define _GNU_SOURCE
@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/base/error.h"
+#include "core/profile/profiler.h"
 #include "shim/platform.h"
 #include "tests.h"
 

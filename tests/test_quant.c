@@ -1,4 +1,4 @@
-/* test_quant.c: core/quant.c: fp16 conversions, Q8_0 and int8 quantizers, matmul per type. */
+/* test_quant.c: core/kernels/quant.c: fp16 conversions, Q8_0 and int8 quantizers, matmul per type. */
 #include <float.h>
 #include <immintrin.h>
 #include <math.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/quant.h"
-#include "core/rng.h"
+#include "core/kernels/quant.h"
+#include "core/base/rng.h"
 #include "shim/platform.h"
 #include "tests.h"
 

@@ -1,8 +1,8 @@
-/* test_sampler.c: core/sampler.c: greedy, seeded sampling, top-k, top-p, min-p, penalty. */
+/* test_sampler.c: core/model/sampler.c: greedy, seeded sampling, top-k, top-p, min-p, penalty. */
 #include <math.h>
 #include <string.h>
 
-#include "core/sampler.h"
+#include "core/model/sampler.h"
 #include "shim/platform.h"
 #include "tests.h"
 

@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/attention.h"
-#include "core/fexp.h"
-#include "core/model.h"
-#include "core/ops.h"
-#include "core/quant.h"
-#include "core/quant_kernels.h"
-#include "core/rng.h"
-#include "core/synth.h"
+#include "core/model/attention.h"
+#include "core/kernels/fexp.h"
+#include "core/model/model.h"
+#include "core/model/ops.h"
+#include "core/kernels/quant.h"
+#include "core/kernels/quant_kernels.h"
+#include "core/base/rng.h"
+#include "core/formats/synth.h"
 #include "shim/platform.h"
 #include "tests.h"
 

@@ -1,4 +1,4 @@
-/* test_tokenizer.c: Check suite of core/tokenizer.c: llama.cpp's SPM test vectors from the
+/* test_tokenizer.c: Check suite of core/text/tokenizer.c: llama.cpp's SPM test vectors from the
  * shared GGUF vocab and llama2.c tokenizer.bin, a synthetic vocab built in memory (merge order,
  * ties, byte fallback, invalid UTF-8, control tokens), decoding, loader errors, Utf8Stream. */
 #define _GNU_SOURCE
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/error.h"
-#include "core/gguf.h"
-#include "core/tokenizer.h"
+#include "core/base/error.h"
+#include "core/formats/gguf.h"
+#include "core/text/tokenizer.h"
 #include "shim/platform.h"
 #include "tests.h"
 

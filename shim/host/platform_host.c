@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/error.h"
-#include "core/fmt.h"
+#include "core/base/error.h"
+#include "core/base/fmt.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"
 

@@ -1,6 +1,6 @@
 /* platform_kernel.c: shim/platform.h on bare metal: serial streams, TSC frequency, the boot
  * module as the model, no files, one thread, deliberate faults and isa-debug-exit. */
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernel/kernel.h"
 #include "shim/platform.h"
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/model.h"
+#include "core/model/model.h"
 
 /* The libFuzzer entry point every target defines (the regression runner calls it too). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -14,19 +14,19 @@ FUZZ_TARGETS := fuzz_gguf fuzz_llama2c fuzz_cli fuzz_tokenizer
 FUZZ_DIR     := $(BUILD)/fuzz
 REGRESS_DIR  := $(BUILD)/regress
 # Every core module but app.c (the targets call the modules directly) plus the tokenizer.
-FUZZ_CORE_SRCS := $(sort $(filter-out core/app.c,$(CORE_SRCS)) $(wildcard core/tokenizer.c))
-FUZZ_COMMON_SRCS := tests/fuzz/fuzz_common.c tests/fuzz/fuzz_platform.c shim/arena.c
+FUZZ_CORE_SRCS := $(sort $(filter-out core/app/app.c,$(CORE_SRCS)) $(wildcard core/text/tokenizer.c))
+FUZZ_COMMON_SRCS := tests/fuzz/fuzz_common.c tests/fuzz/fuzz_platform.c
 
 # gcc needs float-cast-overflow named (its -fsanitize=undefined leaves it out).
 FUZZ_SAN   := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -ffp-contract=off -fno-strict-aliasing -I. -Icore \
+FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -ffp-contract=off -fno-strict-aliasing -I. \
 	$(FUZZ_SAN)
 # core keeps its own flags (freestanding) under the fuzz sanitizers.
 FUZZ_CORE_CFLAGS := $(filter-out -O2,$(CORE_CFLAGS)) -O1 $(FUZZ_SAN)
 
 # Files whose float-cast-overflow check is off while a reported bug is open (none now:
-# the NaN casts in core/quant.c and core/ops.c are fixed; tests/regress/README.md).
+# the NaN casts in core/kernels/quant.c and core/model/ops.c are fixed; tests/regress/README.md).
 FUZZ_KNOWN_BUG_FILES ?=
 
 FUZZ_CORE_OBJS := $(FUZZ_CORE_SRCS:%.c=$(FUZZ_DIR)/%.o)

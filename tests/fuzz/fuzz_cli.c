@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cli.h"
+#include "core/app/cli.h"
 #include "fuzz.h"
 
 #define FUZZ_MAX_ARGS 64

@@ -5,8 +5,8 @@
 
 #include <sanitizer/asan_interface.h>
 
-#include "core/error.h"
-#include "core/quant.h"
+#include "core/base/error.h"
+#include "core/kernels/quant.h"
 #include "fuzz.h"
 #include "shim/platform.h"
 

@@ -1,10 +1,10 @@
 /* fuzz_gguf.c: libFuzzer target for GGUF bytes: gguf_open and every metadata getter alone,
  * then model_load_bytes (a --quant picked by the middle byte), a vocabulary load from the
  * metadata, and a forward pass when the model is tiny. */
-#include "core/error.h"
-#include "core/gguf.h"
-#include "core/loader.h"
-#include "core/tokenizer.h"
+#include "core/base/error.h"
+#include "core/formats/gguf.h"
+#include "core/formats/loader.h"
+#include "core/text/tokenizer.h"
 #include "fuzz.h"
 
 /* Walks every metadata entry through the getters that match its type. */

@@ -1,7 +1,7 @@
 /* fuzz_llama2c.c: libFuzzer target for llama2.c checkpoint bytes (v0, v1 "ak42", v2 int8):
  * model_load_bytes with a --quant picked by the middle byte, then a forward pass when tiny. */
-#include "core/llama2c.h"
-#include "core/loader.h"
+#include "core/formats/llama2c.h"
+#include "core/formats/loader.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/gguf.h"
-#include "core/tokenizer.h"
+#include "core/formats/gguf.h"
+#include "core/text/tokenizer.h"
 #include "fuzz.h"
 
 #define FUZZ_MAX_IDS 512

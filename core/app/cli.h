@@ -1,0 +1,54 @@
+/* cli.h: the command-line options of tinyllama-host and of the kernel command line,
+ * parsed by one function (llama.cpp's spellings) into one struct. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/model/config.h"
+#include "core/formats/loader.h"
+#include "core/profile/profiler.h"
+
+typedef struct {
+	const char *model_path; /* -m; NULL: synthetic */
+	const char *synthetic;	/* --synthetic NAME[:SEED] preset */
+	uint64_t synth_seed;
+	const char *prompt;	   /* -p; NULL when not given */
+	const char *vocab_path;	   /* --vocab: tokenizer.bin or a GGUF with a vocab */
+	const char *tokenize_text; /* --tokenize: print the ids of this text and exit */
+	bool chat;		   /* --chat: interactive loop on stdin (host) */
+	const char *chat_template; /* --chat-template zephyr|llama2|chatml */
+	const char *system_prompt; /* --system */
+	int prompt_ids[MAX_PROMPT_IDS];
+	int n_prompt_ids; /* --prompt-ids; -1 when not given */
+	int n_predict;	  /* -n */
+	bool n_predict_set; /* -n was given (--chat replies run to EOS otherwise) */
+	int ctx_size;	  /* -c; 0 = the model's */
+	float temp, top_p, min_p;
+	int top_k;
+	float repeat_penalty; /* 1 = off */
+	int repeat_last_n;
+	uint64_t seed;
+	int threads; /* -t; 0 = every CPU the platform has */
+	QuantMode quant;
+	const char *export_path; /* --export-gguf */
+	bool print_ids;		 /* --ids */
+	bool profile;		 /* --profile[=FORMAT] */
+	ProfileFormat profile_format;
+	const char *profile_out; /* --profile-out */
+	const char *profile_svg; /* --profile-svg */
+	bool perf_check;	 /* --perf-check (host) */
+	const char *fault;	 /* --fault KIND (debug) */
+	uint64_t arena_bytes;	 /* --arena SIZE (host); 0 = default */
+	bool hugepages;		 /* --hugepages: 2 MB pages for the arena (host) */
+	const char *isa;	 /* --isa scalar|avx2|avx512; NULL = best available */
+	bool help;
+} Options;
+
+/* 0, or -1 with error_message() saying which option and why. */
+int cli_parse(Options *o, int argc, char **argv);
+/* Writes the usage text to PLAT_OUT. */
+void cli_usage(const char *program);
+
+#endif

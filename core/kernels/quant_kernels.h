@@ -1,0 +1,177 @@
+/* quant_kernels.h: the dot-product kernels behind matmul (scalar reference, AVX2, AVX-512),
+ * one signature per weight family, and the canonical reduction order they all follow. */
+#ifndef QUANT_KERNELS_H
+#define QUANT_KERNELS_H
+
+#include <stdint.h>
+
+#include "core/kernels/quant.h"
+
+/* Every kernel computes the exact integer sum of each block (block b of the row times block b
+ * of x), scales it by (weight scale * activation scale) into a float, and adds that into
+ * partial sum acc[b % QDOT_LANES], multiply then add, never fused. The partials are combined
+ * by qdot_tree. Integer sums are exact and float steps happen in this one order, so every ISA
+ * and every thread count gives the same bits. */
+#define QDOT_LANES 8
+
+/* ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)): the order in which a vector of 8 lanes
+ * folds in halves (256 -> 128 -> 64 -> 32 bits), written out for the scalar code. */
+static inline float qdot_tree(const float a[QDOT_LANES])
+{
+	float s04 = a[0] + a[4], s15 = a[1] + a[5], s26 = a[2] + a[6], s37 = a[3] + a[7];
+	return (s04 + s26) + (s15 + s37);
+}
+
+/* Q8_0 row (nb blocks) . x, x given as int8 values xq (nb * 32), their block scales xd (nb)
+ * and block sums xsum (nb, sum of the 32 xq of each block). */
+typedef float (*QDotQ8Fn)(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+			  const int32_t *xsum, int nb);
+
+/* int8 row of n values w, weight value (w[k] - zp) * scale, scale = ws[b] per block of B
+ * values (ws != NULL, grouped) or wscale (per tensor); x blocks of the same B (the last one
+ * may be short): int8 xq (n), scales xd, sums xsum. */
+typedef float (*QDotI8Fn)(const int8_t *w, const float *ws, float wscale, int32_t zp,
+			  const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B);
+
+/* The same row against ntok tokens: y[t * y_stride] = row . token t, whose activations are
+ * at xq + t * nb * 32, xd + t * nb and xsum + t * nb. Each result has the bits of the one-token
+ * kernel (batched prompts must give the one-token path's logits). */
+typedef void (*QDotQ8BatchFn)(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+			      const int32_t *xsum, int nb, int ntok, float *y, size_t y_stride);
+void qdot_q8_batch_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		       int nb, int ntok, float *y, size_t y_stride);
+void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+			int nb, int ntok, float *y, size_t y_stride);
+
+/* Batches on AVX-512 also hold their tokens in groups of QTILE_TOKENS, transposed: for group
+ * g and block b, xt + (g nb + b) * 512 holds the block's 8 lanes of 4 values, each lane as 16
+ * tokens x 4 bytes (bytes 4 i..4 i + 3 of token t at i * 64 + t * 4), stored as x + 128 (x xor
+ * 0x80, unsigned), and xdt + (g nb + b) * 16 the 16 tokens' scales. One vpdpbusd multiplies
+ * that lane by the row's 4 signed weight bytes (broadcast from memory), so int32 lane t sums
+ * token t's block; minus 128 times the weights' block sum it is exact. Padding tokens of the
+ * last group hold x = 0 (0x80) and scale 0. */
+#define QTILE_TOKENS 16
+#define QTILE_LANE_BYTES (QTILE_TOKENS * 4)
+#define QTILE_BLOCK_BYTES (8 * QTILE_LANE_BYTES)
+/* Rows per call, and the widest row (in blocks) a call takes (the row's block sums and scales
+ * sit on the stack: 32 KB). */
+#define QTILE_ROWS 8
+#define QTILE_MAX_NB 512
+
+/* Rows w + r nb (r < nrows <= QTILE_ROWS, nb <= QTILE_MAX_NB) against ntok tokens in groups
+ * (g at xt + g nb QTILE_BLOCK_BYTES, xdt + g nb QTILE_TOKENS): y[t * y_stride + r] gets the
+ * one-token kernel's bits. */
+typedef void (*QDotQ8TileFn)(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+			     const float *xdt, int ntok, float *y, size_t y_stride);
+void qdot_q8_tile_ref(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+		      int ntok, float *y, size_t y_stride);
+void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+			 int ntok, float *y, size_t y_stride);
+
+float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		  int nb);
+float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		   int nb);
+float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		     int nb);
+
+float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
+		  const float *xd, const int32_t *xsum, int n, int B);
+float qdot_i8_avx2(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
+		   const float *xd, const int32_t *xsum, int n, int B);
+float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
+		     const float *xd, const int32_t *xsum, int n, int B);
+
+/* Q8_0 activations of x (n, n % 32 == 0): int8 values q (n), block scales (n / 32, the fp16
+ * rounded scale as a float) and block sums (n / 32), the values quantize_row_q8_0 gives. The
+ * AVX2 one (also used by the avx512 ISA) gives the same bytes. */
+typedef void (*QuantActQ8Fn)(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
+void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
+void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
+
+/* F32 and F16 rows against x. F32: product k (multiply then add) into float partial sum
+ * k % FDOT_F32_LANES; F16 (x rounded to fp16 too, as ggml does): the float product of the two
+ * halves (exact: 11 x 11 bits) into double partial k % FDOT_F16_LANES. The partials are folded in
+ * halves, lane i + half into lane i, down to one. Enough lanes that the SIMD versions keep
+ * several independent vector sums in flight. */
+#define FDOT_F32_LANES 64
+#define FDOT_F16_LANES 32
+typedef float (*FDotF32Fn)(const float *w, const float *x, int n);
+typedef float (*FDotF16Fn)(const uint16_t *w, const uint16_t *x, int n);
+float fdot_f32_ref(const float *w, const float *x, int n);
+float fdot_f32_avx2(const float *w, const float *x, int n);
+float fdot_f32_avx512(const float *w, const float *x, int n);
+float fdot_f16_ref(const uint16_t *w, const uint16_t *x, int n);
+float fdot_f16_avx2(const uint16_t *w, const uint16_t *x, int n);
+float fdot_f16_avx512(const uint16_t *w, const uint16_t *x, int n);
+
+/* The F32 partials p (FDOT_F32_LANES): the products k0.. added (the SIMD tails), then folded. */
+static inline float fdot_f32_finish(float *p, int k0, const float *w, const float *x, int n)
+{
+	for (int k = k0; k < n; k++)
+		p[k % FDOT_F32_LANES] += w[k] * x[k];
+	for (int h = FDOT_F32_LANES / 2; h >= 1; h /= 2)
+		for (int i = 0; i < h; i++)
+			p[i] = p[i] + p[i + h];
+	return p[0];
+}
+
+static inline float fdot_f16_finish(double *p, int k0, const uint16_t *w, const uint16_t *x, int n)
+{
+	for (int k = k0; k < n; k++)
+		p[k % FDOT_F16_LANES] += (double)(fp16_to_fp32(w[k]) * fp16_to_fp32(x[k]));
+	for (int h = FDOT_F16_LANES / 2; h >= 1; h /= 2)
+		for (int i = 0; i < h; i++)
+			p[i] = p[i] + p[i + h];
+	return (float)p[0];
+}
+
+/* The scalar integer sum of one block, for the tails of the SIMD kernels. */
+static inline int32_t qdot_block_i32(const int8_t *a, const int8_t *b, int n)
+{
+	int32_t s = 0;
+	for (int k = 0; k < n; k++)
+		s += (int32_t)a[k] * (int32_t)b[k];
+	return s;
+}
+
+/* int8 blocks b0.. of B values (the last may be short) into the partials acc, scalar: the
+ * whole int8 reference, and the tail of its SIMD versions. */
+static inline void qdot_i8_blocks(float acc[QDOT_LANES], int b0, const int8_t *w, const float *ws,
+				  float wscale, int32_t zp, const int8_t *xq, const float *xd,
+				  const int32_t *xsum, int n, int B)
+{
+	for (int k0 = b0 * B, b = b0; k0 < n; k0 += B, b++) {
+		int k1 = k0 + B < n ? k0 + B : n;
+		/* sum x (w - zp) = sum x w - zp sum x, exactly, in int32 */
+		int32_t isum = qdot_block_i32(w + k0, xq + k0, k1 - k0) - zp * xsum[b];
+		acc[b % QDOT_LANES] += (float)isum * ((ws ? ws[b] : wscale) * xd[b]);
+	}
+}
+
+#include <immintrin.h>
+
+/* Shared by the AVX2 and AVX-512 kernels (callable from both targets).
+ * Block sums of 8 vectors of 8 int32 partial sums each: lane j of the result is the sum of
+ * v[j]. Integer adds are exact, so only the lane order matters. */
+__attribute__((target("avx2"))) static inline __m256i reduce8(const __m256i v[8])
+{
+	/* unpack + add rather than vphaddd: single-uop shuffles, twice the throughput */
+	__m256i t01 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
+	__m256i t23 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
+	__m256i t45 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[4], v[5]), _mm256_unpackhi_epi32(v[4], v[5]));
+	__m256i t67 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[6], v[7]), _mm256_unpackhi_epi32(v[6], v[7]));
+	__m256i a =
+	    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23));
+	__m256i b =
+	    _mm256_add_epi32(_mm256_unpacklo_epi64(t45, t67), _mm256_unpackhi_epi64(t45, t67));
+	/* a: v0..v3's sums of their low 128 bits, then of their high 128 bits */
+	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20),
+				_mm256_permute2x128_si256(a, b, 0x31));
+}
+
+#endif

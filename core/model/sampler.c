@@ -1,0 +1,171 @@
+/* sampler.c: greedy and stochastic sampling over the logits. */
+#include "core/model/sampler.h"
+
+#include "core/base/error.h"
+#include "core/base/mathx.h"
+#include "core/model/ops.h"
+#include "core/profile/profiler.h"
+#include "shim/platform.h"
+
+int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p,
+		 float min_p, uint64_t seed)
+{
+	s->vocab_size = vocab_size;
+	s->temperature = temperature;
+	s->top_k = top_k;
+	s->top_p = top_p;
+	s->min_p = min_p;
+	s->repeat_penalty = 1.0f;
+	s->recent = NULL;
+	s->n_recent = s->recent_pos = 0;
+	rng_seed(&s->rng, seed);
+	s->cand = arena_alloc(sizeof(ProbIndex) * (size_t)vocab_size, 64, "sampler candidates");
+	return s->cand ? 0 : error_set("not enough memory for the sampler");
+}
+
+int sampler_set_penalty(Sampler *s, float penalty, int last_n)
+{
+	s->repeat_penalty = penalty;
+	s->repeat_last_n = last_n;
+	if (penalty == 1.0f || last_n <= 0)
+		return 0;
+	s->recent = arena_alloc(sizeof(int) * (size_t)last_n, 64, "sampler history");
+	return s->recent ? 0 : error_set("not enough memory for the sampler history");
+}
+
+void sampler_accept(Sampler *s, int token)
+{
+	if (!s->recent)
+		return;
+	s->recent[s->recent_pos] = token;
+	s->recent_pos = (s->recent_pos + 1) % s->repeat_last_n;
+	if (s->n_recent < s->repeat_last_n)
+		s->n_recent++;
+}
+
+static void apply_penalty(const Sampler *s, float *logits)
+{
+	/* Each distinct recent token is penalised once, however often it occurred. */
+	for (int i = 0; i < s->n_recent; i++) {
+		int t = s->recent[i], seen = 0;
+		for (int j = 0; j < i; j++)
+			seen |= s->recent[j] == t;
+		if (seen || t < 0 || t >= s->vocab_size)
+			continue;
+		logits[t] = logits[t] > 0 ? logits[t] / s->repeat_penalty
+					  : logits[t] * s->repeat_penalty;
+	}
+}
+
+int sampler_argmax(const float *x, int n)
+{
+	int best = 0;
+	for (int i = 1; i < n; i++)
+		if (x[i] > x[best])
+			best = i;
+	return best;
+}
+
+/* a ranks before b: higher prob, then lower index. */
+static int before(const ProbIndex *a, const ProbIndex *b)
+{
+	return a->prob > b->prob || (a->prob == b->prob && a->index < b->index);
+}
+
+static void sift_down(ProbIndex *h, int n, int i)
+{
+	/* Min-heap on rank: the root is the candidate that sorts last. */
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && before(&h[m], &h[l]))
+			m = l;
+		if (r < n && before(&h[m], &h[r]))
+			m = r;
+		if (m == i)
+			return;
+		ProbIndex t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+void sampler_sort(ProbIndex *cand, int n)
+{
+	for (int i = n / 2 - 1; i >= 0; i--)
+		sift_down(cand, n, i);
+	for (int end = n - 1; end > 0; end--) {
+		ProbIndex t = cand[0];
+		cand[0] = cand[end];
+		cand[end] = t;
+		sift_down(cand, end, 0);
+	}
+}
+
+int sampler_top_p_cut(const ProbIndex *cand, int n, float p)
+{
+	float mass = 0;
+	for (int i = 0; i < n; i++) {
+		mass += cand[i].prob;
+		if (mass >= p)
+			return i + 1;
+	}
+	return n;
+}
+
+int sampler_sample(Sampler *s, float *logits)
+{
+	PROFILE_BEGIN(zone, "sampler");
+	int n = s->vocab_size, next;
+	if (s->recent)
+		apply_penalty(s, logits);
+	if (s->temperature == 0.0f) {
+		next = sampler_argmax(logits, n);
+		PROFILE_END(zone);
+		return next;
+	}
+	for (int i = 0; i < n; i++)
+		logits[i] /= s->temperature;
+	softmax(logits, n);
+	int m = 0;
+	/* Candidates below this probability cannot be inside any nucleus that ends earlier. */
+	float cutoff = s->top_p < 1.0f && s->top_k == 0 ? (1.0f - s->top_p) / (float)(n - 1) : 0;
+	for (int i = 0; i < n; i++)
+		if (logits[i] >= cutoff)
+			s->cand[m++] = (ProbIndex){logits[i], i};
+	int keep = m;
+	if (s->top_k > 0 || s->top_p < 1.0f || s->min_p > 0) {
+		sampler_sort(s->cand, m);
+		if (s->top_k > 0 && s->top_k < keep)
+			keep = s->top_k;
+		if (s->top_p < 1.0f) {
+			float mass = 0;
+			for (int i = 0; i < keep; i++)
+				mass += s->cand[i].prob;
+			/* nucleus over the (top-k) renormalised distribution */
+			int cut = sampler_top_p_cut(s->cand, keep, s->top_p * mass);
+			keep = cut;
+		}
+		if (s->min_p > 0) {
+			float floor = s->min_p * s->cand[0].prob;
+			int k = 1;
+			while (k < keep && s->cand[k].prob >= floor)
+				k++;
+			keep = k;
+		}
+	}
+	float mass = 0;
+	for (int i = 0; i < keep; i++)
+		mass += s->cand[i].prob;
+	float coin = rng_float(&s->rng) * mass, cdf = 0;
+	next = s->cand[keep - 1].index;
+	for (int i = 0; i < keep; i++) {
+		cdf += s->cand[i].prob;
+		if (coin < cdf) {
+			next = s->cand[i].index;
+			break;
+		}
+	}
+	PROFILE_END(zone);
+	return next;
+}

@@ -1,0 +1,181 @@
+/* chat.c: chat templates rendered to token ids (special tokens by id, text through the
+ * tokenizer) and the turn loop: read a line, feed the turn, stream the reply. */
+#include "core/text/chat.h"
+
+#include "core/base/error.h"
+#include "core/base/fmt.h"
+#include "shim/platform.h"
+#include "core/base/str.h"
+
+typedef enum { TEMPLATE_ZEPHYR, TEMPLATE_LLAMA2, TEMPLATE_CHATML } Template;
+
+static const char *template_names[] = {"zephyr", "llama2", "chatml"};
+
+static bool contains(const char *s, size_t n, const char *needle)
+{
+	size_t m = str_len(needle);
+	for (size_t i = 0; i + m <= n; i++)
+		if (!mem_cmp(s + i, needle, m))
+			return true;
+	return false;
+}
+
+static int pick_template(const Options *o, const LoadedModel *lm, Template *out)
+{
+	const char *forced = o->chat_template;
+	if (forced) {
+		for (int i = 0; i < 3; i++)
+			if (str_eq(forced, template_names[i]))
+				*out = (Template)i;
+		return 0;
+	}
+	GgufStr t = {0, 0};
+	if (!lm->is_gguf || gguf_get_str(&lm->gguf, "tokenizer.chat_template", &t) != 0)
+		return error_set("--chat: the model has no tokenizer.chat_template; choose one "
+				 "with --chat-template zephyr|llama2|chatml");
+	if (contains(t.s, t.n, "<|im_start|>"))
+		*out = TEMPLATE_CHATML;
+	else if (contains(t.s, t.n, "<|assistant|>") || contains(t.s, t.n, "<|user|>"))
+		*out = TEMPLATE_ZEPHYR;
+	else if (contains(t.s, t.n, "[INST]"))
+		*out = TEMPLATE_LLAMA2;
+	else
+		return error_set("--chat: unknown chat template in the model (supported: zephyr "
+				 "as in TinyLlama-1.1B-Chat, llama2 [INST], chatml); choose one "
+				 "with --chat-template NAME");
+	return 0;
+}
+
+/* A turn's ids under construction. */
+typedef struct {
+	const Tokenizer *tok;
+	int ids[MAX_PROMPT_IDS];
+	int n;
+} Turn;
+
+static int add_id(Turn *t, int id)
+{
+	if (t->n >= MAX_PROMPT_IDS)
+		return error_set("--chat: the turn is longer than %d tokens", MAX_PROMPT_IDS);
+	t->ids[t->n++] = id;
+	return 0;
+}
+
+static int add_text(Turn *t, const char *text)
+{
+	int n;
+	if (tokenizer_encode(t->tok, text, str_len(text), t->ids + t->n, MAX_PROMPT_IDS - t->n,
+			     &n) < 0)
+		return -1;
+	t->n += n;
+	return 0;
+}
+
+/* A marker such as <|im_start|>: its control token when the vocab has one, else text. */
+static int add_marker(Turn *t, const char *marker)
+{
+	int id = tokenizer_lookup(t->tok, marker, str_len(marker));
+	return id >= 0 ? add_id(t, id) : add_text(t, marker);
+}
+
+static int render_turn(Turn *t, Template tpl, const char *system, const char *user, bool first,
+		       int close_id)
+{
+	static char buf[8192];
+	int eos = t->tok->eos_id, bos = t->tok->bos_id;
+	if (!first && close_id >= 0 && add_id(t, close_id) < 0)
+		return -1;
+	switch (tpl) {
+	case TEMPLATE_ZEPHYR:
+		if (first && t->tok->add_bos && add_id(t, bos) < 0)
+			return -1;
+		if (first && system) {
+			fmt_format(buf, sizeof buf, "%s<|system|>\n%s", first ? "" : "\n", system);
+			if (add_text(t, buf) < 0 || add_id(t, eos) < 0)
+				return -1;
+			first = false;
+		}
+		fmt_format(buf, sizeof buf, "%s<|user|>\n%s", first ? "" : "\n", user);
+		if (add_text(t, buf) < 0 || add_id(t, eos) < 0)
+			return -1;
+		return add_text(t, "\n<|assistant|>\n");
+	case TEMPLATE_LLAMA2:
+		if (add_id(t, bos) < 0)
+			return -1;
+		if (first && system)
+			fmt_format(buf, sizeof buf, "[INST] <<SYS>>\n%s\n<</SYS>>\n\n%s [/INST]",
+				   system, user);
+		else
+			fmt_format(buf, sizeof buf, "[INST] %s [/INST]", user);
+		return add_text(t, buf);
+	case TEMPLATE_CHATML:
+		if (!first && add_text(t, "\n") < 0)
+			return -1;
+		if (first && system) {
+			fmt_format(buf, sizeof buf, "system\n%s", system);
+			if (add_marker(t, "<|im_start|>") < 0 || add_text(t, buf) < 0 ||
+			    add_marker(t, "<|im_end|>") < 0 || add_text(t, "\n") < 0)
+				return -1;
+		}
+		fmt_format(buf, sizeof buf, "user\n%s", user);
+		if (add_marker(t, "<|im_start|>") < 0 || add_text(t, buf) < 0 ||
+		    add_marker(t, "<|im_end|>") < 0 || add_text(t, "\n") < 0 ||
+		    add_marker(t, "<|im_start|>") < 0)
+			return -1;
+		return add_text(t, "assistant\n");
+	}
+	return -1;
+}
+
+int chat_run(Session *s, const Options *o, const LoadedModel *lm)
+{
+	Template tpl = TEMPLATE_ZEPHYR;
+	if (pick_template(o, lm, &tpl) < 0)
+		return -1;
+	static Turn turn;
+	turn.tok = s->tok;
+	/* ChatML replies end with <|im_end|>, which is also how the turn is closed. */
+	int im_end = tokenizer_lookup(s->tok, "<|im_end|>", 10);
+	int close_id = tpl == TEMPLATE_CHATML && im_end >= 0 ? im_end : s->tok->eos_id;
+	s->stop_extra = tpl == TEMPLATE_CHATML ? im_end : -1;
+	int max = o->n_predict_set ? o->n_predict : s->ctx;
+	log_printf("chat: template %s; type a message, end with an empty input (Ctrl-D)\n",
+		   template_names[tpl]);
+	static char line[4096];
+	for (bool first = true;; first = false) {
+		out_printf("> ");
+		plat_flush(PLAT_OUT);
+		int len = plat_read_line(line, sizeof line);
+		if (len < 0) {
+			out_printf("\n");
+			break;
+		}
+		turn.n = 0;
+		if (s->pending >= 0 && add_id(&turn, s->pending) < 0)
+			return -1;
+		if (render_turn(&turn, tpl, o->system_prompt, line, first, close_id) < 0)
+			return -1;
+		if (turn.n > s->ctx - s->pos) {
+			log_printf("chat: the conversation reached the context length (%d tokens); "
+				   "ending the chat\n",
+				   s->ctx);
+			break;
+		}
+		if (session_feed(s, turn.ids, turn.n) < 0)
+			return -1;
+		int generated;
+		bool full;
+		int r = session_generate(s, max, &generated, &full);
+		session_finish_line(s);
+		if (r < 0)
+			return -1;
+		if (full || s->pos >= s->ctx) {
+			log_printf("chat: the conversation reached the context length (%d tokens); "
+				   "ending the chat\n",
+				   s->ctx);
+			break;
+		}
+	}
+	plat_flush(PLAT_OUT);
+	return 0;
+}

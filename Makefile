@@ -17,10 +17,11 @@ WARN    := -Wall -Wextra -Werror
 CORE_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
 	-fno-math-errno -ffp-contract=off -fno-strict-aliasing -I.
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffp-contract=off -pthread -I.
-# SAN=1: the same build instrumented with ASan and UBSan (see check-asan).
+# SAN=1: the same build instrumented with ASan and UBSan (see check-asan), with core's
+# CORE_ASSERT precondition checks on (core/base/core_assert.h).
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-CORE_CFLAGS += $(SAN_FLAGS)
+CORE_CFLAGS += $(SAN_FLAGS) -DCORE_CHECKS
 HOST_CFLAGS += $(SAN_FLAGS)
 endif
 # Where the host program lands (sanitizer builds put theirs under their build folder).

@@ -1,6 +1,6 @@
-/* test_profiler.c: Check suite of core/profile/profiler.c: nesting and self sums, overhead subtraction,
- * percentiles, table limits and the four report formats on a fake cycle counter, and one
- * comparison of the real TSC against clock_gettime on a busy loop. */
+/* test_profiler.c: Check suite of core/profile/profiler.c: nesting and self sums, overhead
+ * subtraction, percentiles, table limits and the four report formats on a fake cycle counter, and
+ * one comparison of the real TSC against clock_gettime on a busy loop. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/base/error.h"
+#include "core/kernels/quant.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 #include "tests.h"
@@ -472,6 +473,178 @@ START_TEST(test_refused_file_is_an_error)
 }
 END_TEST
 
+/* One call site whose name depends on a value, as matmul's dtype: each name keeps its own
+ * count, both in runs (three then five) and when the names alternate. */
+static void varying_site(const char *name, uint64_t len)
+{
+	PROFILE_BEGIN(zone, name);
+	fake_now += len;
+	PROFILE_END(zone);
+}
+
+START_TEST(test_varying_name_site)
+{
+	profiler_enable();
+	for (int i = 0; i < 3; i++)
+		varying_site("site_f32", 10);
+	for (int i = 0; i < 5; i++)
+		varying_site("site_f16", 20);
+	for (int i = 0; i < 8; i++)
+		varying_site(i % 2 ? "site_q8" : "site_f32", i % 2 ? 40 : 10);
+	profiler_disable();
+	ProfileZoneStats a = stats(profiler_register("site_f32"));
+	ProfileZoneStats b = stats(profiler_register("site_f16"));
+	ProfileZoneStats c = stats(profiler_register("site_q8"));
+	ck_assert_msg(a.calls == 7 && a.inclusive_cycles == 70,
+		      "site_f32 calls %llu cycles %llu, want 7/70", (unsigned long long)a.calls,
+		      (unsigned long long)a.inclusive_cycles);
+	ck_assert_msg(b.calls == 5 && b.inclusive_cycles == 100,
+		      "site_f16 calls %llu cycles %llu, want 5/100", (unsigned long long)b.calls,
+		      (unsigned long long)b.inclusive_cycles);
+	ck_assert_msg(c.calls == 4 && c.inclusive_cycles == 160,
+		      "site_q8 calls %llu cycles %llu, want 4/160", (unsigned long long)c.calls,
+		      (unsigned long long)c.inclusive_cycles);
+}
+END_TEST
+
+/* Work filed by PROFILE_ADD counts as a child of the open zone: the parent's self cycles lose
+ * it, its path runs under the parent, and the self sums still make up the run. */
+START_TEST(test_add_zone_nests_under_open_zone)
+{
+	int parent = profiler_register("pool_parent");
+	profiler_enable();
+	uint64_t t = open_at(parent, 1100);
+	PROFILE_ADD(pool, "pool_work", 300, 3);
+	PROFILE_ADD(pool_twice, "pool_work", 90, 1);
+	close_at(parent, t, 2100);
+	PROFILE_ADD(outside, "pool_work", 50, 0); /* no calls: nothing filed */
+	fake_now = 2200;
+	profiler_disable();
+	int child = profiler_register("pool_work");
+	ProfileZoneStats c = stats(child);
+	ck_assert_msg(c.calls == 4 && c.inclusive_cycles == 390 && c.self_cycles == 390,
+		      "added zone calls %llu incl %llu self %llu, want 4/390/390",
+		      (unsigned long long)c.calls, (unsigned long long)c.inclusive_cycles,
+		      (unsigned long long)c.self_cycles);
+	ck_assert_msg(c.min_cycles == 90 && c.max_cycles == 100,
+		      "added zone min/max %llu/%llu, want 90/100 (cycles per call)",
+		      (unsigned long long)c.min_cycles, (unsigned long long)c.max_cycles);
+	ck_assert_msg(stats(parent).self_cycles == 1000 - 390, "parent self %llu, want 610",
+		      (unsigned long long)stats(parent).self_cycles);
+	ck_assert_msg(self_sum() + (uint64_t)profiler_unattributed_cycles() ==
+			  profiler_total_cycles(),
+		      "self sums and the remainder make up the run");
+	const char *path = temp_path("added");
+	ck_assert_msg(profiler_write_report(PROFILE_FOLDED, path) == 0, "folded: %s",
+		      error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	ck_assert_msg(strstr(text, "pool_parent 610\n") &&
+			  strstr(text, "pool_parent;pool_work 390\n"),
+		      "added work sits under its parent:\n%s", text);
+}
+END_TEST
+
+/* Records merge by content (not by pointer), rank by cycles in the JSON with exactly the
+ * documented keys, clear on init and do nothing while disabled. */
+START_TEST(test_kernel_records)
+{
+	char dtype_copy[] = "q8_0";
+	profiler_kernel_record("q8_dot", "q8_0", 64, 32, 1, "avx2", 100, 1000); /* disabled */
+	ck_assert_int_eq(profiler_kernel_count(), 0);
+	profiler_enable();
+	profiler_kernel_record("q8_dot", "q8_0", 64, 32, 1, "avx2", 100, 2176);
+	profiler_kernel_record("q8_dot", dtype_copy, 64, 32, 1, "avx2", 150, 2176);
+	profiler_kernel_record("q8_dot", "q8_0", 64, 32, 16, "avx2", 900, 2176);
+	profiler_kernel_record("f32_dot", "f32", 10, 32, 1, "scalar", 50, 1280);
+	profiler_disable();
+	ck_assert_int_eq(profiler_kernel_count(), 3);
+	ProfileKernelStats k;
+	ck_assert_int_eq(profiler_kernel_stats(0, &k), 0);
+	ck_assert_msg(!strcmp(k.kernel, "q8_dot") && !strcmp(k.dtype, "q8_0") && k.rows == 64 &&
+			  k.cols == 32 && k.tokens == 1 && !strcmp(k.isa, "avx2") && k.calls == 2 &&
+			  k.cycles == 250 && k.bytes == 2 * 2176,
+		      "record 0: %s %s %dx%d t%d %s calls %llu cycles %llu bytes %llu", k.kernel,
+		      k.dtype, k.rows, k.cols, k.tokens, k.isa, (unsigned long long)k.calls,
+		      (unsigned long long)k.cycles, (unsigned long long)k.bytes);
+	ck_assert_msg(profiler_kernel_stats(3, &k) == -1, "no record 3");
+	const char *path = temp_path("kjson");
+	ck_assert_msg(profiler_write_report(PROFILE_JSON, path) == 0, "json: %s", error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	const char *want =
+	    "\"kernels\": [\n"
+	    "    {\"kernel\": \"q8_dot\", \"dtype\": \"q8_0\", \"rows\": 64, \"cols\": 32, "
+	    "\"tokens\": 16, \"isa\": \"avx2\", \"calls\": 1, \"cycles\": 900, \"bytes\": 2176},\n"
+	    "    {\"kernel\": \"q8_dot\", \"dtype\": \"q8_0\", \"rows\": 64, \"cols\": 32, "
+	    "\"tokens\": 1, \"isa\": \"avx2\", \"calls\": 2, \"cycles\": 250, \"bytes\": 4352},\n"
+	    "    {\"kernel\": \"f32_dot\", \"dtype\": \"f32\", \"rows\": 10, \"cols\": 32, "
+	    "\"tokens\": 1, \"isa\": \"scalar\", \"calls\": 1, \"cycles\": 50, \"bytes\": 1280}\n"
+	    "  ]";
+	ck_assert_msg(strstr(text, want) != NULL, "JSON kernels:\n%s\nwant:\n%s", text, want);
+	ck_assert_msg(strstr(text, "\"kernels_dropped\": 0") != NULL, "JSON counts drops");
+	profiler_init();
+	ck_assert_msg(profiler_kernel_count() == 0, "profiler_init clears the records");
+}
+END_TEST
+
+/* Past PROFILER_MAX_KERNELS, new keys are counted as dropped; known keys still update. */
+START_TEST(test_kernel_table_full_counts_drops)
+{
+	profiler_enable();
+	for (int i = 0; i < PROFILER_MAX_KERNELS + 5; i++)
+		profiler_kernel_record("k", "f32", i + 1, 8, 1, "scalar", 10, 32);
+	profiler_kernel_record("k", "f32", 1, 8, 1, "scalar", 10, 32);
+	profiler_disable();
+	ck_assert_int_eq(profiler_kernel_count(), PROFILER_MAX_KERNELS);
+	ck_assert_msg(profiler_kernels_dropped() == 5, "%llu dropped, want 5",
+		      (unsigned long long)profiler_kernels_dropped());
+	ProfileKernelStats k;
+	profiler_kernel_stats(0, &k);
+	ck_assert_msg(k.calls == 2, "a known key still counts when the table is full");
+	const char *path = temp_path("ktxt");
+	ck_assert_msg(profiler_write_report(PROFILE_TEXT, path) == 0, "text: %s", error_message());
+	const char *text = slurp(path);
+	unlink(path);
+	ck_assert_msg(strstr(text, "5 kernel calls not recorded") != NULL &&
+			  strstr(text, "Kernels by cycles (top 10 of 256 records)") != NULL,
+		      "the text report lists the top records and the drops:\n%s", text);
+}
+END_TEST
+
+/* matmul's zone name depends on the weight type: three F32 matmuls then five F16 ones file
+ * three calls under matmul_f32 and five under matmul_f16. */
+START_TEST(test_matmul_zone_per_dtype)
+{
+	enum { ROWS = 8, COLS = 32 };
+	static float w32[ROWS * COLS], x[COLS], y[ROWS];
+	static uint16_t w16[ROWS * COLS];
+	for (int i = 0; i < ROWS * COLS; i++) {
+		w32[i] = (float)(i % 7) * 0.25f - 0.5f;
+		w16[i] = fp32_to_fp16(w32[i]);
+	}
+	for (int i = 0; i < COLS; i++)
+		x[i] = (float)i / COLS;
+	Tensor f32 = {.type = DT_F32, .rows = ROWS, .cols = COLS, .data = w32};
+	Tensor f16 = {.type = DT_F16, .rows = ROWS, .cols = COLS, .data = w16};
+	size_t mark = arena_mark();
+	MatmulScratch s;
+	ck_assert_msg(matmul_scratch_init(&s, COLS) == 0, "matmul scratch");
+	profiler_enable();
+	for (int i = 0; i < 3; i++)
+		matmul(y, &f32, x, &s);
+	for (int i = 0; i < 5; i++)
+		matmul(y, &f16, x, &s);
+	profiler_disable();
+	arena_reset(mark);
+	uint64_t c32 = stats(profiler_register("matmul_f32")).calls;
+	uint64_t c16 = stats(profiler_register("matmul_f16")).calls;
+	ck_assert_msg(c32 == 3 && c16 == 5,
+		      "matmul_f32 calls %llu, matmul_f16 calls %llu; want 3/5",
+		      (unsigned long long)c32, (unsigned long long)c16);
+}
+END_TEST
+
 /* --- Real clock --- */
 
 static uint64_t mono_ns(void)
@@ -534,6 +707,11 @@ Suite *profiler_suite(void)
 	tcase_add_test(fake, test_svg_is_escaped_xml);
 	tcase_add_test(fake, test_text_report_layout);
 	tcase_add_test(fake, test_refused_file_is_an_error);
+	tcase_add_test(fake, test_varying_name_site);
+	tcase_add_test(fake, test_add_zone_nests_under_open_zone);
+	tcase_add_test(fake, test_kernel_records);
+	tcase_add_test(fake, test_kernel_table_full_counts_drops);
+	tcase_add_test(fake, test_matmul_zone_per_dtype);
 	suite_add_tcase(s, fake);
 	TCase *real = tcase_create("real_clock");
 	tcase_set_timeout(real, 30);

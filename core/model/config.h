@@ -10,6 +10,9 @@
 #define PROFILER_BUCKETS 48
 /* Profiler: distinct stack paths (chains of zones) kept for folded stacks and the SVG. */
 #define PROFILER_MAX_PATHS 256
+/* Profiler: kernel records, one per (kernel, dtype, rows, cols, tokens, isa); a model has a
+ * few dozen (7 matmul shapes per layer kind, times the distinct prompt batch sizes). */
+#define PROFILER_MAX_KERNELS 256
 /* Profiler: 1 times zones with rdtscp+lfence when CPUID has rdtscp (ordered, ~118 cycles per
  * zone on the reference EPYC VM), 0 with plain rdtsc (~46 cycles, may drift by tens of cycles).
  * Plain by default: zones in the forward pass last 10^4..10^8 cycles, where a few tens of

@@ -5,11 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "core/kernels/cpu.h"
 #include "core/base/error.h"
 #include "core/base/fmt.h"
-#include "shim/platform.h"
 #include "core/base/str.h"
+#include "core/kernels/cpu.h"
+#include "shim/platform.h"
 
 /* The zone of a frame opened by profiler_start(): known only when it ends, so its
  * children's stack paths name it "?". */
@@ -72,6 +72,21 @@ static PathCache path_cache[PROFILER_MAX_FUNCTIONS + 2];
 static PathNode paths[PROFILER_MAX_PATHS + 1];
 static int path_count;
 static int16_t path_hash[PATH_HASH_SIZE]; /* node index + 1; 0 = empty slot */
+
+typedef struct {
+	const char *kernel, *dtype, *isa;
+	int rows, cols, tokens;
+	uint32_t hash;
+	uint64_t calls, cycles, bytes;
+} KernelRecord;
+/* Open addressing at load <= 1/2, as for the paths. */
+#define KERNEL_HASH_SIZE (2 * PROFILER_MAX_KERNELS)
+_Static_assert((KERNEL_HASH_SIZE & (KERNEL_HASH_SIZE - 1)) == 0, "a power of two");
+_Static_assert((PATH_HASH_SIZE & (PATH_HASH_SIZE - 1)) == 0, "a power of two");
+static KernelRecord kernels[PROFILER_MAX_KERNELS];
+static int kernel_count;
+static int16_t kernel_hash[KERNEL_HASH_SIZE]; /* record index + 1; 0 = empty slot */
+static uint64_t kernels_dropped;
 
 /* --- Clock --- */
 
@@ -224,6 +239,13 @@ static inline int bucket_of(uint64_t v)
 	return b < PROFILER_BUCKETS ? b : PROFILER_BUCKETS - 1;
 }
 
+static inline void hist_add(ZoneStat *z, uint64_t v, uint64_t n)
+{
+	int b = bucket_of(v);
+	z->hist[b] += n;
+	z->hist_sum[b] += v * n;
+}
+
 /* The end of a frame whose zone differs from the one it was opened as: profiler_start()
  * frames learn their zone here; a real mismatch is counted. Kept out of the hot path. */
 __attribute__((noinline)) static int resolve_path(const Frame *f, int index)
@@ -260,9 +282,7 @@ void profiler_end(int index, uint64_t start)
 	z->self += self;
 	z->min = incl < z->min ? incl : z->min;
 	z->max = incl > z->max ? incl : z->max;
-	int b = bucket_of(incl);
-	z->hist[b]++;
-	z->hist_sum[b] += incl;
+	hist_add(z, incl, 1);
 
 	int path = f->path;
 	if (__builtin_expect(f->zone != index, 0))
@@ -273,6 +293,119 @@ void profiler_end(int index, uint64_t start)
 	Frame *p = f - 1; /* stack[0] stands for the run, so a parent always exists */
 	p->child += incl;
 	p->nested += f->nested + 1;
+}
+
+void profiler_add_zone(int index, uint64_t cycles, uint64_t calls)
+{
+	if (!hot.enabled || (unsigned)index >= (unsigned)zone_count || !calls)
+		return;
+	uint64_t each = cycles / calls;
+	ZoneStat *z = &zones[index];
+	z->calls += calls;
+	z->incl += cycles;
+	z->self += cycles;
+	z->min = each < z->min ? each : z->min;
+	z->max = each > z->max ? each : z->max;
+	hist_add(z, each, calls);
+
+	Frame *p = &hot.stack[hot.depth];
+	PathCache *c = &path_cache[index];
+	if (c->parent != p->path) {
+		c->parent = p->path;
+		c->path = path_find(p->path, index);
+	}
+	paths[c->path].self += cycles;
+	paths[c->path].calls += calls;
+	p->child += cycles;
+}
+
+/* --- Kernel records --- */
+
+static uint32_t hash_str(uint32_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || str_eq(a, b);
+}
+
+void profiler_kernel_record(const char *kernel, const char *dtype, int rows, int cols, int tokens,
+			    const char *isa, uint64_t cycles, uint64_t bytes)
+{
+	if (!hot.enabled)
+		return;
+	kernel = kernel ? kernel : "?";
+	dtype = dtype ? dtype : "?";
+	isa = isa ? isa : "?";
+	uint32_t h = hash_str(hash_str(hash_str(2166136261u, kernel), dtype), isa);
+	h = (h ^ (uint32_t)rows) * 0x9e3779b1u;
+	h = (h ^ (uint32_t)cols) * 0x85ebca77u;
+	h = (h ^ (uint32_t)tokens) * 0x9e3779b1u;
+	h ^= h >> 15;
+	uint32_t slot = h & (KERNEL_HASH_SIZE - 1);
+	KernelRecord *r;
+	for (;; slot = (slot + 1) & (KERNEL_HASH_SIZE - 1)) {
+		int e = kernel_hash[slot];
+		if (!e) {
+			if (kernel_count >= PROFILER_MAX_KERNELS) {
+				kernels_dropped++;
+				return;
+			}
+			r = &kernels[kernel_count];
+			*r = (KernelRecord){kernel, dtype, isa, rows, cols, tokens, h, 0, 0, 0};
+			kernel_hash[slot] = (int16_t)++kernel_count;
+			break;
+		}
+		r = &kernels[e - 1];
+		if (r->hash == h && r->rows == rows && r->cols == cols && r->tokens == tokens &&
+		    same_str(r->kernel, kernel) && same_str(r->dtype, dtype) &&
+		    same_str(r->isa, isa))
+			break;
+	}
+	r->calls++;
+	r->cycles += cycles;
+	r->bytes += bytes;
+}
+
+int profiler_kernel_count(void)
+{
+	return kernel_count;
+}
+
+int profiler_kernel_stats(int i, ProfileKernelStats *out)
+{
+	if (i < 0 || i >= kernel_count)
+		return error_set("profiler: no kernel record %d (%d recorded)", i, kernel_count);
+	const KernelRecord *r = &kernels[i];
+	*out = (ProfileKernelStats){r->kernel, r->dtype, r->isa,    r->rows, r->cols,
+				    r->tokens, r->calls, r->cycles, r->bytes};
+	return 0;
+}
+
+uint64_t profiler_kernels_dropped(void)
+{
+	return kernels_dropped;
+}
+
+/* Up to max record indices ranked by cycles, hottest first; returns the count. */
+static int kernels_ranked(int *idx, int max)
+{
+	int n = 0;
+	for (int i = 0; i < kernel_count; i++) {
+		int j = n < max ? n++ : max;
+		while (j > 0 && kernels[idx[j - 1]].cycles < kernels[i].cycles) {
+			if (j < max)
+				idx[j] = idx[j - 1];
+			j--;
+		}
+		if (j < max)
+			idx[j] = i;
+	}
+	return n;
 }
 
 /* --- Run span --- */
@@ -310,6 +443,9 @@ static void clear_stats(void)
 	for (int i = 0; i < PROFILER_MAX_FUNCTIONS + 2; i++)
 		path_cache[i].parent = -2; /* matches no parent: the first open probes */
 	path_count = 0;
+	mem_set(kernel_hash, 0, sizeof kernel_hash);
+	kernel_count = 0;
+	kernels_dropped = 0;
 	hot.depth = 0;
 	hot.stack[0].zone = ZONE_UNKNOWN;
 	hot.stack[0].path = PATH_ROOT;
@@ -348,8 +484,9 @@ static void measure_overhead(void)
 
 	for (int i = -n / 4; i < n; i++) { /* negative i: warm-up */
 		uint64_t before = zones[inner].incl;
-		int id = inner;
-		uint64_t t = profile_begin(&id, "(calibration)");
+		ProfileSite site = {zone_names[inner], inner};
+		int id;
+		uint64_t t = profile_begin(&site, zone_names[inner], &id);
 		profile_end(id, t);
 		if (i >= 0)
 			samples[i] = zones[inner].incl - before;
@@ -358,11 +495,13 @@ static void measure_overhead(void)
 
 	for (int i = -n / 4; i < n; i++) {
 		uint64_t before = zones[outer].incl;
-		int oid = outer;
-		uint64_t t0 = profile_begin(&oid, "(calibration outer)");
+		ProfileSite osite = {zone_names[outer], outer};
+		int oid;
+		uint64_t t0 = profile_begin(&osite, zone_names[outer], &oid);
 		for (int k = 0; k < CALIBRATION_INNER; k++) {
-			int id = inner;
-			uint64_t t = profile_begin(&id, "(calibration)");
+			ProfileSite site = {zone_names[inner], inner};
+			int id;
+			uint64_t t = profile_begin(&site, zone_names[inner], &id);
 			profile_end(id, t);
 		}
 		profile_end(oid, t0);
@@ -619,6 +758,9 @@ static void rep_path(Report *o, int p, char sep, bool xml)
 
 /* --- Text --- */
 
+/* Kernel records listed under the hot paths. */
+#define TEXT_TOP_KERNELS 10
+
 static void write_text(Report *o)
 {
 	uint64_t total = profiler_total_cycles();
@@ -682,6 +824,26 @@ static void write_text(Report *o)
 			   zone_names[hotlist[i]], (unsigned long long)z->self,
 			   percent(z->self, total), (unsigned long long)z->calls);
 	}
+	int top[TEXT_TOP_KERNELS];
+	int nk = kernels_ranked(top, TEXT_TOP_KERNELS);
+	if (nk)
+		rep_printf(o, "  Kernels by cycles (top %d of %d records):\n", nk, kernel_count);
+	for (int i = 0; i < nk; i++) {
+		const KernelRecord *r = &kernels[top[i]];
+		rep_printf(o,
+			   "  %d. %s %s %dx%d, %d tokens, %s: %llu cycles (%.1f%%), %llu calls, "
+			   "%.2f bytes/cycle\n",
+			   i + 1, r->kernel, r->dtype, r->rows, r->cols, r->tokens, r->isa,
+			   (unsigned long long)r->cycles, percent(r->cycles, total),
+			   (unsigned long long)r->calls,
+			   r->cycles ? (double)r->bytes / (double)r->cycles : 0.0);
+	}
+	if (kernels_dropped)
+		rep_printf(
+		    o,
+		    "  %llu kernel calls not recorded: the table (PROFILER_MAX_KERNELS = %d) "
+		    "is full\n",
+		    (unsigned long long)kernels_dropped, PROFILER_MAX_KERNELS);
 }
 
 /* --- JSON --- */
@@ -739,7 +901,24 @@ static void write_json(Report *o)
 			rep_put(o, ", ", 2);
 		rep_json_string(o, zone_names[hotlist[i]]);
 	}
-	rep_printf(o, "]\n}\n");
+	static int ranked[PROFILER_MAX_KERNELS];
+	int nk = kernels_ranked(ranked, PROFILER_MAX_KERNELS);
+	rep_printf(o, "],\n  \"kernels_dropped\": %llu,\n  \"kernels\": [",
+		   (unsigned long long)kernels_dropped);
+	for (int i = 0; i < nk; i++) {
+		const KernelRecord *r = &kernels[ranked[i]];
+		rep_printf(o, "%s\n    {\"kernel\": ", i ? "," : "");
+		rep_json_string(o, r->kernel);
+		rep_printf(o, ", \"dtype\": ");
+		rep_json_string(o, r->dtype);
+		rep_printf(o, ", \"rows\": %d, \"cols\": %d, \"tokens\": %d, \"isa\": ", r->rows,
+			   r->cols, r->tokens);
+		rep_json_string(o, r->isa);
+		rep_printf(o, ", \"calls\": %llu, \"cycles\": %llu, \"bytes\": %llu}",
+			   (unsigned long long)r->calls, (unsigned long long)r->cycles,
+			   (unsigned long long)r->bytes);
+	}
+	rep_printf(o, "%s]\n}\n", nk ? "\n  " : "");
 }
 
 /* --- Folded stacks (flamegraph.pl, speedscope) --- */

@@ -4,6 +4,7 @@
 #define PROFILER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/model/config.h"
@@ -74,21 +75,74 @@ uint64_t profiler_overhead_pair(void);
  * the overhead is measured again); a fake clock sets both overheads to 0, so tests are exact.
  * profiler_set_overhead forces the two subtracted costs. profiler_set_ordered picks rdtscp+lfence
  * (true; the default is PROFILER_ORDERED_CLOCK when CPUID has rdtscp) or plain rdtsc. Measuring
- * the overhead again (set_clock(NULL), set_ordered) clears the statistics: call them before a run. */
+ * the overhead again (set_clock(NULL), set_ordered) clears the statistics: call them before a run.
+ */
 void profiler_set_clock(uint64_t (*read)(void));
 void profiler_set_overhead(uint64_t inside, uint64_t pair);
 void profiler_set_ordered(bool ordered);
 
+/* --- Work measured elsewhere, and kernel records (issue 11) ---
+ * Zones are opened and closed on the main thread only: the stack of open zones and the tables
+ * are not synchronised, and pool threads must not call any of these. Work that runs on pool
+ * threads is measured by its caller and filed with profiler_add_zone (PROFILE_ADD). */
+
+/* Files calls calls and cycles cycles of zone index as a child of the innermost open zone, as
+ * if they had run nested there: the parent's self cycles lose them, folded stacks and the SVG
+ * show them under the parent. Pass the wall-clock share (what the calling thread waited for),
+ * not a sum over threads, so that self cycles still add up to the run total. The percentiles
+ * see each of the calls as cycles / calls. No-op while disabled or for index < 0. */
+void profiler_add_zone(int index, uint64_t cycles, uint64_t calls);
+
+/* One record per (kernel, dtype, rows, cols, tokens, isa): calls, cycles and bytes of weights
+ * read. The strings are kept as pointers (not copied) and compared by content. The table holds
+ * PROFILER_MAX_KERNELS records; a call with a new key when it is full is not recorded but
+ * counted (profiler_kernels_dropped) and the reports say so. Cleared by profiler_init; no-op
+ * while disabled. Cost: one hash probe per call, so call it per matmul, not per row. */
+void profiler_kernel_record(const char *kernel, const char *dtype, int rows, int cols, int tokens,
+			    const char *isa, uint64_t cycles, uint64_t bytes);
+
+typedef struct {
+	const char *kernel, *dtype, *isa;
+	int rows, cols, tokens; /* tokens per call */
+	uint64_t calls, cycles, bytes;
+} ProfileKernelStats;
+
+/* Number of records (indices 0..count-1, in order of first use). */
+int profiler_kernel_count(void);
+/* Fills *out for record i; 0, or -1 (error set) for an unknown index. */
+int profiler_kernel_stats(int i, ProfileKernelStats *out);
+/* Calls not recorded because the table was full. */
+uint64_t profiler_kernels_dropped(void);
+
 /* --- Instrumentation ---
- * PROFILE_BEGIN(zone, "name") ... PROFILE_END(zone) inside one block.
- * Built with -DPROFILER_COMPILED_OUT both expand to nothing. */
+ * PROFILE_BEGIN(zone, "name") ... PROFILE_END(zone) inside one block;
+ * PROFILE_ADD(zone, "name", cycles, calls) is a statement (see profiler_add_zone).
+ * The name may differ between calls of one call site (matmul's dtype): each site caches the
+ * name it last registered with its index and registers again when the pointer changes.
+ * Built with -DPROFILER_COMPILED_OUT all three expand to nothing. */
 #ifndef PROFILER_COMPILED_OUT
-static inline uint64_t profile_begin(int *id, const char *name)
+/* A call site's cached zone: the name pointer it last registered and that name's index. */
+typedef struct {
+	const char *name;
+	int id;
+} ProfileSite;
+
+static inline int profile_site_zone(ProfileSite *site, const char *name)
 {
-	if (!profiler_enabled())
+	if (__builtin_expect(site->name != name, 0)) {
+		site->id = profiler_register(name);
+		site->name = name;
+	}
+	return site->id;
+}
+/* Opens the site's zone for name; *id gets the index that profile_end closes. */
+static inline uint64_t profile_begin(ProfileSite *site, const char *name, int *id)
+{
+	if (!profiler_enabled()) {
+		*id = -1;
 		return 0;
-	if (*id < 0)
-		*id = profiler_register(name);
+	}
+	*id = profile_site_zone(site, name);
 	return profiler_start_zone(*id);
 }
 static inline void profile_end(int id, uint64_t start)
@@ -97,15 +151,29 @@ static inline void profile_end(int id, uint64_t start)
 		profiler_end(id, start);
 }
 #define PROFILE_BEGIN(zone, name)                                                                  \
-	static int zone##_id = -1;                                                                 \
-	uint64_t zone##_t0 = profile_begin(&zone##_id, name)
+	static ProfileSite zone##_site = {NULL, -1};                                               \
+	int zone##_id;                                                                             \
+	uint64_t zone##_t0 = profile_begin(&zone##_site, name, &zone##_id)
 #define PROFILE_END(zone) profile_end(zone##_id, zone##_t0)
+#define PROFILE_ADD(zone, name, cycles, calls)                                                     \
+	do {                                                                                       \
+		static ProfileSite zone##_site = {NULL, -1};                                       \
+		if (profiler_enabled())                                                            \
+			profiler_add_zone(profile_site_zone(&zone##_site, name), cycles, calls);   \
+	} while (0)
 #else
 #define PROFILE_BEGIN(zone, name)                                                                  \
 	do {                                                                                       \
 	} while (0)
 #define PROFILE_END(zone)                                                                          \
 	do {                                                                                       \
+	} while (0)
+/* sizeof names the operands without evaluating them, so that variables kept only for the
+ * profile do not become unused. */
+#define PROFILE_ADD(zone, name, cycles, calls)                                                     \
+	do {                                                                                       \
+		(void)sizeof(cycles);                                                              \
+		(void)sizeof(calls);                                                               \
 	} while (0)
 #endif
 

@@ -58,7 +58,22 @@ start32:
 	btl $29, %edx
 	jnc no_long_mode
 
+	/* Enough RAM for the image, its BSS and the smallest arena? (mem_upper: KiB above 1 MiB) */
+	movl boot_info, %ebx         /* cpuid clobbered ebx */
+	testl $MB_INFO_MEM, (%ebx)
+	jz 1f
+	movl 8(%ebx), %eax
+	shrl $10, %eax
+	addl $1, %eax                /* RAM end in MiB, rounded down */
+	movl $__bss_end, %ecx
+	addl $0xfffff, %ecx
+	shrl $20, %ecx
+	addl $ARENA_MIN_MIB, %ecx    /* the image's end in MiB, rounded up, and the arena */
+	cmpl %ecx, %eax
+	jb no_memory
+
 	/* Clear the BSS (page tables and stack live there). */
+1:
 	movl $__bss_start, %edi
 	movl $__bss_end, %ecx
 	subl %edi, %ecx
@@ -121,6 +136,51 @@ no_long_mode:
 5:	hlt
 	jmp 5b
 
+	/* Too little RAM: "error: not enough memory: N MiB, need M MiB" on COM2, status 1. */
+no_memory:
+	movl %eax, %ebx
+	movl %ecx, %ebp
+	movl $no_mem_msg, %esi
+	call com2_puts
+	movl %ebx, %eax
+	call com2_putu
+	movl $no_mem_need, %esi
+	call com2_puts
+	movl %ebp, %eax
+	call com2_putu
+	movl $no_mem_end, %esi
+	call com2_puts
+	movw $DEBUG_EXIT_PORT, %dx
+	movl $2, %eax                /* status 1 (see power.c) */
+	outl %eax, %dx
+7:	hlt
+	jmp 7b
+
+/* Writes the NUL-terminated string at esi to COM2 (clobbers eax, edx, esi). */
+com2_puts:
+	movw $COM2_PORT, %dx
+8:	movb (%esi), %al
+	testb %al, %al
+	jz 9f
+	outb %al, %dx
+	incl %esi
+	jmp 8b
+9:	ret
+
+/* Writes eax in decimal to COM2 (clobbers eax, ecx, edx, edi). */
+com2_putu:
+	movl $10, %ecx
+	movl $numbuf_end, %edi
+10:	xorl %edx, %edx
+	divl %ecx
+	addb $'0', %dl
+	decl %edi
+	movb %dl, (%edi)
+	testl %eax, %eax
+	jnz 10b
+	movl %edi, %esi
+	jmp com2_puts
+
 	.code64
 start64:
 	movw $SEG_KDATA, %ax
@@ -151,6 +211,12 @@ boot_gdt_ptr:
 	.long boot_gdt
 no_lm_msg:
 	.asciz "kernel: this CPU has no long mode (x86-64)\n"
+no_mem_msg:
+	.asciz "error: not enough memory: "
+no_mem_need:
+	.asciz " MiB, need "
+no_mem_end:
+	.asciz " MiB\n"
 
 	.data
 	.align 4
@@ -158,6 +224,10 @@ boot_magic:
 	.long 0
 boot_info:
 	.long 0
+numbuf:
+	.skip 11
+numbuf_end:
+	.byte 0
 
 	.section .bss
 	.align 4096

@@ -31,6 +31,7 @@ void trap_init(void);
 /* mem.c: multiboot memory map, modules and command line. */
 void mem_init(uint32_t magic, const struct mb_info *mbi);
 uint64_t mem_ram_top(void);   /* end of the highest usable RAM */
+uint64_t mem_reserved_top(void); /* end of the kernel image, the modules and the boot info */
 /* Largest usable region above the kernel and modules, below limit; 0 if none. */
 int mem_arena_region(uint64_t limit, uint64_t *base, uint64_t *size);
 /* The first boot module's bytes; -1 if no module was loaded. */

@@ -21,9 +21,11 @@ void kmain(uint32_t magic, uint32_t info)
 	uint64_t mapped = vm_init(mem_ram_top()); /* all RAM identity-mapped, stack guard page out */
 	tsc_init();                 /* TSC frequency for plat_cycles_hz */
 
-	if (mem_arena_region(mapped, &base, &size)) {
-		kprintf("kernel: no usable RAM above the kernel and modules for the arena\n");
-		power_exit(FAULT_STATUS);
+	if (mem_arena_region(mapped, &base, &size) || size < ((uint64_t)ARENA_MIN_MIB << 20)) {
+		uint64_t need = ((mem_reserved_top() + (1 << 20) - 1) >> 20) + ARENA_MIN_MIB;
+		kprintf("error: not enough memory: %lu MiB, need %lu MiB\n",
+			(unsigned long)(mem_ram_top() >> 20), (unsigned long)need);
+		power_exit(1);
 	}
 	arena_init((void *)(uintptr_t)base, (size_t)size);
 	kprintf("kernel: arena: %lu MiB at %p\n", (unsigned long)(size >> 20), (void *)(uintptr_t)base);

@@ -131,6 +131,11 @@ int mem_arena_region(uint64_t limit, uint64_t *base, uint64_t *size)
 	return best_n ? 0 : -1;
 }
 
+uint64_t mem_reserved_top(void)
+{
+	return mem_reserved_end;
+}
+
 int mem_module(const uint8_t **data, size_t *size)
 {
 	if (!mem_nmods)

@@ -11,5 +11,6 @@
 #define ARGV_MAX 128                /* most words passed to app_main, argv[0] included */
 #define EXIT_STATUS_MAX 126         /* largest status isa-debug-exit can carry (see power.c) */
 #define FAULT_STATUS 70             /* exit status after a CPU exception report */
+#define ARENA_MIN_MIB 1             /* smallest arena the kernel boots with; less RAM is refused */
 
 #endif

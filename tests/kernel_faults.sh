@@ -13,7 +13,8 @@ pass=0 fail=0
 check() {
 	kind=$1
 	shift
-	$MAKE -s --no-print-directory qemu ARGS="--fault $kind" TIMEOUT=60 >"$tmp/out" 2>"$tmp/err"
+	: >"$tmp/err"
+	$MAKE -s --no-print-directory qemu ARGS="--fault $kind" TIMEOUT=60 >"$tmp/out" 2>>"$tmp/err"
 	rc=$?
 	missing=""
 	for p in "RIP 0x" "$@"; do
@@ -32,6 +33,25 @@ check() {
 	fi
 }
 
+# RAM too small for the image: one error line on COM2 and status 1, checked in 32-bit code before
+# the BSS is touched (MEM=2M), and after the memory map (MEM=3M: no room for the arena).
+check_mem() {
+	: >"$tmp/err" # appended to: QEMU writes COM2 to the same file at its own offset
+	MEM=$1 TL_QEMU_ARGS="--synthetic small" sh kernel/run-qemu.sh build/kernel/tinyllama.elf \
+		>"$tmp/out" 2>>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "^error: not enough memory: [0-9]* MiB, need [0-9]* MiB$" "$tmp/err"; then
+		echo "PASS MEM=$1"
+		pass=$((pass + 1))
+	else
+		echo "FAIL MEM=$1: status $rc, want 1 and one 'error: not enough memory' line"
+		tail -n 4 "$tmp/err" | sed 's/^/  /'
+		fail=$((fail + 1))
+	fi
+}
+
+check_mem 2M
+check_mem 3M
 check ud "invalid opcode (#UD)" "CPU exception 6"
 check gp "general protection (#GP)" "CPU exception 13"
 check pf "page fault (#PF)" "CPU exception 14" "CR2 0x00007f0000000000"

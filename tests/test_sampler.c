@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/model/ops.h"
 #include "core/model/sampler.h"
 #include "shim/platform.h"
 #include "tests.h"
@@ -244,6 +245,145 @@ START_TEST(test_repetition_penalty)
 }
 END_TEST
 
+/* The plain algorithm the sampler speeds up: every token sorted, then top-k, top-p over the
+ * top-k mass, min-p, and the draw; the sampler must give the same token for the same coin. */
+static int reference_sample(int n, float *probs, int top_k, float top_p, float min_p, float coin01,
+			    ProbIndex *cand)
+{
+	int m = 0;
+	float cutoff = top_p < 1.0f && top_k == 0 ? (1.0f - top_p) / (float)(n - 1) : 0;
+	for (int i = 0; i < n; i++)
+		if (probs[i] >= cutoff)
+			cand[m++] = (ProbIndex){probs[i], i};
+	int keep = m;
+	if (top_k > 0 || top_p < 1.0f || min_p > 0) {
+		sampler_sort(cand, m);
+		if (top_k > 0 && top_k < keep)
+			keep = top_k;
+		if (top_p < 1.0f) {
+			float mass = 0;
+			for (int i = 0; i < keep; i++)
+				mass += cand[i].prob;
+			keep = sampler_top_p_cut(cand, keep, top_p * mass);
+		}
+		if (min_p > 0) {
+			float floor = min_p * cand[0].prob;
+			int k = 1;
+			while (k < keep && cand[k].prob >= floor)
+				k++;
+			keep = k;
+		}
+	}
+	float mass = 0;
+	for (int i = 0; i < keep; i++)
+		mass += cand[i].prob;
+	float coin = coin01 * mass, cdf = 0;
+	for (int i = 0; i < keep; i++) {
+		cdf += cand[i].prob;
+		if (coin < cdf)
+			return cand[i].index;
+	}
+	return cand[keep - 1].index;
+}
+
+START_TEST(test_same_draws_as_full_sort)
+{
+	enum { N = 600 };
+	static const int ks[] = {0, 1, 7, 40, N, N + 5};
+	static const float ps[] = {1.0f, 0.95f, 0.5f}, mins[] = {0.0f, 0.05f, 0.3f};
+	static float logits[N], probs[N];
+	static ProbIndex cand[N];
+	Rng r;
+	rng_seed(&r, 11);
+	int checked = 0;
+	for (int ki = 0; ki < 6; ki++)
+		for (int pi = 0; pi < 3; pi++)
+			for (int mi = 0; mi < 3; mi++) {
+				Sampler s;
+				ck_assert_msg(
+				    sampler_init(&s, N, 0.8f, ks[ki], ps[pi], mins[mi], 99) == 0,
+				    "sampler_init");
+				Rng coins; /* the sampler's own coin sequence, drawn alongside */
+				rng_seed(&coins, 99);
+				for (int trial = 0; trial < 40; trial++) {
+					/* coarse values: many ties between tokens */
+					float spread = trial % 2 ? 12.0f : 2.0f;
+					for (int i = 0; i < N; i++)
+						logits[i] =
+						    (float)(rng_next(&r) % 64) / 64.0f * spread;
+					for (int i = 0; i < N; i++)
+						probs[i] = logits[i] / 0.8f;
+					softmax(probs, N);
+					int want =
+					    reference_sample(N, probs, ks[ki], ps[pi], mins[mi],
+							     rng_float(&coins), cand);
+					int got = sampler_sample(&s, logits);
+					ck_assert_msg(
+					    got == want,
+					    "top-k %d top-p %g min-p %g trial %d: sampled "
+					    "%d, the full sort gives %d",
+					    ks[ki], (double)ps[pi], (double)mins[mi], trial, got,
+					    want);
+					checked++;
+				}
+			}
+	ck_assert_int_eq(checked, 6 * 3 * 3 * 40);
+}
+END_TEST
+
+/* Every setting the options accept gives a token inside the vocabulary. */
+START_TEST(test_extreme_settings)
+{
+	float x[6] = {0.1f, 3.0f, -1.0f, 3.5f, 2.9f, -2.0f};
+	float l[6];
+	Sampler s;
+	/* A temperature so small that scaling overflows is greedy. */
+	static const float tiny[] = {1e-40f, 1e-30f, 1e-38f};
+	for (int i = 0; i < 3; i++) {
+		ck_assert(sampler_init(&s, 6, tiny[i], 40, 0.95f, 0.05f, 3) == 0);
+		for (int k = 0; k < 20; k++) {
+			memcpy(l, x, sizeof l);
+			ck_assert_msg(sampler_sample(&s, l) == 3, "temperature %g must be greedy",
+				      (double)tiny[i]);
+		}
+	}
+	/* Huge temperatures flatten to uniform; every filter off; the smallest top-p on a
+	 * flat distribution (no token reaches the nucleus bound, the best one stays). */
+	static const struct {
+		float temp, top_p, min_p;
+		int top_k;
+	} cases[] = {{3e38f, 0.95f, 0.05f, 40}, {0.8f, 1.0f, 0.0f, 0},	 {1e30f, 1e-7f, 0.0f, 0},
+		     {1.0f, 1e-7f, 1.0f, 0},	{1e-20f, 1.0f, 0.0f, 0}, {1.0f, 1.0f, 1.0f, 1000}};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		ck_assert(sampler_init(&s, 6, cases[c].temp, cases[c].top_k, cases[c].top_p,
+				       cases[c].min_p, 5) == 0);
+		for (int k = 0; k < 50; k++) {
+			memcpy(l, x, sizeof l);
+			int t = sampler_sample(&s, l);
+			ck_assert_msg(t >= 0 && t < 6, "case %zu: token %d outside the vocabulary",
+				      c, t);
+		}
+	}
+	/* A vocabulary of one token. */
+	ck_assert(sampler_init(&s, 1, 0.8f, 0, 0.5f, 0.0f, 5) == 0);
+	ck_assert_msg(sampler_sample(&s, l) == 0, "one token: token 0");
+	/* Tiny and huge repetition penalties turn penalised logits infinite: still a token. */
+	static const float penalties[] = {1e-38f, 1e-30f, 1e30f, 3e38f};
+	for (int p = 0; p < 4; p++) {
+		ck_assert(sampler_init(&s, 6, 0.8f, 40, 0.95f, 0.05f, 8) == 0);
+		ck_assert(sampler_set_penalty(&s, penalties[p], 8) == 0);
+		for (int k = 0; k < 20; k++) {
+			memcpy(l, x, sizeof l);
+			int t = sampler_sample(&s, l);
+			ck_assert_msg(t >= 0 && t < 6,
+				      "penalty %g: token %d outside the vocabulary",
+				      (double)penalties[p], t);
+			sampler_accept(&s, t);
+		}
+	}
+}
+END_TEST
+
 Suite *sampler_suite(void)
 {
 	Suite *s = suite_create("sampler");
@@ -256,6 +396,8 @@ Suite *sampler_suite(void)
 	tcase_add_test(tc, test_full_distribution_statistics);
 	tcase_add_test(tc, test_cut_statistics);
 	tcase_add_test(tc, test_repetition_penalty);
+	tcase_add_test(tc, test_same_draws_as_full_sort);
+	tcase_add_test(tc, test_extreme_settings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,8 +7,8 @@
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 
-int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p,
-		 float min_p, uint64_t seed)
+int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p, float min_p,
+		 uint64_t seed)
 {
 	s->vocab_size = vocab_size;
 	s->temperature = temperature;
@@ -52,8 +52,8 @@ static void apply_penalty(const Sampler *s, float *logits)
 			seen |= s->recent[j] == t;
 		if (seen || t < 0 || t >= s->vocab_size)
 			continue;
-		logits[t] = logits[t] > 0 ? logits[t] / s->repeat_penalty
-					  : logits[t] * s->repeat_penalty;
+		logits[t] =
+		    logits[t] > 0 ? logits[t] / s->repeat_penalty : logits[t] * s->repeat_penalty;
 	}
 }
 
@@ -90,16 +90,41 @@ static void sift_down(ProbIndex *h, int n, int i)
 	}
 }
 
+/* Pops the heap h (n entries, root last in rank) into rank order, best first. */
+static void heap_drain(ProbIndex *h, int n)
+{
+	for (int end = n - 1; end > 0; end--) {
+		ProbIndex t = h[0];
+		h[0] = h[end];
+		h[end] = t;
+		sift_down(h, end, 0);
+	}
+}
+
 void sampler_sort(ProbIndex *cand, int n)
 {
 	for (int i = n / 2 - 1; i >= 0; i--)
 		sift_down(cand, n, i);
-	for (int end = n - 1; end > 0; end--) {
-		ProbIndex t = cand[0];
-		cand[0] = cand[end];
-		cand[end] = t;
-		sift_down(cand, end, 0);
+	heap_drain(cand, n);
+}
+
+/* The k best of probs[0..n) in rank order into cand (k <= n): a heap of the best so far,
+ * whose root (the worst of them) each later token must beat. Rank is a total order, so the
+ * k kept and their order are those of a full sort. */
+static void select_top_k(ProbIndex *cand, const float *probs, int n, int k)
+{
+	for (int i = 0; i < k; i++)
+		cand[i] = (ProbIndex){probs[i], i};
+	for (int i = k / 2 - 1; i >= 0; i--)
+		sift_down(cand, k, i);
+	for (int i = k; i < n; i++) {
+		/* a later index wins only with a strictly higher probability */
+		if (probs[i] > cand[0].prob) {
+			cand[0] = (ProbIndex){probs[i], i};
+			sift_down(cand, k, 0);
+		}
 	}
+	heap_drain(cand, k);
 }
 
 int sampler_top_p_cut(const ProbIndex *cand, int n, float p)
@@ -113,46 +138,71 @@ int sampler_top_p_cut(const ProbIndex *cand, int n, float p)
 	return n;
 }
 
+/* Temperature-scaled softmax of the logits, in place; returns the index of the largest logit (the
+ * first on ties), or -1 when scaling overflows: a temperature that small is greedy in effect. */
+static int scaled_softmax(const Sampler *s, float *logits)
+{
+	int n = s->vocab_size, best = 0;
+	for (int i = 1; i < n; i++)
+		if (logits[i] > logits[best])
+			best = i;
+	float top = logits[best] / s->temperature;
+	if (!(top - top == 0.0f)) /* +-inf: the largest logit dominates every other */
+		return -1;
+	for (int i = 0; i < n; i++)
+		logits[i] /= s->temperature;
+	softmax(logits, n);
+	return best;
+}
+
 int sampler_sample(Sampler *s, float *logits)
 {
 	PROFILE_BEGIN(zone, "sampler");
 	int n = s->vocab_size, next;
 	if (s->recent)
 		apply_penalty(s, logits);
-	if (s->temperature == 0.0f) {
+	int best = s->temperature == 0.0f ? -1 : scaled_softmax(s, logits);
+	if (best < 0) {
 		next = sampler_argmax(logits, n);
 		PROFILE_END(zone);
 		return next;
 	}
-	for (int i = 0; i < n; i++)
-		logits[i] /= s->temperature;
-	softmax(logits, n);
+	const float *probs = logits;
 	int m = 0;
-	/* Candidates below this probability cannot be inside any nucleus that ends earlier. */
-	float cutoff = s->top_p < 1.0f && s->top_k == 0 ? (1.0f - s->top_p) / (float)(n - 1) : 0;
-	for (int i = 0; i < n; i++)
-		if (logits[i] >= cutoff)
-			s->cand[m++] = (ProbIndex){logits[i], i};
+	if (s->top_k > 0 && s->top_k < n) {
+		select_top_k(s->cand, probs, n, s->top_k);
+		m = s->top_k;
+	} else {
+		/* Without top-k, candidates below this probability cannot be inside any nucleus
+		 * that ends earlier; with min-p alone, nothing below its floor survives. The most
+		 * likely token always does. */
+		float cutoff = 0;
+		if (s->top_k == 0 && s->top_p < 1.0f && n > 1)
+			cutoff = (1.0f - s->top_p) / (float)(n - 1);
+		else if (s->top_p >= 1.0f && s->min_p > 0)
+			cutoff = s->min_p * probs[best];
+		if (cutoff > probs[best])
+			cutoff = probs[best];
+		for (int i = 0; i < n; i++)
+			if (probs[i] >= cutoff)
+				s->cand[m++] = (ProbIndex){probs[i], i};
+		if (s->top_k > 0 || s->top_p < 1.0f || s->min_p > 0)
+			sampler_sort(s->cand, m);
+	}
 	int keep = m;
-	if (s->top_k > 0 || s->top_p < 1.0f || s->min_p > 0) {
-		sampler_sort(s->cand, m);
-		if (s->top_k > 0 && s->top_k < keep)
-			keep = s->top_k;
-		if (s->top_p < 1.0f) {
-			float mass = 0;
-			for (int i = 0; i < keep; i++)
-				mass += s->cand[i].prob;
-			/* nucleus over the (top-k) renormalised distribution */
-			int cut = sampler_top_p_cut(s->cand, keep, s->top_p * mass);
-			keep = cut;
-		}
-		if (s->min_p > 0) {
-			float floor = s->min_p * s->cand[0].prob;
-			int k = 1;
-			while (k < keep && s->cand[k].prob >= floor)
-				k++;
-			keep = k;
-		}
+	if (s->top_p < 1.0f) {
+		float mass = 0;
+		for (int i = 0; i < keep; i++)
+			mass += s->cand[i].prob;
+		/* nucleus over the (top-k) renormalised distribution */
+		keep = sampler_top_p_cut(s->cand, keep, s->top_p * mass);
+	}
+	if (s->min_p > 0) {
+		float floor = s->min_p * s->cand[0].prob;
+		int k = 1;
+		while (k < keep && s->cand[k].prob >= floor)
+			k++;
+		keep = k;
 	}
 	float mass = 0;
 	for (int i = 0; i < keep; i++)

@@ -39,7 +39,13 @@ CORE_SRCS := \
 	core/kernels/quant_avx512.c \
 	core/model/ops.c \
 	core/model/attention.c \
-	core/profile/profiler.c \
+	core/profile/collector.c \
+	core/profile/kernel_records.c \
+	core/profile/report.c \
+	core/profile/report_text.c \
+	core/profile/report_json.c \
+	core/profile/report_folded.c \
+	core/profile/report_svg.c \
 	core/formats/gguf.c \
 	core/formats/llama2c.c \
 	core/formats/synth.c \
@@ -71,7 +77,8 @@ TEST_SRCS := \
 	tests/test_sampler.c \
 	tests/test_cli.c \
 	tests/test_tokenizer.c \
-	tests/test_profiler.c
+	tests/test_profiler.c \
+	tests/test_profiler_reports.c
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)

@@ -5,7 +5,8 @@
 # --- bench_profiler: cycles per zone enabled / disabled / compiled out ---
 BENCH_PROFILER_OBJS := $(BUILD)/host/bench/bench_profiler.o \
 	$(BUILD)/host/bench/bench_profiler_out.o \
-	$(BUILD)/host/core/profile/profiler.o $(BUILD)/host/core/base/fmt.o \
+	$(BUILD)/host/core/profile/collector.o $(BUILD)/host/core/profile/kernel_records.o \
+	$(BUILD)/host/core/base/fmt.o \
 	$(BUILD)/host/core/base/str.o $(BUILD)/host/core/base/error.o \
 	$(BUILD)/host/core/base/arena.o $(HOST_SHIM_OBJS)
 BENCH_BINS += $(BUILD)/bench/bench_profiler

@@ -1,7 +1,9 @@
-/* test_profiler.c: Check suite of core/profile/profiler.c: nesting and self sums, overhead
- * subtraction, percentiles, table limits and the four report formats on a fake cycle counter, and
- * one comparison of the real TSC against clock_gettime on a busy loop. */
+/* test_profiler.c: Check suite of core/profile's collector: nesting and self sums, overhead
+ * subtraction, percentiles against an exact sort, call sites with varying names, work added
+ * from pool threads, table limits, on a fake cycle counter; and one comparison of the real TSC
+ * against clock_gettime on a busy loop. The reports are in test_profiler_reports.c. */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +11,11 @@
 #include <unistd.h>
 
 #include "core/base/error.h"
+#include "core/base/rng.h"
 #include "core/kernels/quant.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
+#include "test_profiler.h"
 #include "tests.h"
 
 /* The busy-loop comparison: profiler cycles -> ns against clock_gettime. */
@@ -21,39 +25,39 @@
 
 /* --- Fake clock: the tests set the time, the profiler reads it --- */
 
-static uint64_t fake_now;
+uint64_t fake_now;
 
 static uint64_t fake_read(void)
 {
 	return fake_now;
 }
 
-static void fake_setup(void)
+void fake_setup(void)
 {
 	profiler_set_clock(fake_read);
 	profiler_init();
 	fake_now = 1000;
 }
 
-static void fake_teardown(void)
+void fake_teardown(void)
 {
 	profiler_disable();
 	profiler_set_clock(NULL);
 }
 
-static uint64_t open_at(int zone, uint64_t t)
+uint64_t open_at(int zone, uint64_t t)
 {
 	fake_now = t;
 	return profiler_start_zone(zone);
 }
 
-static void close_at(int zone, uint64_t start, uint64_t t)
+void close_at(int zone, uint64_t start, uint64_t t)
 {
 	fake_now = t;
 	profiler_end(zone, start);
 }
 
-static ProfileZoneStats stats(int zone)
+ProfileZoneStats stats(int zone)
 {
 	ProfileZoneStats s;
 	ck_assert_msg(profiler_zone_stats(zone, &s) == 0, "stats of zone %d: %s", zone,
@@ -61,7 +65,7 @@ static ProfileZoneStats stats(int zone)
 	return s;
 }
 
-static uint64_t self_sum(void)
+uint64_t self_sum(void)
 {
 	uint64_t sum = 0;
 	for (int i = 0; i < profiler_zone_count(); i++)
@@ -70,7 +74,7 @@ static uint64_t self_sum(void)
 }
 
 /* Reads a whole file the profiler wrote into a static buffer. */
-static const char *slurp(const char *path)
+const char *slurp(const char *path)
 {
 	static char buf[1 << 16];
 	FILE *f = fopen(path, "r");
@@ -81,7 +85,7 @@ static const char *slurp(const char *path)
 	return buf;
 }
 
-static const char *temp_path(const char *ext)
+const char *temp_path(const char *ext)
 {
 	static char path[256];
 	snprintf(path, sizeof path, "/tmp/test_profiler_%d.%s", (int)getpid(), ext);
@@ -90,7 +94,7 @@ static const char *temp_path(const char *ext)
 
 /* forward(1100..2100) > layer(1200..2000) > attention(1300..1600) > matmul(1400..1500),
  * then feed_forward(1600..1950) > matmul(1700..1900); the run is 1000..2200. */
-static void record_model_shape(int *fw, int *ly, int *at, int *ff, int *mm)
+void record_model_shape(int *fw, int *ly, int *at, int *ff, int *mm)
 {
 	*fw = profiler_register("forward");
 	*ly = profiler_register("layer");
@@ -204,6 +208,64 @@ START_TEST(test_percentiles)
 }
 END_TEST
 
+/* Percentiles against an exact sort on known distributions: within 3 % (the histogram's
+ * bound is 1/64). The reference is the call of rank q * calls in ascending order. */
+enum { DIST_CALLS = 2000 };
+
+static uint64_t draw(int dist, Rng *r, int i)
+{
+	double u = (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+	switch (dist) {
+	case 0: /* uniform over two decades */
+		return 1000 + (uint64_t)(u * 99000.0);
+	case 1: /* bimodal: a fast path near 2000 and a slow one near 50000 */
+		return i % 3 ? 1900 + (uint64_t)(u * 200.0) : 48000 + (uint64_t)(u * 4000.0);
+	case 2: /* constant */
+		return 4605413;
+	default: { /* heavy tail: Pareto with alpha 1.2 from 500 cycles, capped at 10^9 */
+		double v = 500.0 / pow(1.0 - u, 1.0 / 1.2);
+		return v < 1e9 ? (uint64_t)v : 1000000000u;
+	}
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+START_TEST(test_percentiles_match_exact_sort)
+{
+	static const char *names[] = {"uniform", "bimodal", "constant", "heavy_tail"};
+	static uint64_t v[DIST_CALLS];
+	for (int d = 0; d < 4; d++) {
+		Rng r;
+		rng_seed(&r, 11 + (uint64_t)d);
+		int z = profiler_register(names[d]);
+		profiler_enable();
+		uint64_t t = 10000;
+		for (int i = 0; i < DIST_CALLS; i++) {
+			v[i] = draw(d, &r, i);
+			uint64_t s = open_at(z, t);
+			close_at(z, s, t + v[i]);
+			t += v[i] + 1;
+		}
+		profiler_disable();
+		qsort(v, DIST_CALLS, sizeof v[0], cmp_u64);
+		ProfileZoneStats s = stats(z);
+		uint64_t want[2] = {v[DIST_CALLS / 2], v[DIST_CALLS * 99 / 100]};
+		uint64_t got[2] = {s.p50_cycles, s.p99_cycles};
+		for (int k = 0; k < 2; k++) {
+			double err = 100.0 * ((double)got[k] - (double)want[k]) / (double)want[k];
+			ck_assert_msg(err <= 3.0 && err >= -3.0,
+				      "%s p%d: %llu, exact %llu (%.2f%%)", names[d], k ? 99 : 50,
+				      (unsigned long long)got[k], (unsigned long long)want[k], err);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_hot_paths_ranked_by_self)
 {
 	int fw, ly, at, ff, mm;
@@ -302,177 +364,6 @@ START_TEST(test_depth_limit_drops_deep_zones)
 }
 END_TEST
 
-START_TEST(test_folded_stacks)
-{
-	int fw, ly, at, ff, mm;
-	record_model_shape(&fw, &ly, &at, &ff, &mm);
-	const char *path = temp_path("folded");
-	ck_assert_msg(profiler_write_report(PROFILE_FOLDED, path) == 0, "folded: %s",
-		      error_message());
-	const char *text = slurp(path);
-	unlink(path);
-	const char *want = "forward 200\n"
-			   "forward;layer 150\n"
-			   "forward;layer;attention 200\n"
-			   "forward;layer;attention;matmul_int8 100\n"
-			   "forward;layer;feed_forward 150\n"
-			   "forward;layer;feed_forward;matmul_int8 200\n"
-			   "(unattributed) 200\n";
-	ck_assert_msg(strcmp(text, want) == 0, "folded stacks:\n%s\nwant:\n%s", text, want);
-}
-END_TEST
-
-/* Zones opened with the seed's profiler_start() learn their name at the end; their children
- * are filed under "?" because the parent was unnamed while they ran. */
-START_TEST(test_seed_api_start)
-{
-	int outer = profiler_register("outer_seed");
-	int inner = profiler_register("inner_seed");
-	profiler_enable();
-	fake_now = 1100;
-	uint64_t t0 = profiler_start();
-	fake_now = 1200;
-	uint64_t t1 = profiler_start();
-	close_at(inner, t1, 1300);
-	close_at(outer, t0, 1500);
-	profiler_disable();
-	ck_assert_msg(stats(outer).self_cycles == 300 && stats(inner).self_cycles == 100,
-		      "seed zones self %llu/%llu, want 300/100",
-		      (unsigned long long)stats(outer).self_cycles,
-		      (unsigned long long)stats(inner).self_cycles);
-	const char *path = temp_path("seed");
-	ck_assert_msg(profiler_write_report(PROFILE_FOLDED, path) == 0, "folded: %s",
-		      error_message());
-	const char *text = slurp(path);
-	unlink(path);
-	ck_assert_msg(strstr(text, "outer_seed 300\n") && strstr(text, "?;inner_seed 100\n"),
-		      "seed folded stacks:\n%s", text);
-}
-END_TEST
-
-START_TEST(test_path_table_overflow)
-{
-	static char names[32][16];
-	int ids[32];
-	for (int i = 0; i < 32; i++) {
-		snprintf(names[i], sizeof names[i], "p%d", i);
-		ids[i] = profiler_register(names[i]);
-	}
-	profiler_enable();
-	error_clear();
-	uint64_t t = 2000;
-	/* 32 parents x 32 children = 1056 paths with the parents: more than the table holds. */
-	for (int a = 0; a < 32; a++) {
-		uint64_t ta = open_at(ids[a], t++);
-		for (int b = 0; b < 32; b++) {
-			uint64_t tb = open_at(ids[b], t++);
-			close_at(ids[b], tb, t++);
-		}
-		close_at(ids[a], ta, t++);
-	}
-	profiler_disable();
-	ck_assert_msg(strstr(error_message(), "PROFILER_MAX_PATHS") != NULL,
-		      "the overflow sets an error naming the limit: %s", error_message());
-	ck_assert_msg(profiler_write_report(PROFILE_FOLDED, temp_path("full")) == -1,
-		      "folded stacks of a full table are reported incomplete");
-	unlink(temp_path("full"));
-	ck_assert_msg(self_sum() + (uint64_t)profiler_unattributed_cycles() ==
-			  profiler_total_cycles(),
-		      "zone figures stay whole when paths overflow");
-}
-END_TEST
-
-START_TEST(test_json_and_escaping)
-{
-	int z = profiler_register("odd \"name\" <&>");
-	profiler_enable();
-	uint64_t s = open_at(z, 1500);
-	close_at(z, s, 1700);
-	fake_now = 2000;
-	profiler_disable();
-	const char *path = temp_path("json");
-	ck_assert_msg(profiler_write_report(PROFILE_JSON, path) == 0, "json: %s", error_message());
-	const char *text = slurp(path);
-	unlink(path);
-	const char *keys[] = {"\"tsc_hz\"",
-			      "\"tsc_source\"",
-			      "\"total_cycles\": 1000",
-			      "\"zone_overhead_cycles\"",
-			      "\"unattributed_cycles\": 800",
-			      "\"functions\": [",
-			      "\"name\": \"odd \\\"name\\\" <&>\"",
-			      "\"calls\": 1",
-			      "\"inclusive_cycles\": 200",
-			      "\"self_cycles\": 200",
-			      "\"min_cycles\": 200",
-			      "\"max_cycles\": 200",
-			      "\"p50_cycles\": 200",
-			      "\"p99_cycles\": 200"};
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		ck_assert_msg(strstr(text, keys[i]) != NULL, "JSON lacks %s:\n%s", keys[i], text);
-}
-END_TEST
-
-START_TEST(test_svg_is_escaped_xml)
-{
-	int fw, ly, at, ff, mm;
-	record_model_shape(&fw, &ly, &at, &ff, &mm);
-	int z = profiler_register("a<b&c");
-	profiler_enable();
-	uint64_t s = open_at(z, 2300);
-	close_at(z, s, 2400);
-	profiler_disable();
-	const char *path = temp_path("svg");
-	ck_assert_msg(profiler_write_svg(path) == 0, "svg: %s", error_message());
-	const char *text = slurp(path);
-	unlink(path);
-	ck_assert_msg(strncmp(text, "<?xml", 5) == 0, "SVG starts with the XML declaration");
-	ck_assert_msg(strstr(text, "</svg>\n") != NULL, "SVG is closed");
-	ck_assert_msg(strstr(text, "a&lt;b&amp;c") != NULL, "names are escaped");
-	ck_assert_msg(strstr(text, "a<b") == NULL, "no raw '<' from a name");
-	ck_assert_msg(strstr(text, "forward;layer;attention;matmul_int8") != NULL,
-		      "boxes carry their stack path");
-	ck_assert_msg(strstr(text, "TinyLlama profile") != NULL, "the chart has a title");
-}
-END_TEST
-
-START_TEST(test_text_report_layout)
-{
-	int fw, ly, at, ff, mm;
-	record_model_shape(&fw, &ly, &at, &ff, &mm);
-	const char *path = temp_path("txt");
-	ck_assert_msg(profiler_write_report(PROFILE_TEXT, path) == 0, "text: %s", error_message());
-	const char *text = slurp(path);
-	unlink(path);
-	const char *parts[] = {"=== Profile:",
-			       "Function: matmul_int8",
-			       "Calls: 2",
-			       "Total cycles: 300",
-			       "Self cycles: 300",
-			       "Min cycles: 100",
-			       "Max cycles: 200",
-			       "Avg cycles: 150",
-			       "p50 cycles:",
-			       "Unattributed: 200",
-			       "Hot Paths (candidates for JIT -O3)\n  1. matmul_int8"};
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-		ck_assert_msg(strstr(text, parts[i]) != NULL, "text report lacks \"%s\":\n%s",
-			      parts[i], text);
-}
-END_TEST
-
-START_TEST(test_refused_file_is_an_error)
-{
-	error_clear();
-	ck_assert_msg(profiler_write_report(PROFILE_JSON, "/nonexistent-dir/p.json") == -1,
-		      "an unwritable path fails");
-	ck_assert_msg(strstr(error_message(), "not written") != NULL,
-		      "the error says the report went nowhere: %s", error_message());
-	ck_assert_msg(profiler_write_svg("/nonexistent-dir/p.svg") == -1,
-		      "an unwritable SVG path fails");
-}
-END_TEST
-
 /* One call site whose name depends on a value, as matmul's dtype: each name keeps its own
  * count, both in runs (three then five) and when the names alternate. */
 static void varying_site(const char *name, uint64_t len)
@@ -504,6 +395,39 @@ START_TEST(test_varying_name_site)
 	ck_assert_msg(c.calls == 4 && c.inclusive_cycles == 160,
 		      "site_q8 calls %llu cycles %llu, want 4/160", (unsigned long long)c.calls,
 		      (unsigned long long)c.inclusive_cycles);
+}
+END_TEST
+
+/* matmul's zone name depends on the weight type: three F32 matmuls then five F16 ones file
+ * three calls under matmul_f32 and five under matmul_f16. */
+START_TEST(test_matmul_zone_per_dtype)
+{
+	enum { ROWS = 8, COLS = 32 };
+	static float w32[ROWS * COLS], x[COLS], y[ROWS];
+	static uint16_t w16[ROWS * COLS];
+	for (int i = 0; i < ROWS * COLS; i++) {
+		w32[i] = (float)(i % 7) * 0.25f - 0.5f;
+		w16[i] = fp32_to_fp16(w32[i]);
+	}
+	for (int i = 0; i < COLS; i++)
+		x[i] = (float)i / COLS;
+	Tensor f32 = {.type = DT_F32, .rows = ROWS, .cols = COLS, .data = w32};
+	Tensor f16 = {.type = DT_F16, .rows = ROWS, .cols = COLS, .data = w16};
+	size_t mark = arena_mark();
+	MatmulScratch s;
+	ck_assert_msg(matmul_scratch_init(&s, COLS) == 0, "matmul scratch");
+	profiler_enable();
+	for (int i = 0; i < 3; i++)
+		matmul(y, &f32, x, &s);
+	for (int i = 0; i < 5; i++)
+		matmul(y, &f16, x, &s);
+	profiler_disable();
+	arena_reset(mark);
+	uint64_t c32 = stats(profiler_register("matmul_f32")).calls;
+	uint64_t c16 = stats(profiler_register("matmul_f16")).calls;
+	ck_assert_msg(c32 == 3 && c16 == 5,
+		      "matmul_f32 calls %llu, matmul_f16 calls %llu; want 3/5",
+		      (unsigned long long)c32, (unsigned long long)c16);
 }
 END_TEST
 
@@ -542,106 +466,6 @@ START_TEST(test_add_zone_nests_under_open_zone)
 	ck_assert_msg(strstr(text, "pool_parent 610\n") &&
 			  strstr(text, "pool_parent;pool_work 390\n"),
 		      "added work sits under its parent:\n%s", text);
-}
-END_TEST
-
-/* Records merge by content (not by pointer), rank by cycles in the JSON with exactly the
- * documented keys, clear on init and do nothing while disabled. */
-START_TEST(test_kernel_records)
-{
-	char dtype_copy[] = "q8_0";
-	profiler_kernel_record("q8_dot", "q8_0", 64, 32, 1, "avx2", 100, 1000); /* disabled */
-	ck_assert_int_eq(profiler_kernel_count(), 0);
-	profiler_enable();
-	profiler_kernel_record("q8_dot", "q8_0", 64, 32, 1, "avx2", 100, 2176);
-	profiler_kernel_record("q8_dot", dtype_copy, 64, 32, 1, "avx2", 150, 2176);
-	profiler_kernel_record("q8_dot", "q8_0", 64, 32, 16, "avx2", 900, 2176);
-	profiler_kernel_record("f32_dot", "f32", 10, 32, 1, "scalar", 50, 1280);
-	profiler_disable();
-	ck_assert_int_eq(profiler_kernel_count(), 3);
-	ProfileKernelStats k;
-	ck_assert_int_eq(profiler_kernel_stats(0, &k), 0);
-	ck_assert_msg(!strcmp(k.kernel, "q8_dot") && !strcmp(k.dtype, "q8_0") && k.rows == 64 &&
-			  k.cols == 32 && k.tokens == 1 && !strcmp(k.isa, "avx2") && k.calls == 2 &&
-			  k.cycles == 250 && k.bytes == 2 * 2176,
-		      "record 0: %s %s %dx%d t%d %s calls %llu cycles %llu bytes %llu", k.kernel,
-		      k.dtype, k.rows, k.cols, k.tokens, k.isa, (unsigned long long)k.calls,
-		      (unsigned long long)k.cycles, (unsigned long long)k.bytes);
-	ck_assert_msg(profiler_kernel_stats(3, &k) == -1, "no record 3");
-	const char *path = temp_path("kjson");
-	ck_assert_msg(profiler_write_report(PROFILE_JSON, path) == 0, "json: %s", error_message());
-	const char *text = slurp(path);
-	unlink(path);
-	const char *want =
-	    "\"kernels\": [\n"
-	    "    {\"kernel\": \"q8_dot\", \"dtype\": \"q8_0\", \"rows\": 64, \"cols\": 32, "
-	    "\"tokens\": 16, \"isa\": \"avx2\", \"calls\": 1, \"cycles\": 900, \"bytes\": 2176},\n"
-	    "    {\"kernel\": \"q8_dot\", \"dtype\": \"q8_0\", \"rows\": 64, \"cols\": 32, "
-	    "\"tokens\": 1, \"isa\": \"avx2\", \"calls\": 2, \"cycles\": 250, \"bytes\": 4352},\n"
-	    "    {\"kernel\": \"f32_dot\", \"dtype\": \"f32\", \"rows\": 10, \"cols\": 32, "
-	    "\"tokens\": 1, \"isa\": \"scalar\", \"calls\": 1, \"cycles\": 50, \"bytes\": 1280}\n"
-	    "  ]";
-	ck_assert_msg(strstr(text, want) != NULL, "JSON kernels:\n%s\nwant:\n%s", text, want);
-	ck_assert_msg(strstr(text, "\"kernels_dropped\": 0") != NULL, "JSON counts drops");
-	profiler_init();
-	ck_assert_msg(profiler_kernel_count() == 0, "profiler_init clears the records");
-}
-END_TEST
-
-/* Past PROFILER_MAX_KERNELS, new keys are counted as dropped; known keys still update. */
-START_TEST(test_kernel_table_full_counts_drops)
-{
-	profiler_enable();
-	for (int i = 0; i < PROFILER_MAX_KERNELS + 5; i++)
-		profiler_kernel_record("k", "f32", i + 1, 8, 1, "scalar", 10, 32);
-	profiler_kernel_record("k", "f32", 1, 8, 1, "scalar", 10, 32);
-	profiler_disable();
-	ck_assert_int_eq(profiler_kernel_count(), PROFILER_MAX_KERNELS);
-	ck_assert_msg(profiler_kernels_dropped() == 5, "%llu dropped, want 5",
-		      (unsigned long long)profiler_kernels_dropped());
-	ProfileKernelStats k;
-	profiler_kernel_stats(0, &k);
-	ck_assert_msg(k.calls == 2, "a known key still counts when the table is full");
-	const char *path = temp_path("ktxt");
-	ck_assert_msg(profiler_write_report(PROFILE_TEXT, path) == 0, "text: %s", error_message());
-	const char *text = slurp(path);
-	unlink(path);
-	ck_assert_msg(strstr(text, "5 kernel calls not recorded") != NULL &&
-			  strstr(text, "Kernels by cycles (top 10 of 256 records)") != NULL,
-		      "the text report lists the top records and the drops:\n%s", text);
-}
-END_TEST
-
-/* matmul's zone name depends on the weight type: three F32 matmuls then five F16 ones file
- * three calls under matmul_f32 and five under matmul_f16. */
-START_TEST(test_matmul_zone_per_dtype)
-{
-	enum { ROWS = 8, COLS = 32 };
-	static float w32[ROWS * COLS], x[COLS], y[ROWS];
-	static uint16_t w16[ROWS * COLS];
-	for (int i = 0; i < ROWS * COLS; i++) {
-		w32[i] = (float)(i % 7) * 0.25f - 0.5f;
-		w16[i] = fp32_to_fp16(w32[i]);
-	}
-	for (int i = 0; i < COLS; i++)
-		x[i] = (float)i / COLS;
-	Tensor f32 = {.type = DT_F32, .rows = ROWS, .cols = COLS, .data = w32};
-	Tensor f16 = {.type = DT_F16, .rows = ROWS, .cols = COLS, .data = w16};
-	size_t mark = arena_mark();
-	MatmulScratch s;
-	ck_assert_msg(matmul_scratch_init(&s, COLS) == 0, "matmul scratch");
-	profiler_enable();
-	for (int i = 0; i < 3; i++)
-		matmul(y, &f32, x, &s);
-	for (int i = 0; i < 5; i++)
-		matmul(y, &f16, x, &s);
-	profiler_disable();
-	arena_reset(mark);
-	uint64_t c32 = stats(profiler_register("matmul_f32")).calls;
-	uint64_t c16 = stats(profiler_register("matmul_f16")).calls;
-	ck_assert_msg(c32 == 3 && c16 == 5,
-		      "matmul_f32 calls %llu, matmul_f16 calls %llu; want 3/5",
-		      (unsigned long long)c32, (unsigned long long)c16);
 }
 END_TEST
 
@@ -696,23 +520,16 @@ Suite *profiler_suite(void)
 	tcase_add_test(fake, test_nesting_inclusive_and_self);
 	tcase_add_test(fake, test_overhead_subtraction);
 	tcase_add_test(fake, test_percentiles);
+	tcase_add_test(fake, test_percentiles_match_exact_sort);
 	tcase_add_test(fake, test_hot_paths_ranked_by_self);
 	tcase_add_test(fake, test_macros);
 	tcase_add_test(fake, test_disabled_records_nothing);
 	tcase_add_test(fake, test_depth_limit_drops_deep_zones);
-	tcase_add_test(fake, test_folded_stacks);
-	tcase_add_test(fake, test_seed_api_start);
-	tcase_add_test(fake, test_path_table_overflow);
-	tcase_add_test(fake, test_json_and_escaping);
-	tcase_add_test(fake, test_svg_is_escaped_xml);
-	tcase_add_test(fake, test_text_report_layout);
-	tcase_add_test(fake, test_refused_file_is_an_error);
 	tcase_add_test(fake, test_varying_name_site);
 	tcase_add_test(fake, test_add_zone_nests_under_open_zone);
-	tcase_add_test(fake, test_kernel_records);
-	tcase_add_test(fake, test_kernel_table_full_counts_drops);
 	tcase_add_test(fake, test_matmul_zone_per_dtype);
 	suite_add_tcase(s, fake);
+	suite_add_tcase(s, profiler_reports_tcase());
 	TCase *real = tcase_create("real_clock");
 	tcase_set_timeout(real, 30);
 	tcase_add_test(real, test_cycles_match_clock_gettime);

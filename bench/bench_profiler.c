@@ -1,5 +1,6 @@
 /* bench_profiler.c: prints what one profiler zone costs, in cycles, enabled (rdtscp+lfence and
- * plain rdtsc), disabled and compiled out, and the machine it ran on.
+ * plain rdtsc), disabled and compiled out, what a kernel record and a PROFILE_ADD cost, and the
+ * machine it ran on.
  * Built twice (see bench/bench.mk): with -DBENCH_PROFILER_LOOP_ONLY -DPROFILER_COMPILED_OUT it
  * only defines bench_zone_loop_out(), the same loop with the macros compiled out. */
 #include <stdint.h>
@@ -29,6 +30,29 @@ __attribute__((noinline)) uint64_t BENCH_ZONE_LOOP(int n, volatile uint64_t *sin
 }
 
 #ifndef BENCH_PROFILER_LOOP_ONLY
+
+/* Kernel records over the 7 matmul shapes of a layer, as the forward pass makes them. */
+static uint64_t bench_kernel_record_loop(int n, volatile uint64_t *sink)
+{
+	static const int rows[7] = {2048, 256, 256, 2048, 5632, 5632, 2048};
+	static const int cols[7] = {2048, 2048, 2048, 2048, 2048, 2048, 5632};
+	uint64_t t0 = plat_cycles_ordered();
+	for (int i = 0; i < n; i++)
+		profiler_kernel_record("q8_0_dot", "q8_0", rows[i % 7], cols[i % 7], 1, "avx2",
+				       *sink + 1000, 34);
+	return plat_cycles_ordered() - t0;
+}
+
+/* Work filed by PROFILE_ADD inside one open zone. */
+static uint64_t bench_add_loop(int n, volatile uint64_t *sink)
+{
+	uint64_t t0 = plat_cycles_ordered();
+	PROFILE_BEGIN(parent, "bench_parent");
+	for (int i = 0; i < n; i++)
+		PROFILE_ADD(added, "bench_added", *sink + 1000, 1);
+	PROFILE_END(parent);
+	return plat_cycles_ordered() - t0;
+}
 
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +127,8 @@ int main(void)
 	uint64_t in_plain = profiler_overhead_inside(), pair_plain = profiler_overhead_pair();
 	profiler_enable();
 	double on_plain = best_cycles(bench_zone_loop_in);
+	double record = best_cycles(bench_kernel_record_loop);
+	double add = best_cycles(bench_add_loop);
 	profiler_disable();
 
 	printf("compiled out:             %6.1f cycles per loop iteration (the baseline)\n",
@@ -116,6 +142,9 @@ int main(void)
 	       "inside, %llu per pair)\n",
 	       (on_plain - out) / BENCH_ZONES, (unsigned long long)in_plain,
 	       (unsigned long long)pair_plain);
+	printf("kernel record:            %6.1f cycles per call (7 shapes in turn)\n",
+	       record / BENCH_ZONES);
+	printf("PROFILE_ADD:              %6.1f cycles per call\n", add / BENCH_ZONES);
 	printf("target: <= 50 cycles per zone enabled\n");
 	return 0;
 }

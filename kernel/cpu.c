@@ -1,5 +1,5 @@
-/* cpu.c: FPU, SSE and XSAVE/AVX/AVX-512 state, enabled from CPUID before any float code runs,
- * and the CPU features the rest of the kernel asks about. */
+/* cpu.c: FPU, SSE and XSAVE/AVX/AVX-512 state, enabled from CPUID before any float code runs
+ * (on every CPU the same way), and the boot CPU's features the rest of the kernel asks about. */
 #include "kernel/kernel.h"
 #include "kernel/x86.h"
 
@@ -18,19 +18,22 @@
 
 #define MXCSR_DEFAULT 0x1f80 /* all exceptions masked, round to nearest: as on Linux */
 
-static struct cpu_features feat;
+static struct cpu_features boot_feat;
 
 const struct cpu_features *cpu_features(void)
 {
-	return &feat;
+	return &boot_feat;
 }
 
-void cpu_init(void)
+/* Sets this CPU's control registers, x87/SSE state and XCR0 from its CPUID; fills *f. */
+static void cpu_setup(struct cpu_features *f)
 {
+	struct cpu_features feat = {0};
 	struct cpuid_regs l1 = cpuid(1, 0);
 	struct cpuid_regs l7 = cpuid(0, 0).eax >= 7 ? cpuid(7, 0) : (struct cpuid_regs){0, 0, 0, 0};
 	uint32_t ext_max = cpuid(0x80000000, 0).eax;
-	struct cpuid_regs e1 = ext_max >= 0x80000001 ? cpuid(0x80000001, 0) : (struct cpuid_regs){0, 0, 0, 0};
+	struct cpuid_regs e1 =
+	    ext_max >= 0x80000001 ? cpuid(0x80000001, 0) : (struct cpuid_regs){0, 0, 0, 0};
 
 	feat.sse = (l1.edx >> 25) & 1;
 	feat.xsave = (l1.ecx >> 26) & 1;
@@ -56,11 +59,25 @@ void cpu_init(void)
 			feat.avx512f = (xcr0 & XCR0_AVX512) == XCR0_AVX512;
 		}
 	}
+	*f = feat;
+}
+
+uint64_t cpu_init_ap(void)
+{
+	struct cpu_features f;
+	cpu_setup(&f);
+	return f.xcr0;
+}
+
+void cpu_init(void)
+{
+	cpu_setup(&boot_feat);
 	kprintf("kernel: cpu: SSE on (CR0.MP, CR4.OSFXSR|OSXMMEXCPT, MXCSR 0x%x)", MXCSR_DEFAULT);
-	if (feat.avx)
+	if (boot_feat.avx)
 		kprintf("; XSAVE on, XCR0 0x%lx (x87 SSE AVX%s); AVX2 %s, AVX-512F %s\n",
-			(unsigned long)feat.xcr0, feat.avx512f ? " opmask ZMM_Hi256 Hi16_ZMM" : "",
-			feat.avx2 ? "yes" : "no", feat.avx512f ? "yes" : "no");
+			(unsigned long)boot_feat.xcr0,
+			boot_feat.avx512f ? " opmask ZMM_Hi256 Hi16_ZMM" : "",
+			boot_feat.avx2 ? "yes" : "no", boot_feat.avx512f ? "yes" : "no");
 	else
 		kprintf("; no XSAVE/AVX: SSE only\n");
 }

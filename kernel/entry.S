@@ -201,6 +201,7 @@ start64:
 
 	.section .rodata
 	.align 8
+	.globl boot_gdt_ptr          /* apboot.S's copy loads the same GDT */
 boot_gdt:
 	.quad 0                      /* null */
 	.quad 0x00af9a000000ffff     /* SEG_KCODE: 64-bit code, ring 0 */

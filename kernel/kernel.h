@@ -1,4 +1,5 @@
-/* kernel.h: the kernel's internal interfaces, one block per file, used by main.c and shim/kernel/. */
+/* kernel.h: the kernel's internal interfaces, one block per file, used by main.c and shim/kernel/.
+ */
 #ifndef KERNEL_KERNEL_H
 #define KERNEL_KERNEL_H
 
@@ -23,15 +24,20 @@ struct cpu_features {
 	uint64_t xcr0;
 };
 void cpu_init(void);
+uint64_t cpu_init_ap(void); /* the same on another CPU, silently; returns its XCR0 */
 const struct cpu_features *cpu_features(void);
 
-/* trap.c: IDT for exceptions 0-31; the report never returns. */
+/* trap.c: the IDT for exceptions 0-31 and the two idle interrupts; the report never returns. */
 void trap_init(void);
+void trap_load(void); /* the same IDT on another CPU */
 
 /* mem.c: multiboot memory map, modules and command line. */
 void mem_init(uint32_t magic, const struct mb_info *mbi);
-uint64_t mem_ram_top(void);   /* end of the highest usable RAM */
+uint64_t mem_ram_top(void);	 /* end of the highest usable RAM */
 uint64_t mem_reserved_top(void); /* end of the kernel image, the modules and the boot info */
+/* The highest 4 KiB-aligned usable [p, p + size) below limit; 0 if none. After mem_init only
+ * (the boot info below 1 MiB is no longer needed then). */
+uint64_t mem_usable_below(uint64_t limit, uint64_t size);
 /* Largest usable region above the kernel and modules, below limit; 0 if none. */
 int mem_arena_region(uint64_t limit, uint64_t *base, uint64_t *size);
 /* The first boot module's bytes; -1 if no module was loaded. */
@@ -40,6 +46,35 @@ const char *mem_cmdline(void);
 
 /* vm.c: identity map of physical memory with the stack guard page left out. */
 uint64_t vm_init(uint64_t ram_top); /* returns the end of the mapped range */
+int vm_unmap_page(uint64_t pa);	    /* one more guard page; 0, or -1 without page tables left */
+
+/* acpi.c: the enabled CPUs' local APIC IDs (MADT, else MP table); returns their count. */
+int acpi_find_cpus(uint32_t *ids, int max, const char **source);
+
+/* lapic.c: this CPU's local APIC (lapic_init on each CPU, the boot CPU first). */
+void lapic_init(int boot_cpu);
+const char *lapic_mode(void); /* "x2APIC" or "xAPIC" */
+uint32_t lapic_id(void);
+void lapic_eoi(void);
+void lapic_send_init(uint32_t dest);
+void lapic_send_startup(uint32_t dest, uint32_t page);
+void lapic_send_ipi(uint32_t dest, uint32_t vector);
+void lapic_stop_others(void); /* NMI to every other CPU (once the boot CPU's APIC is set up) */
+
+/* smp.c: the other CPUs. In kmain's order: smp_find (before vm_init: the firmware tables),
+ * smp_area_bytes and smp_reserve (their stacks at base), smp_start (after tsc_init). */
+void smp_find(void);
+uint64_t smp_area_bytes(void);
+void smp_reserve(uint64_t base);
+void smp_start(void);
+int smp_cpus(void);	    /* CPUs up, the boot CPU included */
+uint32_t smp_apic(int cpu); /* APIC ID of CPU number cpu */
+int smp_this_cpu(void);	    /* this CPU's number; -1 while it is being started */
+uint32_t smp_this_apic(void);
+void smp_stack(uint64_t *guard, uint64_t *top); /* this CPU's stack guard page and top */
+
+/* shim/kernel/pool.c: the loop an application processor runs once it is up. */
+_Noreturn void pool_worker(int cpu);
 
 /* tsc.c: TSC frequency and where it came from. */
 void tsc_init(void);

@@ -2,7 +2,8 @@
 # image for QEMU -kernel) and its targets; included by the top Makefile.
 #   make kernel       the kernel image
 #   make qemu         boot it: MODEL=path (a boot module, passed as -m NAME), ARGS="...",
-#                     MEM=3G, TIMEOUT=600 (seconds), ACCEL=auto|kvm|tcg; COM1 -> stdout, COM2 -> stderr
+#                     MEM=3G, SMP=N (vCPUs, default nproc), TIMEOUT=600 (seconds), ACCEL=auto|kvm|tcg;
+#                     COM1 -> stdout, COM2 -> stderr
 #   make qemu-gdb     the same, stopped at the first instruction, waiting for gdb on :1234
 #   make check-kernel host-vs-kernel parity and fault reports (tests/parity.sh, tests/kernel_faults.sh)
 
@@ -21,10 +22,14 @@ KERNEL_C_SRCS := \
 	kernel/cmdline.c \
 	kernel/fault.c \
 	kernel/power.c \
+	kernel/acpi.c \
+	kernel/lapic.c \
+	kernel/smp.c \
 	shim/kernel/platform_kernel.c \
+	shim/kernel/pool.c \
 	shim/kernel/input.c \
 	shim/kernel/string.c
-KERNEL_S_SRCS := kernel/entry.S kernel/trapvec.S
+KERNEL_S_SRCS := kernel/entry.S kernel/trapvec.S kernel/apboot.S
 # Core, built from the same sources with the same CORE_CFLAGS as the host.
 KERNEL_CORE_SRCS ?= $(CORE_SRCS)
 
@@ -40,6 +45,8 @@ KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,kernel/kernel.ld -Wl,-z,max-p
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 MEM ?= 3G
+# SMP=N: N virtual CPUs (default: the host's CPU count, see kernel/run-qemu.sh).
+SMP ?=
 TIMEOUT ?= 600
 ACCEL ?= auto
 # ICOUNT=N: TCG with -icount shift=N (deterministic cycle counts).
@@ -72,10 +79,10 @@ $(BUILD)/kernel/core/%.o: core/%.c
 qemu qemu-gdb: export TL_QEMU_ARGS = --profile $(ARGS)
 
 qemu: $(KERNEL_ELF)
-	@MEM='$(MEM)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
+	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
 
 qemu-gdb: $(KERNEL_ELF)
-	@MEM='$(MEM)' TIMEOUT=0 ACCEL='$(ACCEL)' GDB=1 sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
+	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT=0 ACCEL='$(ACCEL)' GDB=1 sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
 
 check-kernel: host/tinyllama-host $(KERNEL_ELF)
 	MAKE='$(MAKE)' sh tests/parity.sh

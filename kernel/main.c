@@ -18,15 +18,23 @@ void kmain(uint32_t magic, uint32_t info)
 	trap_init();                /* IDT: exceptions 0-31 print a report on COM2 and exit */
 	cpu_init();                 /* SSE, XSAVE/AVX(-512) state before any float code */
 	mem_init(magic, (const struct mb_info *)(uintptr_t)info); /* memory map, modules, command line */
+	smp_find();                 /* the other CPUs, from the firmware's tables (page 0 still mapped) */
 	uint64_t mapped = vm_init(mem_ram_top()); /* all RAM identity-mapped, stack guard page out */
-	tsc_init();                 /* TSC frequency for plat_cycles_hz */
+	tsc_init();                 /* TSC frequency for plat_cycles_hz and the startup delays */
 
-	if (mem_arena_region(mapped, &base, &size) || size < ((uint64_t)ARENA_MIN_MIB << 20)) {
-		uint64_t need = ((mem_reserved_top() + (1 << 20) - 1) >> 20) + ARENA_MIN_MIB;
+	/* The arena gets the largest region above the kernel and modules, less the other CPUs'
+	 * stacks at its top. */
+	uint64_t cpus = smp_area_bytes();
+	if (mem_arena_region(mapped, &base, &size) ||
+	    size < cpus + ((uint64_t)ARENA_MIN_MIB << 20)) {
+		uint64_t need = ((mem_reserved_top() + cpus + (1 << 20) - 1) >> 20) + ARENA_MIN_MIB;
 		kprintf("error: not enough memory: %lu MiB, need %lu MiB\n",
 			(unsigned long)(mem_ram_top() >> 20), (unsigned long)need);
 		power_exit(1);
 	}
+	size -= cpus;
+	smp_reserve(base + size);
+	smp_start();                /* the other CPUs up, idle in the thread pool */
 	arena_init((void *)(uintptr_t)base, (size_t)size);
 	kprintf("kernel: arena: %lu MiB at %p\n", (unsigned long)(size >> 20), (void *)(uintptr_t)base);
 

@@ -45,7 +45,8 @@ static void mem_add(uint64_t base, uint64_t len)
 void mem_init(uint32_t magic, const struct mb_info *mbi)
 {
 	if (magic != MB_BOOT_MAGIC) {
-		kprintf("kernel: not booted by a multiboot loader (eax 0x%x): no memory map\n", magic);
+		kprintf("kernel: not booted by a multiboot loader (eax 0x%x): no memory map\n",
+			magic);
 		power_exit(FAULT_STATUS);
 	}
 	mem_reserve((uint64_t)(uintptr_t)__kernel_end);
@@ -73,7 +74,8 @@ void mem_init(uint32_t magic, const struct mb_info *mbi)
 		}
 		mem_cmd[n] = 0;
 		if (s[n])
-			kprintf("kernel: command line longer than CMDLINE_MAX %d: cut\n", CMDLINE_MAX);
+			kprintf("kernel: command line longer than CMDLINE_MAX %d: cut\n",
+				CMDLINE_MAX);
 		mem_reserve(mem_strend(mbi->cmdline));
 	}
 
@@ -89,7 +91,8 @@ void mem_init(uint32_t magic, const struct mb_info *mbi)
 		mem_mod_data = (const uint8_t *)(uintptr_t)m[0].mod_start;
 		mem_mod_size = m[0].mod_end - m[0].mod_start;
 		kprintf("kernel: module: %lu bytes at %p (%s)\n", (unsigned long)mem_mod_size,
-			(const void *)mem_mod_data, m[0].string ? (const char *)(uintptr_t)m[0].string : "");
+			(const void *)mem_mod_data,
+			m[0].string ? (const char *)(uintptr_t)m[0].string : "");
 		if (mem_nmods > 1)
 			kprintf("kernel: %d modules loaded: only the first is used\n", mem_nmods);
 	}
@@ -129,6 +132,20 @@ int mem_arena_region(uint64_t limit, uint64_t *base, uint64_t *size)
 	*base = best_b;
 	*size = best_n;
 	return best_n ? 0 : -1;
+}
+
+uint64_t mem_usable_below(uint64_t limit, uint64_t size)
+{
+	uint64_t best = 0;
+	for (int i = 0; i < mem_nusable; i++) {
+		uint64_t e = mem_usable[i].end < limit ? mem_usable[i].end : limit;
+		if (e < size)
+			continue;
+		uint64_t p = (e - size) & ~(uint64_t)(MEM_ALIGN - 1);
+		if (p >= mem_usable[i].base && p > best)
+			best = p;
+	}
+	return best;
 }
 
 uint64_t mem_reserved_top(void)

@@ -11,6 +11,11 @@
 #define PIT_CMD_PORT 0x43           /* i8254 mode/command */
 #define PIT_GATE_PORT 0x61          /* system control port B: channel 2 gate (bit 0), OUT2 (bit 5) */
 #define PIT_HZ 1193182              /* i8254 input clock */
+#define LOW_MEM_END 0x100000        /* a startup IPI can only start a CPU below 1 MiB */
+
+/* Interrupt vectors (interrupts are enabled only inside an idle CPU's hlt). */
+#define WAKE_VECTOR 0x40            /* IPI that wakes an idle CPU for a pool job */
+#define LAPIC_SPURIOUS_VECTOR 0xff  /* the local APIC's spurious interrupt */
 
 /* Addresses used by the deliberate faults (--fault): a non-canonical one for #GP and
  * a canonical one that the identity map never covers (PML4 slot 254) for #PF. */

@@ -2,7 +2,8 @@
 # run-qemu.sh: boots the kernel image in QEMU (COM1 -> stdout, COM2 -> stderr) and turns the
 # guest's isa-debug-exit status back into this script's exit status.
 # Usage: run-qemu.sh KERNEL_ELF [MODEL]
-# Environment: TL_QEMU_ARGS (the program's arguments), MEM (default 3G), TIMEOUT (seconds,
+# Environment: TL_QEMU_ARGS (the program's arguments), MEM (default 3G), SMP (virtual CPUs,
+# default: the host's CPU count, at most MAX_SMP; under TCG multi-threaded), TIMEOUT (seconds,
 # default 600, 0 = none), ACCEL (auto|kvm|tcg), GDB=1 (wait for gdb on :1234), QEMU (binary),
 # ICOUNT=N (TCG only: -icount shift=N, so the TSC counts instructions and profiles repeat).
 # stdout carries COM1 only; everything this script and QEMU say goes to stderr.
@@ -13,6 +14,7 @@ set -u
 kernel=${1:?usage: run-qemu.sh KERNEL_ELF [MODEL]}
 model=${2:-}
 mem=${MEM:-3G}
+smp=${SMP:-}
 timeout_s=${TIMEOUT:-600}
 accel=${ACCEL:-auto}
 qemu=${QEMU:-qemu-system-x86_64}
@@ -43,15 +45,34 @@ if [ "$accel" = auto ]; then
 		accel=tcg
 	fi
 fi
+# The kernel uses at most 64 CPUs (MAX_CPUS in kernel/param.h); QEMU's pc machine allows 255.
+max_smp=64
+if [ -z "$smp" ]; then
+	smp=$(nproc 2>/dev/null || echo 1)
+	[ "$smp" -gt $max_smp ] && smp=$max_smp
+fi
+case $smp in '' | *[!0-9]*) say "SMP must be a number of CPUs (got $smp)"; exit 1 ;; esac
+[ "$smp" -ge 1 ] && [ "$smp" -le $max_smp ] || { say "SMP must be 1..$max_smp (got $smp)"; exit 1; }
+
 case $accel in
-kvm) cpu="host,-arch-capabilities" ;; # plain "host" aborts here on MSR 0x10a
-tcg) cpu="max" ;;                     # QEMU 7.2 TCG: up to AVX2, no AVX-512
+kvm) cpu="host,-arch-capabilities" accel_opt=kvm ;; # plain "host" aborts here on MSR 0x10a
+tcg)
+	cpu="max" # QEMU 7.2 TCG: up to AVX2, no AVX-512
+	# One host thread per vCPU, so the CPUs really run in parallel; -icount needs the
+	# single-threaded round robin.
+	if [ -n "${ICOUNT:-}" ]; then tcg_threads=single; else tcg_threads=multi; fi
+	accel_opt="tcg,thread=$tcg_threads"
+	;;
 *) say "ACCEL must be auto, kvm or tcg (got $accel)"; exit 1 ;;
 esac
-say "accel $accel (-cpu $cpu), memory $mem, timeout ${timeout_s}s"
+case $accel in
+tcg) how="$tcg_threads-threaded TCG" ;;
+kvm) how="KVM" ;;
+esac
+say "accel $accel_opt (-cpu $cpu), $smp CPU(s) ($how), memory $mem, timeout ${timeout_s}s"
 
 set -- -nodefaults -display none -no-reboot -no-user-config \
-	-accel "$accel" -cpu "$cpu" -m "$mem" \
+	-accel "$accel_opt" -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-kernel "$kernel" -append "$append" \
 	-chardev file,id=com1,path=/dev/stdout,append=on -serial chardev:com1 \
 	-chardev file,id=com2,path=/dev/stderr,append=on -serial chardev:com2 \

@@ -1,5 +1,7 @@
 /* trapvec.S: entry stubs for exceptions 0-31: push a uniform frame, call trap_report.
- * They run on the TSS IST stacks (see gdt.c), so a kernel stack overflow is reported too. */
+ * They run on the TSS IST stacks (see gdt.c), so a kernel stack overflow is reported too.
+ * Also the two interrupts an idle CPU can take inside its hlt: the wake-up IPI and the APIC's
+ * spurious vector. */
 
 	.text
 	.code64
@@ -40,6 +42,37 @@ trap_common:
 1:	cli
 	hlt
 	jmp 1b
+
+/* The wake-up IPI: nothing to do but acknowledge it (the hlt it ended was the point). The
+ * caller-saved registers are saved around the C call; the CPU aligned the stack to 16 before
+ * its 5 pushes, and 9 more make it 16-aligned again. */
+	.globl wake_stub
+wake_stub:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	call lapic_eoi
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	iretq
+
+/* A spurious interrupt takes no end-of-interrupt. */
+	.globl spurious_stub
+spurious_stub:
+	iretq
 
 .macro TRAPADDR n
 	.quad trap_stub_\n

@@ -18,6 +18,7 @@
 
 static uint64_t vm_pool[VM_POOL_PAGES][512] __attribute__((aligned(4096)));
 static int vm_pool_used;
+static uint64_t *vm_pml4;
 
 static uint64_t *vm_page(void)
 {
@@ -71,7 +72,7 @@ uint64_t vm_init(uint64_t ram_top)
 	if (want > 256 * SZ_512G)
 		want = 256 * SZ_512G; /* lower half of the 48-bit address space */
 
-	uint64_t *pml4 = vm_page();
+	uint64_t *pml4 = vm_pml4 = vm_page();
 	uint64_t end = 0;
 	for (uint64_t a = 0; a < want; a += SZ_1G) {
 		uint64_t *e = &pml4[a / SZ_512G];
@@ -95,7 +96,37 @@ uint64_t vm_init(uint64_t ram_top)
 		(unsigned long)(end / SZ_1G), gib_pages ? "1 GiB" : "2 MiB", vm_pool_used,
 		(void *)kstack_guard);
 	if (end < want)
-		kprintf("kernel: vm: page-table pool (VM_POOL_PAGES %d) ran out: RAM above %lu GiB is unused\n",
+		kprintf("kernel: vm: page-table pool (VM_POOL_PAGES %d) ran out: RAM above %lu GiB "
+			"is unused\n",
 			VM_POOL_PAGES, (unsigned long)(end / SZ_1G));
 	return end;
+}
+
+/* Replaces the large page at *e (of size, mapping base) by a table of 512 pages of size / 512. */
+static int vm_split_entry(uint64_t *e, uint64_t size)
+{
+	uint64_t *t = vm_page();
+	if (!t)
+		return -1;
+	uint64_t base = *e & PTE_ADDR, sub = size / 512;
+	for (int k = 0; k < 512; k++)
+		t[k] = (base + (uint64_t)k * sub) | PTE_P | PTE_W | (sub > SZ_4K ? PTE_PS : 0);
+	*e = (uint64_t)(uintptr_t)t | PTE_P | PTE_W;
+	return 0;
+}
+
+int vm_unmap_page(uint64_t pa)
+{
+	uint64_t pml4e = vm_pml4[pa / SZ_512G];
+	if (!(pml4e & PTE_P))
+		return -1;
+	uint64_t *e = &((uint64_t *)(uintptr_t)(pml4e & PTE_ADDR))[(pa / SZ_1G) % 512];
+	if (!(*e & PTE_P) || ((*e & PTE_PS) && vm_split_entry(e, SZ_1G)))
+		return -1;
+	e = &((uint64_t *)(uintptr_t)(*e & PTE_ADDR))[(pa / SZ_2M) % 512];
+	if ((*e & PTE_PS) && vm_split_entry(e, SZ_2M))
+		return -1;
+	((uint64_t *)(uintptr_t)(*e & PTE_ADDR))[(pa / SZ_4K) % 512] = 0;
+	write_cr3(read_cr3()); /* only this CPU runs: flushing its TLB is enough */
+	return 0;
 }

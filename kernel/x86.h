@@ -30,7 +30,8 @@ struct cpuid_regs {
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r;
-	__asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
 			 : "a"(leaf), "c"(subleaf));
 	return r;
 }
@@ -141,6 +142,28 @@ static inline void hlt(void)
 static inline void pause(void)
 {
 	__asm__ volatile("pause");
+}
+
+/* Interrupts on for exactly one hlt: sti's one-instruction shadow means an interrupt that is
+ * already pending wakes this hlt instead of arriving before it. Interrupts are off again after. */
+static inline void sti_hlt_cli(void)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "memory");
 }
 
 static inline uint64_t read_rsp(void)

@@ -1,6 +1,8 @@
 #!/bin/sh
 # kernel_faults.sh: each deliberate CPU exception (--fault KIND) in the kernel under QEMU must
-# end in a report on stderr (COM2) and a non-zero exit status, never a hang or a triple fault.
+# end in a report on stderr (COM2) naming the CPU and a non-zero exit status, never a hang or a
+# triple fault: on the boot CPU with a second CPU up (SMP=2), and on that second CPU (ap-KIND,
+# raised in a pool task). Too little RAM is one error line and status 1.
 # Environment: ACCEL (auto|kvm|tcg), MAKE.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -14,7 +16,8 @@ check() {
 	kind=$1
 	shift
 	: >"$tmp/err"
-	$MAKE -s --no-print-directory qemu ARGS="--fault $kind" TIMEOUT=60 >"$tmp/out" 2>>"$tmp/err"
+	$MAKE -s --no-print-directory qemu SMP=2 ARGS="--fault $kind" TIMEOUT=60 >"$tmp/out" \
+		2>>"$tmp/err"
 	rc=$?
 	missing=""
 	for p in "RIP 0x" "$@"; do
@@ -52,10 +55,23 @@ check_mem() {
 
 check_mem 2M
 check_mem 3M
-check ud "invalid opcode (#UD)" "CPU exception 6"
-check gp "general protection (#GP)" "CPU exception 13"
+check ud "invalid opcode (#UD)" "CPU exception 6" "on CPU 0 "
+check gp "general protection (#GP)" "CPU exception 13" "on CPU 0 "
 check pf "page fault (#PF)" "CPU exception 14" "CR2 0x00007f0000000000"
-check stack "page fault (#PF)" "stack overflow (guard page hit)"
+check stack "page fault (#PF)" "stack overflow (guard page hit): the 1024 KiB stack of CPU 0"
+check ap-ud "invalid opcode (#UD)" "CPU exception 6" "on CPU 1 "
+check ap-stack "page fault (#PF)" "stack overflow (guard page hit): the [0-9]* KiB stack of CPU 1 is full"
+
+# With one CPU there is no other CPU to raise ap-KIND on: an error, status 1.
+$MAKE -s --no-print-directory qemu SMP=1 ARGS="--fault ap-ud" TIMEOUT=60 >"$tmp/out" 2>"$tmp/err"
+if grep -q "needs a second CPU" "$tmp/err" && grep -q "run-qemu: kernel exited with status 1$" "$tmp/err"; then
+	echo "PASS ap-ud with one CPU: refused"
+	pass=$((pass + 1))
+else
+	echo "FAIL ap-ud with one CPU: not refused with status 1"
+	tail -n 4 "$tmp/err" | sed 's/^/  /'
+	fail=$((fail + 1))
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

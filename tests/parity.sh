@@ -1,6 +1,7 @@
 #!/bin/sh
 # parity.sh: host/tinyllama-host and the kernel under QEMU (make -s qemu) must print the same
-# bytes on stdout for the same arguments. Builds nothing: `make check-kernel` builds first.
+# bytes on stdout for the same arguments, with 1 and with 2 CPUs (host -t N, kernel SMP=N and
+# its default of every CPU). Builds nothing: `make check-kernel` builds first.
 # Environment: SHARED_DIR (models, default ../shared), ACCEL (auto|kvm|tcg), TIMEOUT, MAKE.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -19,14 +20,20 @@ if "$HOST" -h 2>&1 | grep -q -- '--isa'; then
 fi
 
 # check NAME MODEL ARGS: ARGS is one string, split with shell quoting on both sides
-# (by eval here, by kernel/cmdline.c in the kernel).
+# (by eval here, by kernel/cmdline.c in the kernel); runs once per CPU count.
 check() {
-	name=$1 model=$2 args="$isa $3"
+	for cpus in 1 2; do
+		check_cpus "$1, $cpus CPU(s)" "$2" "$3" $cpus
+	done
+}
+
+check_cpus() {
+	name=$1 model=$2 args="$isa $3" cpus=$4
 	eval "set -- $args"
 	if [ -n "$model" ]; then set -- -m "$model" "$@"; fi
-	"$HOST" "$@" >"$tmp/host.out" 2>"$tmp/host.err"
+	"$HOST" "$@" -t "$cpus" >"$tmp/host.out" 2>"$tmp/host.err"
 	hrc=$?
-	$MAKE -s --no-print-directory qemu MODEL="$model" ARGS="$args" TIMEOUT="$TIMEOUT" \
+	$MAKE -s --no-print-directory qemu MODEL="$model" ARGS="$args" SMP="$cpus" TIMEOUT="$TIMEOUT" \
 		>"$tmp/kernel.out" 2>"$tmp/kernel.err"
 	krc=$?
 	if [ $hrc -ne 0 ] || [ $krc -ne 0 ]; then

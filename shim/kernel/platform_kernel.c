@@ -1,5 +1,5 @@
 /* platform_kernel.c: shim/platform.h on bare metal: serial streams, TSC frequency, the boot
- * module as the model, no files, one thread, deliberate faults and isa-debug-exit. */
+ * module as the model, no files, and isa-debug-exit (threads and faults: pool.c). */
 #include "core/base/error.h"
 #include "kernel/kernel.h"
 #include "shim/platform.h"
@@ -60,29 +60,6 @@ int plat_file_close(int handle)
 	(void)handle;
 	kprintf("kernel: no file system in the kernel\n");
 	return -1;
-}
-
-/* One CPU, one thread: a request for more runs everything on the boot CPU. */
-int plat_threads_start(int n)
-{
-	if (n > 1)
-		kprintf("kernel: the kernel runs one thread: %d requested, 1 started\n", n);
-	return 1;
-}
-
-int plat_threads(void)
-{
-	return 1;
-}
-
-void plat_parallel(plat_task_fn fn, void *ctx)
-{
-	fn(ctx, 0, 1);
-}
-
-void plat_debug_fault(const char *kind)
-{
-	fault_raise(kind);
 }
 
 _Noreturn void plat_exit(int status)

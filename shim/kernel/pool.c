@@ -1,0 +1,118 @@
+/* pool.c: shim/platform.h's thread pool on bare metal, with the host pool's contract: the CPUs
+ * that came up (kernel/smp.c) run fn(ctx, i, n) for i in 0..n-1, the calling (boot) CPU as
+ * i = 0, so the core splits rows and query groups exactly as on the host. An idle CPU spins on
+ * the job counter for POOL_SPIN_US (a token's jobs come every few hundred microseconds), then
+ * halts; the caller wakes halted CPUs with an IPI. --fault ap-KIND raises KIND on a pool CPU. */
+#include "core/model/config.h"
+#include "kernel/kernel.h"
+#include "kernel/memlayout.h"
+#include "kernel/param.h"
+#include "kernel/x86.h"
+#include "shim/platform.h"
+
+_Static_assert(MAX_CPUS == MAX_THREADS, "one pool thread per CPU, as many as -t allows");
+
+static struct {
+	plat_task_fn fn;
+	void *ctx;
+	int n;			/* threads, the caller included; 0 before plat_threads_start */
+	unsigned gen;		/* bumped per job: publishes fn, ctx and n */
+	int pending;		/* workers still running the job */
+	int sleeping[MAX_CPUS]; /* CPU halted (or about to): it needs an IPI */
+} pool;
+
+_Noreturn void pool_worker(int cpu)
+{
+	uint64_t spin = tsc_hz() / 1000000 * POOL_SPIN_US;
+	unsigned seen = 0;
+	for (;;) {
+		unsigned g;
+		uint64_t t0 = rdtsc();
+		while ((g = __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE)) == seen) {
+			if (rdtsc() - t0 < spin) {
+				pause();
+				continue;
+			}
+			/* Say "asleep" before the last look at gen; plat_parallel bumps gen before
+			 * it looks at sleeping: one of the two sees the other (both are full
+			 * barriers). */
+			__atomic_store_n(&pool.sleeping[cpu], 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&pool.gen, __ATOMIC_SEQ_CST) == seen)
+				sti_hlt_cli();
+			__atomic_store_n(&pool.sleeping[cpu], 0, __ATOMIC_RELAXED);
+			t0 = rdtsc();
+		}
+		seen = g;
+		if (cpu < pool.n) {
+			pool.fn(pool.ctx, cpu, pool.n);
+			__atomic_fetch_sub(&pool.pending, 1, __ATOMIC_RELEASE);
+		}
+	}
+}
+
+int plat_threads_start(int n)
+{
+	if (pool.n)
+		return pool.n;
+	int up = smp_cpus();
+	if (n <= 0)
+		n = up;
+	if (n > up) {
+		kprintf("kernel: -t %d: %d CPU%s up, so %d thread%s\n", n, up,
+			up > 1 ? "s are" : " is", up, up > 1 ? "s" : "");
+		n = up;
+	}
+	pool.n = n;
+	return n;
+}
+
+int plat_threads(void)
+{
+	return pool.n ? pool.n : 1;
+}
+
+void plat_parallel(plat_task_fn fn, void *ctx)
+{
+	if (pool.n <= 1) {
+		fn(ctx, 0, 1);
+		return;
+	}
+	pool.fn = fn;
+	pool.ctx = ctx;
+	__atomic_store_n(&pool.pending, pool.n - 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pool.gen, 1, __ATOMIC_SEQ_CST);
+	for (int i = 1; i < pool.n; i++)
+		if (__atomic_load_n(&pool.sleeping[i], __ATOMIC_SEQ_CST))
+			lapic_send_ipi(smp_apic(i), WAKE_VECTOR);
+	fn(ctx, 0, pool.n);
+	while (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE))
+		pause();
+}
+
+/* The last pool thread (a CPU other than the boot CPU) raises the fault. */
+static void pool_fault_task(void *ctx, int ith, int nth)
+{
+	if (ith == nth - 1)
+		fault_raise(ctx);
+}
+
+static int pool_starts_with(const char *s, const char *prefix)
+{
+	while (*prefix && *s == *prefix)
+		s++, prefix++;
+	return *prefix == 0;
+}
+
+void plat_debug_fault(const char *kind)
+{
+	if (!pool_starts_with(kind, "ap-")) {
+		fault_raise(kind);
+		return;
+	}
+	if (plat_threads_start(0) < 2) {
+		kprintf("kernel: --fault %s needs a second CPU (make qemu SMP=2)\n", kind);
+		return;
+	}
+	kprintf("kernel: CPU %d raises the fault\n", plat_threads() - 1);
+	plat_parallel(pool_fault_task, (void *)(kind + 3));
+}

@@ -37,6 +37,8 @@ CORE_SRCS := \
 	core/kernels/quant.c \
 	core/kernels/quant_avx2.c \
 	core/kernels/quant_avx512.c \
+	core/kernels/kquant_ref.c \
+	core/kernels/kquant_avx2.c \
 	core/model/ops.c \
 	core/model/attention.c \
 	core/profile/collector.c \
@@ -71,6 +73,7 @@ TEST_SRCS := \
 	tests/test_simd.c \
 	tests/test_math.c \
 	tests/test_quant.c \
+	tests/test_kquant.c \
 	tests/test_ops.c \
 	tests/test_loaders.c \
 	tests/test_model.c \
@@ -117,6 +120,7 @@ check-quick: $(BUILD)/tests/run_tests
 # Golden tier: whole runs of tinyllama-host against reference outputs.
 check-golden: $(HOST_BIN)
 	BIN=$(HOST_BIN) sh tests/golden.sh
+	BIN=$(HOST_BIN) sh tests/kquant_golden.sh
 
 # ASan + UBSan: unit tests and golden runs of an instrumented build in build/asan. Leak
 # checks are off: core allocates only from the arena; the test fixtures' mallocs die with

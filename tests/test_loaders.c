@@ -710,8 +710,8 @@ START_TEST(test_gguf_broken)
 	expect_gguf_fail(&o, "unknown type id 99", "unknown type id");
 	o.retype_id = 4; /* a retired GGML type id */
 	expect_gguf_fail(&o, "unknown type id 4", "retired type id");
-	o.retype_id = 2; /* Q4_0 */
-	expect_gguf_fail(&o, "Q4_0", "Q4_0 tensor");
+	o.retype_id = 9; /* Q8_1: an activation type, never a weight */
+	expect_gguf_fail(&o, "Q8_1", "Q8_1 tensor");
 	o.retype_id = 12; /* Q4_K: rows of 64 are not a multiple of 256 */
 	expect_gguf_fail(&o, "Q4_K", "Q4_K tensor with short rows");
 	o = ok;

@@ -23,6 +23,7 @@ int main(void)
 	host_platform_init(1ull << 30);
 	SRunner *sr = srunner_create(math_suite());
 	srunner_add_suite(sr, quant_suite());
+	srunner_add_suite(sr, kquant_suite());
 	srunner_add_suite(sr, ops_suite());
 	srunner_add_suite(sr, loaders_suite());
 	srunner_add_suite(sr, model_suite());

@@ -5,6 +5,7 @@
 #include "core/base/error.h"
 #include "core/base/fmt.h"
 #include "core/formats/llama2c.h"
+#include "core/kernels/kquant.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 #include "core/base/str.h"
@@ -39,12 +40,14 @@ static int gguf_matrix(const GgufFile *g, Tensor *out, const char *name, int row
 	const GgufTensor *t = gguf_expect(g, name, (uint64_t)cols, (uint64_t)rows, 1);
 	if (!t)
 		return -1;
-	if (t->type != DT_F32 && t->type != DT_F16 && t->type != DT_Q8_0)
-		return error_set("%s: tensor %s has type %s; supported types are F32, F16 and "
-				 "Q8_0",
+	if (t->type != DT_F32 && t->type != DT_F16 && t->type != DT_Q8_0 &&
+	    !kquant_block((DType)t->type))
+		return error_set("%s: tensor %s has type %s; supported types are F32, F16, Q8_0, "
+				 "Q4_0, Q4_1, Q5_0, Q5_1 and Q2_K to Q6_K",
 				 g->path, name, ggml_type_name(t->type));
+	/* every block type starts with 16-bit fields and has an even size */
 	if ((t->type == DT_F32 && (uintptr_t)t->data % 4) ||
-	    ((t->type == DT_F16 || t->type == DT_Q8_0) && (uintptr_t)t->data % 2))
+	    (t->type != DT_F32 && (uintptr_t)t->data % 2))
 		return error_set("%s: tensor %s is not aligned for its type", g->path, name);
 	*out = (Tensor){.type = (DType)t->type, .rows = rows, .cols = cols, .data = t->data};
 	return 0;

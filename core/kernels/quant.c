@@ -4,6 +4,7 @@
 #include "core/kernels/quant.h"
 
 #include "core/kernels/cpu.h"
+#include "core/kernels/kquant.h"
 #include "core/base/error.h"
 #include "core/base/mathx.h"
 #include "core/profile/profiler.h"
@@ -22,8 +23,11 @@ size_t dtype_row_bytes(DType t, int cols)
 		return cols % QK8_0 ? 0 : (size_t)(cols / QK8_0) * sizeof(BlockQ8_0);
 	case DT_INT8:
 		return (size_t)cols;
+	default: /* the 4/5-bit and K-quant blocks */
+		return kquant_block(t) && cols % kquant_block(t) == 0
+			   ? (size_t)(cols / kquant_block(t)) * kquant_block_bytes(t)
+			   : 0;
 	}
-	return 0;
 }
 
 const char *dtype_name(DType t)
@@ -37,6 +41,24 @@ const char *dtype_name(DType t)
 		return "Q8_0";
 	case DT_INT8:
 		return "INT8";
+	case DT_Q4_0:
+		return "Q4_0";
+	case DT_Q4_1:
+		return "Q4_1";
+	case DT_Q5_0:
+		return "Q5_0";
+	case DT_Q5_1:
+		return "Q5_1";
+	case DT_Q2_K:
+		return "Q2_K";
+	case DT_Q3_K:
+		return "Q3_K";
+	case DT_Q4_K:
+		return "Q4_K";
+	case DT_Q5_K:
+		return "Q5_K";
+	case DT_Q6_K:
+		return "Q6_K";
 	}
 	return "?";
 }
@@ -203,6 +225,12 @@ void tensor_row(const Tensor *W, int r, float *out)
 		}
 		break;
 	}
+	default:
+		kquant_dequantize_row(W->type,
+				      (const uint8_t *)W->data +
+					  (size_t)r * dtype_row_bytes(W->type, W->cols),
+				      out, W->cols);
+		break;
 	}
 }
 
@@ -286,6 +314,7 @@ static QDotQ8BatchFn qdot_q8_batch = qdot_q8_batch_ref;
 static QuantActQ8Fn quant_act_q8 = quant_act_q8_ref;
 static FDotF32Fn fdot_f32 = fdot_f32_ref;
 static FDotF16Fn fdot_f16 = fdot_f16_ref;
+static const KDotFn *kdot = kdot_ref; /* the 4/5-bit and K-quant kernels, by kquant_index */
 /* AVX-512 only: batches quantize groups of 16 tokens transposed too, for qdot_q8_tile */
 static QDotQ8TileFn qdot_q8_tile = NULL;
 
@@ -323,6 +352,9 @@ static void isa_set(Isa isa)
 	qdot_q8_batch = q8b[isa];
 	quant_act_q8 = isa == ISA_SCALAR ? quant_act_q8_ref : quant_act_q8_avx2;
 	qdot_q8_tile = isa == ISA_AVX512 ? qdot_q8_tile_avx512 : NULL;
+	/* the 4/5-bit and K-quant kernels: AVX-512 runs the AVX2 ones */
+	static const KDotFn *const kq[] = {kdot_ref, kdot_avx2, kdot_avx2};
+	kdot = kq[isa];
 	static const FDotF32Fn f32[] = {fdot_f32_ref, fdot_f32_avx2, fdot_f32_avx512};
 	static const FDotF16Fn f16[] = {fdot_f16_ref, fdot_f16_avx2, fdot_f16_avx512};
 	fdot_f32 = f32[isa];
@@ -376,6 +408,7 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	s->xd = arena_alloc(n * sizeof(float), 64, "matmul scratch (x scales)");
 	s->xsum = arena_alloc(n * sizeof(int32_t), 64, "matmul scratch (x block sums)");
 	s->f16 = arena_alloc(n * sizeof(uint16_t), 64, "matmul scratch (f16 x)");
+	s->xs = arena_alloc(n / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (Q8_1 sums)");
 	/* transposed groups of QTILE_TOKENS: the last one padded */
 	size_t nt = (size_t)max_cols *
 		    (((size_t)max_batch + QTILE_TOKENS - 1) / QTILE_TOKENS * QTILE_TOKENS);
@@ -383,7 +416,7 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	s->xdt = arena_alloc(nt / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (x scales, t)");
 	s->cap = max_cols;
 	s->batch = max_batch;
-	return s->xq && s->xd && s->xsum && s->f16 && s->xt && s->xdt ? 0 : -1;
+	return s->xq && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt ? 0 : -1;
 }
 
 int matmul_scratch_init(MatmulScratch *s, int max_cols)
@@ -519,6 +552,25 @@ static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	}
 }
 
+/* The 4/5-bit and K-quant types: each row against every token of the batch. */
+static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	DType type = o->W->type;
+	KDotFn dot = kdot[kquant_index(type)];
+	int cols = j->cols, nb = cols / kquant_block(type), na = cols / j->B;
+	size_t row_bytes = dtype_row_bytes(type, cols);
+	const uint8_t *w = o->W->data;
+	const MatmulScratch *s = j->s;
+	for (int i = r0; i < r1; i++)
+		for (int t = 0; t < j->n; t++) {
+			size_t xo = (size_t)t * (size_t)na;
+			QAct x = {s->xq + (size_t)t * (size_t)cols, s->xd + xo, s->xs + xo,
+				  s->xsum + xo};
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] =
+			    dot(w + (size_t)i * row_bytes, &x, nb);
+		}
+}
+
 static void rows_any(const MatmulJob *j, const MatmulOut *o, int a, int b)
 {
 	switch (o->W->type) {
@@ -533,6 +585,9 @@ static void rows_any(const MatmulJob *j, const MatmulOut *o, int a, int b)
 		break;
 	case DT_INT8:
 		rows_int8(j, o, a, b);
+		break;
+	default:
+		rows_kquant(j, o, a, b);
 		break;
 	}
 }
@@ -612,6 +667,12 @@ static void quant_task(void *ctx, int ith, int nth)
 		else if (q->type == DT_F16)
 			for (int k = 0; k < q->cols; k++)
 				q->s->f16[vo + (size_t)k] = fp32_to_fp16(x[k]);
+		else if (kquant_act(q->type) == ACT_Q8_0)
+			quant_act_q8(x, q->cols, q->s->xq + vo, q->s->xd + xo, q->s->xsum + xo);
+		else if (kquant_act(q->type) == ACT_Q8_1)
+			quant_act_q8_1(x, q->cols, q->s->xq + vo, q->s->xd + xo, q->s->xs + xo);
+		else
+			quant_act_q8_k(x, q->cols, q->s->xq + vo, q->s->xd + xo, q->s->xsum + xo);
 	}
 }
 
@@ -619,6 +680,8 @@ static int act_block(const Tensor *W)
 {
 	if (W->type == DT_INT8)
 		return W->i8.group_scales ? W->i8.group_size : QK8_0;
+	if (kquant_block(W->type))
+		return kquant_act_block(kquant_act(W->type));
 	return QK8_0;
 }
 
@@ -660,9 +723,10 @@ static void matmul_run(const MatmulOut *outs, int count, const float *x, int x_s
 	}
 	const Tensor *W = outs[0].W;
 	DType type = W->type;
-	PROFILE_BEGIN(zone, type == DT_F32   ? "matmul_f32"
-			    : type == DT_F16 ? "matmul_f16"
-					     : "matmul_int8");
+	PROFILE_BEGIN(zone, type == DT_F32	      ? "matmul_f32"
+			    : type == DT_F16	      ? "matmul_f16"
+			    : kquant_block(type) != 0 ? "matmul_kquant"
+						      : "matmul_int8");
 	bool tiled = qdot_q8_tile && type == DT_Q8_0 && n > 1 && W->cols / QK8_0 <= QTILE_MAX_NB;
 	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, tiled};
 	if (type != DT_F32) {

@@ -7,8 +7,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Values of F32, F16 and Q8_0 are GGML's type ids, so GGUF files map directly. */
-typedef enum { DT_F32 = 0, DT_F16 = 1, DT_Q8_0 = 8, DT_INT8 = 1000 } DType;
+/* Values below DT_INT8 are GGML's type ids, so GGUF files map directly (the 4/5-bit and
+ * K-quant types are in kquant.h). */
+typedef enum {
+	DT_F32 = 0,
+	DT_F16 = 1,
+	DT_Q4_0 = 2,
+	DT_Q4_1 = 3,
+	DT_Q5_0 = 6,
+	DT_Q5_1 = 7,
+	DT_Q8_0 = 8,
+	DT_Q2_K = 10,
+	DT_Q3_K = 11,
+	DT_Q4_K = 12,
+	DT_Q5_K = 13,
+	DT_Q6_K = 14,
+	DT_INT8 = 1000
+} DType;
 
 #define QK8_0 32
 /* GGUF Q8_0 block: 32 weights w[i] = d * qs[i], d stored as fp16. */
@@ -62,6 +77,7 @@ typedef struct {
 	int8_t *xq;	/* (batch, cols) activations as int8 */
 	float *xd;	/* (batch, cols / block) their block scales */
 	int32_t *xsum;	/* (batch, cols / block) sum of each block's int8 values */
+	float *xs;	/* (batch, cols / 32) Q8_1 block sums d * sum, fp16-rounded */
 	uint16_t *f16;	/* (batch, cols) activations as fp16 for F16 weights */
 	uint8_t *xt;	/* (batch, cols) Q8_0 batches in groups of 16 tokens, transposed */
 	float *xdt;	/* (batch, cols / 32) their scales */

@@ -1,0 +1,160 @@
+/* kquant.h: GGML's 4/5-bit block types (Q4_0, Q4_1, Q5_0, Q5_1) and K-quants (Q2_K..Q6_K):
+ * their block layouts, the activation types they meet (Q8_0, Q8_1, Q8_K), row dequantizers
+ * and the dot kernels of one weight row against quantized activations. */
+#ifndef KQUANT_H
+#define KQUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/kernels/quant.h"
+
+#define QK4 32	 /* values per block of Q4_0, Q4_1, Q5_0, Q5_1 (and Q8_0, Q8_1) */
+#define QK_K 256 /* values per super-block of the K-quants (and Q8_K) */
+
+/* Q4_0: w = d * (q - 8), q 4 bits; byte j holds value j (low nibble) and j + 16 (high). */
+typedef struct {
+	uint16_t d;
+	uint8_t qs[QK4 / 2];
+} BlockQ4_0;
+_Static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block is 18 bytes in GGUF");
+
+/* Q4_1: w = d * q + m, q 4 bits packed as in Q4_0. */
+typedef struct {
+	uint16_t d, m;
+	uint8_t qs[QK4 / 2];
+} BlockQ4_1;
+_Static_assert(sizeof(BlockQ4_1) == 20, "Q4_1 block is 20 bytes in GGUF");
+
+/* Q5_0: w = d * (q - 16), q 5 bits: the low 4 as in Q4_0, bit 4 of value j is bit j of qh
+ * (a little-endian uint32). */
+typedef struct {
+	uint16_t d;
+	uint8_t qh[4];
+	uint8_t qs[QK4 / 2];
+} BlockQ5_0;
+_Static_assert(sizeof(BlockQ5_0) == 22, "Q5_0 block is 22 bytes in GGUF");
+
+/* Q5_1: w = d * q + m, q 5 bits packed as in Q5_0. */
+typedef struct {
+	uint16_t d, m;
+	uint8_t qh[4];
+	uint8_t qs[QK4 / 2];
+} BlockQ5_1;
+_Static_assert(sizeof(BlockQ5_1) == 24, "Q5_1 block is 24 bytes in GGUF");
+
+/* Q8_1 (activations of Q4_1/Q5_1): x = d * q, s = d * sum(q) rounded to fp16. */
+typedef struct {
+	uint16_t d, s;
+	int8_t qs[QK4];
+} BlockQ8_1;
+_Static_assert(sizeof(BlockQ8_1) == 36, "Q8_1 block is 36 bytes in GGML");
+
+/* Q2_K: 16 groups of 16; scales[g] = scale (low 4 bits) | min (high 4 bits);
+ * w = d * scale * q - dmin * min, q 2 bits: value 128 h + 32 s + l (h < 2, s < 4, l < 32)
+ * is bits 2 s of qs[32 h + l]. */
+typedef struct {
+	uint8_t scales[QK_K / 16];
+	uint8_t qs[QK_K / 4];
+	uint16_t d, dmin;
+} BlockQ2_K;
+_Static_assert(sizeof(BlockQ2_K) == 84, "Q2_K block is 84 bytes in GGUF");
+
+/* Q3_K: 16 groups of 16, 6-bit scales packed in 12 bytes; w = d * (scale - 32) * q,
+ * q = 2 low bits (as Q2_K) - 4 unless bit (4 h + s) of hmask[l] is set (value 128 h + 32 s +
+ * l). */
+typedef struct {
+	uint8_t hmask[QK_K / 8];
+	uint8_t qs[QK_K / 4];
+	uint8_t scales[12];
+	uint16_t d;
+} BlockQ3_K;
+_Static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block is 110 bytes in GGUF");
+
+/* Q4_K: 8 groups of 32 with 6-bit scales and mins packed in 12 bytes;
+ * w = d * scale * q - dmin * min; value 64 c + l (l < 32) is the low nibble of qs[32 c + l],
+ * value 64 c + 32 + l its high nibble. */
+typedef struct {
+	uint16_t d, dmin;
+	uint8_t scales[12];
+	uint8_t qs[QK_K / 2];
+} BlockQ4_K;
+_Static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block is 144 bytes in GGUF");
+
+/* Q5_K: Q4_K plus a fifth bit: bit 2 c (low nibbles) or 2 c + 1 (high) of qh[l]. */
+typedef struct {
+	uint16_t d, dmin;
+	uint8_t scales[12];
+	uint8_t qh[QK_K / 8];
+	uint8_t qs[QK_K / 2];
+} BlockQ5_K;
+_Static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block is 176 bytes in GGUF");
+
+/* Q6_K: 16 groups of 16 with int8 scales; w = d * scale * (q - 32), q 6 bits: in half h
+ * (128 values), value 32 k + l has its low 4 bits in ql[64 h + l + 32 (k & 1)] (the high
+ * nibble when k >= 2) and its high 2 bits at bit 2 k of qh[32 h + l]. */
+typedef struct {
+	uint8_t ql[QK_K / 2];
+	uint8_t qh[QK_K / 4];
+	int8_t scales[QK_K / 16];
+	uint16_t d;
+} BlockQ6_K;
+_Static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block is 210 bytes in GGUF");
+
+/* Q8_K (activations of the K-quants): x = d * q, d a float; bsums: sums of each 16 q. */
+typedef struct {
+	float d;
+	int8_t qs[QK_K];
+	int16_t bsums[QK_K / 16];
+} BlockQ8_K;
+_Static_assert(sizeof(BlockQ8_K) == 292, "Q8_K block is 292 bytes in GGML");
+
+/* Values per block of a type of this family, 0 for any other type. */
+int kquant_block(DType t);
+/* Bytes per block (0 for other types). */
+size_t kquant_block_bytes(DType t);
+
+/* Which activation type a weight type is multiplied with. */
+typedef enum { ACT_Q8_0, ACT_Q8_1, ACT_Q8_K } ActKind;
+ActKind kquant_act(DType t);
+/* Values per entry of the activation sums (xsum/xs): 32 for Q8_0/Q8_1, 16 for Q8_K. */
+int kquant_act_block(ActKind k);
+
+/* One token's quantized activations, unpacked: q (n) int8 values; d their scales (one per 32
+ * values, one per 256 for Q8_K); s the Q8_1 fp16 block sums as floats; bsum the Q8_K sums of
+ * each 16 values. */
+typedef struct {
+	const int8_t *q;
+	const float *d;
+	const float *s;
+	const int32_t *bsum;
+} QAct;
+
+/* Q8_1 activations of x (n % 32 == 0), as quantize_row_q8_1 gives them: d = amax / 127
+ * rounded to fp16, values round(x / d) from the unrounded d, s = fp16(d * sum). */
+void quant_act_q8_1(const float *x, int n, int8_t *q, float *d, float *s);
+/* Q8_K activations of x (n % 256 == 0), llama.cpp's rule: per super-block the value of largest
+ * magnitude max, iscale = -127 / max, q = min(127, round-half-even(iscale x)), d = 1 / iscale,
+ * bsum the sums of each 16 q. */
+void quant_act_q8_k(const float *x, int n, int8_t *q, float *d, int32_t *bsum);
+
+/* Row of n values (n a multiple of the type's block) of type t as floats, GGML's
+ * dequantizers' arithmetic (what its get_rows gives for an embedding). */
+void kquant_dequantize_row(DType t, const void *row, float *y, int n);
+
+/* A weight row of nb blocks (super-blocks for the K-quants) of one type against one token's
+ * activations. Each block gives an exact integer sum (and, for types with mins, the exact
+ * integer sum that multiplies the min); the block's float term, in the order the reference
+ * writes, goes into partial acc[b % QDOT_LANES]; partials fold with qdot_tree. Every ISA's
+ * version gives the same bits. */
+typedef float (*KDotFn)(const void *w, const QAct *x, int nb);
+
+/* The kernels of one ISA, indexed by kquant_index (NULL where that ISA has none). */
+enum { KQ_Q4_0, KQ_Q4_1, KQ_Q5_0, KQ_Q5_1, KQ_Q2_K, KQ_Q3_K, KQ_Q4_K, KQ_Q5_K, KQ_Q6_K, KQ_COUNT };
+/* Index of t in these tables, -1 when t is not one of these types. */
+int kquant_index(DType t);
+
+extern const KDotFn kdot_ref[KQ_COUNT];
+extern const KDotFn kdot_avx2[KQ_COUNT];
+
+#endif

@@ -1,0 +1,236 @@
+/* test_kquant.c: the 4/5-bit and K-quant types: row sizes, the activation quantizers' rules,
+ * the dot kernels against their dequantized rows, and every ISA's kernels against the scalar
+ * reference, bit for bit, on odd shapes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/rng.h"
+#include "core/kernels/kquant.h"
+#include "core/kernels/quant_kernels.h"
+#include "tests.h"
+
+static const DType TYPES[] = {DT_Q4_0, DT_Q4_1, DT_Q5_0, DT_Q5_1, DT_Q2_K,
+			      DT_Q3_K, DT_Q4_K, DT_Q5_K, DT_Q6_K};
+#define NTYPES (int)(sizeof TYPES / sizeof TYPES[0])
+
+START_TEST(test_kquant_row_bytes)
+{
+	static const struct {
+		DType t;
+		int cols;
+		size_t bytes;
+	} cases[] = {{DT_Q4_0, 64, 36},	  {DT_Q4_1, 32, 20},   {DT_Q5_0, 96, 66},
+		     {DT_Q5_1, 32, 24},	  {DT_Q2_K, 512, 168}, {DT_Q3_K, 256, 110},
+		     {DT_Q4_K, 256, 144}, {DT_Q5_K, 768, 528}, {DT_Q6_K, 256, 210},
+		     {DT_Q4_0, 48, 0},	  {DT_Q4_K, 128, 0},   {DT_Q6_K, 257, 0}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(dtype_row_bytes(cases[i].t, cases[i].cols) == cases[i].bytes,
+			      "%s with %d cols: %zu bytes, want %zu", dtype_name(cases[i].t),
+			      cases[i].cols, dtype_row_bytes(cases[i].t, cases[i].cols),
+			      cases[i].bytes);
+}
+END_TEST
+
+/* Q8_K: the value of largest magnitude maps to -127 (a positive one flips every sign, d < 0),
+ * the others round half to even, d = 1 / iscale, bsums per 16. */
+START_TEST(test_q8_k_rule)
+{
+	float x[QK_K] = {0};
+	x[0] = -127.0f; /* iscale = 1: the others round as they are */
+	x[1] = 2.5f;
+	x[2] = 3.5f;
+	x[3] = -2.5f;
+	x[16] = 0.5f;
+	x[17] = 1.5f;
+	int8_t q[QK_K];
+	float d;
+	int32_t bsum[QK_K / 16];
+	quant_act_q8_k(x, QK_K, q, &d, bsum);
+	ck_assert_msg(d == 1.0f, "d %g", (double)d);
+	ck_assert_int_eq(q[0], -127);
+	ck_assert_int_eq(q[1], 2);
+	ck_assert_int_eq(q[2], 4);
+	ck_assert_int_eq(q[3], -2);
+	ck_assert_int_eq(q[16], 0);
+	ck_assert_int_eq(q[17], 2);
+	ck_assert_int_eq(bsum[0], -127 + 2 + 4 - 2);
+	ck_assert_int_eq(bsum[1], 2);
+	x[0] = 127.0f; /* a positive maximum: values negated, d = -1 */
+	quant_act_q8_k(x, QK_K, q, &d, bsum);
+	ck_assert_msg(d == -1.0f, "d %g", (double)d);
+	ck_assert_int_eq(q[0], -127);
+	ck_assert_int_eq(q[1], -2);
+	ck_assert_int_eq(q[2], -4);
+	memset(x, 0, sizeof x);
+	quant_act_q8_k(x, QK_K, q, &d, bsum);
+	ck_assert_msg(d == 0.0f && q[5] == 0 && bsum[3] == 0, "zeros stay zero");
+}
+END_TEST
+
+/* Q8_1: d = amax / 127 in fp16, values from the unrounded d (half away from zero), s the fp16
+ * of d times the values' sum. */
+START_TEST(test_q8_1_rule)
+{
+	float x[QK4] = {0};
+	x[0] = 12.7f;
+	x[1] = 0.05f; /* 0.5 of d: away from zero */
+	x[2] = -3.0f;
+	int8_t q[QK4];
+	float d, s;
+	quant_act_q8_1(x, QK4, q, &d, &s);
+	float dexact = 12.7f / 127.0f;
+	ck_assert_msg(d == fp16_to_fp32(fp32_to_fp16(dexact)), "d %g", (double)d);
+	ck_assert_int_eq(q[0], 127);
+	ck_assert_int_eq(q[2], -30);
+	int32_t sum = 0;
+	for (int j = 0; j < QK4; j++)
+		sum += q[j];
+	ck_assert_msg(s == fp16_to_fp32(fp32_to_fp16((float)sum * dexact)), "s %g", (double)s);
+}
+END_TEST
+
+/* Random blocks of type t with scales in a sane range (random bytes elsewhere). */
+static void *random_row(Rng *r, DType t, int n)
+{
+	size_t bytes = dtype_row_bytes(t, n);
+	uint8_t *p = malloc(bytes);
+	for (size_t i = 0; i < bytes; i++)
+		p[i] = (uint8_t)rng_next(r);
+	size_t bb = kquant_block_bytes(t);
+	for (size_t off = 0; off < bytes; off += bb) {
+		uint16_t d = fp32_to_fp16(0.01f + 0.02f * rng_float(r));
+		uint16_t m = fp32_to_fp16(0.01f * rng_float(r));
+		/* where each type keeps its fp16 scale (and min) */
+		size_t dpos = t == DT_Q2_K ? 80 : t == DT_Q3_K ? 108 : t == DT_Q6_K ? 208 : 0;
+		memcpy(p + off + dpos, &d, 2);
+		if (t == DT_Q4_1 || t == DT_Q5_1 || t == DT_Q2_K || t == DT_Q4_K || t == DT_Q5_K)
+			memcpy(p + off + dpos + 2, &m, 2);
+	}
+	return p;
+}
+
+static void random_x(Rng *r, float *x, int n)
+{
+	for (int i = 0; i < n; i++)
+		x[i] = 2.0f * rng_float(r) - 1.0f;
+}
+
+/* One token's activations of n values for type t, in a layout the kernels read. */
+typedef struct {
+	int8_t *q;
+	float *d, *s;
+	int32_t *bsum;
+	QAct a;
+} Act;
+
+static Act quantize_x(DType t, const float *x, int n)
+{
+	Act a = {malloc((size_t)n),
+		 calloc((size_t)n / 16 + 1, 4),
+		 calloc((size_t)n / 16 + 1, 4),
+		 calloc((size_t)n / 16 + 1, 4),
+		 {0}};
+	if (kquant_act(t) == ACT_Q8_0)
+		quant_act_q8_ref(x, n, a.q, a.d, a.bsum);
+	else if (kquant_act(t) == ACT_Q8_1)
+		quant_act_q8_1(x, n, a.q, a.d, a.s);
+	else
+		quant_act_q8_k(x, n, a.q, a.d, a.bsum);
+	a.a = (QAct){a.q, a.d, a.s, a.bsum};
+	return a;
+}
+
+static void act_free(Act *a)
+{
+	free(a->q);
+	free(a->d);
+	free(a->s);
+	free(a->bsum);
+}
+
+/* The activations back as floats (Q8_1's s is not needed: it is d times the sum). */
+static double act_value(DType t, const Act *a, int i)
+{
+	int per = kquant_act(t) == ACT_Q8_K ? QK_K : QK4;
+	return (double)a->d[i / per] * a->q[i];
+}
+
+/* The reference kernel agrees with the dot product of the dequantized row and the quantized
+ * activations in double (only float rounding between them): the dot kernel and the
+ * dequantizer read the same layout. */
+START_TEST(test_kquant_dot_matches_dequantized)
+{
+	Rng r;
+	rng_seed(&r, 77);
+	for (int ti = 0; ti < NTYPES; ti++) {
+		DType t = TYPES[ti];
+		int n = kquant_block(t) * 11;
+		float *x = malloc((size_t)n * 4), *w = malloc((size_t)n * 4);
+		void *row = random_row(&r, t, n);
+		random_x(&r, x, n);
+		Act a = quantize_x(t, x, n);
+		kquant_dequantize_row(t, row, w, n);
+		double want = 0, mag = 0;
+		for (int i = 0; i < n; i++) {
+			want += (double)w[i] * act_value(t, &a, i);
+			mag += fabs((double)w[i] * act_value(t, &a, i));
+		}
+		/* Q8_1's s is rounded to fp16: allow its rounding per block */
+		float got = kdot_ref[kquant_index(t)](row, &a.a, n / kquant_block(t));
+		ck_assert_msg(fabs((double)got - want) <= 1e-3 * mag + 1e-6,
+			      "%s: kernel %.6g, dequantized %.6g (magnitude %.3g)", dtype_name(t),
+			      (double)got, want, mag);
+		act_free(&a);
+		free(row);
+		free(x);
+		free(w);
+	}
+}
+END_TEST
+
+/* Every ISA's kernels give the reference's bits, on rows of 1 to 23 blocks (tails of the
+ * 8-block SIMD loops, super-blocks past the 8 partials). */
+START_TEST(test_kquant_simd_same_bits)
+{
+	if (!matmul_isa_supported(ISA_AVX2)) {
+		printf("SKIP: no AVX2\n");
+		return;
+	}
+	static const int counts[] = {1, 3, 7, 8, 9, 16, 17, 23};
+	Rng r;
+	rng_seed(&r, 78);
+	for (int ti = 0; ti < NTYPES; ti++) {
+		DType t = TYPES[ti];
+		for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+			int nb = counts[c], n = kquant_block(t) * nb;
+			float *x = malloc((size_t)n * 4);
+			random_x(&r, x, n);
+			void *row = random_row(&r, t, n);
+			Act a = quantize_x(t, x, n);
+			float want = kdot_ref[kquant_index(t)](row, &a.a, nb);
+			float got = kdot_avx2[kquant_index(t)](row, &a.a, nb);
+			ck_assert_msg(memcmp(&want, &got, 4) == 0,
+				      "%s avx2, %d blocks: %.9g, ref %.9g", dtype_name(t), nb,
+				      (double)got, (double)want);
+			act_free(&a);
+			free(row);
+			free(x);
+		}
+	}
+}
+END_TEST
+
+Suite *kquant_suite(void)
+{
+	Suite *s = suite_create("kquant");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_kquant_row_bytes);
+	tcase_add_test(tc, test_q8_k_rule);
+	tcase_add_test(tc, test_q8_1_rule);
+	tcase_add_test(tc, test_kquant_dot_matches_dequantized);
+	tcase_add_test(tc, test_kquant_simd_same_bits);
+	suite_add_tcase(s, tc);
+	return s;
+}

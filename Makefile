@@ -36,6 +36,7 @@ CORE_SRCS := \
 	core/base/mathx.c \
 	core/kernels/quant.c \
 	core/kernels/quant_avx2.c \
+	core/kernels/tile_avx2.c \
 	core/kernels/quant_avx512.c \
 	core/kernels/kquant_ref.c \
 	core/kernels/kquant_avx2.c \
@@ -71,6 +72,7 @@ HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
 TEST_SRCS := \
 	tests/test_main.c \
 	tests/test_simd.c \
+	tests/test_tiles.c \
 	tests/test_math.c \
 	tests/test_quant.c \
 	tests/test_kquant.c \

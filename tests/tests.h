@@ -8,6 +8,7 @@ Suite *math_suite(void);
 Suite *quant_suite(void);
 Suite *kquant_suite(void);
 Suite *simd_suite(void);
+Suite *tiles_suite(void);
 Suite *ops_suite(void);
 Suite *loaders_suite(void);
 Suite *model_suite(void);

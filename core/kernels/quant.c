@@ -9,6 +9,7 @@
 #include "core/base/mathx.h"
 #include "core/profile/profiler.h"
 #include "core/kernels/quant_kernels.h"
+#include "core/kernels/tile_avx2.h"
 #include "shim/platform.h"
 #include "core/base/str.h"
 
@@ -315,8 +316,10 @@ static QuantActQ8Fn quant_act_q8 = quant_act_q8_ref;
 static FDotF32Fn fdot_f32 = fdot_f32_ref;
 static FDotF16Fn fdot_f16 = fdot_f16_ref;
 static const KDotFn *kdot = kdot_ref; /* the 4/5-bit and K-quant kernels, by kquant_index */
-/* AVX-512 only: batches quantize groups of 16 tokens transposed too, for qdot_q8_tile */
+/* AVX2 and AVX-512: batches quantize groups of 16 tokens transposed too, for qdot_q8_tile,
+ * each value stored plus tile_x_offset (AVX-512: x + 128 for vpdpbusd; AVX2: x) */
 static QDotQ8TileFn qdot_q8_tile = NULL;
+static uint8_t tile_x_offset;
 
 bool matmul_isa_supported(Isa isa)
 {
@@ -346,12 +349,14 @@ static void isa_set(Isa isa)
 {
 	static const QDotQ8Fn q8[] = {qdot_q8_ref, qdot_q8_avx2, qdot_q8_avx512};
 	static const QDotI8Fn i8[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
-	/* AVX-512 batches run as tiles; rows too wide for a tile take the AVX2 kernel */
+	/* AVX2 and AVX-512 batches run as tiles; rows too wide for a tile take this kernel */
 	static const QDotQ8BatchFn q8b[] = {qdot_q8_batch_ref, qdot_q8_batch_avx2,
 					    qdot_q8_batch_avx2};
 	qdot_q8_batch = q8b[isa];
 	quant_act_q8 = isa == ISA_SCALAR ? quant_act_q8_ref : quant_act_q8_avx2;
-	qdot_q8_tile = isa == ISA_AVX512 ? qdot_q8_tile_avx512 : NULL;
+	static const QDotQ8TileFn q8t[] = {NULL, qdot_q8_tile_avx2, qdot_q8_tile_avx512};
+	qdot_q8_tile = q8t[isa];
+	tile_x_offset = isa == ISA_AVX512 ? 0x80 : TILE2_X_OFFSET;
 	/* the 4/5-bit and K-quant kernels: AVX-512 runs the AVX2 ones */
 	static const KDotFn *const kq[] = {kdot_ref, kdot_avx2, kdot_avx2};
 	kdot = kq[isa];
@@ -643,7 +648,7 @@ static void transpose_token(MatmulScratch *s, int t, int nb, bool pad)
 		uint8_t *dst = s->xt + (g + (size_t)b) * QTILE_BLOCK_BYTES + lane * 4;
 		for (int k = 0; k < QK8_0; k++)
 			dst[(k / 4) * QTILE_LANE_BYTES + k % 4] =
-			    pad ? 0x80 : (uint8_t)(x[b * QK8_0 + k] ^ 0x80);
+			    (uint8_t)((pad ? 0 : x[b * QK8_0 + k]) + tile_x_offset);
 		s->xdt[(g + (size_t)b) * QTILE_TOKENS + (size_t)lane] =
 		    pad ? 0.0f : s->xd[(size_t)t * (size_t)nb + (size_t)b];
 	}

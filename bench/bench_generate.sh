@@ -1,15 +1,18 @@
 #!/bin/sh
-# bench_generate.sh: generation tok/s of tinyllama-host (synthetic TinyLlama, -t 1 and -t 2)
-# beside the read-bandwidth ceiling measured in the same run, from the arena and from the model
-# exported as GGUF (mapped from the page cache, as a user runs it), prompt processing tok/s of
-# 128 tokens, peak RSS, CPU and date. With LLAMA_BENCH=path/to/llama-bench, llama.cpp's pp128 and
-# tg32 on the same GGUF file follow. Prints figures only; asserts nothing about time.
+# bench_generate.sh: generation (tg) and prompt processing (pp) tok/s of tinyllama-host on the
+# synthetic TinyLlama, -t 1 and -t 2, each beside what it is measured against in the same run:
+# tg beside the read-bandwidth ceiling, from the arena and from the model exported as GGUF
+# (mapped from the page cache, as a user runs it); tg and pp beside llama.cpp's llama-bench on
+# the same GGUF file when LLAMA_BENCH=path/to/llama-bench is set (LLAMA_BENCH_AVX2: a second
+# llama-bench, built for AVX2 only, for our AVX2 figures on an AVX-512 machine). Then peak RSS,
+# the profiler's cost, CPU, load and date. Prints figures only; asserts nothing about time.
 # Run from the repository root (make bench does).
 set -u
 BIN=${BIN:-host/tinyllama-host}
 BM=${BM:-build/bench/bench_matmul}
 REPS=${REPS:-3}
 N=${N:-64}
+PP=${PP:-128}
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(date '+%Y-%m-%d %H:%M'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 tmp=$(mktemp -d)
@@ -26,6 +29,13 @@ probe() {
 	{ cat "$tmp/err"; exit 1; }
 "$BM" --bw >"$tmp/bw" || exit 1
 bytes=$(sed -n 's/^tinyllama_bytes_per_token=//p' "$tmp/bw")
+# the ISA tinyllama-host picks by default (the pp line names it), and the AVX2 one too when
+# that default is AVX-512 (what a CPU without AVX-512 runs)
+isa=$("$BIN" --synthetic small -n 1 --ids --profile 2>&1 >/dev/null |
+	sed -n 's/^kernels: \([a-z0-9]*\),.*/\1/p')
+isas=$isa
+[ "$isa" = avx512 ] && isas="avx512 avx2"
+: >"$tmp/summary"
 for t in 1 2; do
 	for src in arena gguf; do
 		model=""
@@ -41,7 +51,8 @@ for t in 1 2; do
 			echo "$tps $before $after $(cat "$tmp/rss")" >>"$tmp/runs"
 			before=$after
 		done
-		awk -v t="$t" -v bytes="$bytes" -v n="$N" -v src="$src" '{
+		awk -v t="$t" -v bytes="$bytes" -v n="$N" -v src="$src" -v isa="$isa" \
+			-v sum="$tmp/summary" '{
 			bw = $2 > $3 ? $2 : $3
 			pct = 100 * $1 * bytes / (bw * 1e9)
 			if (pct > best) { best = pct; tps = $1; bwb = bw; rss = $4 }
@@ -52,18 +63,21 @@ for t in 1 2; do
 			       "%.2f tok/s, %d tokens), peak RSS %.0f MB\n",
 			       t, src == "arena" ? "synthetic, in the arena" : "exported GGUF, mapped",
 			       tps, bwb * 1e9 / bytes, bwb, bytes / 1e9, best, NR, lo, hi, n, rss / 1024)
+			if (src == "gguf")
+				printf("tg%d %s -t %d %.2f ceiling %.2f\n", n, isa, t, tps,
+				       bwb * 1e9 / bytes) >> sum
 		}' "$tmp/runs"
 	done
 done
-for t in 1 2; do
-	"$BM" --pp 128 "$t" | sed "s/^/prompt processing: /"
-done
-# the AVX2 path too (what a CPU without AVX-512 runs), when the default is AVX-512
-if "$BIN" --isa avx512 --synthetic small -n 1 >/dev/null 2>&1; then
+# prompt processing: best of 3 batches of PP tokens (bench_matmul --pp), on each ISA
+for i in $isas; do
 	for t in 1 2; do
-		"$BM" --pp 128 "$t" avx2 | sed "s/^/prompt processing: /"
+		"$BM" --pp "$PP" "$t" "$i" >"$tmp/pp" || exit 1
+		sed "s/^/prompt processing: /" "$tmp/pp"
+		echo "pp$PP $i -t $t $(sed -n 's/^pp[0-9]*_tok_per_s_t[0-9]*=\([0-9.]*\).*/\1/p' "$tmp/pp")" \
+			>>"$tmp/summary"
 	done
-fi
+done
 # The profiler's cost on a whole token: the same run with every zone enabled (--profile) and
 # disabled, best of 3 each, at -t 1.
 best_tps() {
@@ -81,7 +95,35 @@ awk -v off="$off" -v on="$on" 'BEGIN {
 	printf("profiler on a token: %.2f tok/s disabled, %.2f enabled: %.2f%% slower\n",
 	       off, on, 100 * (off - on) / off)
 }'
+# llama-bench on the same file: "threads prompt gen tok/s" per test (its jsonl output)
+llama() {
+	"$1" -m "$tmp/synth.gguf" -p "$PP" -n "$N" -t 1,2 -r 3 -o jsonl 2>/dev/null |
+		sed -n 's/.*"n_threads": \([0-9]*\),.*"n_prompt": \([0-9]*\), "n_gen": \([0-9]*\),.*"avg_ts": \([0-9.]*\),.*/\1 \2 \3 \4/p'
+}
+: >"$tmp/llama"
 if [ -n "${LLAMA_BENCH:-}" ]; then
-	echo "llama.cpp on the same GGUF ($LLAMA_BENCH):"
-	"$LLAMA_BENCH" -m "$tmp/synth.gguf" -p 128 -n 32 -t 1,2 -r 3 2>/dev/null | grep -E '^\|'
+	echo "llama.cpp: $LLAMA_BENCH"
+	llama "$LLAMA_BENCH" | sed 's/^/native /' >>"$tmp/llama"
 fi
+if [ -n "${LLAMA_BENCH_AVX2:-}" ]; then
+	echo "llama.cpp, AVX2 build: $LLAMA_BENCH_AVX2"
+	llama "$LLAMA_BENCH_AVX2" | sed 's/^/avx2 /' >>"$tmp/llama"
+fi
+# The summary: each figure beside its ceiling (tg) and llama.cpp's figure on the same file;
+# our AVX2 figures on an AVX-512 machine go beside the AVX2 build when there is one.
+echo "summary (ours / theirs; tok/s, tg$N from the exported GGUF):"
+awk -v have2="${LLAMA_BENCH_AVX2:+1}" -v native="$isa" -v pp="$PP" -v n="$N" '
+	FILENAME == ARGV[1] { ll[$1 " " $2 " " $3 " " $4] = $5; next }
+	{
+		kind = ($1 ~ /^tg/) ? "tg" : "pp"
+		build = ($2 == "avx2" && native == "avx512" && have2) ? "avx2" : "native"
+		key = build " " $4 " " (kind == "pp" ? pp " 0" : "0 " n)
+		line = sprintf("%-6s %-6s -t %s: %8.2f", $1, $2, $4, $5)
+		if (kind == "tg")
+			line = line sprintf(", ceiling %7.2f: %.2f", $7, $5 / $7)
+		if (key in ll) {
+			who = build == "avx2" ? "llama.cpp AVX2 build" : "llama.cpp native build"
+			line = line sprintf(", %s %7.2f: %.2f", who, ll[key], $5 / ll[key])
+		}
+		print line
+	}' "$tmp/llama" "$tmp/summary"

@@ -42,7 +42,7 @@ for t in 1 2; do
 		[ "$src" = gguf ] && model="-m $tmp/synth.gguf"
 		before=$(probe "$t")
 		: >"$tmp/runs"
-		for r in $(seq "$REPS"); do
+		for _ in $(seq "$REPS"); do
 			# shellcheck disable=SC2086 # $model is empty or two words
 			/usr/bin/time -f '%M' -o "$tmp/rss" "$BIN" $model -n "$N" -t "$t" --temp 0 \
 				--ids >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
@@ -82,7 +82,7 @@ done
 # disabled, best of 3 each, at -t 1.
 best_tps() {
 	b=0
-	for r in 1 2 3; do
+	for _ in 1 2 3; do
 		$BIN -n 32 -t 1 --temp 0 --ids "$@" >/dev/null 2>"$tmp/err" || exit 1
 		v=$(sed -n 's/.*tok_per_s=\([0-9.]*\).*/\1/p' "$tmp/err")
 		b=$(awk -v a="$b" -v c="$v" 'BEGIN { print (c > a) ? c : a }')

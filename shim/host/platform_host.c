@@ -202,21 +202,37 @@ int plat_file_close(int h)
 /* --- Thread pool: a token runs ~90 jobs, one every few hundred microseconds, and a futex
  * wake-up per job cost more than a small matmul's work. So workers spin on a generation
  * counter for a while (POOL_SPINS pauses) before sleeping on the condvar, and the caller
- * spins on the count of workers still running. --- */
+ * spins on the count of shares still running. Each share is claimed before it runs, by its
+ * worker or by the caller once its own is done: a worker that another process keeps off its
+ * core has its share run by the caller instead of holding the job up (results do not depend
+ * on which thread runs a share). --- */
 
 /* pause loops (~50-100 us) a worker spins before it sleeps */
 #define POOL_SPINS 4000
+/* threads at most, one bit each in the claim mask */
+#define POOL_MAX 64
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t start;
 	plat_task_fn fn;
 	void *ctx;
-	int n;		      /* threads including the caller */
-	_Atomic unsigned gen; /* bumped per job: publishes fn and ctx */
-	_Atomic int pending;  /* workers still running the job */
-	int sleepers;	      /* workers waiting on start (under lock) */
+	int n;			  /* threads including the caller */
+	_Atomic unsigned gen;	  /* bumped per job: publishes fn and ctx */
+	_Atomic uint64_t claimed; /* bit i: share i of the job is taken (POOL_MAX shares) */
+	_Atomic int pending;	  /* shares 1..n-1 not finished yet */
+	int sleepers;		  /* workers waiting on start (under lock) */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .start = PTHREAD_COND_INITIALIZER};
+
+/* Runs share ith of the current job unless another thread took it. */
+static void run_share(int ith)
+{
+	uint64_t bit = 1ull << ith;
+	if (atomic_fetch_or_explicit(&pool.claimed, bit, memory_order_acquire) & bit)
+		return;
+	pool.fn(pool.ctx, ith, pool.n);
+	atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+}
 
 static void *worker(void *arg)
 {
@@ -239,8 +255,7 @@ static void *worker(void *arg)
 			spins = 0;
 		}
 		seen = g;
-		pool.fn(pool.ctx, ith, pool.n);
-		atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+		run_share(ith);
 	}
 	return NULL;
 }
@@ -253,6 +268,7 @@ int plat_threads_start(int n)
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		n = cpus > 0 ? (int)cpus : 1;
 	}
+	n = n < POOL_MAX ? n : POOL_MAX;
 	pool.n = n;
 	for (int i = 1; i < n; i++) {
 		pthread_t t;
@@ -279,6 +295,8 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 	pool.fn = fn;
 	pool.ctx = ctx;
 	atomic_store_explicit(&pool.pending, pool.n - 1, memory_order_relaxed);
+	/* share 0 is the caller's; a worker that claims a share sees fn, ctx and pending */
+	atomic_store_explicit(&pool.claimed, 1ull, memory_order_release);
 	atomic_fetch_add_explicit(&pool.gen, 1, memory_order_release);
 	/* Under the lock, so that a worker between its check of gen and its wait is either
 	 * still before the check (and sees the new gen) or already waiting (and is woken). */
@@ -287,6 +305,8 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 		pthread_cond_broadcast(&pool.start);
 	pthread_mutex_unlock(&pool.lock);
 	fn(ctx, 0, pool.n);
+	for (int i = 1; i < pool.n; i++) /* shares whose worker has not started yet */
+		run_share(i);
 	while (atomic_load_explicit(&pool.pending, memory_order_acquire))
 		__builtin_ia32_pause();
 }

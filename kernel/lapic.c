@@ -1,6 +1,8 @@
 /* lapic.c: the local APIC of each CPU: x2APIC (MSRs) where CPUID has it, else xAPIC (MMIO);
  * its ID, the INIT and startup IPIs that start the other CPUs, wake-up IPIs, the NMI that stops
- * them, and the end of an interrupt. */
+ * them, and the end of an interrupt. Also the legacy 8259 PICs, moved off the exception vectors
+ * and masked: the boot CPU takes interrupts inside its idle hlt, and the BIOS left the timer
+ * (IRQ 0) on vector 8. */
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "kernel/x86.h"
@@ -44,10 +46,24 @@ static void lapic_write(uint32_t reg, uint32_t v)
 		lapic_mmio[reg / 4] = v;
 }
 
+/* ICW1-4: edge, cascade, vectors base and base + 8, 8086 mode; then OCW1 masks every line. */
+static void pic_mask_all(void)
+{
+	static const uint16_t cmd[2] = {PIC1_PORT, PIC2_PORT};
+	for (int i = 0; i < 2; i++) {
+		outb(cmd[i], 0x11);
+		outb(cmd[i] + 1, (uint8_t)(PIC_VECTOR_BASE + 8 * i));
+		outb(cmd[i] + 1, i == 0 ? 0x04 : 0x02); /* slave on line 2 / its cascade identity */
+		outb(cmd[i] + 1, 0x01);
+		outb(cmd[i] + 1, 0xff);
+	}
+}
+
 void lapic_init(int boot_cpu)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 	if (boot_cpu) {
+		pic_mask_all();
 		lapic_x2 = (cpuid(1, 0).ecx >> 21) & 1;
 		lapic_mmio = (volatile uint32_t *)(uintptr_t)(base & APIC_BASE_ADDR);
 	}

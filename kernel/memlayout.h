@@ -11,9 +11,12 @@
 #define PIT_CMD_PORT 0x43           /* i8254 mode/command */
 #define PIT_GATE_PORT 0x61          /* system control port B: channel 2 gate (bit 0), OUT2 (bit 5) */
 #define PIT_HZ 1193182              /* i8254 input clock */
+#define PIC1_PORT 0x20              /* 8259 master: command; data at + 1 */
+#define PIC2_PORT 0xa0              /* 8259 slave */
 #define LOW_MEM_END 0x100000        /* a startup IPI can only start a CPU below 1 MiB */
 
 /* Interrupt vectors (interrupts are enabled only inside an idle CPU's hlt). */
+#define PIC_VECTOR_BASE 0x20        /* the masked 8259s' 16 lines (only spurious ones arrive) */
 #define WAKE_VECTOR 0x40            /* IPI that wakes an idle CPU for a pool job */
 #define LAPIC_SPURIOUS_VECTOR 0xff  /* the local APIC's spurious interrupt */
 

@@ -87,6 +87,8 @@ void trap_init(void)
 	/* on the idle CPU's own stack: it is in hlt, not in trouble */
 	trap_gate(WAKE_VECTOR, (uint64_t)(uintptr_t)wake_stub, 0);
 	trap_gate(LAPIC_SPURIOUS_VECTOR, (uint64_t)(uintptr_t)spurious_stub, 0);
+	for (int v = PIC_VECTOR_BASE; v < PIC_VECTOR_BASE + 16; v++)
+		trap_gate(v, (uint64_t)(uintptr_t)spurious_stub, 0);
 	trap_load();
 }
 

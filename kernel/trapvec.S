@@ -69,7 +69,7 @@ wake_stub:
 	popq %rax
 	iretq
 
-/* A spurious interrupt takes no end-of-interrupt. */
+/* A spurious interrupt (the APIC's, or the masked 8259s' IRQ 7 and 15) takes no end-of-interrupt. */
 	.globl spurious_stub
 spurious_stub:
 	iretq

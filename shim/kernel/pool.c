@@ -2,7 +2,8 @@
  * that came up (kernel/smp.c) run fn(ctx, i, n) for i in 0..n-1, the calling (boot) CPU as
  * i = 0, so the core splits rows and query groups exactly as on the host. An idle CPU spins on
  * the job counter for POOL_SPIN_US (a token's jobs come every few hundred microseconds), then
- * halts; the caller wakes halted CPUs with an IPI. --fault ap-KIND raises KIND on a pool CPU. */
+ * halts until the caller's IPI; the caller waits for the job's end the same way, woken by the
+ * last CPU to finish. --fault ap-KIND raises KIND on a pool CPU. */
 #include "core/model/config.h"
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
@@ -17,35 +18,51 @@ static struct {
 	void *ctx;
 	int n;			/* threads, the caller included; 0 before plat_threads_start */
 	unsigned gen;		/* bumped per job: publishes fn, ctx and n */
-	int pending;		/* workers still running the job */
+	unsigned pending;	/* workers still running the job */
 	int sleeping[MAX_CPUS]; /* CPU halted (or about to): it needs an IPI */
 } pool;
 
+static int pool_done(const unsigned *word, unsigned value, int until_equal, int order)
+{
+	return (__atomic_load_n(word, order) == value) == until_equal;
+}
+
+/* Waits until *word == value (until_equal) or != value: spins for POOL_SPIN_US, then halts until
+ * an IPI, after raising this CPU's sleeping flag. The waker changes *word before it looks at the
+ * flag, this CPU raises the flag before its last look at *word (both full barriers): one of the
+ * two sees the other. */
+static void pool_wait(const unsigned *word, unsigned value, int until_equal, int cpu)
+{
+	uint64_t spin = tsc_hz() / 1000000 * POOL_SPIN_US, t0 = rdtsc();
+	while (!pool_done(word, value, until_equal, __ATOMIC_ACQUIRE)) {
+		if (rdtsc() - t0 < spin) {
+			pause();
+			continue;
+		}
+		__atomic_store_n(&pool.sleeping[cpu], 1, __ATOMIC_SEQ_CST);
+		if (!pool_done(word, value, until_equal, __ATOMIC_SEQ_CST))
+			sti_hlt_cli();
+		__atomic_store_n(&pool.sleeping[cpu], 0, __ATOMIC_RELAXED);
+		t0 = rdtsc();
+	}
+}
+
+static void pool_wake(int cpu)
+{
+	if (__atomic_load_n(&pool.sleeping[cpu], __ATOMIC_SEQ_CST))
+		lapic_send_ipi(smp_apic(cpu), WAKE_VECTOR);
+}
+
 _Noreturn void pool_worker(int cpu)
 {
-	uint64_t spin = tsc_hz() / 1000000 * POOL_SPIN_US;
 	unsigned seen = 0;
 	for (;;) {
-		unsigned g;
-		uint64_t t0 = rdtsc();
-		while ((g = __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE)) == seen) {
-			if (rdtsc() - t0 < spin) {
-				pause();
-				continue;
-			}
-			/* Say "asleep" before the last look at gen; plat_parallel bumps gen before
-			 * it looks at sleeping: one of the two sees the other (both are full
-			 * barriers). */
-			__atomic_store_n(&pool.sleeping[cpu], 1, __ATOMIC_SEQ_CST);
-			if (__atomic_load_n(&pool.gen, __ATOMIC_SEQ_CST) == seen)
-				sti_hlt_cli();
-			__atomic_store_n(&pool.sleeping[cpu], 0, __ATOMIC_RELAXED);
-			t0 = rdtsc();
-		}
-		seen = g;
+		pool_wait(&pool.gen, seen, 0, cpu);
+		seen = __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE);
 		if (cpu < pool.n) {
 			pool.fn(pool.ctx, cpu, pool.n);
-			__atomic_fetch_sub(&pool.pending, 1, __ATOMIC_RELEASE);
+			if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_SEQ_CST) == 0)
+				pool_wake(0);
 		}
 	}
 }
@@ -82,11 +99,9 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 	__atomic_store_n(&pool.pending, pool.n - 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&pool.gen, 1, __ATOMIC_SEQ_CST);
 	for (int i = 1; i < pool.n; i++)
-		if (__atomic_load_n(&pool.sleeping[i], __ATOMIC_SEQ_CST))
-			lapic_send_ipi(smp_apic(i), WAKE_VECTOR);
+		pool_wake(i);
 	fn(ctx, 0, pool.n);
-	while (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE))
-		pause();
+	pool_wait(&pool.pending, 0, 1, 0);
 }
 
 /* The last pool thread (a CPU other than the boot CPU) raises the fault. */

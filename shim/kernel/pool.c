@@ -1,9 +1,11 @@
 /* pool.c: shim/platform.h's thread pool on bare metal, with the host pool's contract: the CPUs
- * that came up (kernel/smp.c) run fn(ctx, i, n) for i in 0..n-1, the calling (boot) CPU as
- * i = 0, so the core splits rows and query groups exactly as on the host. An idle CPU spins on
- * the job counter for POOL_SPIN_US (a token's jobs come every few hundred microseconds), then
- * halts until the caller's IPI; the caller waits for the job's end the same way, woken by the
- * last CPU to finish. --fault ap-KIND raises KIND on a pool CPU. */
+ * that came up (kernel/smp.c) run fn(ctx, i, n) for i in 0..n-1, the calling (boot) CPU share
+ * 0, so the core splits rows and query groups exactly as on the host. As on the host, each
+ * share is claimed before it runs, by its CPU or by the caller once its own is done: a CPU that
+ * is slow to wake (a vCPU the host has not scheduled) has its share run by the caller. An idle
+ * CPU spins on the job counter for POOL_SPIN_US (a token's jobs come every few hundred
+ * microseconds), then halts until the caller's IPI; the caller waits for the job's end the same
+ * way, woken by the CPU that finishes last. --fault ap-KIND raises KIND on a pool CPU. */
 #include "core/model/config.h"
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
@@ -18,7 +20,8 @@ static struct {
 	void *ctx;
 	int n;			/* threads, the caller included; 0 before plat_threads_start */
 	unsigned gen;		/* bumped per job: publishes fn, ctx and n */
-	unsigned pending;	/* workers still running the job */
+	uint64_t claimed;	/* bit i: share i of the job is taken */
+	unsigned pending;	/* shares 1..n-1 not finished yet */
 	int sleeping[MAX_CPUS]; /* CPU halted (or about to): it needs an IPI */
 } pool;
 
@@ -53,17 +56,25 @@ static void pool_wake(int cpu)
 		lapic_send_ipi(smp_apic(cpu), WAKE_VECTOR);
 }
 
+/* Runs share ith of the current job unless another CPU took it. */
+static void pool_run_share(int ith)
+{
+	uint64_t bit = 1ull << ith;
+	if (__atomic_fetch_or(&pool.claimed, bit, __ATOMIC_ACQUIRE) & bit)
+		return;
+	pool.fn(pool.ctx, ith, pool.n);
+	if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_SEQ_CST) == 0)
+		pool_wake(0);
+}
+
 _Noreturn void pool_worker(int cpu)
 {
 	unsigned seen = 0;
 	for (;;) {
 		pool_wait(&pool.gen, seen, 0, cpu);
 		seen = __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE);
-		if (cpu < pool.n) {
-			pool.fn(pool.ctx, cpu, pool.n);
-			if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_SEQ_CST) == 0)
-				pool_wake(0);
-		}
+		if (cpu < pool.n)
+			pool_run_share(cpu);
 	}
 }
 
@@ -97,18 +108,32 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 	pool.fn = fn;
 	pool.ctx = ctx;
 	__atomic_store_n(&pool.pending, pool.n - 1, __ATOMIC_RELAXED);
+	/* share 0 is the caller's; a CPU that claims a share sees fn, ctx and pending */
+	__atomic_store_n(&pool.claimed, 1ull, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&pool.gen, 1, __ATOMIC_SEQ_CST);
 	for (int i = 1; i < pool.n; i++)
 		pool_wake(i);
 	fn(ctx, 0, pool.n);
+	for (int i = 1; i < pool.n; i++) /* shares whose CPU has not started yet */
+		pool_run_share(i);
 	pool_wait(&pool.pending, 0, 1, 0);
 }
 
-/* The last pool thread (a CPU other than the boot CPU) raises the fault. */
+static int pool_fault_unknown; /* set by the CPU that found the kind unknown */
+
+/* The first other CPU to take a share raises the fault; the boot CPU stays in its share 0
+ * (so it takes no other share) until that CPU's NMI stops it, or the kind was unknown. */
 static void pool_fault_task(void *ctx, int ith, int nth)
 {
-	if (ith == nth - 1)
+	(void)ith;
+	(void)nth;
+	if (smp_this_cpu() != 0) {
 		fault_raise(ctx);
+		__atomic_store_n(&pool_fault_unknown, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	while (!__atomic_load_n(&pool_fault_unknown, __ATOMIC_ACQUIRE))
+		pause();
 }
 
 static int pool_starts_with(const char *s, const char *prefix)
@@ -128,6 +153,5 @@ void plat_debug_fault(const char *kind)
 		kprintf("kernel: --fault %s needs a second CPU (make qemu SMP=2)\n", kind);
 		return;
 	}
-	kprintf("kernel: CPU %d raises the fault\n", plat_threads() - 1);
 	plat_parallel(pool_fault_task, (void *)(kind + 3));
 }

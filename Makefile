@@ -40,6 +40,7 @@ CORE_SRCS := \
 	core/kernels/quant_avx512.c \
 	core/kernels/kquant_ref.c \
 	core/kernels/kquant_avx2.c \
+	core/kernels/kquant_quantize.c \
 	core/model/ops.c \
 	core/model/attention.c \
 	core/profile/collector.c \
@@ -55,6 +56,7 @@ CORE_SRCS := \
 	core/model/model.c \
 	core/formats/loader.c \
 	core/formats/export.c \
+	core/formats/quant_mix.c \
 	core/model/sampler.c \
 	core/text/tokenizer.c \
 	core/model/session.c \

@@ -72,6 +72,19 @@ while IFS='|' read -r name ids close; do
 done <"${TMPDIR:-/tmp}/kquant_ref.$$"
 rm -f "${TMPDIR:-/tmp}/kquant_ref.$$"
 
+# --quant q6_k of the F16 file makes the bytes llama-quantize wrote into Q6_K.gguf (every tensor
+# Q6_K there), so its ids are the ids of that file, token for token.
+if [ -r "$DIR/Q6_K.gguf" ]; then
+	want=$($BIN -m "$DIR/Q6_K.gguf" --prompt-ids "$PROMPT" -n 16 --temp 0 --ids 2>/dev/null)
+	got=$($BIN -m "$DIR/F16.gguf" --quant q6_k --prompt-ids "$PROMPT" -n 16 --temp 0 --ids 2>/dev/null)
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then
+		echo "ok   kquant: F16 --quant q6_k gives Q6_K.gguf's ids"
+	else
+		echo "FAIL kquant: F16 --quant q6_k gives $got, Q6_K.gguf $want"
+		fail=1
+	fi
+fi
+
 # Every ISA the CPU has and both thread counts give the default run's ids on every file.
 isas=""
 for isa in scalar avx2 avx512; do

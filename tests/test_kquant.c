@@ -6,9 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/error.h"
 #include "core/base/rng.h"
+#include "core/base/str.h"
+#include "core/formats/gguf.h"
+#include "core/formats/loader.h"
 #include "core/kernels/kquant.h"
 #include "core/kernels/quant_kernels.h"
+#include "shim/platform.h"
 #include "tests.h"
 
 static const DType TYPES[] = {DT_Q4_0, DT_Q4_1, DT_Q5_0, DT_Q5_1, DT_Q2_K,
@@ -222,6 +227,121 @@ START_TEST(test_kquant_simd_same_bits)
 }
 END_TEST
 
+/* A whole file into memory (NULL when absent). */
+static uint8_t *slurp(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	*size = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *p = malloc(*size);
+	ck_assert(fread(p, 1, *size, f) == *size);
+	fclose(f);
+	return p;
+}
+
+/* Our quantizers write the bytes llama.cpp's llama-quantize wrote: blk.0.attn_q of the kquant
+ * model's F16 file, quantized row by row, against the same tensor in each quantized file. */
+START_TEST(test_kquant_quantize_like_llama_cpp)
+{
+	static const struct {
+		const char *file;
+		DType type;
+	} cases[] = {{"Q4_0", DT_Q4_0},	  {"Q4_1", DT_Q4_1},   {"Q5_0", DT_Q5_0},
+		     {"Q5_1", DT_Q5_1},	  {"Q2_K", DT_Q2_K},   {"Q3_K_S", DT_Q3_K},
+		     {"Q4_K_S", DT_Q4_K}, {"Q5_K_S", DT_Q5_K}, {"Q6_K", DT_Q6_K}};
+	const char *path = shared_model("kquant/F16.gguf");
+	if (!path)
+		return;
+	size_t fsize;
+	uint8_t *fbytes = slurp(path, &fsize);
+	static GgufFile f16, q;
+	ck_assert_msg(gguf_open(&f16, fbytes, fsize, path) == 0, "%s", error_message());
+	const char *name = "blk.0.attn_q.weight";
+	const GgufTensor *src = gguf_tensor(&f16, name);
+	ck_assert(src && src->type == DT_F16);
+	int cols = (int)src->ne[0], rows = (int)src->ne[1];
+	float *row = malloc((size_t)cols * 4);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char qname[64];
+		snprintf(qname, sizeof qname, "kquant/%s.gguf", cases[c].file);
+		const char *qpath = shared_model(qname);
+		if (!qpath)
+			continue;
+		size_t qsize;
+		uint8_t *qbytes = slurp(qpath, &qsize);
+		ck_assert_msg(gguf_open(&q, qbytes, qsize, qpath) == 0, "%s", error_message());
+		const GgufTensor *want = gguf_tensor(&q, name);
+		ck_assert(want && want->type == (uint32_t)cases[c].type);
+		size_t rb = dtype_row_bytes(cases[c].type, cols);
+		uint8_t *got = malloc(rb);
+		int same = 0;
+		for (int r = 0; r < rows; r++) {
+			for (int j = 0; j < cols; j++)
+				row[j] =
+				    fp16_to_fp32(load_u16(src->data + 2 * ((size_t)r * cols + j)));
+			kquant_quantize_row(cases[c].type, row, got, cols);
+			same += memcmp(got, want->data + (size_t)r * rb, rb) == 0;
+		}
+		ck_assert_msg(same == rows, "%s: %d of %d rows as llama-quantize wrote them",
+			      cases[c].file, same, rows);
+		free(got);
+		free(qbytes);
+	}
+	free(row);
+	free(fbytes);
+}
+END_TEST
+
+/* --quant q3_k_m and q4_k_m pick for each matrix the type llama-quantize gave it in the same
+ * mixes of the kquant model (the tied embedding aside: llama.cpp makes it Q6_K as the classifier,
+ * the shared files keep their base type). */
+START_TEST(test_kquant_mix_types_like_llama_cpp)
+{
+	static const struct {
+		const char *file;
+		QuantMode mode;
+	} cases[] = {{"Q3_K_M", QUANT_Q3_K_M}, {"Q4_K_M", QUANT_Q4_K_M}};
+	const char *path = shared_model("kquant/F16.gguf");
+	if (!path)
+		return;
+	size_t fsize;
+	uint8_t *fbytes = slurp(path, &fsize);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char qname[64];
+		snprintf(qname, sizeof qname, "kquant/%s.gguf", cases[c].file);
+		const char *qpath = shared_model(qname);
+		if (!qpath)
+			continue;
+		size_t qsize;
+		uint8_t *qbytes = slurp(qpath, &qsize);
+		static LoadedModel ours, theirs;
+		ck_assert_msg(model_load_bytes(&ours, fbytes, fsize, path, cases[c].mode) == 0,
+			      "%s", error_message());
+		ck_assert_msg(model_load_bytes(&theirs, qbytes, qsize, qpath, QUANT_NONE) == 0,
+			      "%s", error_message());
+		const ModelWeights *a = &ours.model.weights, *b = &theirs.model.weights;
+		for (int l = 0; l < ours.model.config.n_layers; l++) {
+			const Tensor *ta[] = {&a->wq[l], &a->wk[l], &a->wv[l], &a->wo[l],
+					      &a->w1[l], &a->w2[l], &a->w3[l]};
+			const Tensor *tb[] = {&b->wq[l], &b->wk[l], &b->wv[l], &b->wo[l],
+					      &b->w1[l], &b->w2[l], &b->w3[l]};
+			for (int k = 0; k < 7; k++)
+				ck_assert_msg(ta[k]->type == tb[k]->type,
+					      "%s layer %d matrix %d: %s, llama-quantize %s",
+					      cases[c].file, l, k, dtype_name(ta[k]->type),
+					      dtype_name(tb[k]->type));
+		}
+		ck_assert_msg(a->token_embedding.type == DT_Q6_K, "tied embedding: %s",
+			      dtype_name(a->token_embedding.type));
+		free(qbytes);
+	}
+	free(fbytes);
+}
+END_TEST
+
 Suite *kquant_suite(void)
 {
 	Suite *s = suite_create("kquant");
@@ -231,6 +351,9 @@ Suite *kquant_suite(void)
 	tcase_add_test(tc, test_q8_1_rule);
 	tcase_add_test(tc, test_kquant_dot_matches_dequantized);
 	tcase_add_test(tc, test_kquant_simd_same_bits);
+	tcase_add_test(tc, test_kquant_quantize_like_llama_cpp);
+	tcase_add_test(tc, test_kquant_mix_types_like_llama_cpp);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
 }

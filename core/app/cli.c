@@ -4,6 +4,7 @@
 #include "core/base/error.h"
 #include "core/base/fmt.h"
 #include "core/base/str.h"
+#include "core/formats/quant_mix.h"
 
 void cli_usage(const char *program)
 {
@@ -258,8 +259,9 @@ int cli_parse(Options *o, int argc, char **argv)
 				o->quant = QUANT_Q8_0;
 			else if (str_eq(val, "int8"))
 				o->quant = QUANT_INT8;
-			else
-				return bad_value(arg, val, "q8_0 or int8");
+			else if (quant_mix_parse(val, &o->quant) < 0)
+				return error_set("--quant: '%s' is not q8_0, int8, %s", val,
+						 quant_mix_names);
 		} else if (str_eq(arg, "--export-gguf")) {
 			o->export_path = val;
 		} else if (str_eq(arg, "--profile-out")) {

@@ -5,6 +5,7 @@
 #include "core/base/error.h"
 #include "core/base/fmt.h"
 #include "core/formats/llama2c.h"
+#include "core/formats/quant_mix.h"
 #include "core/kernels/kquant.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
@@ -297,6 +298,8 @@ int model_quantize(Model *m, QuantMode mode)
 {
 	if (mode == QUANT_NONE)
 		return 0;
+	if (mode >= QUANT_Q4_0)
+		return quant_mix_apply(m, mode);
 	ModelWeights *w = &m->weights;
 	int tied = w->classifier.data == w->token_embedding.data &&
 		   w->classifier.i8.q == w->token_embedding.i8.q;

@@ -8,7 +8,26 @@
 #include "core/formats/gguf.h"
 #include "core/model/model.h"
 
-typedef enum { QUANT_NONE = 0, QUANT_Q8_0, QUANT_INT8 } QuantMode;
+/* Q8_0, the seed's int8, or one of llama.cpp's mixes of the 4/5-bit and K-quant types
+ * (quant_mix.h) */
+typedef enum {
+	QUANT_NONE = 0,
+	QUANT_Q8_0,
+	QUANT_INT8,
+	QUANT_Q4_0,
+	QUANT_Q4_1,
+	QUANT_Q5_0,
+	QUANT_Q5_1,
+	QUANT_Q2_K,
+	QUANT_Q3_K_S,
+	QUANT_Q3_K_M,
+	QUANT_Q3_K_L,
+	QUANT_Q4_K_S,
+	QUANT_Q4_K_M,
+	QUANT_Q5_K_S,
+	QUANT_Q5_K_M,
+	QUANT_Q6_K
+} QuantMode;
 
 typedef struct {
 	const char *path;      /* model file, or NULL for the synthetic model */

@@ -142,6 +142,10 @@ void quant_act_q8_k(const float *x, int n, int8_t *q, float *d, int32_t *bsum);
  * dequantizers' arithmetic (what its get_rows gives for an embedding). */
 void kquant_dequantize_row(DType t, const void *row, float *y, int n);
 
+/* Quantizes the row x (n values, a multiple of the type's block) to type t by llama.cpp's
+ * reference quantizers (no importance matrix). */
+void kquant_quantize_row(DType t, const float *x, void *row, int n);
+
 /* A weight row of nb blocks (super-blocks for the K-quants) of one type against one token's
  * activations. Each block gives an exact integer sum (and, for types with mins, the exact
  * integer sum that multiplies the min); the block's float term, in the order the reference

@@ -1,0 +1,214 @@
+/* quant_mix.c: --quant to the 4/5-bit and K-quant types: which type each matrix gets under
+ * llama.cpp's named mixes (its llama_tensor_get_type rules for Llama models), the fallback for
+ * rows that do not fit a super-block, and the row-parallel conversion. */
+#include "core/formats/quant_mix.h"
+
+#include "core/base/error.h"
+#include "core/base/fmt.h"
+#include "core/base/str.h"
+#include "core/kernels/kquant.h"
+#include "shim/platform.h"
+
+static const struct {
+	const char *name;
+	QuantMode mode;
+} MIXES[] = {
+    {"q4_0", QUANT_Q4_0},     {"q4_1", QUANT_Q4_1},	{"q5_0", QUANT_Q5_0},
+    {"q5_1", QUANT_Q5_1},     {"q2_k", QUANT_Q2_K},	{"q3_k_s", QUANT_Q3_K_S},
+    {"q3_k_m", QUANT_Q3_K_M}, {"q3_k", QUANT_Q3_K_M},	{"q3_k_l", QUANT_Q3_K_L},
+    {"q4_k_s", QUANT_Q4_K_S}, {"q4_k_m", QUANT_Q4_K_M}, {"q4_k", QUANT_Q4_K_M},
+    {"q5_k_s", QUANT_Q5_K_S}, {"q5_k_m", QUANT_Q5_K_M}, {"q5_k", QUANT_Q5_K_M},
+    {"q6_k", QUANT_Q6_K},
+};
+
+const char quant_mix_names[] = "q4_0, q4_1, q5_0, q5_1, q2_k, q3_k_s, q3_k_m, q3_k_l, q4_k_s, "
+			       "q4_k_m, q5_k_s, q5_k_m, q6_k";
+
+int quant_mix_parse(const char *name, QuantMode *mode)
+{
+	for (size_t i = 0; i < sizeof MIXES / sizeof MIXES[0]; i++)
+		if (str_eq(name, MIXES[i].name)) {
+			*mode = MIXES[i].mode;
+			return 0;
+		}
+	return -1;
+}
+
+typedef enum { T_Q, T_K, T_V, T_O, T_GATE, T_DOWN, T_UP, T_EMBD, T_OUTPUT } Kind;
+
+static DType base_type(QuantMode mode)
+{
+	switch (mode) {
+	case QUANT_Q4_0:
+		return DT_Q4_0;
+	case QUANT_Q4_1:
+		return DT_Q4_1;
+	case QUANT_Q5_0:
+		return DT_Q5_0;
+	case QUANT_Q5_1:
+		return DT_Q5_1;
+	case QUANT_Q2_K:
+		return DT_Q2_K;
+	case QUANT_Q3_K_S:
+	case QUANT_Q3_K_M:
+	case QUANT_Q3_K_L:
+		return DT_Q3_K;
+	case QUANT_Q4_K_S:
+	case QUANT_Q4_K_M:
+		return DT_Q4_K;
+	case QUANT_Q5_K_S:
+	case QUANT_Q5_K_M:
+		return DT_Q5_K;
+	default:
+		return DT_Q6_K;
+	}
+}
+
+/* llama.cpp's use_more_bits: the first and last eighth of the layers and every third between. */
+static bool more_bits(int i, int n)
+{
+	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
+
+/* The type of one matrix under mode (layer l of L; n_gqa query heads per KV head). */
+static DType mix_type(QuantMode mode, Kind kind, int l, int L, int n_gqa)
+{
+	if (kind == T_OUTPUT) /* the classifier (also a tied embedding) */
+		return DT_Q6_K;
+	if (kind == T_V) {
+		if (mode == QUANT_Q2_K)
+			return n_gqa >= 4 ? DT_Q4_K : DT_Q3_K;
+		if (mode == QUANT_Q3_K_M)
+			return l < 2 ? DT_Q5_K : DT_Q4_K;
+		if (mode == QUANT_Q3_K_L)
+			return DT_Q5_K;
+		if ((mode == QUANT_Q4_K_M || mode == QUANT_Q5_K_M) && more_bits(l, L))
+			return DT_Q6_K;
+		if (mode == QUANT_Q4_K_S && l < 4)
+			return DT_Q5_K;
+	} else if (kind == T_DOWN) {
+		if (mode == QUANT_Q2_K)
+			return DT_Q3_K;
+		if (mode == QUANT_Q3_K_M)
+			return l < L / 16 ? DT_Q5_K : DT_Q4_K;
+		if (mode == QUANT_Q3_K_L)
+			return DT_Q5_K;
+		if ((mode == QUANT_Q4_K_M || mode == QUANT_Q5_K_M) && more_bits(l, L))
+			return DT_Q6_K;
+		if (mode == QUANT_Q4_K_S && l < L / 8)
+			return DT_Q5_K;
+	} else if (kind == T_O) {
+		if (mode == QUANT_Q2_K)
+			return DT_Q3_K;
+		if (mode == QUANT_Q3_K_M)
+			return DT_Q4_K;
+		if (mode == QUANT_Q3_K_L)
+			return DT_Q5_K;
+	}
+	return base_type(mode);
+}
+
+/* llama.cpp's fallback for rows that are no multiple of 256 (Q2_K and Q3_K go to IQ4_NL there,
+ * a type we lack: Q4_0 here, as llama.cpp did before IQ4_NL). */
+static DType fallback(DType t)
+{
+	switch (t) {
+	case DT_Q2_K:
+	case DT_Q3_K:
+		return DT_Q4_0;
+	case DT_Q4_K:
+		return DT_Q5_0;
+	case DT_Q5_K:
+		return DT_Q5_1;
+	default:
+		return DT_Q8_0;
+	}
+}
+
+typedef struct {
+	const Tensor *src;
+	DType type;
+	uint8_t *dst;
+	float *rows; /* one row of floats per thread */
+	size_t row_bytes;
+} ConvertJob;
+
+static void convert_task(void *ctx, int ith, int nth)
+{
+	const ConvertJob *j = ctx;
+	int R = j->src->rows, cols = j->src->cols;
+	float *row = j->rows + (size_t)ith * (size_t)cols;
+	for (int r = (int)((int64_t)R * ith / nth); r < (int)((int64_t)R * (ith + 1) / nth); r++) {
+		tensor_row(j->src, r, row);
+		uint8_t *out = j->dst + (size_t)r * j->row_bytes;
+		if (j->type == DT_Q8_0)
+			quantize_row_q8_0(row, (BlockQ8_0 *)(void *)out, cols);
+		else
+			kquant_quantize_row(j->type, row, out, cols);
+	}
+}
+
+static int convert(Tensor *t, QuantMode mode, Kind kind, const char *what, int l, int L, int n_gqa)
+{
+	DType type = mix_type(mode, kind, l, L, n_gqa);
+	char layer[24] = "";
+	if (kind != T_EMBD && kind != T_OUTPUT)
+		fmt_format(layer, sizeof layer, " (layer %d)", l);
+	if (dtype_row_bytes(type, t->cols) == 0) {
+		DType fb = fallback(type);
+		if (mode > QUANT_Q5_1 && dtype_row_bytes(fb, t->cols)) {
+			log_printf("note: --quant: %s%s has rows of %d values, not a multiple of "
+				   "256: %s instead of %s\n",
+				   what, layer, t->cols, dtype_name(fb), dtype_name(type));
+			type = fb;
+		} else {
+			return error_set("--quant: tensor %s%s has rows of %d values, not a "
+					 "multiple of %s's block of %d",
+					 what, layer, t->cols, dtype_name(type),
+					 kquant_block(type));
+		}
+	}
+	if (t->type == type)
+		return 0;
+	ConvertJob j = {t, type, NULL, NULL, dtype_row_bytes(type, t->cols)};
+	j.dst = arena_alloc((size_t)t->rows * j.row_bytes, 64, "quantized weights");
+	size_t mark = arena_mark();
+	int nth = plat_threads() > 0 ? plat_threads() : 1;
+	j.rows = arena_alloc((size_t)nth * (size_t)t->cols * 4, 64, "quantization rows");
+	if (!j.dst || !j.rows)
+		return error_set("not enough memory to quantize %s", what);
+	if (nth > 1)
+		plat_parallel(convert_task, &j);
+	else
+		convert_task(&j, 0, 1);
+	arena_reset(mark);
+	*t = (Tensor){.type = type, .rows = t->rows, .cols = t->cols, .data = j.dst};
+	return 0;
+}
+
+int quant_mix_apply(Model *m, QuantMode mode)
+{
+	ModelWeights *w = &m->weights;
+	const ModelConfig *c = &m->config;
+	int L = c->n_layers, n_gqa = c->n_heads / c->n_kv_heads;
+	bool tied = w->classifier.data == w->token_embedding.data &&
+		    w->classifier.i8.q == w->token_embedding.i8.q;
+	for (int l = 0; l < L; l++)
+		if (convert(&w->wq[l], mode, T_Q, "attn_q", l, L, n_gqa) < 0 ||
+		    convert(&w->wk[l], mode, T_K, "attn_k", l, L, n_gqa) < 0 ||
+		    convert(&w->wv[l], mode, T_V, "attn_v", l, L, n_gqa) < 0 ||
+		    convert(&w->wo[l], mode, T_O, "attn_output", l, L, n_gqa) < 0 ||
+		    convert(&w->w1[l], mode, T_GATE, "ffn_gate", l, L, n_gqa) < 0 ||
+		    convert(&w->w2[l], mode, T_DOWN, "ffn_down", l, L, n_gqa) < 0 ||
+		    convert(&w->w3[l], mode, T_UP, "ffn_up", l, L, n_gqa) < 0)
+			return -1;
+	/* a tied embedding is the classifier too: llama.cpp gives it the classifier's type */
+	if (convert(&w->token_embedding, mode, tied ? T_OUTPUT : T_EMBD, "token_embd", 0, L,
+		    n_gqa) < 0)
+		return -1;
+	if (tied)
+		w->classifier = w->token_embedding;
+	else if (convert(&w->classifier, mode, T_OUTPUT, "output", 0, L, n_gqa) < 0)
+		return -1;
+	return 0;
+}

@@ -177,8 +177,8 @@ START_TEST(test_rejects)
 	REJECT("needs a value", "-m");
 	REJECT("needs a value", "-p", "hi", "--temp");
 	REJECT("needs a value", "--prompt-ids");
-	REJECT("q8_0 or int8", "--quant", "foo");
-	REJECT("q8_0 or int8", "--quant", "Q8_0");
+	REJECT("q8_0, int8, q4_0", "--quant", "foo");
+	REJECT("q8_0, int8, q4_0", "--quant", "Q8_0");
 	REJECT("--profile", "--profile=xml");
 	REJECT("--profile", "--profile=");
 	REJECT("synthetic", "--synthetic", "llama70b");

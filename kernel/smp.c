@@ -19,7 +19,7 @@ struct smp_cpu {
 	uint32_t apic;
 	int number;	/* CPU number once it is up, else -1 */
 	int state;	/* AP_*, written by the CPU itself */
-	int go;		/* written by the boot CPU: enter the pool as CPU number */
+	int go;		/* written by the boot CPU: 1 enter the pool as CPU number, -1 halt */
 	uint64_t guard; /* its stack's guard page; the stack is above it */
 	uint64_t top;
 	uint64_t xcr0;
@@ -157,8 +157,9 @@ void smp_start(void)
 				(unsigned long)cpu_features()->xcr0);
 			continue;
 		}
-		if (st ==
-		    AP_WAITING) { /* it may still start later: on this slot's stack, and stop */
+		if (st == AP_WAITING) {
+			/* if it starts later, it runs on this slot's stack and halts */
+			__atomic_store_n(&c->go, -1, __ATOMIC_RELEASE);
 			kprintf("kernel: smp: the CPU with APIC ID %u did not start within %d ms: "
 				"the remaining %d are not used\n",
 				c->apic, AP_START_MS, smp_nslots - k);
@@ -185,8 +186,12 @@ void ap_main(void)
 			hlt();
 	}
 	__atomic_store_n(&c->state, AP_ALIVE, __ATOMIC_RELEASE);
-	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
+	int go;
+	while (!(go = __atomic_load_n(&c->go, __ATOMIC_ACQUIRE)))
 		pause();
+	if (go < 0)
+		for (;;)
+			hlt();
 	pool_worker(c->number);
 }
 

@@ -73,8 +73,10 @@ int smp_this_cpu(void);	    /* this CPU's number; -1 while it is being started *
 uint32_t smp_this_apic(void);
 void smp_stack(uint64_t *guard, uint64_t *top); /* this CPU's stack guard page and top */
 
-/* shim/kernel/pool.c: the loop an application processor runs once it is up. */
+/* shim/kernel/pool.c: the loop an application processor runs once it is up, and one log line
+ * on how the pool's jobs went (at exit). */
 _Noreturn void pool_worker(int cpu);
+void pool_report(void);
 
 /* tsc.c: TSC frequency and where it came from. */
 void tsc_init(void);

@@ -64,5 +64,6 @@ int plat_file_close(int handle)
 
 _Noreturn void plat_exit(int status)
 {
+	pool_report();
 	power_exit(status);
 }

@@ -23,6 +23,8 @@ static struct {
 	uint64_t claimed;	/* bit i: share i of the job is taken */
 	unsigned pending;	/* shares 1..n-1 not finished yet */
 	int sleeping[MAX_CPUS]; /* CPU halted (or about to): it needs an IPI */
+	/* counted by the caller, for pool_report */
+	uint64_t jobs, taken_over, wakeups;
 } pool;
 
 static int pool_done(const unsigned *word, unsigned value, int until_equal, int order)
@@ -50,21 +52,25 @@ static void pool_wait(const unsigned *word, unsigned value, int until_equal, int
 	}
 }
 
-static void pool_wake(int cpu)
+/* Returns 1 when it sent an IPI. */
+static int pool_wake(int cpu)
 {
-	if (__atomic_load_n(&pool.sleeping[cpu], __ATOMIC_SEQ_CST))
-		lapic_send_ipi(smp_apic(cpu), WAKE_VECTOR);
+	if (!__atomic_load_n(&pool.sleeping[cpu], __ATOMIC_SEQ_CST))
+		return 0;
+	lapic_send_ipi(smp_apic(cpu), WAKE_VECTOR);
+	return 1;
 }
 
-/* Runs share ith of the current job unless another CPU took it. */
-static void pool_run_share(int ith)
+/* Runs share ith of the current job unless another CPU took it; returns 1 when it ran it. */
+static int pool_run_share(int ith)
 {
 	uint64_t bit = 1ull << ith;
 	if (__atomic_fetch_or(&pool.claimed, bit, __ATOMIC_ACQUIRE) & bit)
-		return;
+		return 0;
 	pool.fn(pool.ctx, ith, pool.n);
 	if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_SEQ_CST) == 0)
 		pool_wake(0);
+	return 1;
 }
 
 _Noreturn void pool_worker(int cpu)
@@ -112,11 +118,22 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 	__atomic_store_n(&pool.claimed, 1ull, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&pool.gen, 1, __ATOMIC_SEQ_CST);
 	for (int i = 1; i < pool.n; i++)
-		pool_wake(i);
+		pool.wakeups += (uint64_t)pool_wake(i);
 	fn(ctx, 0, pool.n);
 	for (int i = 1; i < pool.n; i++) /* shares whose CPU has not started yet */
-		pool_run_share(i);
+		pool.taken_over += (uint64_t)pool_run_share(i);
 	pool_wait(&pool.pending, 0, 1, 0);
+	pool.jobs++;
+}
+
+void pool_report(void)
+{
+	if (pool.n > 1)
+		kprintf(
+		    "kernel: pool: %d CPUs, %lu jobs; the boot CPU took over %lu shares of CPUs "
+		    "that had not started them; %lu wake-up IPIs\n",
+		    pool.n, (unsigned long)pool.jobs, (unsigned long)pool.taken_over,
+		    (unsigned long)pool.wakeups);
 }
 
 static int pool_fault_unknown; /* set by the CPU that found the kind unknown */

@@ -40,6 +40,7 @@ CORE_SRCS := \
 	core/kernels/quant_avx512.c \
 	core/kernels/kquant_ref.c \
 	core/kernels/kquant_avx2.c \
+	core/kernels/kquant_avx512.c \
 	core/kernels/kquant_quantize.c \
 	core/model/ops.c \
 	core/model/attention.c \

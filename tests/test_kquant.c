@@ -219,6 +219,13 @@ START_TEST(test_kquant_simd_same_bits)
 			ck_assert_msg(memcmp(&want, &got, 4) == 0,
 				      "%s avx2, %d blocks: %.9g, ref %.9g", dtype_name(t), nb,
 				      (double)got, (double)want);
+			KDotFn k512 = kdot_avx512[kquant_index(t)];
+			if (k512 && matmul_isa_supported(ISA_AVX512)) {
+				got = k512(row, &a.a, nb);
+				ck_assert_msg(memcmp(&want, &got, 4) == 0,
+					      "%s avx512, %d blocks: %.9g, ref %.9g", dtype_name(t),
+					      nb, (double)got, (double)want);
+			}
 			act_free(&a);
 			free(row);
 			free(x);

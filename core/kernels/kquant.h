@@ -160,5 +160,6 @@ int kquant_index(DType t);
 
 extern const KDotFn kdot_ref[KQ_COUNT];
 extern const KDotFn kdot_avx2[KQ_COUNT];
+extern const KDotFn kdot_avx512[KQ_COUNT]; /* NULL for Q2_K and Q3_K */
 
 #endif

@@ -357,9 +357,11 @@ static void isa_set(Isa isa)
 	static const QDotQ8TileFn q8t[] = {NULL, qdot_q8_tile_avx2, qdot_q8_tile_avx512};
 	qdot_q8_tile = q8t[isa];
 	tile_x_offset = isa == ISA_AVX512 ? 0x80 : TILE2_X_OFFSET;
-	/* the 4/5-bit and K-quant kernels: AVX-512 runs the AVX2 ones */
-	static const KDotFn *const kq[] = {kdot_ref, kdot_avx2, kdot_avx2};
-	kdot = kq[isa];
+	/* the 4/5-bit and K-quant kernels; AVX-512 takes AVX2's where it has none */
+	static KDotFn kq512[KQ_COUNT];
+	for (int i = 0; i < KQ_COUNT; i++)
+		kq512[i] = kdot_avx512[i] ? kdot_avx512[i] : kdot_avx2[i];
+	kdot = isa == ISA_AVX512 ? kq512 : isa == ISA_AVX2 ? kdot_avx2 : kdot_ref;
 	static const FDotF32Fn f32[] = {fdot_f32_ref, fdot_f32_avx2, fdot_f32_avx512};
 	static const FDotF16Fn f16[] = {fdot_f16_ref, fdot_f16_avx2, fdot_f16_avx512};
 	fdot_f32 = f32[isa];

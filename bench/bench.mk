@@ -41,6 +41,13 @@ $(BUILD)/bench/bench_generate: bench/bench_generate.sh $(BUILD)/bench/bench_matm
 	@mkdir -p $(dir $@)
 	cp bench/bench_generate.sh $@ && chmod +x $@
 
+# TinyLlama-shaped Q4_K_M, Q4_0, Q6_K, Q5_K_M files: tg and pp beside the ceiling and llama-bench.
+BENCH_BINS += $(BUILD)/bench/bench_kquant
+
+$(BUILD)/bench/bench_kquant: bench/bench_kquant.sh $(BUILD)/bench/bench_matmul host/tinyllama-host
+	@mkdir -p $(dir $@)
+	cp bench/bench_kquant.sh $@ && chmod +x $@
+
 # --- bench_quant_error: int8 / q8_0 against fp32 on stories260K ---
 BENCH_BINS += $(BUILD)/bench/bench_quant_error
 

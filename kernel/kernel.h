@@ -54,7 +54,6 @@ int acpi_find_cpus(uint32_t *ids, int max, const char **source);
 /* lapic.c: this CPU's local APIC (lapic_init on each CPU, the boot CPU first). */
 void lapic_init(int boot_cpu);
 const char *lapic_mode(void); /* "x2APIC" or "xAPIC" */
-uint32_t lapic_id(void);
 void lapic_eoi(void);
 void lapic_send_init(uint32_t dest);
 void lapic_send_startup(uint32_t dest, uint32_t page);

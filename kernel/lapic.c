@@ -1,5 +1,5 @@
 /* lapic.c: the local APIC of each CPU: x2APIC (MSRs) where CPUID has it, else xAPIC (MMIO);
- * its ID, the INIT and startup IPIs that start the other CPUs, wake-up IPIs, the NMI that stops
+ * the INIT and startup IPIs that start the other CPUs, wake-up IPIs, the NMI that stops
  * them, and the end of an interrupt. Also the legacy 8259 PICs, moved off the exception vectors
  * and masked: the boot CPU takes interrupts inside its idle hlt, and the BIOS left the timer
  * (IRQ 0) on vector 8. */
@@ -13,7 +13,6 @@
 #define APIC_BASE_ADDR 0xfffff000ull
 
 /* Register offsets of the xAPIC page; the x2APIC MSR is 0x800 + offset / 16. */
-#define APIC_ID 0x20
 #define APIC_EOI 0xb0
 #define APIC_SVR 0xf0
 #define APIC_ICR_LO 0x300
@@ -80,11 +79,6 @@ void lapic_init(int boot_cpu)
 const char *lapic_mode(void)
 {
 	return lapic_x2 ? "x2APIC" : "xAPIC";
-}
-
-uint32_t lapic_id(void)
-{
-	return lapic_x2 ? lapic_read(APIC_ID) : lapic_read(APIC_ID) >> 24;
 }
 
 void lapic_eoi(void)

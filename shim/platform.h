@@ -64,8 +64,8 @@ int plat_file_write(int handle, const void *buf, size_t n);
 int plat_file_close(int handle);
 
 /* Threads: plat_threads_start(n) makes a persistent pool of n workers (the
- * kernel has 1); plat_parallel runs fn(ctx, i, n) for i in 0..n-1 and returns
- * when all are done. */
+ * kernel: one per CPU that came up, at most); plat_parallel runs fn(ctx, i, n)
+ * for i in 0..n-1 and returns when all are done. */
 typedef void (*plat_task_fn)(void *ctx, int ith, int nth);
 int plat_threads_start(int n);
 int plat_threads(void);
@@ -73,7 +73,8 @@ void plat_parallel(plat_task_fn fn, void *ctx);
 
 /* Debug aid for fault handling tests (--fault KIND): raises the named CPU
  * exception on purpose: "ud" (#UD), "gp" (#GP), "pf" (#PF), "stack" (stack
- * overflow into the guard page). Returns only for an unknown kind. */
+ * overflow into the guard page); in the kernel also "ap-ud" etc., raised on
+ * another CPU. Returns only for an unknown kind. */
 void plat_debug_fault(const char *kind);
 
 /* Ends the program with status (0 = success). Flushes both streams. */

@@ -95,7 +95,7 @@ AVX2 static float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
 		a[b % QDOT_LANES] +=
-		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), w[b].d, x->d[b]);
+		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
 	return qdot_tree(a);
 }
 
@@ -113,7 +113,7 @@ AVX2 static float kdot_q5_0_avx2(const void *wv, const QAct *x, int nb)
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
 		a[b % QDOT_LANES] +=
-		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), w[b].d, x->d[b]);
+		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
 	return qdot_tree(a);
 }
 
@@ -138,8 +138,9 @@ AVX2 static float kdot_q4_1_avx2(const void *wv, const QAct *x, int nb)
 	float a[QDOT_LANES];
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
-		a[b % QDOT_LANES] += kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), w[b].d, w[b].m,
-						x->d[b], x->s[b]);
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
 	return qdot_tree(a);
 }
 
@@ -155,8 +156,9 @@ AVX2 static float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 	float a[QDOT_LANES];
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
-		a[b % QDOT_LANES] += kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), w[b].d, w[b].m,
-						x->d[b], x->s[b]);
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
 	return qdot_tree(a);
 }
 
@@ -199,8 +201,8 @@ AVX2 static float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
 		int32_t msum = 0;
 		for (int g = 0; g < QK_K / 16; g++)
 			msum += (w[b].scales[g] >> 4) * bs[g];
-		acc[b % QDOT_LANES] +=
-		    kq_term_kmin(hsum_i32(sum), msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] += kq_term_kmin(hsum_i32(sum), msum, _cvtsh_ss(w[b].d),
+						    _cvtsh_ss(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -236,22 +238,32 @@ AVX2 static float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
 								       scales2(sc[g], sc[g + 1])));
 			}
 		}
-		acc[b % QDOT_LANES] += kq_term_d(hsum_i32(sum) - 4 * off, w[b].d, x->d[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_d(hsum_i32(sum) - 4 * off, _cvtsh_ss(w[b].d), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
 
-/* Q4_K (qh NULL) and Q5_K: the integer sums of one super-block. */
-AVX2 static inline void q45_k_sums(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs,
-				   const int8_t *xq, const int32_t *bs, int32_t *isum,
-				   int32_t *msum)
+/* sum over the 8 groups of min j times the activations' sum of group j (bsums 2j, 2j + 1): the
+ * pair sums come out of hadd in the order 0 1 4 5 2 3 6 7, the mins are put in that order. */
+AVX2 static inline int32_t mins_dot(uint64_t m, const int32_t *bs)
 {
-	int32_t sc[8], m[8];
-	int32_t ms = 0;
-	for (int j = 0; j < 8; j++) {
-		kq_scale_min_k4(scales, j, &sc[j], &m[j]);
-		ms += m[j] * (bs[2 * j] + bs[2 * j + 1]);
-	}
+	__m256i pairs =
+	    _mm256_hadd_epi32(_mm256_loadu_si256((const __m256i *)(const void *)bs),
+			      _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8)));
+	__m256i mins =
+	    _mm256_permutevar8x32_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)m)),
+					_mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+	return hsum_i32(_mm256_mullo_epi32(pairs, mins));
+}
+
+/* Q4_K (qh NULL) and Q5_K: the integer sums of one super-block. */
+AVX2 static inline __attribute__((always_inline)) void
+q45_k_sums(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, const int8_t *xq,
+	   const int32_t *bs, int32_t *isum, int32_t *msum)
+{
+	uint64_t sc, m;
+	kq_scales_mins_k4(scales, &sc, &m);
 	__m256i m15 = _mm256_set1_epi8(15);
 	__m256i hv =
 	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
@@ -272,13 +284,14 @@ AVX2 static inline void q45_k_sums(const uint8_t *scales, const uint8_t *qh, con
 			    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
 		}
 		sum = _mm256_add_epi32(
-		    sum, chunk_scaled(lo, xq + 64 * c, _mm256_set1_epi16((int16_t)sc[2 * c])));
-		sum =
-		    _mm256_add_epi32(sum, chunk_scaled(hi, xq + 64 * c + 32,
-						       _mm256_set1_epi16((int16_t)sc[2 * c + 1])));
+		    sum, chunk_scaled(lo, xq + 64 * c,
+				      _mm256_set1_epi16((int16_t)((sc >> (16 * c)) & 0xff))));
+		sum = _mm256_add_epi32(
+		    sum, chunk_scaled(hi, xq + 64 * c + 32,
+				      _mm256_set1_epi16((int16_t)((sc >> (16 * c + 8)) & 0xff))));
 	}
 	*isum = hsum_i32(sum);
-	*msum = ms;
+	*msum = mins_dot(m, bs);
 }
 
 AVX2 static float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
@@ -289,7 +302,8 @@ AVX2 static float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
 		int32_t isum, msum;
 		q45_k_sums(w[b].scales, NULL, w[b].qs, x->q + b * QK_K, x->bsum + b * (QK_K / 16),
 			   &isum, &msum);
-		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_kmin(isum, msum, _cvtsh_ss(w[b].d), _cvtsh_ss(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -302,7 +316,8 @@ AVX2 static float kdot_q5_k_avx2(const void *wv, const QAct *x, int nb)
 		int32_t isum, msum;
 		q45_k_sums(w[b].scales, w[b].qh, w[b].qs, x->q + b * QK_K,
 			   x->bsum + b * (QK_K / 16), &isum, &msum);
-		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_kmin(isum, msum, _cvtsh_ss(w[b].d), _cvtsh_ss(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -339,7 +354,8 @@ AVX2 static float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb)
 			}
 		}
 		/* codes are u - 32 */
-		acc[b % QDOT_LANES] += kq_term_d(hsum_i32(sum) - 32 * off, w[b].d, x->d[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_d(hsum_i32(sum) - 32 * off, _cvtsh_ss(w[b].d), x->d[b]);
 	}
 	return qdot_tree(acc);
 }

@@ -75,7 +75,7 @@ AVX512 static float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
 		a[b % QDOT_LANES] +=
-		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), w[b].d, x->d[b]);
+		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
 	return qdot_tree(a);
 }
 
@@ -93,7 +93,7 @@ AVX512 static float kdot_q5_0_avx512(const void *wv, const QAct *x, int nb)
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
 		a[b % QDOT_LANES] +=
-		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), w[b].d, x->d[b]);
+		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
 	return qdot_tree(a);
 }
 
@@ -118,8 +118,9 @@ AVX512 static float kdot_q4_1_avx512(const void *wv, const QAct *x, int nb)
 	float a[QDOT_LANES];
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
-		a[b % QDOT_LANES] += kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), w[b].d, w[b].m,
-						x->d[b], x->s[b]);
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
 	return qdot_tree(a);
 }
 
@@ -135,8 +136,9 @@ AVX512 static float kdot_q5_1_avx512(const void *wv, const QAct *x, int nb)
 	float a[QDOT_LANES];
 	_mm256_storeu_ps(a, acc);
 	for (; b < nb; b++)
-		a[b % QDOT_LANES] += kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), w[b].d, w[b].m,
-						x->d[b], x->s[b]);
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
 	return qdot_tree(a);
 }
 
@@ -166,19 +168,38 @@ AVX512 static inline __m512i scaled(__m512i u, __m512i x, __m512i sc)
 	return _mm512_madd_epi16(_mm512_maddubs_epi16(u, x), sc);
 }
 
-/* Q4_K (qh NULL) and Q5_K: the integer sums of one super-block. */
-AVX512 static inline void q45_k_sums(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs,
-				     const int8_t *xq, const int32_t *bs, int32_t *isum,
-				     int32_t *msum)
+/* sum over the 8 groups of min j times the activations' sum of group j (bsums 2j, 2j + 1): the
+ * pair sums come out of hadd in the order 0 1 4 5 2 3 6 7, the mins are put in that order. */
+AVX512 static inline int32_t mins_dot(uint64_t m, const int32_t *bs)
 {
-	int16_t sc[8];
-	int32_t ms = 0;
-	for (int j = 0; j < 8; j++) {
-		int32_t s, m;
-		kq_scale_min_k4(scales, j, &s, &m);
-		sc[j] = (int16_t)s;
-		ms += m * (bs[2 * j] + bs[2 * j + 1]);
-	}
+	__m256i pairs =
+	    _mm256_hadd_epi32(_mm256_loadu_si256((const __m256i *)(const void *)bs),
+			      _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8)));
+	__m256i mins =
+	    _mm256_permutevar8x32_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)m)),
+					_mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+	__m256i p = _mm256_mullo_epi32(pairs, mins);
+	__m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+	s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+	s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+	return _mm_cvtsi128_si32(s4);
+}
+
+/* Two groups' scales over the int16 lanes of a 512-bit step: lanes 0-15 get byte j0 of sc,
+ * lanes 16-31 byte j0 + 2. */
+AVX512 static inline __m512i scales_pair(uint64_t sc, int j0)
+{
+	return _mm512_inserti64x4(_mm512_set1_epi16((short)((sc >> (8 * j0)) & 0xff)),
+				  _mm256_set1_epi16((short)((sc >> (8 * j0 + 16)) & 0xff)), 1);
+}
+
+/* Q4_K (qh NULL) and Q5_K: the integer sums of one super-block. */
+AVX512 static inline __attribute__((always_inline)) void
+q45_k_sums(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, const int8_t *xq,
+	   const int32_t *bs, int32_t *isum, int32_t *msum)
+{
+	uint64_t sc, m;
+	kq_scales_mins_k4(scales, &sc, &m);
 	__m512i m15 = _mm512_set1_epi8(15);
 	__m512i hv =
 	    qh ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)qh))
@@ -201,15 +222,11 @@ AVX512 static inline void q45_k_sums(const uint8_t *scales, const uint8_t *qh, c
 		/* low nibbles: groups 2c (values 64c..) and 2c + 2; high: 2c + 1 and 2c + 3 */
 		__m512i xlo = pair256(xq + 64 * c, xq + 64 * c + 64);
 		__m512i xhi = pair256(xq + 64 * c + 32, xq + 64 * c + 96);
-		__m512i slo = _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * c]),
-						 _mm256_set1_epi16(sc[2 * c + 2]), 1);
-		__m512i shi = _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * c + 1]),
-						 _mm256_set1_epi16(sc[2 * c + 3]), 1);
-		sum = _mm512_add_epi32(sum, scaled(lo, xlo, slo));
-		sum = _mm512_add_epi32(sum, scaled(hi, xhi, shi));
+		sum = _mm512_add_epi32(sum, scaled(lo, xlo, scales_pair(sc, 2 * c)));
+		sum = _mm512_add_epi32(sum, scaled(hi, xhi, scales_pair(sc, 2 * c + 1)));
 	}
 	*isum = _mm512_reduce_add_epi32(sum);
-	*msum = ms;
+	*msum = mins_dot(m, bs);
 }
 
 AVX512 static float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb)
@@ -220,7 +237,8 @@ AVX512 static float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb)
 		int32_t isum, msum;
 		q45_k_sums(w[b].scales, NULL, w[b].qs, x->q + b * QK_K, x->bsum + b * (QK_K / 16),
 			   &isum, &msum);
-		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_kmin(isum, msum, _cvtsh_ss(w[b].d), _cvtsh_ss(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -233,7 +251,8 @@ AVX512 static float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
 		int32_t isum, msum;
 		q45_k_sums(w[b].scales, w[b].qh, w[b].qs, x->q + b * QK_K,
 			   x->bsum + b * (QK_K / 16), &isum, &msum);
-		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_kmin(isum, msum, _cvtsh_ss(w[b].d), _cvtsh_ss(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -275,7 +294,7 @@ AVX512 static float kdot_q6_k_avx512(const void *wv, const QAct *x, int nb)
 			sum = _mm512_add_epi32(sum, scaled(u23, x23, spread(s16, 8 * h + 4)));
 		}
 		acc[b % QDOT_LANES] +=
-		    kq_term_d(_mm512_reduce_add_epi32(sum) - 32 * off, w[b].d, x->d[b]);
+		    kq_term_d(_mm512_reduce_add_epi32(sum) - 32 * off, _cvtsh_ss(w[b].d), x->d[b]);
 	}
 	return qdot_tree(acc);
 }

@@ -81,23 +81,40 @@ static inline int32_t kq_isum_q5_1(const BlockQ5_1 *w, const int8_t *x)
 /* --- Float terms of one block: the only float arithmetic of the kernels besides the sum of
  * the partials. --- */
 
-/* Q4_0, Q5_0: isum * (d_w * d_x). */
-static inline float kq_term_d(int32_t isum, uint16_t dw, float dx)
+/* The fp16 scales arrive as floats (every ISA converts them exactly). */
+
+/* Q4_0, Q5_0, Q3_K, Q6_K: isum * (d_w * d_x). */
+static inline float kq_term_d(int32_t isum, float dw, float dx)
 {
-	return (float)isum * (fp16_to_fp32(dw) * dx);
+	return (float)isum * (dw * dx);
 }
 
 /* Q4_1, Q5_1: isum * (d_w * d_x) + m_w * s_x (s_x = d_x * sum of the activations, fp16). */
-static inline float kq_term_dm(int32_t isum, uint16_t dw, uint16_t mw, float dx, float sx)
+static inline float kq_term_dm(int32_t isum, float dw, float mw, float dx, float sx)
 {
-	return (float)isum * (fp16_to_fp32(dw) * dx) + fp16_to_fp32(mw) * sx;
+	return (float)isum * (dw * dx) + mw * sx;
 }
 
-/* Q2_K, Q4_K, Q5_K: isum * (d_w * d_x) - msum * (dmin_w * d_x), msum the mins' integer sum
- * (Q3_K and Q6_K, without mins, take kq_term_d with d_x the Q8_K scale). */
-static inline float kq_term_kmin(int32_t isum, int32_t msum, uint16_t dw, uint16_t dminw, float dx)
+/* Q2_K, Q4_K, Q5_K: isum * (d_w * d_x) - msum * (dmin_w * d_x), msum the mins' integer sum. */
+static inline float kq_term_kmin(int32_t isum, int32_t msum, float dw, float dminw, float dx)
 {
-	return (float)isum * (fp16_to_fp32(dw) * dx) - (float)msum * (fp16_to_fp32(dminw) * dx);
+	return (float)isum * (dw * dx) - (float)msum * (dminw * dx);
+}
+
+/* Q4_K/Q5_K: the 8 6-bit scales (bytes of *sc, group j in byte j) and mins (*m), unpacked
+ * from the 12 bytes as kq_scale_min_k4 reads them, four groups at a time. */
+static inline void kq_scales_mins_k4(const uint8_t *s, uint64_t *sc, uint64_t *m)
+{
+	uint32_t u0 =
+	    (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
+	uint32_t u1 =
+	    (uint32_t)s[4] | (uint32_t)s[5] << 8 | (uint32_t)s[6] << 16 | (uint32_t)s[7] << 24;
+	uint32_t u2 =
+	    (uint32_t)s[8] | (uint32_t)s[9] << 8 | (uint32_t)s[10] << 16 | (uint32_t)s[11] << 24;
+	uint32_t s_hi = (u2 & 0x0f0f0f0f) | ((u0 >> 6) & 0x03030303) << 4;
+	uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0f) | ((u1 >> 6) & 0x03030303) << 4;
+	*sc = (uint64_t)(u0 & 0x3f3f3f3f) | (uint64_t)s_hi << 32;
+	*m = (uint64_t)(u1 & 0x3f3f3f3f) | (uint64_t)m_hi << 32;
 }
 
 #endif

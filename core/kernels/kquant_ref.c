@@ -283,7 +283,7 @@ static float kdot_q4_0_ref(const void *wv, const QAct *x, int nb)
 	float acc[QDOT_LANES] = {0};
 	for (int b = 0; b < nb; b++)
 		acc[b % QDOT_LANES] +=
-		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), w[b].d, x->d[b]);
+		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d), x->d[b]);
 	return qdot_tree(acc);
 }
 
@@ -292,8 +292,9 @@ static float kdot_q4_1_ref(const void *wv, const QAct *x, int nb)
 	const BlockQ4_1 *w = wv;
 	float acc[QDOT_LANES] = {0};
 	for (int b = 0; b < nb; b++)
-		acc[b % QDOT_LANES] += kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), w[b].d,
-						  w[b].m, x->d[b], x->s[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d),
+			       fp16_to_fp32(w[b].m), x->d[b], x->s[b]);
 	return qdot_tree(acc);
 }
 
@@ -303,7 +304,7 @@ static float kdot_q5_0_ref(const void *wv, const QAct *x, int nb)
 	float acc[QDOT_LANES] = {0};
 	for (int b = 0; b < nb; b++)
 		acc[b % QDOT_LANES] +=
-		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), w[b].d, x->d[b]);
+		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d), x->d[b]);
 	return qdot_tree(acc);
 }
 
@@ -312,8 +313,9 @@ static float kdot_q5_1_ref(const void *wv, const QAct *x, int nb)
 	const BlockQ5_1 *w = wv;
 	float acc[QDOT_LANES] = {0};
 	for (int b = 0; b < nb; b++)
-		acc[b % QDOT_LANES] += kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), w[b].d,
-						  w[b].m, x->d[b], x->s[b]);
+		acc[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d),
+			       fp16_to_fp32(w[b].m), x->d[b], x->s[b]);
 	return qdot_tree(acc);
 }
 
@@ -339,7 +341,8 @@ static float kdot_q2_k_ref(const void *wv, const QAct *x, int nb)
 			isum += (w[b].scales[g] & 15) * q2_group(w[b].qs, g, xq + 16 * g);
 			msum += (w[b].scales[g] >> 4) * bs[g];
 		}
-		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, fp16_to_fp32(w[b].d),
+						    fp16_to_fp32(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -360,7 +363,7 @@ static float kdot_q3_k_ref(const void *wv, const QAct *x, int nb)
 					sum -= 4 * xq[16 * g + l - l0];
 			isum += kq_scale_q3(w[b].scales, g) * sum;
 		}
-		acc[b % QDOT_LANES] += kq_term_d(isum, w[b].d, x->d[b]);
+		acc[b % QDOT_LANES] += kq_term_d(isum, fp16_to_fp32(w[b].d), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -393,7 +396,8 @@ static float kdot_q4_k_ref(const void *wv, const QAct *x, int nb)
 		int32_t isum, msum;
 		q45_k_sums(w[b].scales, NULL, w[b].qs, x->q + b * QK_K, x->bsum + b * (QK_K / 16),
 			   &isum, &msum);
-		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, fp16_to_fp32(w[b].d),
+						    fp16_to_fp32(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -406,7 +410,8 @@ static float kdot_q5_k_ref(const void *wv, const QAct *x, int nb)
 		int32_t isum, msum;
 		q45_k_sums(w[b].scales, w[b].qh, w[b].qs, x->q + b * QK_K,
 			   x->bsum + b * (QK_K / 16), &isum, &msum);
-		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, w[b].d, w[b].dmin, x->d[b]);
+		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, fp16_to_fp32(w[b].d),
+						    fp16_to_fp32(w[b].dmin), x->d[b]);
 	}
 	return qdot_tree(acc);
 }
@@ -424,7 +429,7 @@ static float kdot_q6_k_ref(const void *wv, const QAct *x, int nb)
 				sum += q6_code(&w[b], v / 128, (v % 128) / 32, v % 32) * xq[v];
 			isum += w[b].scales[g] * sum;
 		}
-		acc[b % QDOT_LANES] += kq_term_d(isum, w[b].d, x->d[b]);
+		acc[b % QDOT_LANES] += kq_term_d(isum, fp16_to_fp32(w[b].d), x->d[b]);
 	}
 	return qdot_tree(acc);
 }

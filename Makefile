@@ -65,7 +65,7 @@ CORE_SRCS := \
 	core/app/cli.c \
 	core/app/app.c
 
-HOST_SHIM_SRCS := shim/host/platform_host.c
+HOST_SHIM_SRCS := shim/host/platform_host.c shim/host/files_host.c
 HOST_MAIN_SRC  := host/main.c host/perf_check.c
 
 HOST_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/host/%.o)

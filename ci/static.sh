@@ -97,6 +97,7 @@ core/base/fmt.c|cert-flp30-c|for (double t = v; t > 0 && t < 0.1; t *= 10.0)|cou
 core/base/fmt.c|bugprone-narrowing-conversions|char conv = *fmt ? *fmt++ : 0;|the int is *fmt itself, a char
 host/perf_check.c|bugprone-reserved-identifier|#define _GNU_SOURCE|the glibc feature-test macro
 shim/host/platform_host.c|bugprone-reserved-identifier|#define _GNU_SOURCE|the glibc feature-test macro
+shim/host/files_host.c|bugprone-reserved-identifier|#define _GNU_SOURCE|the glibc feature-test macro
 shim/host/platform_host.c|bugprone-branch-clone|raise(SIGSEGV);|fault kinds "gp" and "pf" both end as SIGSEGV on the host, on purpose
 core/formats/llama2c.c|invalidPointerCast|const float *f = (const float *)w->p;|weights used in place: file layout is little-endian IEEE floats, alignment checked
 core/formats/llama2c.c|invalidPointerCast|q->group_scales = (const float *)w->p;|v2 scales used in place after the alignment check

@@ -8,6 +8,7 @@
 
 int main(int argc, char **argv)
 {
+	host_std_streams();
 	static Options opts;
 	int r = app_parse(&opts, argc, argv);
 	if (r != 0)

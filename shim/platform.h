@@ -10,7 +10,8 @@
  * PLAT_LOG (stats, profile report, errors) is stderr / COM2. */
 enum { PLAT_OUT = 1, PLAT_LOG = 2 };
 
-/* Writes n bytes of text to a stream; buffered, see plat_flush. */
+/* Writes n bytes of text to a stream; buffered, see plat_flush. A failed write to PLAT_OUT
+ * ends the run on the host with one error line and status 1. */
 void plat_write(int stream, const char *s, size_t n);
 /* Pushes buffered text of a stream out (called per generated token). */
 void plat_flush(int stream);
@@ -50,15 +51,24 @@ uint64_t plat_cycles_hz(void);
 const char *plat_cycles_source(void);
 
 /* Model bytes: maps the file at path read-only (host) or hands over the boot
- * module (kernel). Returns 0, or -1 with the reason in error_message() (core/base/error.h). */
+ * module (kernel). Returns 0, or -1 with the reason in error_message() (core/base/error.h).
+ * Only regular files and block devices are mapped (the type is checked before any open that
+ * could block); on the host, a mapped file truncated by another process later ends the run
+ * with one error line (a SIGBUS handler that knows the mapped ranges). */
 int plat_model_map(const char *path, const uint8_t **data, size_t *size);
 
 /* Reads one line of user input (--chat) into buf without its newline, NUL-terminated.
- * Returns its length, or -1 at the end of input (the kernel has no input). */
+ * Returns its length, -1 at the end of input (the kernel has no input), or -2 when the
+ * line does not fit in cap (the line is consumed). */
 int plat_read_line(char *buf, size_t cap);
 
-/* Output files (--export-gguf, --profile-out). Returns a handle >= 0, or -1 with the
- * reason in error_message(); the kernel has no file system and always refuses. */
+/* Output files (--export-gguf, --profile-out, --profile-svg). Returns a handle >= 0, or -1
+ * with the reason in error_message(); the kernel has no file system and always refuses. On
+ * the host a file is written under a temporary name in the same folder and renamed onto
+ * path by plat_file_close only if every write succeeded; a failed write, or the run ending
+ * before the close, removes it: no partial file under path, and no file is ever truncated.
+ * An output that is a file mapped by plat_model_map (same device and inode, through any
+ * path) is refused; devices and FIFOs are written in place. */
 int plat_file_create(const char *path);
 int plat_file_write(int handle, const void *buf, size_t n);
 int plat_file_close(int handle);

@@ -1,8 +1,10 @@
-/* platform_host.c: platform.h on Linux: stdout/stderr, an mmap'ed arena, a TSC
- * calibrated against CLOCK_MONOTONIC, mmap'ed model files, a pthread pool. */
+/* platform_host.c: platform.h on Linux: stdout/stderr (write errors end the run), stdin lines,
+ * an mmap'ed arena, a TSC calibrated against CLOCK_MONOTONIC, a pthread pool. Files are in
+ * files_host.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -10,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,19 +25,41 @@ static FILE *stream_file(int stream)
 	return stream == PLAT_OUT ? stdout : stderr;
 }
 
+/* A failed write to stdout ends the run: the output is lost, so it must not look complete.
+ * (A reader gone from a pipe raises SIGPIPE first, which ends the run as it ends cat.) */
+static _Noreturn void output_failed(int err)
+{
+	host_files_discard();
+	fprintf(stderr, "error: writing the output failed: %s\n", strerror(err));
+	_exit(1);
+}
+
 void plat_write(int stream, const char *s, size_t n)
 {
-	fwrite(s, 1, n, stream_file(stream));
+	if (fwrite(s, 1, n, stream_file(stream)) != n && stream == PLAT_OUT)
+		output_failed(errno);
 }
 
 void plat_flush(int stream)
 {
-	fflush(stream_file(stream));
+	if (fflush(stream_file(stream)) != 0 && stream == PLAT_OUT)
+		output_failed(errno);
 }
 
 void serial_puts(const char *s)
 {
-	fputs(s, stdout);
+	plat_write(PLAT_OUT, s, strlen(s));
+}
+
+void host_std_streams(void)
+{
+	/* A closed standard descriptor would be handed to the next file opened, and the output
+	 * would land in it. /dev/null takes its place: read-only as stdout, so that writing the
+	 * output still fails, and is reported. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY) != fd)
+			_exit(1);
 }
 
 /* --- TSC calibration --- */
@@ -107,97 +130,30 @@ void host_platform_init(size_t arena_bytes)
 	if (arena_hugepages)
 		madvise(base, arena_bytes, MADV_HUGEPAGE);
 	arena_init(base, arena_bytes);
+	host_files_init();
 	calibrate_tsc();
 }
 
-/* --- Files --- */
-
-/* The file read-only, 2 MB pages allowed before the pages are touched (so that readahead may
- * fill the page cache in 2 MB folios), and populated now: generation would otherwise take a
- * page fault per 4 KB of weights on its first token. */
-static void *map_populated(int fd, size_t n)
-{
-	void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return p;
-	madvise(p, n, MADV_HUGEPAGE);
-	/* before Linux 5.14 (EINVAL): touch every page; other errors leave the faults for later */
-	if (madvise(p, n, MADV_POPULATE_READ) < 0 && errno == EINVAL)
-		for (size_t i = 0; i < n; i += 4096)
-			(void)*(volatile const uint8_t *)((const uint8_t *)p + i);
-	return p;
-}
-
-int plat_model_map(const char *path, const uint8_t **data, size_t *size)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		return error_set("%s: %s", path, strerror(errno));
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return error_set("%s: not a regular file", path);
-	}
-	if (st.st_size == 0) {
-		close(fd);
-		return error_set("%s: the file is empty", path);
-	}
-	size_t n = (size_t)st.st_size;
-	void *p = map_populated(fd, n);
-	close(fd);
-	if (p == MAP_FAILED) {
-		return error_set("%s: mmap: %s", path, strerror(errno));
-	}
-	*data = p;
-	*size = n;
-	return 0;
-}
+/* --- Input --- */
 
 int plat_read_line(char *buf, size_t cap)
 {
 	fflush(stdout);
-	if (!fgets(buf, (int)cap, stdin))
-		return -1;
-	size_t n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	else if (n + 1 == cap) /* longer than the buffer: drop the rest of the line */
-		for (int c = getchar(); c != EOF && c != '\n'; c = getchar())
-			;
-	return (int)n;
-}
-
-#define MAX_FILES 8
-static FILE *files[MAX_FILES];
-
-int plat_file_create(const char *path)
-{
-	for (int h = 0; h < MAX_FILES; h++) {
-		if (files[h])
-			continue;
-		files[h] = fopen(path, "wb");
-		if (!files[h])
-			return error_set("%s: %s", path, strerror(errno));
-		return h;
+	size_t n = 0;
+	int c;
+	while ((c = getchar()) != EOF && c != '\n') {
+		if (n + 1 < cap)
+			buf[n] = (char)c;
+		n++;
 	}
-	return error_set("%s: too many open files", path);
-}
-
-int plat_file_write(int h, const void *buf, size_t n)
-{
-	if (h < 0 || h >= MAX_FILES || !files[h])
+	if (c == EOF && n == 0)
 		return -1;
-	return fwrite(buf, 1, n, files[h]) == n ? 0 : -1;
-}
-
-int plat_file_close(int h)
-{
-	if (h < 0 || h >= MAX_FILES || !files[h])
-		return -1;
-	int r = fclose(files[h]);
-	files[h] = NULL;
-	return r == 0 ? 0 : -1;
+	if (n + 1 > cap || n > INT_MAX) { /* the whole line was read: the next one starts clean */
+		buf[0] = 0;
+		return -2;
+	}
+	buf[n] = 0;
+	return (int)n;
 }
 
 /* --- Thread pool: a token runs ~90 jobs, one every few hundred microseconds, and a futex
@@ -330,7 +286,10 @@ void plat_debug_fault(const char *kind)
 
 _Noreturn void plat_exit(int status)
 {
-	fflush(stdout);
+	/* a run that failed already said why in its one line */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && status == 0)
+		output_failed(errno ? errno : EIO);
+	host_files_discard(); /* output files the run did not finish */
 	fflush(stderr);
 	exit(status);
 }

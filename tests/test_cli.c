@@ -1,4 +1,5 @@
-/* test_cli.c: core/app/cli.c: every documented option, --name=value, strict value checks. */
+/* test_cli.c: core/app/cli.c: every documented option, --name=value, strict value checks,
+ * flags without values, conflicting options. */
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -201,6 +202,37 @@ START_TEST(test_later_options_win)
 }
 END_TEST
 
+START_TEST(test_flags_take_no_value)
+{
+	REJECT("--ids takes no value", "--ids=0");
+	REJECT("--ids takes no value", "--ids=1");
+	REJECT("--chat takes no value", "--chat=yes");
+	REJECT("--hugepages takes no value", "--hugepages=0");
+	REJECT("--perf-check takes no value", "--perf-check=");
+	REJECT("--help takes no value", "--help=1");
+	ACCEPT("--ids");
+	ck_assert_msg(opts.print_ids, "--ids alone turns ids on");
+}
+END_TEST
+
+START_TEST(test_conflicts)
+{
+	REJECT("give one of them", "-p", "hi", "--prompt-ids", "1 2");
+	REJECT("give one of them", "--prompt-ids", "1", "--prompt", "hi");
+	REJECT("--chat reads its prompts", "--chat", "-p", "hi");
+	REJECT("--chat reads its prompts", "--chat", "--prompt-ids", "3");
+	REJECT("--ids cannot be used", "--chat", "--ids");
+	REJECT("--system is for --chat", "--system", "be brief");
+	REJECT("--chat-template is for --chat", "--chat-template", "chatml");
+	REJECT("--tokenize", "--tokenize", "x", "-p", "y");
+	REJECT("--tokenize", "--tokenize", "x", "--export-gguf", "o.gguf");
+	REJECT("--tokenize", "--tokenize", "x", "--profile");
+	ACCEPT("--chat", "--system", "be brief", "--chat-template", "chatml", "-n", "5");
+	ck_assert_msg(opts.chat && opts.n_predict_set, "--chat with its options");
+	ACCEPT("--tokenize", "x", "--vocab", "v.bin");
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -211,6 +243,8 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_prompt_ids);
 	tcase_add_test(tc, test_rejects);
 	tcase_add_test(tc, test_later_options_win);
+	tcase_add_test(tc, test_flags_take_no_value);
+	tcase_add_test(tc, test_conflicts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/model/config.h"
 #include "core/formats/loader.h"
+#include "core/model/config.h"
 #include "core/profile/profiler.h"
 
 typedef struct {
@@ -21,10 +21,10 @@ typedef struct {
 	const char *chat_template; /* --chat-template zephyr|llama2|chatml */
 	const char *system_prompt; /* --system */
 	int prompt_ids[MAX_PROMPT_IDS];
-	int n_prompt_ids; /* --prompt-ids; -1 when not given */
-	int n_predict;	  /* -n */
+	int n_prompt_ids;   /* --prompt-ids; -1 when not given */
+	int n_predict;	    /* -n */
 	bool n_predict_set; /* -n was given (--chat replies run to EOS otherwise) */
-	int ctx_size;	  /* -c; 0 = the model's */
+	int ctx_size;	    /* -c; 0 = the model's */
 	float temp, top_p, min_p;
 	int top_k;
 	float repeat_penalty; /* 1 = off */
@@ -46,7 +46,13 @@ typedef struct {
 	bool help;
 } Options;
 
-/* 0, or -1 with error_message() saying which option and why. */
+/* The line app_run prints to PLAT_LOG at the end of a generation, as the usage shows it. */
+#define STATS_LINE_FORMAT                                                                          \
+	"stats: prompt_tokens=P gen_tokens=G load_ms=L prompt_ms=X prompt_tok_per_s=Y gen_ms=M "   \
+	"tok_per_s=R"
+
+/* 0, or -1 with error_message() saying which option and why; conflicting options (two
+ * prompts, a prompt with --chat, ...) and values given to flags are errors. */
 int cli_parse(Options *o, int argc, char **argv);
 /* Writes the usage text to PLAT_OUT. */
 void cli_usage(const char *program);

@@ -30,7 +30,7 @@
 /* Tokens generated when -n is not given. */
 #define DEFAULT_N_PREDICT 32
 /* Sampler seed when -s is not given. */
-#define DEFAULT_SAMPLER_SEED 1234u
+#define DEFAULT_SAMPLER_SEED 1234
 /* Most prompt ids accepted by --prompt-ids. */
 #define MAX_PROMPT_IDS 8192
 /* Most worker threads (-t). */

@@ -5,6 +5,9 @@
 #include "core/base/error.h"
 #include "core/base/fmt.h"
 #include "shim/platform.h"
+
+/* Longest input line taken (a longer one is refused, never cut). */
+#define CHAT_LINE_MAX 65535
 #include "core/base/str.h"
 
 typedef enum { TEMPLATE_ZEPHYR, TEMPLATE_LLAMA2, TEMPLATE_CHATML } Template;
@@ -30,7 +33,10 @@ static int pick_template(const Options *o, const LoadedModel *lm, Template *out)
 		return 0;
 	}
 	GgufStr t = {0, 0};
-	if (!lm->is_gguf || gguf_get_str(&lm->gguf, "tokenizer.chat_template", &t) != 0)
+	int r = lm->is_gguf ? gguf_get_str(&lm->gguf, "tokenizer.chat_template", &t) : 1;
+	if (r < 0) /* present, but not a string: the error says so */
+		return error_set("--chat: %s", error_message());
+	if (r == 1)
 		return error_set("--chat: the model has no tokenizer.chat_template; choose one "
 				 "with --chat-template zephyr|llama2|chatml");
 	if (contains(t.s, t.n, "<|im_start|>"))
@@ -78,10 +84,29 @@ static int add_marker(Turn *t, const char *marker)
 	return id >= 0 ? add_id(t, id) : add_text(t, marker);
 }
 
+/* Formats fmt (at most two %s) into arena memory sized for the text: nothing is cut. */
+static const char *compose(const char *fmt, const char *a, const char *b)
+{
+	size_t cap = str_len(fmt) + str_len(a) + str_len(b) + 1;
+	char *text = arena_alloc(cap, 1, "chat text");
+	if (!text) {
+		error_set("--chat: not enough memory for a message of %zu bytes", cap);
+		return NULL;
+	}
+	fmt_format(text, cap, fmt, a, b);
+	return text;
+}
+
+/* compose then tokenize into the turn. */
+static int add_composed(Turn *t, const char *fmt, const char *a, const char *b)
+{
+	const char *text = compose(fmt, a, b);
+	return text ? add_text(t, text) : -1;
+}
+
 static int render_turn(Turn *t, Template tpl, const char *system, const char *user, bool first,
 		       int close_id)
 {
-	static char buf[8192];
 	int eos = t->tok->eos_id, bos = t->tok->bos_id;
 	if (!first && close_id >= 0 && add_id(t, close_id) < 0)
 		return -1;
@@ -90,35 +115,33 @@ static int render_turn(Turn *t, Template tpl, const char *system, const char *us
 		if (first && t->tok->add_bos && add_id(t, bos) < 0)
 			return -1;
 		if (first && system) {
-			fmt_format(buf, sizeof buf, "%s<|system|>\n%s", first ? "" : "\n", system);
-			if (add_text(t, buf) < 0 || add_id(t, eos) < 0)
+			if (add_composed(t, "<|system|>\n%s%s", system, "") < 0 ||
+			    add_id(t, eos) < 0)
 				return -1;
 			first = false;
 		}
-		fmt_format(buf, sizeof buf, "%s<|user|>\n%s", first ? "" : "\n", user);
-		if (add_text(t, buf) < 0 || add_id(t, eos) < 0)
+		if (add_composed(t, "%s<|user|>\n%s", first ? "" : "\n", user) < 0 ||
+		    add_id(t, eos) < 0)
 			return -1;
 		return add_text(t, "\n<|assistant|>\n");
 	case TEMPLATE_LLAMA2:
 		if (add_id(t, bos) < 0)
 			return -1;
 		if (first && system)
-			fmt_format(buf, sizeof buf, "[INST] <<SYS>>\n%s\n<</SYS>>\n\n%s [/INST]",
-				   system, user);
-		else
-			fmt_format(buf, sizeof buf, "[INST] %s [/INST]", user);
-		return add_text(t, buf);
+			return add_composed(t, "[INST] <<SYS>>\n%s\n<</SYS>>\n\n%s [/INST]", system,
+					    user);
+		return add_composed(t, "[INST] %s [/INST]%s", user, "");
 	case TEMPLATE_CHATML:
 		if (!first && add_text(t, "\n") < 0)
 			return -1;
 		if (first && system) {
-			fmt_format(buf, sizeof buf, "system\n%s", system);
-			if (add_marker(t, "<|im_start|>") < 0 || add_text(t, buf) < 0 ||
+			if (add_marker(t, "<|im_start|>") < 0 ||
+			    add_composed(t, "system\n%s%s", system, "") < 0 ||
 			    add_marker(t, "<|im_end|>") < 0 || add_text(t, "\n") < 0)
 				return -1;
 		}
-		fmt_format(buf, sizeof buf, "user\n%s", user);
-		if (add_marker(t, "<|im_start|>") < 0 || add_text(t, buf) < 0 ||
+		if (add_marker(t, "<|im_start|>") < 0 ||
+		    add_composed(t, "user\n%s%s", user, "") < 0 ||
 		    add_marker(t, "<|im_end|>") < 0 || add_text(t, "\n") < 0 ||
 		    add_marker(t, "<|im_start|>") < 0)
 			return -1;
@@ -139,33 +162,62 @@ int chat_run(Session *s, const Options *o, const LoadedModel *lm)
 	int close_id = tpl == TEMPLATE_CHATML && im_end >= 0 ? im_end : s->tok->eos_id;
 	s->stop_extra = tpl == TEMPLATE_CHATML ? im_end : -1;
 	int max = o->n_predict_set ? o->n_predict : s->ctx;
+	if (o->system_prompt) { /* refused before any input, as -p refuses a prompt that long */
+		size_t mark = arena_mark();
+		turn.n = 0;
+		int r = render_turn(&turn, tpl, o->system_prompt, "", true, close_id);
+		arena_reset(mark);
+		if (r < 0)
+			return -1;
+		if (turn.n > s->ctx)
+			return error_set("--system: the system prompt in its template takes %d "
+					 "tokens, more than the "
+					 "context (%d)",
+					 turn.n, s->ctx);
+	}
 	log_printf("chat: template %s; type a message, end with an empty input (Ctrl-D)\n",
 		   template_names[tpl]);
-	static char line[4096];
+	static char line[CHAT_LINE_MAX + 1];
 	for (bool first = true;; first = false) {
 		out_printf("> ");
 		plat_flush(PLAT_OUT);
 		int len = plat_read_line(line, sizeof line);
+		if (len == -2)
+			return error_set("--chat: an input line is longer than %d bytes",
+					 CHAT_LINE_MAX);
 		if (len < 0) {
 			out_printf("\n");
 			break;
 		}
+		if ((size_t)len != str_len(line))
+			return error_set("--chat: an input line holds a NUL byte");
+		size_t mark = arena_mark();
 		turn.n = 0;
-		if (s->pending >= 0 && add_id(&turn, s->pending) < 0)
-			return -1;
-		if (render_turn(&turn, tpl, o->system_prompt, line, first, close_id) < 0)
+		int r = 0;
+		if (s->pending >= 0)
+			r = add_id(&turn, s->pending);
+		if (r == 0)
+			r = render_turn(&turn, tpl, o->system_prompt, line, first, close_id);
+		arena_reset(mark);
+		if (r < 0)
 			return -1;
 		if (turn.n > s->ctx - s->pos) {
-			log_printf("chat: the conversation reached the context length (%d tokens); "
-				   "ending the chat\n",
-				   s->ctx);
+			if (first)
+				return error_set(
+				    "--chat: the first message takes %d tokens, more than "
+				    "the context (%d)",
+				    turn.n, s->ctx);
+			log_printf(
+			    "chat: this message takes %d tokens, more than the %d left in the "
+			    "context (%d tokens); ending the chat\n",
+			    turn.n, s->ctx - s->pos, s->ctx);
 			break;
 		}
 		if (session_feed(s, turn.ids, turn.n) < 0)
 			return -1;
 		int generated;
 		bool full;
-		int r = session_generate(s, max, &generated, &full);
+		r = session_generate(s, max, &generated, &full);
 		session_finish_line(s);
 		if (r < 0)
 			return -1;

@@ -141,10 +141,15 @@ expect_error "prompt id outside the vocabulary" "outside the vocabulary" \
 	--synthetic small --prompt-ids "1 99999"
 expect_error "arena too small" "not enough memory" --synthetic small --arena 1M
 
-# The stats line.
+# The stats line: a prompt of BOS alone has no batch (0, not NaN); 5 ids make a batch of 4.
+num='[0-9]+\.[0-9]{2}'
 $BIN --synthetic small -n 4 >/dev/null 2>"$tmp/err"
-if grep -Eq '^stats: prompt_tokens=1 gen_tokens=4 load_ms=[0-9.]+ gen_ms=[0-9.]+ tok_per_s=[0-9.]+$' "$tmp/err"
+if grep -Eq "^stats: prompt_tokens=1 gen_tokens=4 load_ms=$num prompt_ms=0\.00 prompt_tok_per_s=0\.00 gen_ms=$num tok_per_s=$num\$" "$tmp/err"
 then ok "stats line"; else ko "stats line"; cat "$tmp/err"; fi
+$BIN --synthetic small --prompt-ids "1 2 3 4 5" -n 2 >/dev/null 2>"$tmp/err"
+if grep -Eq "^stats: prompt_tokens=5 gen_tokens=2 load_ms=$num prompt_ms=$num prompt_tok_per_s=$num gen_ms=$num tok_per_s=$num\$" "$tmp/err" &&
+	! grep -q 'prompt_tok_per_s=0\.00' "$tmp/err"
+then ok "stats line with a prompt batch"; else ko "stats line with a prompt batch"; cat "$tmp/err"; fi
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -199,9 +199,10 @@ static int generate(const Options *o)
 		return r < 0 ? fail() : 0;
 	}
 
-	/* Prompt processing: all but the last prompt token; the last one's forward is the
-	 * first step of generation, so that G generated tokens cost G forwards. */
+	/* Prompt processing: all but the last prompt token, in one batch; the last one's forward
+	 * is the first step of generation, so that G generated tokens cost G forwards. */
 	session_echo_prompt(&s, prompt, n_prompt);
+	uint64_t t_prompt = plat_cycles();
 	if (session_feed(&s, prompt, n_prompt - 1) < 0)
 		return fail();
 	uint64_t t_gen = plat_cycles();
@@ -217,10 +218,13 @@ static int generate(const Options *o)
 	if (context_full)
 		log_printf("note: generation stopped at the end of the context (%d tokens)\n", ctx);
 
+	int batch = n_prompt - 1;
+	double prompt_ms = batch ? cycles_to_ms(t_gen - t_prompt) : 0.0;
 	double gen_ms = cycles_to_ms(t_end - t_gen);
-	log_printf("stats: prompt_tokens=%d gen_tokens=%d load_ms=%.2f gen_ms=%.2f "
-		   "tok_per_s=%.2f\n",
-		   n_prompt, generated, cycles_to_ms(load_cycles), gen_ms,
+	log_printf("stats: prompt_tokens=%d gen_tokens=%d load_ms=%.2f prompt_ms=%.2f "
+		   "prompt_tok_per_s=%.2f gen_ms=%.2f tok_per_s=%.2f\n",
+		   n_prompt, generated, cycles_to_ms(load_cycles), prompt_ms,
+		   prompt_ms > 0 ? batch * 1000.0 / prompt_ms : 0.0, gen_ms,
 		   gen_ms > 0 ? generated * 1000.0 / gen_ms : 0.0);
 	return 0;
 }

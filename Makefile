@@ -1,6 +1,7 @@
 # One entry point. Targets:
 #   make             host/tinyllama-host (and the kernel image, see kernel/kernel.mk)
-#   make check       Check unit tests, golden tests on ../shared models, host-vs-kernel parity
+#   make check       Check unit tests, golden tests on ../shared models, bad-input and
+#                    failing-output cases (tests/reliability.sh), host-vs-kernel parity
 #   make check-quick Check unit tests only
 #   make qemu        boot the kernel in QEMU (MODEL=, ARGS=, MEM=, TIMEOUT=), see kernel/kernel.mk
 #   make bench       benchmarks that print figures
@@ -91,7 +92,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check check-quick check-golden check-icount check-asan check-valgrind run bench format clean
+.PHONY: all check check-quick check-golden check-reliability check-icount check-asan check-valgrind run bench format clean
 all: $(HOST_BIN) kernel
 
 $(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
@@ -127,6 +128,10 @@ check-golden: $(HOST_BIN)
 	BIN=$(HOST_BIN) sh tests/golden.sh
 	BIN=$(HOST_BIN) sh tests/kquant_golden.sh
 
+# Bad inputs, failing outputs, files that change underneath (< 1 min).
+check-reliability: $(HOST_BIN)
+	BIN=$(HOST_BIN) sh tests/reliability.sh
+
 # ASan + UBSan: unit tests and golden runs of an instrumented build in build/asan. Leak
 # checks are off: core allocates only from the arena; the test fixtures' mallocs die with
 # each forked test.
@@ -140,7 +145,7 @@ check-valgrind: $(BUILD)/tests/run_tests $(HOST_BIN)
 
 # Host-vs-kernel parity and kernel fault reports under QEMU (kernel/kernel.mk).
 # Crash inputs the fuzzers found, replayed (tests/fuzz/fuzz.mk).
-check: check-quick check-golden check-kernel check-icount check-regress
+check: check-quick check-golden check-reliability check-kernel check-icount check-regress
 
 # The kernel's profile under TCG -icount repeats exactly and keeps its golden call counts.
 check-icount: kernel

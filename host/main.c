@@ -9,6 +9,7 @@
 int main(int argc, char **argv)
 {
 	host_std_streams();
+	host_files_init();
 	static Options opts;
 	int r = app_parse(&opts, argc, argv);
 	if (r != 0)

@@ -154,10 +154,11 @@ static int generate(const Options *o)
 		return fail();
 	Model *m = &loaded.model;
 	const ModelConfig *c = &m->config;
-	if (o->export_path && model_export_gguf(&loaded, o->export_path) < 0)
-		return fail();
 	int have_vocab = load_vocab(o);
 	if (have_vocab < 0)
+		return fail();
+	/* after every input is mapped, so that an output naming one of them is refused */
+	if (o->export_path && model_export_gguf(&loaded, o->export_path) < 0)
 		return fail();
 	const Tokenizer *tok = have_vocab == 0 ? &vocab : NULL;
 	if (tok && tok->vocab_size != c->vocab_size) {

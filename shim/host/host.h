@@ -12,8 +12,9 @@ void host_platform_hugepages(int on);
 /* First thing in main: a closed stdin, stdout or stderr is reopened on /dev/null (stdout
  * read-only, so that output to it fails and is reported) before any file can take its place. */
 void host_std_streams(void);
-/* Signal handlers for the files (SIGBUS on a mapped file, SIGPIPE/SIGINT/SIGTERM/SIGHUP
- * remove unfinished output files; SIGXFSZ ignored): called by host_platform_init. */
+/* Then: signal handlers for the files (SIGBUS on a mapped file; SIGPIPE, SIGINT, SIGTERM
+ * and SIGHUP remove unfinished output files) and SIGXFSZ ignored (a file-size limit makes
+ * writes fail, which is reported, instead of killing the run). */
 void host_files_init(void);
 /* Removes the temporary files of outputs still open; async-signal-safe. */
 void host_files_discard(void);

@@ -130,7 +130,6 @@ void host_platform_init(size_t arena_bytes)
 	if (arena_hugepages)
 		madvise(base, arena_bytes, MADV_HUGEPAGE);
 	arena_init(base, arena_bytes);
-	host_files_init();
 	calibrate_tsc();
 }
 

@@ -72,12 +72,21 @@ bad "empty model file" "empty" -m "$tmp/empty"
 bad "a /proc file (size 0, not empty)" "reports a size of 0" -m /proc/self/status
 bad "missing model file" "No such file" -m "$tmp/absent.gguf"
 
-# --- A model truncated while it runs: SIGBUS on the mapping becomes one line ---
+# --- A model truncated while it runs: SIGBUS on the mapping becomes one line. A chat waits
+# for its first message (on a FIFO) with the model loaded; the file shrinks, then it comes. ---
 cp "$tmp/long.gguf" "$tmp/shrinks.gguf"
-timeout $LIMIT $BIN -m "$tmp/shrinks.gguf" -c 16384 -n 16000 --ids >/dev/null 2>"$tmp/err" &
+mkfifo "$tmp/in"
+timeout $LIMIT $BIN -m "$tmp/shrinks.gguf" --chat --chat-template zephyr -n 4 <"$tmp/in" \
+	>/dev/null 2>"$tmp/err" &
 pid=$!
-sleep 1
+exec 5>"$tmp/in"
+for i in $(seq 1 $((LIMIT * 10))); do
+	grep -q '^chat:' "$tmp/err" && break
+	sleep 0.1
+done
 truncate -s 4096 "$tmp/shrinks.gguf"
+echo hello >&5
+exec 5>&-
 wait $pid
 judge "model truncated during the run" "truncated while in use" $?
 
@@ -91,8 +100,10 @@ judge "usage text on a full device" "writing the output failed" $?
 capped 1 -h >"$tmp/capped.txt" # the usage text is longer than one block
 judge "stdout past the file-size limit" "File too large" "$(cat "$tmp/st")"
 # A reader that leaves: the run ends as cat's does (SIGPIPE), without a hang.
-timeout $LIMIT $BIN -m "$tmp/long.gguf" -c 16384 -n 3000 --ids 2>/dev/null | head -c 10 >/dev/null
-ok "a pipe whose reader leaves ends the run"
+{ timeout $LIMIT $BIN -m "$tmp/long.gguf" -n 3000 --temp 0 --ids 2>/dev/null; echo $? >"$tmp/st"; } |
+	head -c 10 >/dev/null
+if [ "$(cat "$tmp/st")" -eq 141 ]; then ok "a pipe whose reader leaves ends the run by SIGPIPE"
+else ko "a pipe whose reader leaves ends the run by SIGPIPE (status $(cat "$tmp/st"))"; fi
 
 # --- Exports: never onto the model, never partial ---
 cp "$tmp/small.gguf" "$tmp/m.gguf"

@@ -35,6 +35,7 @@ CORE_SRCS := \
 	core/base/fmt.c \
 	core/base/str.c \
 	core/base/mathx.c \
+	core/io/console.c \
 	core/kernels/quant.c \
 	core/kernels/quant_avx2.c \
 	core/kernels/tile_avx2.c \
@@ -54,6 +55,7 @@ CORE_SRCS := \
 	core/profile/report_svg.c \
 	core/formats/gguf.c \
 	core/formats/llama2c.c \
+	core/formats/llama_gguf.c \
 	core/formats/synth.c \
 	core/model/model.c \
 	core/formats/loader.c \
@@ -75,6 +77,7 @@ HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
 
 TEST_SRCS := \
 	tests/test_main.c \
+	tests/test_base.c \
 	tests/test_simd.c \
 	tests/test_tiles.c \
 	tests/test_math.c \

@@ -8,7 +8,7 @@ BENCH_PROFILER_OBJS := $(BUILD)/host/bench/bench_profiler.o \
 	$(BUILD)/host/core/profile/collector.o $(BUILD)/host/core/profile/kernel_records.o \
 	$(BUILD)/host/core/base/fmt.o \
 	$(BUILD)/host/core/base/str.o $(BUILD)/host/core/base/error.o \
-	$(BUILD)/host/core/base/arena.o $(HOST_SHIM_OBJS)
+	$(BUILD)/host/core/base/arena.o $(BUILD)/host/core/io/console.o $(HOST_SHIM_OBJS)
 BENCH_BINS += $(BUILD)/bench/bench_profiler
 
 $(BUILD)/host/bench/bench_profiler.o: bench/bench_profiler.c

@@ -1,6 +1,7 @@
 /* main.c: kmain, the kernel's boot sequence after entry.S: an ordered list of *_init calls,
  * then the same app_main the host program calls, then exit through isa-debug-exit. */
 #include "core/app/app.h"
+#include "core/base/arena.h"
 #include "kernel/gdt.h"
 #include "kernel/kernel.h"
 #include "kernel/param.h"

@@ -1,5 +1,7 @@
 /* platform.h: the whole contract between core/ and the machine it runs on.
- * shim/host/ and shim/kernel/ define these same symbols; the Makefile picks one. */
+ * shim/host/ and shim/kernel/ define these same symbols; the Makefile picks one. A shim may
+ * use core/base (and nothing else of core); it hands its memory region to arena_init
+ * (core/base/arena.h) at start-up. */
 #ifndef PLATFORM_H
 #define PLATFORM_H
 
@@ -15,21 +17,9 @@ enum { PLAT_OUT = 1, PLAT_LOG = 2 };
 void plat_write(int stream, const char *s, size_t n);
 /* Pushes buffered text of a stream out (called per generated token). */
 void plat_flush(int stream);
-/* The seed's name: writes a NUL-terminated string to PLAT_OUT. */
+/* The design card's console: writes a NUL-terminated string to PLAT_OUT. Core's console
+ * text (core/io/console.h: out_printf) goes out through it. */
 void serial_puts(const char *s);
-
-/* Arena: one fixed region handed to arena_init by the platform at start-up.
- * Aligned bump allocation, never freed piecemeal; mark/reset rewinds it.
- * On exhaustion arena_alloc logs what was asked (what, size) and what was left,
- * and returns NULL: callers turn that into an error. align must be a power of 2. */
-void arena_init(void *base, size_t size);
-void *arena_alloc(size_t size, size_t align, const char *what);
-/* The seed's allocator: 64-byte aligned arena_alloc. */
-void *malloc_simple(size_t size);
-size_t arena_mark(void);
-void arena_reset(size_t mark);
-size_t arena_used(void);
-size_t arena_capacity(void);
 
 /* Cycle counter: the TSC, read in place (an inline so that zones stay cheap). */
 static inline uint64_t plat_cycles(void)

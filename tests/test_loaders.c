@@ -3,11 +3,13 @@
  * and the --export-gguf round trip. */
 #define _GNU_SOURCE
 #include <math.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/base/error.h"
@@ -567,7 +569,7 @@ START_TEST(test_gguf_writer_matches_builder)
 	static TInfo t[64];
 	int n = tensor_list(&w, &o, t);
 	const char *path = tmp_path("writer.gguf");
-	GgufWriter gw = {plat_file_create(path), 0, 0};
+	GgufWriter gw = {plat_file_create(path), 0, false};
 	ck_assert_msg(gw.handle >= 0, "plat_file_create %s", path);
 	gguf_w_header(&gw, (uint64_t)n, GGUF_N_KV);
 	gguf_w_kv_str(&gw, "general.architecture", "llama");
@@ -861,6 +863,68 @@ START_TEST(test_quant_modes)
 }
 END_TEST
 
+/* --- Non-finite weights --- */
+
+/* The file is refused with every --quant, the message naming the tensor. */
+static void expect_non_finite_refused(const Buf *b, const char *tensor, const char *what)
+{
+	static const QuantMode modes[] = {QUANT_NONE, QUANT_Q8_0, QUANT_INT8};
+	for (int i = 0; i < 3; i++) {
+		static LoadedModel lm;
+		error_clear();
+		int r = model_load_bytes(&lm, b->p, b->n, what, modes[i]);
+		ck_assert_msg(r == -1, "%s (quant %d): must be refused", what, i);
+		ck_assert_msg(strstr(error_message(), tensor) &&
+				  strstr(error_message(), "NaN or infinite"),
+			      "%s (quant %d): message '%s' should name %s", what, i,
+			      error_message(), tensor);
+	}
+}
+
+START_TEST(test_non_finite_weights_refused)
+{
+	Weights w = make_weights(CFG, 8);
+	size_t d = (size_t)CFG.dim, h = (size_t)CFG.hid;
+	w.w2[d * h + 5] = NAN; /* layer 1's ffn_down */
+	GgufOpts f32 = {.mat_type = DT_F32}, f16 = {.mat_type = DT_F16};
+	Buf b = write_gguf(&w, &f32);
+	expect_non_finite_refused(&b, "blk.1.ffn_down.weight", "GGUF F32 with a NaN");
+	free(b.p);
+	b = write_gguf(&w, &f16);
+	expect_non_finite_refused(&b, "blk.1.ffn_down.weight", "GGUF F16 with a NaN");
+	free(b.p);
+	b = write_v12(&w, 1, 1, 0);
+	expect_non_finite_refused(&b, "blk.1.ffn_down.weight", "llama2.c v1 with a NaN");
+	free(b.p);
+	w.w2[d * h + 5] = 0;
+	w.rms_final[3] = INFINITY;
+	b = write_v12(&w, 1, 1, 0);
+	expect_non_finite_refused(&b, "output_norm.weight", "llama2.c v1 with an infinite norm");
+	free(b.p);
+	w.rms_final[3] = 1;
+
+	/* Q8_0: an infinite block scale (fp16 0x7c00) in blk.0.attn_k.weight. */
+	GgufOpts q8 = {.mat_type = DT_Q8_0};
+	b = write_gguf(&w, &q8);
+	GgufFile g;
+	ck_assert_msg(gguf_open(&g, b.p, b.n, "q8") == 0, "%s", error_message());
+	const GgufTensor *t = gguf_tensor(&g, "blk.0.attn_k.weight");
+	ck_assert_ptr_nonnull(t);
+	uint8_t *scale = b.p + (t->data - b.p) + 3 * sizeof(BlockQ8_0);
+	scale[0] = 0x00;
+	scale[1] = 0x7c;
+	expect_non_finite_refused(&b, "blk.0.attn_k.weight", "GGUF Q8_0 with an infinite scale");
+	free(b.p);
+
+	/* llama2.c v2: the classifier's group scales end the file; the last one made NaN. */
+	b = write_v12(&w, 2, 0, 32);
+	uint32_t nan_bits = 0x7fc00000u;
+	memcpy(b.p + b.n - 4, &nan_bits, 4);
+	expect_non_finite_refused(&b, "output.weight", "llama2.c v2 with a NaN group scale");
+	free(b.p);
+}
+END_TEST
+
 /* --- --export-gguf --- */
 
 static int tensor_count(const Model *m)
@@ -978,6 +1042,39 @@ START_TEST(test_export_f32_untied)
 }
 END_TEST
 
+/* Every write error ends the export with its error (no hang in the padding): a full
+ * device, and a file size limit (SIGXFSZ ignored, so that the write fails with EFBIG). */
+START_TEST(test_export_write_errors)
+{
+	Weights w = make_weights(CFG, 9);
+	GgufOpts o = {.mat_type = DT_F32};
+	Buf b = write_gguf(&w, &o);
+	static LoadedModel lm;
+	ck_assert_msg(model_load_bytes(&lm, b.p, b.n, "src", QUANT_NONE) == 0, "%s",
+		      error_message());
+	if (access("/dev/full", W_OK) == 0) {
+		ck_assert_int_eq(model_export_gguf(&lm, "/dev/full"), -1);
+		ck_assert_msg(strstr(error_message(), "writing /dev/full failed"), "%s",
+			      error_message());
+	}
+	char path[] = "/tmp/test_export_limit_XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	struct rlimit old, small = {4096, 4096};
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	int r = model_export_gguf(&lm, path);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_handler);
+	unlink(path);
+	ck_assert_int_eq(r, -1);
+	ck_assert_msg(strstr(error_message(), "failed after"), "%s", error_message());
+	free(b.p);
+}
+END_TEST
+
 Suite *loaders_suite(void)
 {
 	Suite *s = suite_create("loaders");
@@ -987,8 +1084,10 @@ Suite *loaders_suite(void)
 	tcase_add_test(tc, test_gguf_formats);
 	tcase_add_test(tc, test_gguf_writer_matches_builder);
 	tcase_add_test(tc, test_quant_modes);
+	tcase_add_test(tc, test_non_finite_weights_refused);
 	tcase_add_test(tc, test_export_round_trip);
 	tcase_add_test(tc, test_export_f32_untied);
+	tcase_add_test(tc, test_export_write_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("broken");
 	tcase_add_test(tc, test_gguf_broken);

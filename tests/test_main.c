@@ -21,7 +21,8 @@ const char *shared_model(const char *name)
 int main(void)
 {
 	host_platform_init(1ull << 30);
-	SRunner *sr = srunner_create(math_suite());
+	SRunner *sr = srunner_create(base_suite());
+	srunner_add_suite(sr, math_suite());
 	srunner_add_suite(sr, quant_suite());
 	srunner_add_suite(sr, kquant_suite());
 	srunner_add_suite(sr, ops_suite());

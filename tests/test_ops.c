@@ -5,7 +5,7 @@
 
 #include "core/model/ops.h"
 #include "core/base/rng.h"
-#include "shim/platform.h"
+#include "core/base/arena.h"
 #include "tests.h"
 
 /* rms_norm: a float sum of n squares is good to ~n/2 ulps in the worst case, sqrt and the

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/rng.h"
 #include "core/kernels/quant.h"

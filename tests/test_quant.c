@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/arena.h"
 #include "core/kernels/quant.h"
 #include "core/base/rng.h"
 #include "shim/platform.h"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/arena.h"
 #include "core/model/attention.h"
 #include "core/kernels/fexp.h"
 #include "core/model/model.h"

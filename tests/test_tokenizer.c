@@ -13,7 +13,7 @@
 #include "core/base/error.h"
 #include "core/formats/gguf.h"
 #include "core/text/tokenizer.h"
-#include "shim/platform.h"
+#include "core/base/arena.h"
 #include "tests.h"
 
 #define MAX_IDS 4096
@@ -430,6 +430,71 @@ START_TEST(test_bin_corrupt)
 }
 END_TEST
 
+/* A vocab of <unk>, <s>, </s> and one piece of len bytes ('x'), as a tokenizer.bin (bin)
+ * or a GGUF. */
+static void build_long_piece(Buf *b, bool bin, size_t len)
+{
+	static const char *specials[] = {"<unk>", "<s>", "</s>"};
+	char *piece = malloc(len);
+	memset(piece, 'x', len);
+	b->n = 0;
+	if (bin) {
+		put_u32(b, (uint32_t)len);
+		float score = 0;
+		for (int i = 0; i < 4; i++) {
+			size_t n = i < 3 ? strlen(specials[i]) : len;
+			put(b, &score, 4);
+			put_u32(b, (uint32_t)n);
+			put(b, i < 3 ? specials[i] : piece, n);
+		}
+	} else {
+		put(b, "GGUF", 4);
+		put_u32(b, 3);
+		put_u64(b, 0);
+		put_u64(b, 2);
+		put_key(b, "tokenizer.ggml.model", GGUF_STRING);
+		put_gstr(b, "llama", 5);
+		put_key(b, "tokenizer.ggml.tokens", GGUF_ARRAY);
+		put_u32(b, GGUF_STRING);
+		put_u64(b, 4);
+		for (int i = 0; i < 4; i++)
+			put_gstr(b, i < 3 ? specials[i] : piece, i < 3 ? strlen(specials[i]) : len);
+	}
+	free(piece);
+}
+
+static int load_long_piece(Tokenizer *t, bool bin, size_t len)
+{
+	build_long_piece(&gguf_buf, bin, len);
+	if (bin)
+		return tokenizer_load_bin(t, gguf_buf.buf, gguf_buf.n, "long.bin");
+	GgufFile g;
+	ck_assert_msg(gguf_open(&g, gguf_buf.buf, gguf_buf.n, "long.gguf") == 0, "%s",
+		      error_message());
+	return tokenizer_load_gguf(t, &g);
+}
+
+/* Every piece a loader accepts decodes in full into TOKENIZER_PIECE_MAX bytes; a longer
+ * one is refused with the vocabulary. */
+START_TEST(test_long_pieces)
+{
+	for (int bin = 0; bin < 2; bin++) {
+		Tokenizer t;
+		ck_assert_msg(load_long_piece(&t, bin, TOKENIZER_PIECE_MAX) == 0, "%s",
+			      error_message());
+		char out[TOKENIZER_PIECE_MAX];
+		int n = tokenizer_decode(&t, 3, 3, out, sizeof out);
+		ck_assert_int_eq(n, TOKENIZER_PIECE_MAX);
+		ck_assert(out[0] == 'x' && out[n - 1] == 'x');
+		ck_assert_int_eq(load_long_piece(&t, bin, TOKENIZER_PIECE_MAX + 1), -1);
+		ck_assert_msg(strstr(error_message(), "token 3") &&
+				  strstr(error_message(), "at most 512 bytes"),
+			      "the error should name the token and the limit: %s",
+			      error_message());
+	}
+}
+END_TEST
+
 /* --- Utf8Stream --- */
 
 START_TEST(test_utf8_stream)
@@ -682,6 +747,7 @@ Suite *tokenizer_suite(void)
 	tcase_add_test(tc, test_gguf_wrong_model);
 	tcase_add_test(tc, test_gguf_no_vocab);
 	tcase_add_test(tc, test_bin_corrupt);
+	tcase_add_test(tc, test_long_pieces);
 	tcase_add_test(tc, test_utf8_stream);
 	suite_add_tcase(s, tc);
 	TCase *peer = tcase_create("peer_vectors");

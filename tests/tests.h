@@ -4,6 +4,7 @@
 
 #include <check.h>
 
+Suite *base_suite(void);
 Suite *math_suite(void);
 Suite *quant_suite(void);
 Suite *kquant_suite(void);

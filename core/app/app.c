@@ -4,7 +4,7 @@
 
 #include "core/text/chat.h"
 #include "core/base/error.h"
-#include "core/base/fmt.h"
+#include "core/io/console.h"
 #include "core/formats/loader.h"
 #include "core/model/model.h"
 #include "core/profile/profiler.h"

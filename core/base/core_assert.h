@@ -4,15 +4,9 @@
 #define CORE_ASSERT_H
 
 #ifdef CORE_CHECKS
-#include "core/base/fmt.h"
-#include "shim/platform.h"
-
-/* A broken precondition is a bug in core, not bad input: say where, then stop. */
-static inline _Noreturn void core_assert_fail(const char *cond, const char *file, int line)
-{
-	log_printf("error: assertion failed: %s (%s:%d)\n", cond, file, line);
-	plat_exit(1);
-}
+/* A broken precondition is a bug in core, not bad input: says where, then stops. Defined
+ * with the log stream in core/io/console.c, so that core/base includes nothing. */
+_Noreturn void core_assert_fail(const char *cond, const char *file, int line);
 
 #define CORE_ASSERT(cond) ((cond) ? (void)0 : core_assert_fail(#cond, __FILE__, __LINE__))
 #else

@@ -1,14 +1,12 @@
-/* fmt.c: printf-style formatting into a buffer or a platform stream, no libc. */
+/* fmt.c: printf-style formatting into a buffer or, piece by piece, into any sink; no libc. */
 #include "core/base/fmt.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "shim/platform.h"
-
 /* A sink receives formatted text in pieces. */
 typedef struct {
-	void (*put)(void *ctx, const char *s, size_t n);
+	FmtPut put;
 	void *ctx;
 	size_t total;
 } Sink;
@@ -319,29 +317,9 @@ size_t fmt_format(char *buf, size_t cap, const char *fmt, ...)
 	return n;
 }
 
-static void stream_put(void *ctx, const char *s, size_t n)
+size_t fmt_vemit(FmtPut put, void *ctx, const char *fmt, va_list ap)
 {
-	plat_write(*(int *)ctx, s, n);
-}
-
-void stream_vprintf(int stream, const char *fmt, va_list ap)
-{
-	Sink k = {stream_put, &stream, 0};
+	Sink k = {put, ctx, 0};
 	format(&k, fmt, ap);
-}
-
-void out_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	stream_vprintf(PLAT_OUT, fmt, ap);
-	va_end(ap);
-}
-
-void log_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	stream_vprintf(PLAT_LOG, fmt, ap);
-	va_end(ap);
+	return k.total;
 }

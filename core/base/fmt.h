@@ -1,4 +1,4 @@
-/* fmt.h: printf-style formatting without libc, and the two output helpers.
+/* fmt.h: printf-style formatting without libc, into a buffer or into any sink.
  * Supports %s %c %d %i %u %x %ld %lu %lld %llu %zu %zd %p %f %e %g with width,
  * precision, '-' and '0' flags; floats are printed through exact decimal digits. */
 #ifndef FMT_H
@@ -11,10 +11,9 @@
 size_t fmt_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 size_t fmt_format(char *buf, size_t cap, const char *fmt, ...);
 
-/* Formatted text to PLAT_OUT (stdout / COM1) and PLAT_LOG (stderr / COM2). */
-void out_printf(const char *fmt, ...);
-void log_printf(const char *fmt, ...);
-/* Formatted text to a stream (PLAT_OUT or PLAT_LOG). */
-void stream_vprintf(int stream, const char *fmt, va_list ap);
+/* Receives formatted text in pieces (not NUL-terminated). */
+typedef void (*FmtPut)(void *ctx, const char *s, size_t n);
+/* Formats to put, piece by piece and without a length limit; returns the length. */
+size_t fmt_vemit(FmtPut put, void *ctx, const char *fmt, va_list ap);
 
 #endif

@@ -1,8 +1,11 @@
 /* export.c: writes the model in use as GGUF v3 (llama.cpp's tensor names, weights in
  * their current type), with the source GGUF's tokenizer metadata or a placeholder vocab. */
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/fmt.h"
 #include "core/formats/gguf.h"
+#include "core/formats/gguf_keys.h"
+#include "core/formats/llama_gguf.h"
 #include "core/formats/loader.h"
 #include "shim/platform.h"
 #include "core/base/str.h"
@@ -11,7 +14,7 @@
 #define EXPORT_MAX_TENSORS 4096
 
 typedef struct {
-	char name[48];
+	char name[LLAMA_TENSOR_NAME_MAX];
 	uint32_t n_dims;
 	uint64_t ne[2];
 	uint32_t type;
@@ -19,38 +22,50 @@ typedef struct {
 	uint64_t bytes;
 } ExportTensor;
 
-static int add_matrix(ExportTensor *t, int *n, const char *name, const Tensor *w)
-{
-	if (w->type == DT_INT8)
-		return error_set("--export-gguf: tensor %s is in the seed's int8 layout, which "
-				 "GGUF has no type for (use --quant q8_0 or no --quant)",
-				 name);
-	ExportTensor *e = &t[(*n)++];
-	fmt_format(e->name, sizeof e->name, "%s", name);
-	e->n_dims = 2;
-	e->ne[0] = (uint64_t)w->cols;
-	e->ne[1] = (uint64_t)w->rows;
-	e->type = (uint32_t)w->type;
-	e->data = w->data;
-	e->bytes = (uint64_t)w->rows * dtype_row_bytes(w->type, w->cols);
-	return 0;
-}
+typedef struct {
+	const ModelWeights *w;
+	int dim;
+	bool tied;
+	ExportTensor *t;
+	int n;
+} ExportTable;
 
-static void add_vector(ExportTensor *t, int *n, const char *name, const float *v, int len)
+/* Adds one table entry (a matrix in its current type, or an F32 norm vector). */
+static int add_tensor(void *ctx, const LlamaTensor *lt, int layer)
 {
-	ExportTensor *e = &t[(*n)++];
-	fmt_format(e->name, sizeof e->name, "%s", name);
-	e->n_dims = 1;
-	e->ne[0] = (uint64_t)len;
-	e->ne[1] = 1;
-	e->type = DT_F32;
-	e->data = v;
-	e->bytes = (uint64_t)len * 4;
+	ExportTable *x = ctx;
+	if (lt->optional && x->tied)
+		return 0;
+	ExportTensor *e = &x->t[x->n];
+	llama_tensor_name(lt, layer, e->name);
+	if (lt->norm) {
+		e->n_dims = 1;
+		e->ne[0] = (uint64_t)x->dim;
+		e->ne[1] = 1;
+		e->type = DT_F32;
+		e->data = llama_norm(x->w, lt, layer, x->dim);
+		e->bytes = (uint64_t)x->dim * 4;
+	} else {
+		const Tensor *w = llama_matrix_const(x->w, lt, layer);
+		if (w->type == DT_INT8)
+			return error_set("--export-gguf: tensor %s is in the seed's int8 layout, "
+					 "which GGUF has no type for (use --quant q8_0 or no --quant)",
+					 e->name);
+		e->n_dims = 2;
+		e->ne[0] = (uint64_t)w->cols;
+		e->ne[1] = (uint64_t)w->rows;
+		e->type = (uint32_t)w->type;
+		e->data = w->data;
+		e->bytes = (uint64_t)w->rows * dtype_row_bytes(w->type, w->cols);
+	}
+	x->n++;
+	return 0;
 }
 
 static int is_tokenizer_key(const GgufKV *kv)
 {
-	return kv->key.n > 10 && !mem_cmp(kv->key.s, "tokenizer.", 10);
+	size_t n = sizeof GGUF_KEY_TOK_PREFIX - 1;
+	return kv->key.n > n && !mem_cmp(kv->key.s, GGUF_KEY_TOK_PREFIX, n);
 }
 
 int model_export_gguf(const LoadedModel *lm, const char *path)
@@ -59,36 +74,20 @@ int model_export_gguf(const LoadedModel *lm, const char *path)
 	const ModelConfig *c = &m->config;
 	const ModelWeights *w = &m->weights;
 	int L = c->n_layers, dim = c->dim;
-	int n_tensors = 3 + 9 * L;
-	if (n_tensors > EXPORT_MAX_TENSORS)
+	if (L > EXPORT_MAX_TENSORS / llama_tensor_count)
 		return error_set("--export-gguf: %d layers is more than supported", L);
+	int max_tensors = llama_tensor_count * (L + 1);
 	size_t mark = arena_mark();
-	ExportTensor *t = arena_alloc(sizeof(ExportTensor) * (size_t)n_tensors, 8, "export table");
+	ExportTensor *t =
+	    arena_alloc(sizeof(ExportTensor) * (size_t)max_tensors, 8, "export tensor table");
 	if (!t)
-		return error_set("not enough memory to export");
-	int n = 0;
-	int tied = w->classifier.data == w->token_embedding.data;
-	if (add_matrix(t, &n, "token_embd.weight", &w->token_embedding) < 0)
-		goto fail;
-	add_vector(t, &n, "output_norm.weight", w->rms_final, dim);
-	if (!tied && add_matrix(t, &n, "output.weight", &w->classifier) < 0)
-		goto fail;
-	for (int l = 0; l < L; l++) {
-		char name[48];
-#define BLK(suffix) (fmt_format(name, sizeof name, "blk.%d." suffix, l), name)
-		add_vector(t, &n, BLK("attn_norm.weight"), w->rms_att + (size_t)l * dim, dim);
-		if (add_matrix(t, &n, BLK("attn_q.weight"), &w->wq[l]) < 0 ||
-		    add_matrix(t, &n, BLK("attn_k.weight"), &w->wk[l]) < 0 ||
-		    add_matrix(t, &n, BLK("attn_v.weight"), &w->wv[l]) < 0 ||
-		    add_matrix(t, &n, BLK("attn_output.weight"), &w->wo[l]) < 0)
-			goto fail;
-		add_vector(t, &n, BLK("ffn_norm.weight"), w->rms_ffn + (size_t)l * dim, dim);
-		if (add_matrix(t, &n, BLK("ffn_gate.weight"), &w->w1[l]) < 0 ||
-		    add_matrix(t, &n, BLK("ffn_down.weight"), &w->w2[l]) < 0 ||
-		    add_matrix(t, &n, BLK("ffn_up.weight"), &w->w3[l]) < 0)
-			goto fail;
-#undef BLK
+		return -1;
+	ExportTable table = {w, dim, llama_classifier_tied(w), t, 0};
+	if (llama_tensors_each(L, add_tensor, &table) < 0) {
+		arena_reset(mark);
+		return -1;
 	}
+	int n = table.n;
 
 	/* Vocabulary: the source's tokenizer.* entries verbatim, else a placeholder one
 	 * (token i is "<i>", as llama.cpp's llama2.c converter writes) so tools can load it. */
@@ -104,25 +103,27 @@ int model_export_gguf(const LoadedModel *lm, const char *path)
 		arena_reset(mark);
 		return error_set("--export-gguf: %s", error_message());
 	}
-	GgufWriter gw = {h, 0, 0};
-	gguf_w_header(&gw, (uint64_t)n, 13 + (placeholder ? 6 : n_tok_kv));
-	gguf_w_kv_str(&gw, "general.architecture", "llama");
-	gguf_w_kv_str(&gw, "general.name", lm->format ? lm->format : "tinyllama");
-	gguf_w_kv_u32(&gw, "general.file_type", file_type);
-	gguf_w_kv_u32(&gw, "general.alignment", EXPORT_ALIGNMENT);
-	gguf_w_kv_u32(&gw, "llama.context_length", (uint32_t)c->seq_len);
-	gguf_w_kv_u32(&gw, "llama.embedding_length", (uint32_t)dim);
-	gguf_w_kv_u32(&gw, "llama.block_count", (uint32_t)L);
-	gguf_w_kv_u32(&gw, "llama.feed_forward_length", (uint32_t)c->hidden_dim);
-	gguf_w_kv_u32(&gw, "llama.rope.dimension_count", (uint32_t)(dim / c->n_heads));
-	gguf_w_kv_u32(&gw, "llama.attention.head_count", (uint32_t)c->n_heads);
-	gguf_w_kv_u32(&gw, "llama.attention.head_count_kv", (uint32_t)c->n_kv_heads);
-	gguf_w_kv_f32(&gw, "llama.attention.layer_norm_rms_epsilon", c->rms_eps);
-	gguf_w_kv_f32(&gw, "llama.rope.freq_base", c->rope_theta);
+	GgufWriter gw = {h, 0, false};
+	/* general.* (4), the llama.* table, the rope dimension count, then the vocabulary. */
+	uint64_t n_kv = 4 + (uint64_t)llama_hparam_count + 1 + (placeholder ? 6 : n_tok_kv);
+	gguf_w_header(&gw, (uint64_t)n, n_kv);
+	gguf_w_kv_str(&gw, GGUF_KEY_ARCHITECTURE, LLAMA_ARCH);
+	gguf_w_kv_str(&gw, GGUF_KEY_NAME, lm->format ? lm->format : "tinyllama");
+	gguf_w_kv_u32(&gw, GGUF_KEY_FILE_TYPE, file_type);
+	gguf_w_kv_u32(&gw, GGUF_KEY_ALIGNMENT, EXPORT_ALIGNMENT);
+	for (int i = 0; i < llama_hparam_count; i++) {
+		const LlamaHparam *hp = &llama_hparams[i];
+		const void *field = (const char *)c + hp->field;
+		if (hp->is_float)
+			gguf_w_kv_f32(&gw, hp->key, *(const float *)field);
+		else
+			gguf_w_kv_u32(&gw, hp->key, (uint32_t) * (const int *)field);
+	}
+	gguf_w_kv_u32(&gw, LLAMA_KEY_ROPE_DIMS, (uint32_t)(dim / c->n_heads));
 	if (placeholder) {
 		int V = c->vocab_size;
-		gguf_w_kv_str(&gw, "tokenizer.ggml.model", "llama");
-		gguf_w_kv_arr(&gw, "tokenizer.ggml.tokens", GGUF_STRING, (uint64_t)V);
+		gguf_w_kv_str(&gw, GGUF_KEY_TOK_MODEL, LLAMA_ARCH);
+		gguf_w_kv_arr(&gw, GGUF_KEY_TOK_TOKENS, GGUF_STRING, (uint64_t)V);
 		for (int i = 0; i < V; i++) {
 			char tok[24];
 			size_t len = i == c->bos_id   ? fmt_format(tok, sizeof tok, "<s>")
@@ -131,19 +132,19 @@ int model_export_gguf(const LoadedModel *lm, const char *path)
 						      : fmt_format(tok, sizeof tok, "<%d>", i);
 			gguf_w_str(&gw, tok, len);
 		}
-		gguf_w_kv_arr(&gw, "tokenizer.ggml.scores", GGUF_FLOAT32, (uint64_t)V);
+		gguf_w_kv_arr(&gw, GGUF_KEY_TOK_SCORES, GGUF_FLOAT32, (uint64_t)V);
 		for (int i = 0; i < V; i++) {
 			float s = 0;
 			gguf_w_raw(&gw, &s, 4);
 		}
-		gguf_w_kv_arr(&gw, "tokenizer.ggml.token_type", GGUF_INT32, (uint64_t)V);
+		gguf_w_kv_arr(&gw, GGUF_KEY_TOK_TYPES, GGUF_INT32, (uint64_t)V);
 		for (int i = 0; i < V; i++) {
 			/* 3 = control for <unk>, <s>, </s>; 1 = normal */
 			int32_t type = (i == 0 || i == c->bos_id || i == c->eos_id) ? 3 : 1;
 			gguf_w_raw(&gw, &type, 4);
 		}
-		gguf_w_kv_u32(&gw, "tokenizer.ggml.bos_token_id", (uint32_t)c->bos_id);
-		gguf_w_kv_u32(&gw, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos_id);
+		gguf_w_kv_u32(&gw, GGUF_KEY_TOK_BOS, (uint32_t)c->bos_id);
+		gguf_w_kv_u32(&gw, GGUF_KEY_TOK_EOS, (uint32_t)c->eos_id);
 	} else {
 		for (uint64_t i = 0; i < lm->gguf.n_kv; i++)
 			if (is_tokenizer_key(&lm->gguf.kv[i]))
@@ -154,16 +155,14 @@ int model_export_gguf(const LoadedModel *lm, const char *path)
 		gguf_w_tensor_info(&gw, t[i].name, t[i].n_dims, t[i].ne, t[i].type, offset);
 		offset += (t[i].bytes + EXPORT_ALIGNMENT - 1) / EXPORT_ALIGNMENT * EXPORT_ALIGNMENT;
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !gw.failed; i++) {
 		gguf_w_pad(&gw, EXPORT_ALIGNMENT);
 		gguf_w_raw(&gw, t[i].data, t[i].bytes);
 	}
 	int closed = plat_file_close(h);
 	arena_reset(mark);
 	if (gw.failed || closed < 0)
-		return error_set("%s: writing the GGUF file failed", path);
+		return error_set("--export-gguf: writing %s failed after %llu bytes", path,
+				 (unsigned long long)gw.written);
 	return 0;
-fail:
-	arena_reset(mark);
-	return -1;
 }

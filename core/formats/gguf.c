@@ -2,7 +2,9 @@
  * and the small writer --export-gguf uses. */
 #include "core/formats/gguf.h"
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
+#include "core/formats/gguf_keys.h"
 #include "shim/platform.h"
 #include "core/base/str.h"
 
@@ -253,7 +255,7 @@ int gguf_open(GgufFile *g, const uint8_t *data, size_t size, const char *path)
 	}
 	g->alignment = GGUF_DEFAULT_ALIGNMENT;
 	uint32_t align;
-	int r = gguf_get_u32(g, "general.alignment", &align);
+	int r = gguf_get_u32(g, GGUF_KEY_ALIGNMENT, &align);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
@@ -441,8 +443,9 @@ void gguf_w_raw(GgufWriter *w, const void *p, uint64_t n)
 	if (w->failed || !n)
 		return;
 	if (plat_file_write(w->handle, p, (size_t)n) < 0)
-		w->failed = 1;
-	w->written += n;
+		w->failed = true;
+	else
+		w->written += n;
 }
 
 static void w_u32(GgufWriter *w, uint32_t v)
@@ -527,7 +530,7 @@ void gguf_w_tensor_info(GgufWriter *w, const char *name, uint32_t n_dims, const 
 void gguf_w_pad(GgufWriter *w, uint64_t align)
 {
 	static const uint8_t zeros[64];
-	while (w->written % align) {
+	while (!w->failed && w->written % align) {
 		uint64_t n = align - w->written % align;
 		gguf_w_raw(w, zeros, n < sizeof zeros ? n : sizeof zeros);
 	}

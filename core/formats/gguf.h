@@ -85,8 +85,10 @@ const char *ggml_type_name(uint32_t type);
 /* --- Writer: one pass to a platform file handle --- */
 typedef struct {
 	int handle;
-	uint64_t written;
-	int failed;
+	uint64_t written; /* bytes written so far */
+	/* Set by the first write that fails: every later call returns at once, so that a
+	 * writer on a full device ends its pass (the caller reports it, with written). */
+	bool failed;
 } GgufWriter;
 
 void gguf_w_header(GgufWriter *w, uint64_t n_tensors, uint64_t n_kv);
@@ -100,7 +102,7 @@ void gguf_w_str(GgufWriter *w, const char *s, uint64_t n);
 void gguf_w_raw(GgufWriter *w, const void *p, uint64_t n);
 void gguf_w_tensor_info(GgufWriter *w, const char *name, uint32_t n_dims, const uint64_t *ne,
 			uint32_t type, uint64_t offset);
-/* Pads with zeros to a multiple of align. */
+/* Pads with zeros to a multiple of align (nothing once failed). */
 void gguf_w_pad(GgufWriter *w, uint64_t align);
 
 #endif

@@ -3,7 +3,7 @@
 #include "core/formats/llama2c.h"
 
 #include "core/base/error.h"
-#include "shim/platform.h"
+#include "core/base/arena.h"
 #include "core/base/str.h"
 
 #define LLAMA2C_MAGIC 0x616b3432u /* "ak42" */
@@ -74,7 +74,7 @@ static int take_i8_tensors(Walk *w, Tensor *t, int layers, int rows, int cols)
 		w->p += n;
 		uint64_t ns = n / (uint64_t)w->group;
 		if ((uintptr_t)w->p % 4) { /* scales follow int8 data: copy when unaligned */
-			float *s = arena_alloc(ns * 4, 64, "llama2.c v2 scales");
+			float *s = malloc_simple(ns * 4);
 			if (!s)
 				return error_set("not enough memory for the v2 scales");
 			mem_copy(s, w->p, ns * 4);

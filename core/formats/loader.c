@@ -2,9 +2,12 @@
  * converts weights for --quant, and exports the model in use as GGUF v3. */
 #include "core/formats/loader.h"
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/fmt.h"
+#include "core/formats/gguf_keys.h"
 #include "core/formats/llama2c.h"
+#include "core/formats/llama_gguf.h"
 #include "core/formats/quant_mix.h"
 #include "core/kernels/kquant.h"
 #include "core/profile/profiler.h"
@@ -67,7 +70,7 @@ static int gguf_vector(const GgufFile *g, const float **out, const char *name, i
 	if (t->type != DT_F32 && t->type != DT_F16)
 		return error_set("%s: tensor %s has type %s; norms must be F32 or F16", g->path,
 				 name, ggml_type_name(t->type));
-	float *f = arena_alloc((size_t)n * 4, 64, "norm weights");
+	float *f = malloc_simple((size_t)n * 4);
 	if (!f)
 		return error_set("not enough memory for %s", name);
 	for (int i = 0; i < n; i++) {
@@ -80,6 +83,7 @@ static int gguf_vector(const GgufFile *g, const float **out, const char *name, i
 	return 0;
 }
 
+/* A llama.* integer hyper-parameter: 0, 1 when absent (an error when required), or -1. */
 static int get_dim(const GgufFile *g, const char *key, int *out, int required)
 {
 	uint32_t v;
@@ -97,6 +101,48 @@ static int get_dim(const GgufFile *g, const char *key, int *out, int required)
 	return 0;
 }
 
+static int read_hparams(const GgufFile *g, ModelConfig *c)
+{
+	for (int i = 0; i < llama_hparam_count; i++) {
+		const LlamaHparam *h = &llama_hparams[i];
+		void *field = (char *)c + h->field;
+		int r = h->is_float ? gguf_get_f32(g, h->key, field)
+				    : get_dim(g, h->key, field, h->required);
+		if (r < 0)
+			return -1;
+		if (r == 1 && h->required)
+			return error_set("%s: metadata %s is missing", g->path, h->key);
+	}
+	return 0;
+}
+
+/* Fills the ModelWeights field of one table entry from the file. */
+static int load_tensor(void *ctx, const LlamaTensor *t, int layer)
+{
+	LoadedModel *lm = ctx;
+	const GgufFile *g = &lm->gguf;
+	ModelWeights *w = &lm->model.weights;
+	const ModelConfig *c = &lm->model.config;
+	char name[LLAMA_TENSOR_NAME_MAX];
+	llama_tensor_name(t, layer, name);
+	if (t->optional && !gguf_tensor(g, name)) {
+		w->classifier = w->token_embedding;
+		return 0;
+	}
+	if (!t->norm)
+		return gguf_matrix(g, llama_matrix(w, t, layer), name, llama_size(c, t->rows),
+				   llama_size(c, t->cols));
+	const float *v = NULL;
+	if (gguf_vector(g, &v, name, c->dim) < 0)
+		return -1;
+	const float **field = llama_norm_field(w, t);
+	if (!t->per_layer)
+		*field = v;
+	else /* into the (layer, dim) array load_gguf allocated */
+		mem_copy((float *)*field + (size_t)layer * (size_t)c->dim, v, (size_t)c->dim * 4);
+	return 0;
+}
+
 static int load_gguf(LoadedModel *lm, const uint8_t *data, size_t size, const char *path)
 {
 	GgufFile *g = &lm->gguf;
@@ -105,98 +151,140 @@ static int load_gguf(LoadedModel *lm, const uint8_t *data, size_t size, const ch
 	lm->is_gguf = 1;
 	lm->format = g->version == 3 ? "gguf v3" : "gguf v2";
 	GgufStr arch;
-	int r = gguf_get_str(g, "general.architecture", &arch);
+	int r = gguf_get_str(g, GGUF_KEY_ARCHITECTURE, &arch);
 	if (r < 0)
 		return -1;
 	if (r == 1)
-		return error_set("%s: metadata general.architecture is missing", path);
-	if (!str_eq_n(arch.s, (size_t)arch.n, "llama"))
-		return error_set("%s: architecture '%.*s' is not supported (llama is)", path,
-				 (int)(arch.n > 64 ? 64 : arch.n), arch.s);
+		return error_set("%s: metadata %s is missing", path, GGUF_KEY_ARCHITECTURE);
+	if (!str_eq_n(arch.s, (size_t)arch.n, LLAMA_ARCH))
+		return error_set("%s: architecture '%.*s' is not supported (%s is)", path,
+				 (int)(arch.n > 64 ? 64 : arch.n), arch.s, LLAMA_ARCH);
 	Model *m = &lm->model;
 	ModelConfig *c = &m->config;
 	c->rope_theta = 10000.0f;
 	c->rms_eps = 1e-5f;
 	c->bos_id = 1;
 	c->eos_id = 2;
-	if (get_dim(g, "llama.embedding_length", &c->dim, 1) < 0 ||
-	    get_dim(g, "llama.feed_forward_length", &c->hidden_dim, 1) < 0 ||
-	    get_dim(g, "llama.block_count", &c->n_layers, 1) < 0 ||
-	    get_dim(g, "llama.attention.head_count", &c->n_heads, 1) < 0 ||
-	    get_dim(g, "llama.context_length", &c->seq_len, 1) < 0)
+	if (read_hparams(g, c) < 0)
 		return -1;
-	c->n_kv_heads = c->n_heads;
-	if (get_dim(g, "llama.attention.head_count_kv", &c->n_kv_heads, 0) < 0 ||
-	    gguf_get_f32(g, "llama.rope.freq_base", &c->rope_theta) < 0 ||
-	    gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &c->rms_eps) < 0)
-		return -1;
+	if (c->n_kv_heads == 0)
+		c->n_kv_heads = c->n_heads;
 	uint32_t id;
-	if ((r = gguf_get_u32(g, "tokenizer.ggml.bos_token_id", &id)) < 0)
+	if ((r = gguf_get_u32(g, GGUF_KEY_TOK_BOS, &id)) < 0)
 		return -1;
 	if (r == 0)
 		c->bos_id = (int)id;
-	if ((r = gguf_get_u32(g, "tokenizer.ggml.eos_token_id", &id)) < 0)
+	if ((r = gguf_get_u32(g, GGUF_KEY_TOK_EOS, &id)) < 0)
 		return -1;
 	if (r == 0)
 		c->eos_id = (int)id;
-	const GgufTensor *emb = gguf_tensor(g, "token_embd.weight");
+	/* The vocabulary size is the embedding's row count. */
+	const char *emb_name = llama_tensors[0].name;
+	const GgufTensor *emb = gguf_tensor(g, emb_name);
 	if (!emb)
-		return error_set("%s: tensor token_embd.weight is missing", path);
+		return error_set("%s: tensor %s is missing", path, emb_name);
 	if (emb->ne[1] > 0x7fffffff)
-		return error_set("%s: token_embd.weight has %llu rows", path,
+		return error_set("%s: %s has %llu rows", path, emb_name,
 				 (unsigned long long)emb->ne[1]);
 	c->vocab_size = (int)emb->ne[1];
 	if (model_config_check(c) < 0)
 		return error_set("%s: %s", path, error_message());
 	int rope_dims = 0;
-	if ((r = get_dim(g, "llama.rope.dimension_count", &rope_dims, 0)) < 0)
+	if ((r = get_dim(g, LLAMA_KEY_ROPE_DIMS, &rope_dims, 0)) < 0)
 		return -1;
 	if (r == 0 && rope_dims != c->dim / c->n_heads)
-		return error_set("%s: llama.rope.dimension_count %d differs from the head size %d "
-				 "(partial rotary embeddings are not supported)",
-				 path, rope_dims, c->dim / c->n_heads);
+		return error_set("%s: %s %d differs from the head size %d (partial rotary "
+				 "embeddings are not supported)",
+				 path, LLAMA_KEY_ROPE_DIMS, rope_dims, c->dim / c->n_heads);
 	if (model_weights_alloc(m) < 0)
 		return -1;
+	/* Per-layer norms are used as one (layer, dim) array each. */
+	for (int i = 0; i < llama_tensor_count; i++) {
+		const LlamaTensor *t = &llama_tensors[i];
+		if (!t->norm || !t->per_layer)
+			continue;
+		const float **field = llama_norm_field(&m->weights, t);
+		*field = malloc_simple((size_t)c->n_layers * (size_t)c->dim * 4);
+		if (!*field)
+			return error_set("not enough memory for the norm weights");
+	}
+	return llama_tensors_each(c->n_layers, load_tensor, lm);
+}
 
-	ModelWeights *w = &m->weights;
-	int dim = c->dim, hid = c->hidden_dim, L = c->n_layers;
-	int kv = dim / c->n_heads * c->n_kv_heads;
-	if (gguf_matrix(g, &w->token_embedding, "token_embd.weight", c->vocab_size, dim) < 0 ||
-	    gguf_vector(g, &w->rms_final, "output_norm.weight", dim) < 0)
-		return -1;
-	if (gguf_tensor(g, "output.weight")) {
-		if (gguf_matrix(g, &w->classifier, "output.weight", c->vocab_size, dim) < 0)
-			return -1;
+/* --- Non-finite weights --- */
+
+/* Whether any of n values of size bytes each (4: F32, 2: F16), stride bytes apart, has all
+ * exponent bits set (NaN or infinity); *at is the first such index. Checked in chunks
+ * without an early exit, so that the common clean case runs as a flat loop. */
+static bool any_non_finite(const uint8_t *p, size_t n, size_t size, size_t stride, size_t *at)
+{
+	const size_t chunk = 4096;
+	uint32_t mask = size == 4 ? 0x7f800000u : 0x7c00u;
+	for (size_t i0 = 0; i0 < n; i0 += chunk) {
+		size_t i1 = n - i0 < chunk ? n : i0 + chunk;
+		bool bad = false;
+		for (size_t i = i0; i < i1; i++) {
+			const uint8_t *q = p + i * stride;
+			uint32_t bits = size == 4 ? load_u32(q) : load_u16(q);
+			bad |= (bits & mask) == mask;
+		}
+		for (size_t i = i0; bad && i < i1; i++) {
+			const uint8_t *q = p + i * stride;
+			uint32_t bits = size == 4 ? load_u32(q) : load_u16(q);
+			if ((bits & mask) == mask) {
+				*at = i;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Refuses one table entry that holds a NaN or an infinity (for Q8_0: a block scale; for
+ * llama2.c v2 int8: a group scale), naming it. */
+static int check_finite(void *ctx, const LlamaTensor *t, int layer)
+{
+	const Model *m = ctx;
+	const ModelWeights *w = &m->weights;
+	size_t at = 0;
+	bool bad;
+	const char *what = "value";
+	if (t->norm) {
+		bad = any_non_finite((const uint8_t *)llama_norm(w, t, layer, m->config.dim),
+				     (size_t)m->config.dim, 4, 4, &at);
 	} else {
-		w->classifier = w->token_embedding;
+		const Tensor *x = llama_matrix_const(w, t, layer);
+		if (t->optional && llama_classifier_tied(w))
+			return 0;
+		size_t n = (size_t)x->rows * (size_t)x->cols;
+		switch (x->type) {
+		case DT_F32:
+			bad = any_non_finite(x->data, n, 4, 4, &at);
+			break;
+		case DT_F16:
+			bad = any_non_finite(x->data, n, 2, 2, &at);
+			break;
+		case DT_Q8_0:
+			what = "block scale";
+			bad = any_non_finite(x->data, n / QK8_0, 2, sizeof(BlockQ8_0), &at);
+			break;
+		case DT_INT8:
+			what = "group scale";
+			bad = x->i8.group_scales &&
+			      any_non_finite((const uint8_t *)x->i8.group_scales,
+					     n / (size_t)x->i8.group_size, 4, 4, &at);
+			break;
+		default:
+			bad = false;
+		}
 	}
-	float *rms_att = arena_alloc((size_t)L * dim * 4, 64, "norm weights");
-	float *rms_ffn = arena_alloc((size_t)L * dim * 4, 64, "norm weights");
-	if (!rms_att || !rms_ffn)
-		return error_set("not enough memory for the norm weights");
-	for (int l = 0; l < L; l++) {
-		char name[96];
-		const float *v;
-#define BLK(suffix) (fmt_format(name, sizeof name, "blk.%d." suffix, l), name)
-		if (gguf_vector(g, &v, BLK("attn_norm.weight"), dim) < 0)
-			return -1;
-		mem_copy(rms_att + (size_t)l * dim, v, (size_t)dim * 4);
-		if (gguf_vector(g, &v, BLK("ffn_norm.weight"), dim) < 0)
-			return -1;
-		mem_copy(rms_ffn + (size_t)l * dim, v, (size_t)dim * 4);
-		if (gguf_matrix(g, &w->wq[l], BLK("attn_q.weight"), dim, dim) < 0 ||
-		    gguf_matrix(g, &w->wk[l], BLK("attn_k.weight"), kv, dim) < 0 ||
-		    gguf_matrix(g, &w->wv[l], BLK("attn_v.weight"), kv, dim) < 0 ||
-		    gguf_matrix(g, &w->wo[l], BLK("attn_output.weight"), dim, dim) < 0 ||
-		    gguf_matrix(g, &w->w1[l], BLK("ffn_gate.weight"), hid, dim) < 0 ||
-		    gguf_matrix(g, &w->w2[l], BLK("ffn_down.weight"), dim, hid) < 0 ||
-		    gguf_matrix(g, &w->w3[l], BLK("ffn_up.weight"), hid, dim) < 0)
-			return -1;
-#undef BLK
-	}
-	w->rms_att = rms_att;
-	w->rms_ffn = rms_ffn;
-	return 0;
+	if (!bad)
+		return 0;
+	char name[LLAMA_TENSOR_NAME_MAX];
+	llama_tensor_name(t, layer, name);
+	return error_set("%s: tensor %s holds a NaN or infinite %s (at %zu): the weights are "
+			 "broken",
+			 m->source, name, what, at);
 }
 
 int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const char *name,
@@ -219,7 +307,7 @@ int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const ch
 					 name, size > 0 ? data[0] : 0, size > 1 ? data[1] : 0,
 					 size > 2 ? data[2] : 0, size > 3 ? data[3] : 0);
 	}
-	if (r < 0)
+	if (r < 0 || llama_tensors_each(lm->model.config.n_layers, check_finite, &lm->model) < 0)
 		return -1;
 	return model_quantize(&lm->model, quant);
 }
@@ -250,23 +338,22 @@ int model_load(LoadedModel *lm, const LoadOptions *o)
 
 /* --- --quant --- */
 
-/* Converts one matrix to mode (what and layer name it in messages). */
-static int quantize_tensor(Tensor *t, QuantMode mode, const char *what, int layer)
+/* Converts one matrix to mode (name names it in messages). */
+static int quantize_tensor(Tensor *t, QuantMode mode, const char *name)
 {
 	if (mode == QUANT_NONE || (mode == QUANT_Q8_0 && t->type == DT_Q8_0) ||
 	    (mode == QUANT_INT8 && t->type == DT_INT8 && !t->i8.group_scales))
 		return 0;
 	if (mode == QUANT_Q8_0 && t->cols % QK8_0)
-		return error_set("--quant q8_0: tensor %s (layer %d) has rows of %d values, not a "
-				 "multiple of %d",
-				 what, layer, t->cols, QK8_0);
+		return error_set("--quant q8_0: tensor %s has rows of %d values, not a multiple "
+				 "of %d",
+				 name, t->cols, QK8_0);
 	size_t n = (size_t)t->rows * (size_t)t->cols;
 	if (mode == QUANT_Q8_0) {
-		float *row = arena_alloc((size_t)t->cols * 4, 64, "quantization row");
-		BlockQ8_0 *blocks = arena_alloc((size_t)t->rows * dtype_row_bytes(DT_Q8_0, t->cols),
-						64, "quantized weights");
+		float *row = malloc_simple((size_t)t->cols * 4);
+		BlockQ8_0 *blocks = malloc_simple((size_t)t->rows * dtype_row_bytes(DT_Q8_0, t->cols));
 		if (!row || !blocks)
-			return error_set("not enough memory to quantize %s", what);
+			return error_set("not enough memory to quantize %s", name);
 		size_t nb = (size_t)t->cols / QK8_0;
 		for (int r = 0; r < t->rows; r++) {
 			tensor_row(t, r, row);
@@ -275,23 +362,36 @@ static int quantize_tensor(Tensor *t, QuantMode mode, const char *what, int laye
 		*t = (Tensor){.type = DT_Q8_0, .rows = t->rows, .cols = t->cols, .data = blocks};
 		return 0;
 	}
-	/* Per-tensor int8 needs the whole tensor as floats for its range. */
+	/* Per-tensor int8 needs the whole tensor as floats for its range: a float copy above
+	 * the int8 result, given back once it is quantized. */
+	int8_t *q = malloc_simple(n);
 	size_t mark = arena_mark();
-	float *all = arena_alloc(n * 4, 64, "quantization buffer");
-	int8_t *q = arena_alloc(n, 64, "quantized weights");
+	float *all = malloc_simple(n * 4);
 	if (!all || !q)
-		return error_set("not enough memory to quantize %s", what);
+		return error_set("not enough memory to quantize %s", name);
 	for (int r = 0; r < t->rows; r++)
 		tensor_row(t, r, all + (size_t)r * (size_t)t->cols);
 	QuantizedTensor qt = {.q = q, .rows = t->rows, .cols = t->cols};
 	quantize_int8(all, n, q, &qt.scale, &qt.zero_point);
-	/* Keep q: move it down over the float buffer, then release the rest. */
 	arena_reset(mark);
-	int8_t *kept = arena_alloc(n, 64, "quantized weights");
-	mem_copy(kept, q, n); /* kept <= q: a forward copy is safe */
-	qt.q = kept;
 	*t = (Tensor){.type = DT_INT8, .rows = t->rows, .cols = t->cols, .i8 = qt};
 	return 0;
+}
+
+typedef struct {
+	ModelWeights *w;
+	QuantMode mode;
+	bool tied;
+} QuantizeJob;
+
+static int quantize_entry(void *ctx, const LlamaTensor *t, int layer)
+{
+	QuantizeJob *j = ctx;
+	if (t->norm || (t->optional && j->tied))
+		return 0;
+	char name[LLAMA_TENSOR_NAME_MAX];
+	llama_tensor_name(t, layer, name);
+	return quantize_tensor(llama_matrix(j->w, t, layer), j->mode, name);
 }
 
 int model_quantize(Model *m, QuantMode mode)
@@ -300,24 +400,10 @@ int model_quantize(Model *m, QuantMode mode)
 		return 0;
 	if (mode >= QUANT_Q4_0)
 		return quant_mix_apply(m, mode);
-	ModelWeights *w = &m->weights;
-	int tied = w->classifier.data == w->token_embedding.data &&
-		   w->classifier.i8.q == w->token_embedding.i8.q;
-	for (int l = 0; l < m->config.n_layers; l++) {
-		if (quantize_tensor(&w->wq[l], mode, "attn_q", l) < 0 ||
-		    quantize_tensor(&w->wk[l], mode, "attn_k", l) < 0 ||
-		    quantize_tensor(&w->wv[l], mode, "attn_v", l) < 0 ||
-		    quantize_tensor(&w->wo[l], mode, "attn_output", l) < 0 ||
-		    quantize_tensor(&w->w1[l], mode, "ffn_gate", l) < 0 ||
-		    quantize_tensor(&w->w2[l], mode, "ffn_down", l) < 0 ||
-		    quantize_tensor(&w->w3[l], mode, "ffn_up", l) < 0)
-			return -1;
-	}
-	if (quantize_tensor(&w->token_embedding, mode, "token_embd", 0) < 0)
+	QuantizeJob j = {&m->weights, mode, llama_classifier_tied(&m->weights)};
+	if (llama_tensors_each(m->config.n_layers, quantize_entry, &j) < 0)
 		return -1;
-	if (tied)
-		w->classifier = w->token_embedding;
-	else if (quantize_tensor(&w->classifier, mode, "output", 0) < 0)
-		return -1;
+	if (j.tied)
+		m->weights.classifier = m->weights.token_embedding;
 	return 0;
 }

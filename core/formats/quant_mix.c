@@ -3,9 +3,11 @@
  * rows that do not fit a super-block, and the row-parallel conversion. */
 #include "core/formats/quant_mix.h"
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/fmt.h"
 #include "core/base/str.h"
+#include "core/io/console.h"
 #include "core/kernels/kquant.h"
 #include "shim/platform.h"
 

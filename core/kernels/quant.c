@@ -3,6 +3,7 @@
  * is computed the same way whatever the thread count, so results do not depend on it). */
 #include "core/kernels/quant.h"
 
+#include "core/base/arena.h"
 #include "core/kernels/cpu.h"
 #include "core/kernels/kquant.h"
 #include "core/base/error.h"

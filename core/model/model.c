@@ -2,6 +2,7 @@
  * adjacent pairs, grouped-query attention, SwiGLU FFN, f32 KV cache). */
 #include "core/model/model.h"
 
+#include "core/base/arena.h"
 #include "core/model/attention.h"
 #include "core/base/error.h"
 #include "core/base/mathx.h"

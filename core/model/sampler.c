@@ -5,7 +5,7 @@
 #include "core/base/mathx.h"
 #include "core/model/ops.h"
 #include "core/profile/profiler.h"
-#include "shim/platform.h"
+#include "core/base/arena.h"
 
 int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p, float min_p,
 		 uint64_t seed)

@@ -2,7 +2,7 @@
 #include "core/model/session.h"
 
 #include "core/base/error.h"
-#include "core/base/fmt.h"
+#include "core/io/console.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 
@@ -28,7 +28,7 @@ static void emit(Session *s, int prev, int token)
 	if (!s->tok) {
 		out_printf(s->printed ? " %d" : "%d", token);
 	} else {
-		char piece[512], ready[512 + 4];
+		char piece[TOKENIZER_PIECE_MAX], ready[TOKENIZER_PIECE_MAX + 4];
 		int n = tokenizer_decode(s->tok, prev, token, piece, sizeof piece);
 		if (n > 0) {
 			size_t k = utf8_stream_push(&s->utf8, piece, (size_t)n, ready);

@@ -3,7 +3,7 @@
 #include <stddef.h>
 
 #include "core/base/error.h"
-#include "core/base/fmt.h"
+#include "core/io/console.h"
 #include "core/base/str.h"
 #include "core/kernels/cpu.h"
 #include "core/profile/profile_view.h"

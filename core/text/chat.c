@@ -4,6 +4,7 @@
 
 #include "core/base/error.h"
 #include "core/base/fmt.h"
+#include "core/io/console.h"
 #include "shim/platform.h"
 
 /* Longest input line taken (a longer one is refused, never cut). */

@@ -4,8 +4,9 @@
 #include "core/text/tokenizer.h"
 
 #include "core/base/error.h"
+#include "core/formats/gguf_keys.h"
 #include "core/profile/profiler.h"
-#include "shim/platform.h"
+#include "core/base/arena.h"
 #include "core/base/str.h"
 
 /* U+2581 LOWER ONE EIGHTH BLOCK: SentencePiece's spelling of a space. */
@@ -234,12 +235,12 @@ int tokenizer_load_gguf(Tokenizer *t, const GgufFile *g)
 	uint32_t arr_type;
 	uint64_t n;
 	const uint8_t *p;
-	int r = gguf_get_arr(g, "tokenizer.ggml.tokens", &arr_type, &n, &p);
+	int r = gguf_get_arr(g, GGUF_KEY_TOK_TOKENS, &arr_type, &n, &p);
 	if (r != 0)
 		return r; /* 1: no vocab in this file */
 
 	GgufStr model;
-	r = gguf_get_str(g, "tokenizer.ggml.model", &model);
+	r = gguf_get_str(g, GGUF_KEY_TOK_MODEL, &model);
 	if (r < 0)
 		return -1;
 	if (r == 1)
@@ -260,15 +261,16 @@ int tokenizer_load_gguf(Tokenizer *t, const GgufFile *g)
 		return -1;
 	for (int i = 0; i < t->vocab_size; i++) {
 		GgufStr s = gguf_next_str(&p);
-		if (s.n > 0xffff)
-			return error_set("%s: token %d is %llu bytes long", g->path, i,
-					 (unsigned long long)s.n);
+		if (s.n > TOKENIZER_PIECE_MAX)
+			return error_set("%s: token %d is %llu bytes long (pieces of at most %d "
+					 "bytes are supported)",
+					 g->path, i, (unsigned long long)s.n, TOKENIZER_PIECE_MAX);
 		t->piece[i] = s.s;
 		t->piece_len[i] = (uint32_t)s.n;
 	}
 
 	/* Scores and types are optional in llama.cpp too: absent scores are 0. */
-	r = gguf_get_arr(g, "tokenizer.ggml.scores", &arr_type, &n, &p);
+	r = gguf_get_arr(g, GGUF_KEY_TOK_SCORES, &arr_type, &n, &p);
 	if (r < 0)
 		return -1;
 	if (r == 0 && (arr_type != GGUF_FLOAT32 || n != (uint64_t)t->vocab_size))
@@ -280,7 +282,7 @@ int tokenizer_load_gguf(Tokenizer *t, const GgufFile *g)
 		mem_copy(&t->score[i], &bits, 4);
 	}
 
-	r = gguf_get_arr(g, "tokenizer.ggml.token_type", &arr_type, &n, &p);
+	r = gguf_get_arr(g, GGUF_KEY_TOK_TYPES, &arr_type, &n, &p);
 	if (r < 0)
 		return -1;
 	bool infer = r == 1;
@@ -302,11 +304,11 @@ int tokenizer_load_gguf(Tokenizer *t, const GgufFile *g)
 	/* Defaults of llama.cpp for a llama vocab. */
 	uint32_t bos = 1, eos = 2, unk = 0;
 	bool add_bos = true, add_space = true;
-	if (gguf_get_u32(g, "tokenizer.ggml.bos_token_id", &bos) < 0 ||
-	    gguf_get_u32(g, "tokenizer.ggml.eos_token_id", &eos) < 0 ||
-	    gguf_get_u32(g, "tokenizer.ggml.unknown_token_id", &unk) < 0 ||
-	    gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &add_bos) < 0 ||
-	    gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &add_space) < 0)
+	if (gguf_get_u32(g, GGUF_KEY_TOK_BOS, &bos) < 0 ||
+	    gguf_get_u32(g, GGUF_KEY_TOK_EOS, &eos) < 0 ||
+	    gguf_get_u32(g, GGUF_KEY_TOK_UNK, &unk) < 0 ||
+	    gguf_get_bool(g, GGUF_KEY_TOK_ADD_BOS, &add_bos) < 0 ||
+	    gguf_get_bool(g, GGUF_KEY_TOK_ADD_SPACE, &add_space) < 0)
 		return -1;
 	t->bos_id = bos > 0x7fffffff ? -1 : (int)bos;
 	t->eos_id = eos > 0x7fffffff ? -1 : (int)eos;
@@ -341,6 +343,10 @@ int tokenizer_load_bin(Tokenizer *t, const uint8_t *data, size_t size, const cha
 			return error_set("%s: token %d at offset %zu: length %d exceeds the "
 					 "header's max_token_length %d",
 					 path, count, off, len, max_len);
+		if (len > TOKENIZER_PIECE_MAX)
+			return error_set("%s: token %d at offset %zu is %d bytes long (pieces of "
+					 "at most %d bytes are supported)",
+					 path, count, off, len, TOKENIZER_PIECE_MAX);
 		off += 8 + (size_t)len;
 		if (++count > 0x1000000)
 			return error_set("%s: more than 16M tokens: not a tokenizer.bin", path);

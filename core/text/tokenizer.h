@@ -10,6 +10,11 @@
 
 #include "core/formats/gguf.h"
 
+/* The longest piece a vocabulary may hold, in bytes: the loaders refuse a longer one, so
+ * that a buffer of this size holds the decoded text of any token (decoding never grows a
+ * piece). Real SentencePiece vocabularies stay far below it (Llama 2: 16 bytes). */
+#define TOKENIZER_PIECE_MAX 512
+
 /* Token types, numbered as GGUF's tokenizer.ggml.token_type. */
 enum {
 	TOK_NORMAL = 1,
@@ -27,7 +32,8 @@ typedef struct {
 	bool add_space_prefix; /* encode prepends a space; decode drops it after BOS */
 	/* GGUF pieces spell a space as U+2581 "▁"; llama2.c's tokenizer.bin has ' ' instead. */
 	bool space_escaped;
-	int max_piece_len;    /* longest piece in bytes (at least 4): enough for any decode */
+	int max_piece_len;    /* longest piece in bytes (4..TOKENIZER_PIECE_MAX): enough for any
+			       * decode */
 	const char **piece;   /* (vocab_size) piece text in place, not NUL-terminated */
 	uint32_t *piece_len;  /* (vocab_size) bytes */
 	float *score;	      /* (vocab_size) merge priority: higher merges first */

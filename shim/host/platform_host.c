@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
-#include "core/base/fmt.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"
 

@@ -3,8 +3,8 @@
 set -e
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 missing=
-for p in build-essential pkg-config check qemu-system-x86 clang lld clang-tidy cppcheck \
-	valgrind; do
+for p in build-essential pkg-config check qemu-system-x86 clang lld clang-tidy clang-format \
+	cppcheck valgrind; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -n "$missing" ]; then

@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "core/base/error.h"
+#include "core/base/rng.h"
 #include "core/formats/gguf.h"
 #include "core/formats/loader.h"
-#include "core/base/rng.h"
-#include "core/model/sampler.h"
 #include "core/formats/synth.h"
+#include "core/model/sampler.h"
 #include "shim/platform.h"
 #include "tests.h"
 
@@ -874,10 +874,9 @@ static void expect_non_finite_refused(const Buf *b, const char *tensor, const ch
 		error_clear();
 		int r = model_load_bytes(&lm, b->p, b->n, what, modes[i]);
 		ck_assert_msg(r == -1, "%s (quant %d): must be refused", what, i);
-		ck_assert_msg(strstr(error_message(), tensor) &&
-				  strstr(error_message(), "NaN or infinite"),
-			      "%s (quant %d): message '%s' should name %s", what, i,
-			      error_message(), tensor);
+		ck_assert_msg(
+		    strstr(error_message(), tensor) && strstr(error_message(), "NaN or infinite"),
+		    "%s (quant %d): message '%s' should name %s", what, i, error_message(), tensor);
 	}
 }
 

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/formats/gguf.h"
 #include "core/text/tokenizer.h"
-#include "core/base/arena.h"
 #include "tests.h"
 
 #define MAX_IDS 4096
@@ -489,8 +489,7 @@ START_TEST(test_long_pieces)
 		ck_assert_int_eq(load_long_piece(&t, bin, TOKENIZER_PIECE_MAX + 1), -1);
 		ck_assert_msg(strstr(error_message(), "token 3") &&
 				  strstr(error_message(), "at most 512 bytes"),
-			      "the error should name the token and the limit: %s",
-			      error_message());
+			      "the error should name the token and the limit: %s", error_message());
 	}
 }
 END_TEST

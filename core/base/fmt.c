@@ -69,7 +69,7 @@ static size_t utoa(char *out, uint64_t v, unsigned base, bool upper)
 	return n;
 }
 
-static const double pow10_table[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,  1e8, 1e9,
+static const double pow10_table[] = {1e0,  1e1,	 1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,  1e8, 1e9,
 				     1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 
 /* Fixed notation of a finite non-negative v with prec digits (prec <= 17). */
@@ -228,7 +228,7 @@ static void format(Sink *k, const char *fmt, va_list ap)
 			break;
 		case 'd':
 		case 'i': {
-			int64_t v = size ? (int64_t)va_arg(ap, ptrdiff_t)
+			int64_t v = size  ? (int64_t)va_arg(ap, ptrdiff_t)
 				    : lng ? (int64_t)va_arg(ap, long long)
 					  : (int64_t)va_arg(ap, int);
 			uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -239,7 +239,7 @@ static void format(Sink *k, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X': {
-			uint64_t v = size ? (uint64_t)va_arg(ap, size_t)
+			uint64_t v = size  ? (uint64_t)va_arg(ap, size_t)
 				     : lng ? (uint64_t)va_arg(ap, unsigned long long)
 					   : (uint64_t)va_arg(ap, unsigned);
 			size_t n = utoa(body, v, conv == 'u' ? 10 : 16, conv == 'X');

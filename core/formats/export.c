@@ -3,12 +3,12 @@
 #include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/fmt.h"
+#include "core/base/str.h"
 #include "core/formats/gguf.h"
 #include "core/formats/gguf_keys.h"
 #include "core/formats/llama_gguf.h"
 #include "core/formats/loader.h"
 #include "shim/platform.h"
-#include "core/base/str.h"
 
 #define EXPORT_ALIGNMENT 32
 #define EXPORT_MAX_TENSORS 4096
@@ -48,9 +48,10 @@ static int add_tensor(void *ctx, const LlamaTensor *lt, int layer)
 	} else {
 		const Tensor *w = llama_matrix_const(x->w, lt, layer);
 		if (w->type == DT_INT8)
-			return error_set("--export-gguf: tensor %s is in the seed's int8 layout, "
-					 "which GGUF has no type for (use --quant q8_0 or no --quant)",
-					 e->name);
+			return error_set(
+			    "--export-gguf: tensor %s is in the seed's int8 layout, "
+			    "which GGUF has no type for (use --quant q8_0 or no --quant)",
+			    e->name);
 		e->n_dims = 2;
 		e->ne[0] = (uint64_t)w->cols;
 		e->ne[1] = (uint64_t)w->rows;

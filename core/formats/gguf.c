@@ -4,9 +4,9 @@
 
 #include "core/base/arena.h"
 #include "core/base/error.h"
+#include "core/base/str.h"
 #include "core/formats/gguf_keys.h"
 #include "shim/platform.h"
-#include "core/base/str.h"
 
 #define GGUF_MAGIC 0x46554747u /* "GGUF" little-endian */
 #define GGUF_DEFAULT_ALIGNMENT 32
@@ -23,17 +23,17 @@ typedef struct {
 } TypeInfo;
 
 static const TypeInfo type_table[] = {
-	[0] = {1, 4, "F32"},	   [1] = {1, 2, "F16"},	       [2] = {32, 18, "Q4_0"},
-	[3] = {32, 20, "Q4_1"},	   [6] = {32, 22, "Q5_0"},     [7] = {32, 24, "Q5_1"},
-	[8] = {32, 34, "Q8_0"},	   [9] = {32, 36, "Q8_1"},     [10] = {256, 84, "Q2_K"},
-	[11] = {256, 110, "Q3_K"}, [12] = {256, 144, "Q4_K"},  [13] = {256, 176, "Q5_K"},
-	[14] = {256, 210, "Q6_K"}, [15] = {256, 292, "Q8_K"},  [16] = {256, 66, "IQ2_XXS"},
-	[17] = {256, 74, "IQ2_XS"}, [18] = {256, 98, "IQ3_XXS"}, [19] = {256, 50, "IQ1_S"},
-	[20] = {32, 18, "IQ4_NL"}, [21] = {256, 110, "IQ3_S"}, [22] = {256, 82, "IQ2_S"},
-	[23] = {256, 136, "IQ4_XS"}, [24] = {1, 1, "I8"},      [25] = {1, 2, "I16"},
-	[26] = {1, 4, "I32"},	   [27] = {1, 8, "I64"},       [28] = {1, 8, "F64"},
-	[29] = {256, 56, "IQ1_M"}, [30] = {1, 2, "BF16"},      [34] = {256, 54, "TQ1_0"},
-	[35] = {256, 66, "TQ2_0"},
+    [0] = {1, 4, "F32"},	 [1] = {1, 2, "F16"},	      [2] = {32, 18, "Q4_0"},
+    [3] = {32, 20, "Q4_1"},	 [6] = {32, 22, "Q5_0"},      [7] = {32, 24, "Q5_1"},
+    [8] = {32, 34, "Q8_0"},	 [9] = {32, 36, "Q8_1"},      [10] = {256, 84, "Q2_K"},
+    [11] = {256, 110, "Q3_K"},	 [12] = {256, 144, "Q4_K"},   [13] = {256, 176, "Q5_K"},
+    [14] = {256, 210, "Q6_K"},	 [15] = {256, 292, "Q8_K"},   [16] = {256, 66, "IQ2_XXS"},
+    [17] = {256, 74, "IQ2_XS"},	 [18] = {256, 98, "IQ3_XXS"}, [19] = {256, 50, "IQ1_S"},
+    [20] = {32, 18, "IQ4_NL"},	 [21] = {256, 110, "IQ3_S"},  [22] = {256, 82, "IQ2_S"},
+    [23] = {256, 136, "IQ4_XS"}, [24] = {1, 1, "I8"},	      [25] = {1, 2, "I16"},
+    [26] = {1, 4, "I32"},	 [27] = {1, 8, "I64"},	      [28] = {1, 8, "F64"},
+    [29] = {256, 56, "IQ1_M"},	 [30] = {1, 2, "BF16"},	      [34] = {256, 54, "TQ1_0"},
+    [35] = {256, 66, "TQ2_0"},
 };
 
 const char *ggml_type_name(uint32_t type)
@@ -182,8 +182,9 @@ static int read_tensor_info(Cursor *c, GgufTensor *t)
 		if (d < t->n_dims && rd_u64(c, &t->ne[d], "tensor shape") < 0)
 			return -1;
 		if (t->ne[d] == 0 || t->ne[d] > (1ull << 40) || count > UINT64_MAX / t->ne[d])
-			return error_set("%s: tensor %.*s: dimension %u is %llu (zero or too large)",
-					 path, nl, t->name.s, d, (unsigned long long)t->ne[d]);
+			return error_set(
+			    "%s: tensor %.*s: dimension %u is %llu (zero or too large)", path, nl,
+			    t->name.s, d, (unsigned long long)t->ne[d]);
 		count *= t->ne[d];
 	}
 	if (rd_u32(c, &t->type, "tensor type") < 0 || rd_u64(c, &t->offset, "tensor offset") < 0)
@@ -219,8 +220,7 @@ int gguf_open(GgufFile *g, const uint8_t *data, size_t size, const char *path)
 		return -1;
 	if (g->version != 2 && g->version != 3)
 		return error_set("%s: GGUF version %u is not supported (2 and 3 are)%s", path,
-				 g->version,
-				 g->version > 0xffff ? "; a big-endian file?" : "");
+				 g->version, g->version > 0xffff ? "; a big-endian file?" : "");
 	if (rd_u64(&c, &g->n_tensors, "tensor count") < 0 || rd_u64(&c, &g->n_kv, "kv count") < 0)
 		return -1;
 	/* Each entry takes at least 12 (kv) or 32 (tensor) bytes: bounds the tables. */
@@ -272,29 +272,33 @@ int gguf_open(GgufFile *g, const uint8_t *data, size_t size, const char *path)
 	if (g->n_tensors && g->data_offset > size)
 		return error_set("%s: truncated: the data section would start at %llu, past the "
 				 "end (%llu bytes)",
-				 path, (unsigned long long)g->data_offset, (unsigned long long)size);
+				 path, (unsigned long long)g->data_offset,
+				 (unsigned long long)size);
 	uint64_t data_size = size - (g->n_tensors ? g->data_offset : 0);
 	for (uint64_t i = 0; i < g->n_tensors; i++) {
 		GgufTensor *t = &g->tensors[i];
 		int nl = (int)t->name.n;
 		if (t->offset % g->alignment)
-			return error_set("%s: tensor %.*s: offset %llu is not aligned to %llu", path,
-					 nl, t->name.s, (unsigned long long)t->offset,
+			return error_set("%s: tensor %.*s: offset %llu is not aligned to %llu",
+					 path, nl, t->name.s, (unsigned long long)t->offset,
 					 (unsigned long long)g->alignment);
 		if (t->offset > data_size || t->n_bytes > data_size - t->offset)
-			/* t->offset may be near 2^64: report it as given, not added to data_offset */
-			return error_set("%s: tensor %.*s: %llu bytes at offset %llu of the data "
-					 "section (at %llu) run past the end of the file (%llu bytes)",
-					 path, nl, t->name.s, (unsigned long long)t->n_bytes,
-					 (unsigned long long)t->offset,
-					 (unsigned long long)g->data_offset, (unsigned long long)size);
+			/* t->offset may be near 2^64: report it as given, not added to data_offset
+			 */
+			return error_set(
+			    "%s: tensor %.*s: %llu bytes at offset %llu of the data "
+			    "section (at %llu) run past the end of the file (%llu bytes)",
+			    path, nl, t->name.s, (unsigned long long)t->n_bytes,
+			    (unsigned long long)t->offset, (unsigned long long)g->data_offset,
+			    (unsigned long long)size);
 		t->data = data + g->data_offset + t->offset;
 		for (uint64_t j = 0; j < i; j++) {
 			const GgufTensor *u = &g->tensors[j];
 			if (u->name.n == t->name.n && !mem_cmp(u->name.s, t->name.s, t->name.n))
 				return error_set("%s: tensor %.*s appears twice", path, nl,
 						 t->name.s);
-			if (t->offset < u->offset + u->n_bytes && u->offset < t->offset + t->n_bytes)
+			if (t->offset < u->offset + u->n_bytes &&
+			    u->offset < t->offset + t->n_bytes)
 				return error_set("%s: tensors %.*s and %.*s overlap in the file",
 						 path, nl, t->name.s, (int)u->name.n, u->name.s);
 		}

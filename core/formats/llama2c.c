@@ -2,8 +2,8 @@
  * after checking that the header's dimensions account for the file size exactly. */
 #include "core/formats/llama2c.h"
 
-#include "core/base/error.h"
 #include "core/base/arena.h"
+#include "core/base/error.h"
 #include "core/base/str.h"
 
 #define LLAMA2C_MAGIC 0x616b3432u /* "ak42" */
@@ -115,9 +115,10 @@ int llama2c_load(Model *m, const uint8_t *data, size_t size, const char *path, i
 	uint64_t header;
 	if (llama2c_has_magic(data, size)) {
 		if (size < LLAMA2C_HEADER)
-			return error_set("%s: truncated: a llama2.c v1/v2 header needs %d bytes, the "
-					 "file has %llu",
-					 path, LLAMA2C_HEADER, (unsigned long long)size);
+			return error_set(
+			    "%s: truncated: a llama2.c v1/v2 header needs %d bytes, the "
+			    "file has %llu",
+			    path, LLAMA2C_HEADER, (unsigned long long)size);
 		*version = (int32_t)load_u32(data + 4);
 		if (*version != 1 && *version != 2)
 			return error_set("%s: llama2.c checkpoint version %d is not supported (1 "

@@ -7,31 +7,31 @@
 #define CFG(f) offsetof(ModelConfig, f)
 /* In the reader's order: the first missing required key is the one reported. */
 const LlamaHparam llama_hparams[] = {
-	{"llama.embedding_length", false, true, CFG(dim)},
-	{"llama.feed_forward_length", false, true, CFG(hidden_dim)},
-	{"llama.block_count", false, true, CFG(n_layers)},
-	{"llama.attention.head_count", false, true, CFG(n_heads)},
-	{"llama.context_length", false, true, CFG(seq_len)},
-	{"llama.attention.head_count_kv", false, false, CFG(n_kv_heads)},
-	{"llama.rope.freq_base", true, false, CFG(rope_theta)},
-	{"llama.attention.layer_norm_rms_epsilon", true, false, CFG(rms_eps)},
+    {"llama.embedding_length", false, true, CFG(dim)},
+    {"llama.feed_forward_length", false, true, CFG(hidden_dim)},
+    {"llama.block_count", false, true, CFG(n_layers)},
+    {"llama.attention.head_count", false, true, CFG(n_heads)},
+    {"llama.context_length", false, true, CFG(seq_len)},
+    {"llama.attention.head_count_kv", false, false, CFG(n_kv_heads)},
+    {"llama.rope.freq_base", true, false, CFG(rope_theta)},
+    {"llama.attention.layer_norm_rms_epsilon", true, false, CFG(rms_eps)},
 };
 const int llama_hparam_count = sizeof llama_hparams / sizeof llama_hparams[0];
 
 #define W(f) offsetof(ModelWeights, f)
 const LlamaTensor llama_tensors[] = {
-	{"token_embd.weight", false, false, false, LLAMA_VOCAB, LLAMA_DIM, W(token_embedding)},
-	{"output_norm.weight", false, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_final)},
-	{"output.weight", false, false, true, LLAMA_VOCAB, LLAMA_DIM, W(classifier)},
-	{"attn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_att)},
-	{"attn_q.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wq)},
-	{"attn_k.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wk)},
-	{"attn_v.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wv)},
-	{"attn_output.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wo)},
-	{"ffn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_ffn)},
-	{"ffn_gate.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w1)},
-	{"ffn_down.weight", true, false, false, LLAMA_DIM, LLAMA_HIDDEN, W(w2)},
-	{"ffn_up.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w3)},
+    {"token_embd.weight", false, false, false, LLAMA_VOCAB, LLAMA_DIM, W(token_embedding)},
+    {"output_norm.weight", false, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_final)},
+    {"output.weight", false, false, true, LLAMA_VOCAB, LLAMA_DIM, W(classifier)},
+    {"attn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_att)},
+    {"attn_q.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wq)},
+    {"attn_k.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wk)},
+    {"attn_v.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wv)},
+    {"attn_output.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wo)},
+    {"ffn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_ffn)},
+    {"ffn_gate.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w1)},
+    {"ffn_down.weight", true, false, false, LLAMA_DIM, LLAMA_HIDDEN, W(w2)},
+    {"ffn_up.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w3)},
 };
 const int llama_tensor_count = sizeof llama_tensors / sizeof llama_tensors[0];
 

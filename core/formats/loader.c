@@ -5,15 +5,15 @@
 #include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/fmt.h"
+#include "core/base/str.h"
 #include "core/formats/gguf_keys.h"
 #include "core/formats/llama2c.h"
 #include "core/formats/llama_gguf.h"
 #include "core/formats/quant_mix.h"
+#include "core/formats/synth.h"
 #include "core/kernels/kquant.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
-#include "core/base/str.h"
-#include "core/formats/synth.h"
 
 /* A GGUF tensor by name with an exact expected shape (ne0 = cols, ne1 = rows). */
 static const GgufTensor *gguf_expect(const GgufFile *g, const char *name, uint64_t cols,
@@ -30,10 +30,9 @@ static const GgufTensor *gguf_expect(const GgufFile *g, const char *name, uint64
 	    (t->n_dims != want_dims && !(t->n_dims == 2 && rows == 1))) {
 		error_set("%s: tensor %s has shape [%llu, %llu, %llu, %llu], expected [%llu, "
 			  "%llu]",
-			  g->path, name, (unsigned long long)t->ne[0],
-			  (unsigned long long)t->ne[1], (unsigned long long)t->ne[2],
-			  (unsigned long long)t->ne[3], (unsigned long long)cols,
-			  (unsigned long long)rows);
+			  g->path, name, (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
+			  (unsigned long long)t->ne[2], (unsigned long long)t->ne[3],
+			  (unsigned long long)cols, (unsigned long long)rows);
 		return NULL;
 	}
 	return t;
@@ -326,8 +325,8 @@ int model_load(LoadedModel *lm, const LoadOptions *o)
 	} else {
 		mem_set(lm, 0, sizeof *lm);
 		lm->model.source = o->synthetic;
-		lm->format = str_eq(o->synthetic, "small") ? "synthetic small"
-							    : "synthetic tinyllama";
+		lm->format =
+		    str_eq(o->synthetic, "small") ? "synthetic small" : "synthetic tinyllama";
 		r = synth_build(&lm->model, o->synthetic, o->synth_seed);
 		if (r == 0)
 			r = model_quantize(&lm->model, o->quant);
@@ -351,7 +350,8 @@ static int quantize_tensor(Tensor *t, QuantMode mode, const char *name)
 	size_t n = (size_t)t->rows * (size_t)t->cols;
 	if (mode == QUANT_Q8_0) {
 		float *row = malloc_simple((size_t)t->cols * 4);
-		BlockQ8_0 *blocks = malloc_simple((size_t)t->rows * dtype_row_bytes(DT_Q8_0, t->cols));
+		BlockQ8_0 *blocks =
+		    malloc_simple((size_t)t->rows * dtype_row_bytes(DT_Q8_0, t->cols));
 		if (!row || !blocks)
 			return error_set("not enough memory to quantize %s", name);
 		size_t nb = (size_t)t->cols / QK8_0;

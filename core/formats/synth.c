@@ -6,8 +6,8 @@
 #include "core/base/error.h"
 #include "core/base/mathx.h"
 #include "core/base/rng.h"
-#include "shim/platform.h"
 #include "core/base/str.h"
+#include "shim/platform.h"
 
 int synth_config(ModelConfig *c, const char *preset)
 {
@@ -59,9 +59,11 @@ static void synth_rows(void *ctx, int ith, int nth)
 			row[b].d = fp32_to_fp16(j->d * (0.5f + rng_float(&rng)));
 			for (int k = 0; k < QK8_0; k += 8) {
 				uint64_t bits = rng_next(&rng);
-				/* Bytes equal to 0x80 (-128, which Q8_0 never holds) become 0x81. */
+				/* Bytes equal to 0x80 (-128, which Q8_0 never holds) become 0x81.
+				 */
 				uint64_t m = bits ^ 0x8080808080808080ull;
-				uint64_t t = ((m & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | m;
+				uint64_t t =
+				    ((m & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | m;
 				bits |= (~t & 0x8080808080808080ull) >> 7;
 				mem_copy(row[b].qs + k, &bits, 8);
 			}

@@ -3,11 +3,11 @@
  * decoding of single tokens, and the UTF-8 stream helper. */
 #include "core/text/tokenizer.h"
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
+#include "core/base/str.h"
 #include "core/formats/gguf_keys.h"
 #include "core/profile/profiler.h"
-#include "core/base/arena.h"
-#include "core/base/str.h"
 
 /* U+2581 LOWER ONE EIGHTH BLOCK: SentencePiece's spelling of a space. */
 static const char SPACE_MARK[3] = {'\xe2', '\x96', '\x81'};

@@ -7,7 +7,7 @@
 #   make fuzz-corpus           seed corpora in build/fuzz/corpus/<target>/
 #   make check-regress         tests/regress/<target>/* and the seeds through each target
 #   make check-corrupt         tests/corrupt.sh on $(HOST_BIN)
-#   make check-static          ci/static.sh (cppcheck + clang-tidy)
+#   make check-static          ci/static.sh (cppcheck + clang-tidy + clang-format)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := fuzz_gguf fuzz_llama2c fuzz_cli fuzz_tokenizer

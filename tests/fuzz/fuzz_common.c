@@ -5,10 +5,10 @@
 
 #include <sanitizer/asan_interface.h>
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/kernels/quant.h"
 #include "fuzz.h"
-#include "core/base/arena.h"
 
 /* Enough for the tables, the run state and int8 copies of any model fuzz_forward accepts;
  * larger loads fail with "arena exhausted", which is a handled error. */

@@ -11,6 +11,7 @@ ok() { pass=$((pass + 1)); echo "PASS $1"; }
 ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. tests/require.sh
 
 # expect_ids NAME WANT_FILE ARGS...: stdout of the run equals the file.
 expect_ids() {
@@ -30,8 +31,13 @@ expect_error() {
 	else ko "$name (status $st)"; cat "$tmp/err"; fi
 }
 
-if [ -f "$M/stories260K.bin" ]; then
-	head -c 0 /dev/null
+# The ISAs this machine runs (scalar always): a SKIP line, or in CI a FAIL, for each other.
+isas=
+for isa in scalar avx2 avx512; do
+	require_isa $isa "ISA goldens" && isas="$isas $isa"
+done
+
+if require_shared "$M/stories260K.bin" "stories260K goldens"; then
 	cut -d' ' -f1-200 tests/golden/stories260K-greedy-512.txt >"$tmp/want200"
 	expect_ids "stories260K.bin greedy 200 = llama2.c" "$tmp/want200" \
 		-m "$M/stories260K.bin" -n 200 --temp 0 --ids
@@ -43,12 +49,7 @@ if [ -f "$M/stories260K.bin" ]; then
 		expect_ids "stories260K.bin greedy 200 with -t $t" "$tmp/want200" \
 			-m "$M/stories260K.bin" -n 200 --temp 0 --ids -t $t
 	done
-	for isa in scalar avx2 avx512; do
-		if ! $BIN --isa $isa --synthetic small -n 1 >/dev/null 2>&1; then
-			skip=$((skip + 1))
-			echo "SKIP stories260K with --isa $isa: this CPU does not support it"
-			continue
-		fi
+	for isa in $isas; do
 		expect_ids "stories260K.bin greedy 200 with --isa $isa -t 2" "$tmp/want200" \
 			-m "$M/stories260K.bin" -n 200 --temp 0 --ids --isa $isa -t 2
 	done
@@ -67,18 +68,14 @@ if [ -f "$M/stories260K.bin" ]; then
 	expect_error "truncated GGUF" "past the end" -m "$tmp/trunc.gguf"
 	{ printf 'GGUF\001\000\000\000'; tail -c +9 "$M/stories260K-f32.gguf"; } >"$tmp/v1.gguf"
 	expect_error "GGUF version 1" "version 1 is not supported" -m "$tmp/v1.gguf"
-else
-	skip=$((skip + 1))
-	echo "SKIP stories260K goldens: $M/stories260K.bin is absent (set SHARED_DIR)"
 fi
 
 # llama-2-tiny-random.gguf (F16 weights): llama.cpp's greedy ids for prompts given as ids, on
 # every ISA (the F16 dot kernels).
-if [ -f "$M/llama-2-tiny-random.gguf" ]; then
+if require_shared "$M/llama-2-tiny-random.gguf" "tiny-random goldens"; then
 	grep -v '^#' tests/golden/tiny-random-llamacpp.txt | while IFS='|' read -r prompt want; do
 		echo "$want" >"$tmp/want"
-		for isa in scalar avx2 avx512; do
-			$BIN --isa $isa --synthetic small -n 1 >/dev/null 2>&1 || continue
+		for isa in $isas; do
 			if $BIN -m "$M/llama-2-tiny-random.gguf" --prompt-ids "$prompt" -n 32 --temp 0 \
 				--ids --isa $isa >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/out" "$tmp/want"
 			then echo "PASS tiny-random [$prompt] --isa $isa = llama.cpp"
@@ -88,9 +85,6 @@ if [ -f "$M/llama-2-tiny-random.gguf" ]; then
 	cat "$tmp/tr"
 	pass=$((pass + $(grep -c '^PASS' "$tmp/tr")))
 	fail=$((fail + $(grep -c '^FAIL' "$tmp/tr")))
-else
-	skip=$((skip + 1))
-	echo "SKIP tiny-random goldens: $M/llama-2-tiny-random.gguf is absent (set SHARED_DIR)"
 fi
 
 # The synthetic small model: deterministic, and its GGUF export reads back identically.
@@ -115,12 +109,7 @@ if [ -n "${VALGRIND:-}" ]; then
 else
 	$BIN --prompt-ids "$ids" -n 8 --temp 0 --ids --isa scalar -t 1 >"$tmp/tl" 2>"$tmp/err" ||
 		{ ko "synthetic TinyLlama runs"; cat "$tmp/err"; }
-	for isa in scalar avx2 avx512; do
-		if ! $BIN --isa $isa --synthetic small -n 1 >/dev/null 2>&1; then
-			skip=$((skip + 1))
-			echo "SKIP synthetic TinyLlama with --isa $isa: this CPU does not support it"
-			continue
-		fi
+	for isa in $isas; do
 		for t in 1 2; do
 			[ $isa = scalar ] && [ $t = 1 ] && continue
 			expect_ids "synthetic TinyLlama with a prompt: --isa $isa -t $t = scalar -t 1" \

@@ -12,6 +12,7 @@ TIMEOUT=${TIMEOUT:-120}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
+. tests/require.sh
 
 [ -x "$HOST" ] || { echo "parity: $HOST is missing (make host/tinyllama-host)"; exit 1; }
 isa=""
@@ -50,10 +51,8 @@ check_cpus() {
 	fi
 }
 
-if [ -r "$SHARED/models/stories260K.bin" ]; then
+if require_shared "$SHARED/models/stories260K.bin" "stories260K greedy"; then
 	check "stories260K greedy" "$SHARED/models/stories260K.bin" "-n 200 --temp 0 --ids"
-else
-	echo "SKIP stories260K greedy: $SHARED/models/stories260K.bin is absent (set SHARED_DIR)"
 fi
 check "synthetic small greedy" "" '--synthetic small --prompt-ids "1 5 9 200" -n 40 --temp 0 --ids'
 check "synthetic small sampled" "" "--synthetic small -n 40 --temp 0.8 --top-p 0.9 -s 42 --ids"

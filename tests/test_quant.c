@@ -134,10 +134,8 @@ END_TEST
 
 START_TEST(test_fp16_vs_f16c)
 {
-	if (!__builtin_cpu_supports("f16c")) {
-		printf("SKIP: the CPU has no F16C; fp16 is checked against known cases only\n");
+	if (!require_cpu("F16C cross-check of fp16", __builtin_cpu_supports("f16c"), "f16c"))
 		return;
-	}
 	/* Every half both ways. */
 	for (uint32_t h = 0; h < 65536; h++) {
 		float a = fp16_to_fp32((uint16_t)h), b = f16c_to_f32((uint16_t)h);

@@ -24,10 +24,7 @@ static const QDotI8Fn i8_fns[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
 
 static bool isa_or_skip(Isa isa)
 {
-	if (matmul_isa_supported(isa))
-		return true;
-	printf("SKIP: %s kernels: this CPU (or its XCR0) does not support them\n", isa_names[isa]);
-	return false;
+	return require_cpu(isa_names[isa], matmul_isa_supported(isa), isa_cpu_flags(isa_names[isa]));
 }
 
 static int8_t rand_i8(Rng *r, int lo)

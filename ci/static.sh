@@ -109,8 +109,6 @@ exit $status
 #--- false positives ---
 #FILE|CHECK|TEXT ON THE FLAGGED LINE|REASON
 core/formats/gguf.c|clang-analyzer-core.UndefinedBinaryOperatorResult|if (align == 0|gguf_get_u32 sets *out on every path that returns 0; the analyzer cannot see that error_set (another file) always returns -1
-core/formats/loader.c|clang-analyzer-core.CallAndMessage|mem_copy(rms_att|gguf_vector sets *out on every path that returns 0 (error_set returns -1, invisible across files)
-core/formats/loader.c|clang-analyzer-core.CallAndMessage|mem_copy(rms_ffn|same as rms_att: gguf_vector sets *out whenever it returns 0
 core/formats/gguf.c|bugprone-misplaced-widening-cast|(unsigned long long)(g->data_offset + t->offset)|a uint64_t sum cast for printf, no widening
 core/formats/gguf.c|bugprone-signed-char-misuse|v = (int8_t)p[0];|GGUF INT8 metadata: sign extension is the point
 core/formats/gguf.c|bugprone-signed-char-misuse,cert-str34-c|v = (int8_t)p[0];|GGUF INT8 metadata: sign extension is the point

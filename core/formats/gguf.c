@@ -3,6 +3,7 @@
 #include "core/formats/gguf.h"
 
 #include "core/base/arena.h"
+#include "core/base/core_assert.h"
 #include "core/base/error.h"
 #include "core/base/str.h"
 #include "core/formats/gguf_keys.h"
@@ -206,6 +207,7 @@ static int read_tensor_info(Cursor *c, GgufTensor *t)
 
 int gguf_open(GgufFile *g, const uint8_t *data, size_t size, const char *path)
 {
+	CORE_ASSERT(data != NULL || size == 0);
 	mem_set(g, 0, sizeof *g);
 	g->path = path;
 	g->base = data;
@@ -533,6 +535,7 @@ void gguf_w_tensor_info(GgufWriter *w, const char *name, uint32_t n_dims, const 
 
 void gguf_w_pad(GgufWriter *w, uint64_t align)
 {
+	CORE_ASSERT(align > 0);
 	static const uint8_t zeros[64];
 	while (!w->failed && w->written % align) {
 		uint64_t n = align - w->written % align;

@@ -102,7 +102,7 @@ void gguf_w_str(GgufWriter *w, const char *s, uint64_t n);
 void gguf_w_raw(GgufWriter *w, const void *p, uint64_t n);
 void gguf_w_tensor_info(GgufWriter *w, const char *name, uint32_t n_dims, const uint64_t *ne,
 			uint32_t type, uint64_t offset);
-/* Pads with zeros to a multiple of align (nothing once failed). */
+/* Pads with zeros to a multiple of align (> 0); nothing once failed. */
 void gguf_w_pad(GgufWriter *w, uint64_t align);
 
 #endif

@@ -2,6 +2,7 @@
  * the ModelWeights field each tensor fills. */
 #include "core/formats/llama_gguf.h"
 
+#include "core/base/core_assert.h"
 #include "core/base/fmt.h"
 
 #define CFG(f) offsetof(ModelConfig, f)
@@ -37,6 +38,7 @@ const int llama_tensor_count = sizeof llama_tensors / sizeof llama_tensors[0];
 
 void llama_tensor_name(const LlamaTensor *t, int layer, char *buf)
 {
+	CORE_ASSERT(layer >= 0 && (t->per_layer || layer == 0));
 	if (t->per_layer)
 		fmt_format(buf, LLAMA_TENSOR_NAME_MAX, "blk.%d.%s", layer, t->name);
 	else
@@ -78,23 +80,27 @@ int llama_tensors_each(int n_layers, LlamaTensorFn fn, void *ctx)
 
 Tensor *llama_matrix(ModelWeights *w, const LlamaTensor *t, int layer)
 {
+	CORE_ASSERT(!t->norm && layer >= 0);
 	char *field = (char *)w + t->field;
 	return t->per_layer ? *(Tensor **)field + layer : (Tensor *)field;
 }
 
 const Tensor *llama_matrix_const(const ModelWeights *w, const LlamaTensor *t, int layer)
 {
+	CORE_ASSERT(!t->norm && layer >= 0);
 	const char *field = (const char *)w + t->field;
 	return t->per_layer ? *(Tensor *const *)field + layer : (const Tensor *)field;
 }
 
 const float **llama_norm_field(ModelWeights *w, const LlamaTensor *t)
 {
+	CORE_ASSERT(t->norm);
 	return (const float **)((char *)w + t->field);
 }
 
 const float *llama_norm(const ModelWeights *w, const LlamaTensor *t, int layer, int dim)
 {
+	CORE_ASSERT(t->norm && layer >= 0 && dim > 0);
 	const float *v = *(const float *const *)((const char *)w + t->field);
 	return t->per_layer ? v + (size_t)layer * (size_t)dim : v;
 }

@@ -4,6 +4,7 @@
 #include "core/text/tokenizer.h"
 
 #include "core/base/arena.h"
+#include "core/base/core_assert.h"
 #include "core/base/error.h"
 #include "core/base/str.h"
 #include "core/formats/gguf_keys.h"
@@ -64,6 +65,7 @@ static size_t utf8_char_len(const uint8_t *s, size_t n)
 
 size_t utf8_stream_push(Utf8Stream *s, const char *in, size_t n, char *out)
 {
+	CORE_ASSERT(s->n >= 0 && s->n < 4);
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b = (uint8_t)in[i];
@@ -96,6 +98,7 @@ size_t utf8_stream_push(Utf8Stream *s, const char *in, size_t n, char *out)
 
 size_t utf8_stream_flush(Utf8Stream *s, char *out)
 {
+	CORE_ASSERT(s->n >= 0 && s->n < 4);
 	size_t w = (size_t)s->n;
 	mem_copy(out, s->buf, w);
 	s->n = 0;
@@ -549,6 +552,7 @@ static int merge_and_emit(EncodeState *e, size_t m, int *ids, int max_ids, int *
 int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, int *ids, int max_ids,
 		     int *n_ids)
 {
+	CORE_ASSERT(max_ids >= 0 && (len == 0 || text != NULL));
 	*n_ids = 0;
 	/* Empty text gives no tokens, not a lone space prefix (as llama.cpp and llama2.c). */
 	if (len == 0)
@@ -582,6 +586,7 @@ int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, int *ids,
 
 int tokenizer_decode(const Tokenizer *t, int prev, int token, char *out, size_t cap)
 {
+	CORE_ASSERT(cap == 0 || out != NULL);
 	if (token < 0 || token >= t->vocab_size)
 		return error_set("tokenizer: token id %d is outside the vocab of %d", token,
 				 t->vocab_size);

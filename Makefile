@@ -62,6 +62,7 @@ CORE_SRCS := \
 	core/formats/export.c \
 	core/formats/quant_mix.c \
 	core/model/sampler.c \
+	core/text/utf8.c \
 	core/text/tokenizer.c \
 	core/model/session.c \
 	core/text/chat.c \

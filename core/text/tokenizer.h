@@ -1,6 +1,6 @@
 /* tokenizer.h: the Llama-2 SentencePiece BPE tokenizer (the same ids as llama.cpp's SPM
- * tokenizer) over a vocab read from GGUF metadata or a llama2.c tokenizer.bin, token decoding,
- * and a UTF-8 stream that never splits a character across writes. */
+ * tokenizer) over a vocab read from GGUF metadata or a llama2.c tokenizer.bin, and token
+ * decoding (printed through core/text/utf8.h's stream). */
 #ifndef TOKENIZER_H
 #define TOKENIZER_H
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/formats/gguf.h"
+#include "core/text/utf8.h"
 
 /* The longest piece a vocabulary may hold, in bytes: the loaders refuse a longer one, so
  * that a buffer of this size holds the decoded text of any token (decoding never grows a
@@ -66,17 +67,4 @@ int tokenizer_decode(const Tokenizer *t, int prev, int token, char *out, size_t 
 /* The id of the token whose piece is exactly s[0..n) (any type, as stored in the vocab:
  * "▁" for GGUF, ' ' for tokenizer.bin), or -1. */
 int tokenizer_lookup(const Tokenizer *t, const char *s, size_t n);
-
-/* Holds back the incomplete tail of a UTF-8 character between writes. Zero it to start. */
-typedef struct {
-	char buf[4];
-	int n;
-} Utf8Stream;
-
-/* Appends n bytes; writes to out the bytes ready to print (out must hold n + 4) and returns
- * their count. Invalid sequences are passed through as they are, so nothing is lost. */
-size_t utf8_stream_push(Utf8Stream *s, const char *in, size_t n, char *out);
-/* Writes what is still held (an unfinished character) to out (4 bytes) and empties s. */
-size_t utf8_stream_flush(Utf8Stream *s, char *out);
-
 #endif

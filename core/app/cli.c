@@ -2,6 +2,7 @@
 #include "core/app/cli.h"
 
 #include "core/base/error.h"
+#include "core/base/fmt.h"
 #include "core/io/console.h"
 #include "core/base/str.h"
 #include "core/formats/quant_mix.h"

@@ -2,6 +2,7 @@
  * tokenizer) and the turn loop: read a line, feed the turn, stream the reply. */
 #include "core/text/chat.h"
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/fmt.h"
 #include "core/io/console.h"

@@ -36,16 +36,28 @@ CORE_SRCS := \
 	core/base/str.c \
 	core/base/mathx.c \
 	core/io/console.c \
-	core/kernels/quant.c \
-	core/kernels/quant_avx2.c \
+	core/kernels/isa_detect.c \
+	core/kernels/registry.c \
+	core/kernels/dtype.c \
+	core/kernels/fp16.c \
+	core/kernels/quantize.c \
+	core/kernels/quant_act.c \
+	core/kernels/dot_q8_0.c \
 	core/kernels/tile_avx2.c \
-	core/kernels/quant_avx512.c \
+	core/kernels/dot_int8.c \
+	core/kernels/dot_f32.c \
+	core/kernels/dot_f16.c \
+	core/kernels/attention.c \
+	core/kernels/rms_norm.c \
+	core/kernels/softmax.c \
+	core/kernels/rope.c \
+	core/kernels/swiglu.c \
+	core/kernels/matmul.c \
 	core/kernels/kquant_ref.c \
 	core/kernels/kquant_avx2.c \
 	core/kernels/kquant_avx512.c \
 	core/kernels/kquant_quantize.c \
 	core/model/ops.c \
-	core/model/attention.c \
 	core/profile/collector.c \
 	core/profile/kernel_records.c \
 	core/profile/report.c \
@@ -81,6 +93,7 @@ TEST_SRCS := \
 	tests/test_base.c \
 	tests/test_simd.c \
 	tests/test_tiles.c \
+	tests/test_registry.c \
 	tests/test_math.c \
 	tests/test_quant.c \
 	tests/test_kquant.c \

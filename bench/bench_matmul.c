@@ -14,7 +14,7 @@
 #include "core/base/error.h"
 #include "core/model/model.h"
 #include "core/profile/profiler.h"
-#include "core/kernels/quant.h"
+#include "core/kernels/registry.h"
 #include "core/formats/synth.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"
@@ -153,7 +153,7 @@ static double tinyllama_bytes_per_token(void)
 static int prompt_bench(int n, int threads, const char *isa)
 {
 	static Model m;
-	if (plat_threads_start(threads) < 1 || matmul_select_isa(isa) < 0 ||
+	if (plat_threads_start(threads) < 1 || kernels_select_named(isa) < 0 ||
 	    synth_build(&m, "tinyllama", 20240601u) < 0 || model_state_init(&m, n) < 0) {
 		fprintf(stderr, "bench_matmul: %s\n", error_message());
 		return 1;
@@ -168,7 +168,7 @@ static int prompt_bench(int n, int threads, const char *isa)
 		double tps = n / (now() - t0);
 		best = tps > best ? tps : best;
 	}
-	printf("pp%d_tok_per_s_t%d=%.2f (%s)\n", n, threads, best, matmul_isa_name());
+	printf("pp%d_tok_per_s_t%d=%.2f (%s)\n", n, threads, best, kernels_isa_name());
 	if (getenv("BENCH_PROFILE")) { /* where a batch spends its time, to stderr */
 		profiler_init();
 		profiler_enable();
@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		if (threads == 2 && plat_threads_start(2) < 2)
 			break;
 		for (int i = 0; i < 3; i++) {
-			if (matmul_select_isa(isas[i]) < 0)
+			if (kernels_select_named(isas[i]) < 0)
 				continue;
 			for (int k = 0; k < NSHAPES; k++)
 				res[threads - 1][i][k] =

@@ -12,7 +12,7 @@
 #include "core/formats/gguf.h"
 #include "core/formats/loader.h"
 #include "core/kernels/kquant.h"
-#include "core/kernels/quant_kernels.h"
+#include "core/kernels/dot.h"
 #include "shim/platform.h"
 #include "tests.h"
 
@@ -199,7 +199,7 @@ END_TEST
  * 8-block SIMD loops, super-blocks past the 8 partials). */
 START_TEST(test_kquant_simd_same_bits)
 {
-	if (!matmul_isa_supported(ISA_AVX2)) {
+	if (!isa_supported(ISA_AVX2)) {
 		printf("SKIP: no AVX2\n");
 		return;
 	}
@@ -220,7 +220,7 @@ START_TEST(test_kquant_simd_same_bits)
 				      "%s avx2, %d blocks: %.9g, ref %.9g", dtype_name(t), nb,
 				      (double)got, (double)want);
 			KDotFn k512 = kdot_avx512[kquant_index(t)];
-			if (k512 && matmul_isa_supported(ISA_AVX512)) {
+			if (k512 && isa_supported(ISA_AVX512)) {
 				got = k512(row, &a.a, nb);
 				ck_assert_msg(memcmp(&want, &got, 4) == 0,
 					      "%s avx512, %d blocks: %.9g, ref %.9g", dtype_name(t),

@@ -16,6 +16,8 @@
 #include "core/base/rng.h"
 #include "core/formats/gguf.h"
 #include "core/formats/loader.h"
+#include "core/kernels/fp16.h"
+#include "core/kernels/quantize.h"
 #include "core/formats/synth.h"
 #include "core/model/sampler.h"
 #include "shim/platform.h"

@@ -1,4 +1,5 @@
-/* test_quant.c: core/kernels/quant.c: fp16 conversions, Q8_0 and int8 quantizers, matmul per type. */
+/* test_quant.c: core/kernels/quant.c: fp16 conversions, Q8_0 and int8 quantizers, matmul per type.
+ */
 #include <float.h>
 #include <immintrin.h>
 #include <math.h>
@@ -8,8 +9,11 @@
 #include <string.h>
 
 #include "core/base/arena.h"
-#include "core/kernels/quant.h"
 #include "core/base/rng.h"
+#include "core/kernels/fp16.h"
+#include "core/kernels/matmul.h"
+#include "core/kernels/quantize.h"
+#include "core/kernels/registry.h"
 #include "shim/platform.h"
 #include "tests.h"
 

@@ -7,14 +7,12 @@
 #include <string.h>
 
 #include "core/base/arena.h"
-#include "core/model/attention.h"
-#include "core/kernels/fexp.h"
-#include "core/model/model.h"
-#include "core/model/ops.h"
-#include "core/kernels/quant.h"
-#include "core/kernels/quant_kernels.h"
 #include "core/base/rng.h"
 #include "core/formats/synth.h"
+#include "core/kernels/fexp.h"
+#include "core/kernels/quantize.h"
+#include "core/kernels/registry.h"
+#include "core/model/model.h"
 #include "shim/platform.h"
 #include "tests.h"
 
@@ -24,7 +22,7 @@ static const QDotI8Fn i8_fns[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
 
 static bool isa_or_skip(Isa isa)
 {
-	return require_cpu(isa_names[isa], matmul_isa_supported(isa), isa_cpu_flags(isa_names[isa]));
+	return require_cpu(isa_names[isa], isa_supported(isa), isa_cpu_flags(isa_names[isa]));
 }
 
 static int8_t rand_i8(Rng *r, int lo)
@@ -223,7 +221,7 @@ START_TEST(test_q8_0_tile_bit_exact)
 					      "tile reference differs from the one-token one "
 					      "(%d blocks, %d rows, %d tokens)",
 					      nb, rows, ntok);
-				if (!matmul_isa_supported(ISA_AVX512))
+				if (!isa_supported(ISA_AVX512))
 					continue;
 				memset(got, 0xff, sizeof got);
 				qdot_q8_tile_avx512(w, nb, rows, xt, xdt, ntok, got, (size_t)rows);
@@ -299,7 +297,7 @@ static bool same_floats(const float *a, const float *b, int n)
 	return true;
 }
 
-/* swiglu_avx2 and swiglu_avx512 give swiglu_nozone's bits (NaN for NaN), over lengths that leave a
+/* swiglu_avx2 and swiglu_avx512 give swiglu_ref's bits (NaN for NaN), over lengths that leave a
  * masked tail. */
 START_TEST(test_swiglu_bit_exact)
 {
@@ -321,7 +319,7 @@ START_TEST(test_swiglu_bit_exact)
 		for (int n = 1; n <= N; n += 37) {
 			memcpy(want, hb, sizeof want);
 			memcpy(got, hb, sizeof got);
-			swiglu_nozone(want, hb2, n);
+			swiglu_ref(want, hb2, n);
 			(isa == ISA_AVX2 ? swiglu_avx2 : swiglu_avx512)(got, hb2, n);
 			ck_assert_msg(same_floats(got, want, N), "%s swiglu differs (n = %d)",
 				      isa_names[isa], n);
@@ -331,7 +329,7 @@ START_TEST(test_swiglu_bit_exact)
 END_TEST
 
 /* The AVX2 and AVX-512 attention give the reference's bits: heads of 8 to 100 values (not multiples
- * of 16 or 64), 1 to 16 queries, each with its own causal end, keys strided as in the cache. */
+ * of 16 or 64), 4 to 16 queries, each with its own causal end, keys strided as in the cache. */
 START_TEST(test_attention_bit_exact)
 {
 	enum { T = 150, MAXH = 100, STRIDE = 3 * MAXH + 5 };
@@ -349,9 +347,10 @@ START_TEST(test_attention_bit_exact)
 	}
 	for (size_t hi = 0; hi < sizeof heads / sizeof heads[0]; hi++) {
 		int hs = heads[hi];
-		for (int nq = 1; nq <= ATTN_LANES; nq += 5) {
-			AttnGroup g = {keys + 7, values + 7, STRIDE, hs,  sqrtf((float)hs),
-				       nq,	 {0},	     {0},    {0}, nq % 2};
+		/* fewer queries run the reference inside the SIMD versions */
+		for (int nq = ATTN_SIMD_MIN_QUERIES; nq <= ATTN_LANES; nq += 3) {
+			AttnGroup g = {keys + 7, values + 7, STRIDE, hs,  sqrtf((float)hs), nq, {0},
+				       {0},	 {0},	     nq % 2, NULL};
 			for (int i = 0; i < nq; i++) {
 				/* large scores: softmax far from uniform */
 				for (int d = 0; d < hs; d++)
@@ -365,7 +364,7 @@ START_TEST(test_attention_bit_exact)
 			for (int i = 0; i < nq; i++)
 				g.out[i] = got[i];
 			for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
-				if (!matmul_isa_supported((Isa)isa))
+				if (!isa_supported((Isa)isa))
 					continue;
 				memset(got, 0xff, sizeof got);
 				(isa == ISA_AVX2 ? attn_group_avx2 : attn_group_avx512)(&g, att);
@@ -443,7 +442,7 @@ START_TEST(test_matmul_isa_batch_threads)
 	Tensor W2 = {.type = DT_Q8_0, .rows = rows2, .cols = cols, .data = w + rows * 8};
 	MatmulScratch s;
 	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 20) == 0, "scratch");
-	ck_assert_msg(matmul_select_isa("scalar") == 0, "scalar is always there");
+	ck_assert_msg(kernels_select_named("scalar") == 0, "scalar is always there");
 	for (int t = 0; t < n; t++) {
 		matmul(want + t * rows, &W1, x + t * cols, &s);
 		matmul(want + n * rows + t * rows2, &W2, x + t * cols, &s);
@@ -454,7 +453,7 @@ START_TEST(test_matmul_isa_batch_threads)
 		for (int isa = ISA_SCALAR; isa <= ISA_AVX512; isa++) {
 			if (!isa_or_skip((Isa)isa))
 				continue;
-			ck_assert_msg(matmul_select_isa(isa_names[isa]) == 0, "select %s",
+			ck_assert_msg(kernels_select_named(isa_names[isa]) == 0, "select %s",
 				      isa_names[isa]);
 			memset(got, 0xff, sizeof(float) * n * (rows + rows2));
 			/* 43 tokens through a scratch of 20: slices of 20 (on AVX-512 a full
@@ -488,7 +487,7 @@ START_TEST(test_forward_batch_equals_one_token)
 	int V = a.config.vocab_size;
 	float *want = arena_alloc(sizeof(float) * (size_t)V * 2, 64, "test logits");
 	ck_assert_msg(want != NULL, "test arena");
-	ck_assert_msg(matmul_select_isa("scalar") == 0, "scalar");
+	ck_assert_msg(kernels_select_named("scalar") == 0, "scalar");
 	for (int i = 0; i < n; i++)
 		memcpy(want, model_forward(&a, toks[i], i), sizeof(float) * (size_t)V);
 	memcpy(want + V, model_forward(&a, 7, n), sizeof(float) * (size_t)V);
@@ -498,7 +497,7 @@ START_TEST(test_forward_batch_equals_one_token)
 		for (int isa = ISA_SCALAR; isa <= ISA_AVX512; isa++) {
 			if (!isa_or_skip((Isa)isa))
 				continue;
-			matmul_select_isa(isa_names[isa]);
+			kernels_select_named(isa_names[isa]);
 			float *got = model_forward_batch(&b, toks, n, 0);
 			ck_assert_msg(!memcmp(got, want, sizeof(float) * (size_t)V),
 				      "%s, %d threads: last prompt logits of the batch differ from "
@@ -518,13 +517,14 @@ END_TEST
 
 START_TEST(test_isa_names)
 {
-	ck_assert_msg(matmul_select_isa("scalar") == 0 && matmul_isa() == ISA_SCALAR,
+	ck_assert_msg(kernels_select_named("scalar") == 0 && kernels_isa() == ISA_SCALAR,
 		      "--isa scalar always works");
-	ck_assert_msg(matmul_select_isa("avx3") < 0, "--isa avx3 must be refused");
-	ck_assert_msg(matmul_select_isa(NULL) == 0, "automatic choice always works");
-	ck_assert_msg(matmul_isa_supported(matmul_isa()), "the automatic choice is supported");
-	if (matmul_isa_supported(ISA_AVX512))
-		ck_assert_msg(matmul_isa() == ISA_AVX512, "AVX-512 VNNI is preferred when present");
+	ck_assert_msg(kernels_select_named("avx3") < 0, "--isa avx3 must be refused");
+	ck_assert_msg(kernels_select_named(NULL) == 0, "automatic choice always works");
+	ck_assert_msg(isa_supported(kernels_isa()), "the automatic choice is supported");
+	if (isa_supported(ISA_AVX512))
+		ck_assert_msg(kernels_isa() == ISA_AVX512,
+			      "AVX-512 VNNI is preferred when present");
 }
 END_TEST
 

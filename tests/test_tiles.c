@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "core/base/rng.h"
-#include "core/kernels/quant.h"
-#include "core/kernels/quant_kernels.h"
+#include "core/kernels/dot.h"
 #include "core/kernels/tile_avx2.h"
 #include "tests.h"
 
@@ -61,7 +60,7 @@ static void make_batch(Rng *r, int nb, int ntok)
 
 START_TEST(test_q8_0_tile_avx2_bit_exact)
 {
-	if (!matmul_isa_supported(ISA_AVX2)) {
+	if (!isa_supported(ISA_AVX2)) {
 		printf("SKIP: AVX2 tiles: this CPU (or its XCR0) does not support AVX2\n");
 		return;
 	}

@@ -11,6 +11,7 @@ Suite *quant_suite(void);
 Suite *kquant_suite(void);
 Suite *simd_suite(void);
 Suite *tiles_suite(void);
+Suite *registry_suite(void);
 Suite *ops_suite(void);
 Suite *loaders_suite(void);
 Suite *model_suite(void);

@@ -6,6 +6,7 @@
 #include "core/base/error.h"
 #include "core/io/console.h"
 #include "core/formats/loader.h"
+#include "core/kernels/registry.h"
 #include "core/model/model.h"
 #include "core/profile/profiler.h"
 #include "core/model/sampler.h"
@@ -146,7 +147,7 @@ static int generate(const Options *o)
 		return fail();
 	}
 	if (o->profile) /* stderr stays one line on errors: only profiled runs report it */
-		log_printf("kernels: %s, threads: %d\n", matmul_isa_name(), threads);
+		log_printf("kernels: %s, threads: %d\n", kernels_isa_name(), threads);
 
 	uint64_t t_load = plat_cycles();
 	LoadOptions lo = {o->model_path, o->synthetic, o->synth_seed, o->quant};
@@ -248,7 +249,7 @@ int app_run(const Options *o)
 		error_set("--fault: unknown kind '%s' (ud, gp, pf or stack)", o->fault);
 		return fail();
 	}
-	if (matmul_select_isa(o->isa) < 0)
+	if (kernels_select_named(o->isa) < 0)
 		return fail();
 	if (o->tokenize_text)
 		return tokenize_only(o);

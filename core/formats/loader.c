@@ -11,7 +11,9 @@
 #include "core/formats/llama_gguf.h"
 #include "core/formats/quant_mix.h"
 #include "core/formats/synth.h"
+#include "core/kernels/fp16.h"
 #include "core/kernels/kquant.h"
+#include "core/kernels/quantize.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 

@@ -9,6 +9,7 @@
 #include "core/base/str.h"
 #include "core/io/console.h"
 #include "core/kernels/kquant.h"
+#include "core/kernels/quantize.h"
 #include "shim/platform.h"
 
 static const struct {

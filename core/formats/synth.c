@@ -6,6 +6,7 @@
 #include "core/base/error.h"
 #include "core/base/mathx.h"
 #include "core/base/rng.h"
+#include "core/kernels/fp16.h"
 #include "core/base/str.h"
 #include "shim/platform.h"
 

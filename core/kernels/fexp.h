@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "core/kernels/isa.h"
+
 /* x = k ln2 + r, ln2 split in two so that k ln2 is exact enough; e^r by a degree-7 polynomial;
  * times 2^k in two exact steps below k = -100, so that subnormal results round once. Within 2
  * ulp. math_expf (a Taylor series in double with a division per term) cost ~120 cycles, ~9 % of
@@ -55,7 +57,7 @@ static inline float fexp(float x)
 #include <immintrin.h>
 
 /* fexp on 16 lanes. Multiply then add, never fused: the scalar's rounding at every step. */
-__attribute__((target("avx512f"))) static inline __m512 fexp16(__m512 x)
+ISA_TARGET_AVX512 static inline __m512 fexp16(__m512 x)
 {
 	__m512 kf = _mm512_mul_ps(x, _mm512_set1_ps(FEXP_LOG2E));
 	__mmask16 neg = _mm512_cmp_ps_mask(kf, _mm512_setzero_ps(), _CMP_LT_OQ);
@@ -90,7 +92,7 @@ __attribute__((target("avx512f"))) static inline __m512 fexp16(__m512 x)
 }
 
 /* fexp on 8 lanes with AVX2: the same steps, masks as all-ones lanes and blends. */
-__attribute__((target("avx2"))) static inline __m256 fexp8(__m256 x)
+ISA_TARGET_AVX2 static inline __m256 fexp8(__m256 x)
 {
 	__m256 kf = _mm256_mul_ps(x, _mm256_set1_ps(FEXP_LOG2E));
 	__m256 neg = _mm256_cmp_ps(kf, _mm256_setzero_ps(), _CMP_LT_OQ);

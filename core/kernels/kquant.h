@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/kernels/quant.h"
+#include "core/kernels/dtype.h"
 
 #define QK4 32	 /* values per block of Q4_0, Q4_1, Q5_0, Q5_1 (and Q8_0, Q8_1) */
 #define QK_K 256 /* values per super-block of the K-quants (and Q8_K) */
@@ -132,10 +132,12 @@ typedef struct {
 
 /* Q8_1 activations of x (n % 32 == 0), as quantize_row_q8_1 gives them: d = amax / 127
  * rounded to fp16, values round(x / d) from the unrounded d, s = fp16(d * sum). */
+typedef void (*QuantActQ81Fn)(const float *x, int n, int8_t *q, float *d, float *s);
 void quant_act_q8_1(const float *x, int n, int8_t *q, float *d, float *s);
 /* Q8_K activations of x (n % 256 == 0), llama.cpp's rule: per super-block the value of largest
  * magnitude max, iscale = -127 / max, q = min(127, round-half-even(iscale x)), d = 1 / iscale,
  * bsum the sums of each 16 q. */
+typedef void (*QuantActQ8KFn)(const float *x, int n, int8_t *q, float *d, int32_t *bsum);
 void quant_act_q8_k(const float *x, int n, int8_t *q, float *d, int32_t *bsum);
 
 /* Row of n values (n a multiple of the type's block) of type t as floats, GGML's

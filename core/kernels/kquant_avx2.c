@@ -6,7 +6,7 @@
 
 #include "core/kernels/kquant_blocks.h"
 
-#define AVX2 __attribute__((target("avx2,f16c")))
+#define AVX2 ISA_TARGET_AVX2
 
 /* Sum of the 8 int32 lanes (exact). */
 AVX2 static inline int32_t hsum_i32(__m256i v)

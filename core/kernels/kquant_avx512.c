@@ -7,7 +7,7 @@
 
 #include "core/kernels/kquant_blocks.h"
 
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,f16c")))
+#define AVX512 ISA_TARGET_AVX512
 
 /* 8 int32 partial sums of 32 unsigned codes (< 128) times 32 int8 activations. */
 AVX512 static inline __m256i dot_u8_i8(__m256i u, const int8_t *x)

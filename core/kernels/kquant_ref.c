@@ -3,6 +3,7 @@
  * SIMD version must reproduce. */
 #include "core/base/mathx.h"
 #include "core/kernels/kquant_blocks.h"
+#include "core/kernels/quantize.h"
 
 int kquant_index(DType t)
 {

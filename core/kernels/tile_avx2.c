@@ -2,10 +2,10 @@
  * against 8 tokens at a time, bit-identical to qdot_q8_avx2 for every row and token. */
 #include <immintrin.h>
 
-#include "core/kernels/quant_kernels.h"
+#include "core/kernels/dot.h"
 #include "core/kernels/tile_avx2.h"
 
-#define AVX2 __attribute__((target("avx2,f16c")))
+#define AVX2 ISA_TARGET_AVX2
 
 /* Blocks regrouped at once: their weights (16 KB) stay in L1 while every token passes. */
 #define TILE2_CHUNK 64

@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/kernels/quant.h"
+#include "core/kernels/dtype.h"
 
-/* The AVX2 tile reads the batch in quant_kernels.h's transposed groups of QTILE_TOKENS, with
+/* The AVX2 tile reads the batch in dot.h's transposed groups of QTILE_TOKENS, with
  * one difference: the values are stored as they are (signed), not as x + 128, because without
  * VNNI the products go through vpmaddubsw on |w| and x with w's sign (as qdot_q8_avx2 does).
  * Padding tokens hold x = 0 and scale 0. */

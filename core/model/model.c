@@ -3,13 +3,13 @@
 #include "core/model/model.h"
 
 #include "core/base/arena.h"
-#include "core/model/attention.h"
 #include "core/base/error.h"
 #include "core/base/mathx.h"
+#include "core/base/str.h"
+#include "core/kernels/registry.h"
 #include "core/model/ops.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
-#include "core/base/str.h"
 
 int model_config_check(const ModelConfig *c)
 {
@@ -115,11 +115,14 @@ typedef struct {
 	const float *q; /* (n, dim) the positions' queries */
 	float *out;	/* (n, dim) */
 	int groups_per_head;
+	bool profiled;		 /* thread 0 measures its softmax steps: */
+	uint64_t softmax_cycles; /* their cycles */
+	int softmax_calls;	 /* and the queries they normalised */
 } AttentionJob;
 
 static void attention_task(void *ctx, int ith, int nth)
 {
-	const AttentionJob *j = ctx;
+	AttentionJob *j = ctx;
 	Model *m = j->m;
 	const ModelConfig *c = &m->config;
 	int head_size = c->dim / c->n_heads;
@@ -141,7 +144,8 @@ static void attention_task(void *ctx, int ith, int nth)
 			       {0},
 			       {0},
 			       {0},
-			       j->n == 1};
+			       j->n == 1,
+			       j->profiled && ith == 0 ? &j->softmax_cycles : NULL};
 		/* query i of the head: position i / kv_mul, head kvh * kv_mul + i % kv_mul */
 		for (int i = first; i < j->n * kv_mul && g.nq < ATTN_LANES; i++, g.nq++) {
 			int tk = i / kv_mul, h = kvh * kv_mul + i % kv_mul;
@@ -151,7 +155,9 @@ static void attention_task(void *ctx, int ith, int nth)
 			/* causal: keys up to itself, all cached by now */
 			g.last[g.nq] = j->pos0 + tk;
 		}
-		attn_group(&g, att);
+		kernels.attention_group(&g, att);
+		if (ith == 0)
+			j->softmax_calls += g.nq;
 	}
 }
 
@@ -159,13 +165,19 @@ static void attention(Model *m, int l, int pos0, int n, const float *q, float *o
 {
 	PROFILE_BEGIN(zone, "attention");
 	int kv_mul = m->config.n_heads / m->config.n_kv_heads;
-	AttentionJob j = {m, l, pos0, n, q, out, (n * kv_mul + ATTN_LANES - 1) / ATTN_LANES};
+	AttentionJob j = {
+	    m, l, pos0, n, q, out, (n * kv_mul + ATTN_LANES - 1) / ATTN_LANES, profiler_enabled(),
+	    0, 0};
 	/* a short context is cheaper than waking the pool */
 	size_t work = ((size_t)pos0 + (size_t)n) * (size_t)n * (size_t)m->config.dim;
 	if (plat_threads() > 1 && plat_threads() <= m->state.att_slots && work >= 65536)
 		plat_parallel(attention_task, &j);
 	else
 		attention_task(&j, 0, 1);
+	/* the softmax steps ran inside the kernel on every thread: the zone gets thread 0's (the
+	 * calling thread's) share of the wall-clock time, so that self cycles still add up to the
+	 * run total; calls are the queries thread 0 normalised */
+	PROFILE_ADD(sm, "softmax", j.softmax_cycles, (uint64_t)j.softmax_calls);
 	PROFILE_END(zone);
 }
 
@@ -182,10 +194,7 @@ static void feed_forward(Model *m, int l, float *x, float *xb, float *hb, float 
 			 dim, c->rms_eps);
 	/* gate and up in one pass, SwiGLU on each thread's rows right after them */
 	MatmulOut up[2] = {{hb, &w->w1[l], hid}, {hb2, &w->w3[l], hid}};
-	MatmulPairFn silu = matmul_isa() == ISA_AVX512 ? swiglu_avx512
-			    : matmul_isa() == ISA_AVX2 ? swiglu_avx2
-						       : swiglu_nozone;
-	matmul_pair(up, xb, dim, n, &s->scratch, silu);
+	matmul_swiglu(up, xb, dim, n, &s->scratch);
 	MatmulOut down = {xb, &w->w2[l], dim};
 	matmul_multi(&down, 1, hb, hid, n, &s->scratch);
 	for (size_t i = 0; i < (size_t)n * (size_t)dim; i++)

@@ -5,7 +5,8 @@
 
 #include <stdbool.h>
 
-#include "core/kernels/quant.h"
+#include "core/kernels/dtype.h"
+#include "core/kernels/matmul.h"
 
 typedef struct {
 	int dim;	/* transformer width */

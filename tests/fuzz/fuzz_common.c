@@ -7,7 +7,7 @@
 
 #include "core/base/arena.h"
 #include "core/base/error.h"
-#include "core/kernels/quant.h"
+#include "core/kernels/registry.h"
 #include "fuzz.h"
 
 /* Enough for the tables, the run state and int8 copies of any model fuzz_forward accepts;
@@ -60,15 +60,15 @@ void fuzz_forward(Model *m, unsigned choice)
 	/* The kernels of the ISA the input picks (scalar when the CPU lacks it), a context long
 	 * enough for three groups of 8 tokens in one prompt batch, then one more token alone. */
 	static const char *const isas[3] = {"scalar", "avx2", "avx512"};
-	if (matmul_select_isa(isas[choice % 3]) < 0)
-		matmul_select_isa("scalar");
+	if (kernels_select_named(isas[choice % 3]) < 0)
+		kernels_select_named("scalar");
 	int ctx = c->seq_len < FUZZ_MAX_CTX ? c->seq_len : FUZZ_MAX_CTX;
 	if (model_state_init(m, ctx) < 0)
 		return;
 	if (getenv("FUZZ_VERBOSE"))
 		fprintf(stderr,
 			"fuzz: forward pass on dim %d, %d layers, vocab %d, %s, %d tokens\n",
-			c->dim, c->n_layers, c->vocab_size, matmul_isa_name(), ctx);
+			c->dim, c->n_layers, c->vocab_size, kernels_isa_name(), ctx);
 	/* The forward pass allocates nothing: poison the start of the free arena so that an
 	 * access past the last run-state buffer is caught (ASan cannot see inside the arena). */
 	size_t used = arena_used(), free_bytes = arena_capacity() - used;

@@ -1,14 +1,17 @@
-/* attention.c: causal attention of a group of queries over one KV head (attention.h). */
-#include "core/model/attention.h"
+/* attention.c: causal attention of a group of queries over one KV head (attention.h): the
+ * scalar reference and the ISA_TARGET_AVX2 and AVX-512 versions that give its bits. */
+#include "core/kernels/attention.h"
 
 #include <immintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/kernels/fexp.h"
-#include "core/model/ops.h"
-#include "core/kernels/quant.h"
+#include "core/base/core_assert.h"
 #include "core/base/str.h"
+#include "core/kernels/fexp.h"
+#include "core/kernels/isa.h"
+#include "core/kernels/vector.h"
+#include "shim/platform.h"
 
 /* The widest head the AVX-512 version takes (its transposed queries sit on the stack). */
 #define ATTN_MAX_HEAD 256
@@ -46,21 +49,29 @@ static void head_axpy(float *xb, float a, const float *v, int n)
 		xb[i] += a * v[i];
 }
 
+/* Cycles from t0 to now into *sum, when the caller measures the softmax step. */
+static inline void add_cycles(uint64_t *sum, uint64_t t0)
+{
+	if (sum)
+		*sum += plat_cycles() - t0;
+}
+
 void attn_group_ref(const AttnGroup *g, float *att)
 {
+	CORE_ASSERT(g->nq >= 1 && g->nq <= ATTN_LANES && g->head_size > 0);
 	int hs = g->head_size;
 	for (int i = 0; i < g->nq; i++) {
 		for (int t = 0; t <= g->last[i]; t++)
 			att[t] = head_dot(g->q[i], g->keys + (size_t)t * g->stride, hs) / g->scale;
-		softmax_nozone(att, g->last[i] + 1);
+		uint64_t t0 = g->softmax_cycles ? plat_cycles() : 0;
+		softmax_ref(att, g->last[i] + 1);
+		add_cycles(g->softmax_cycles, t0);
 		float *xb = g->out[i];
 		mem_set(xb, 0, (size_t)hs * sizeof(float));
 		for (int t = 0; t <= g->last[i]; t++)
 			head_axpy(xb, att[t], g->values + (size_t)t * g->stride, hs);
 	}
 }
-
-#define AVX512 __attribute__((target("avx2,avx512f")))
 
 /* qT[d * ATTN_LANES + i] = value d of query i (0 for lanes past nq), last[i] its last position
  * (-1 past nq); returns the largest. */
@@ -80,7 +91,7 @@ static int transpose_queries(const AttnGroup *g, float *qT, int32_t last[ATTN_LA
 
 /* out (hs) = sum over t <= last of att[t][i] v_t, as head_axpy adds them: 64 values of the
  * head per pass in 4 vectors; prefetch (a constant) asks for the rows ATTN_AHEAD on. */
-AVX512 static inline __attribute__((always_inline)) void
+ISA_TARGET_AVX512 static inline __attribute__((always_inline)) void
 weighted_sum(const float *values, size_t stride, int hs, const float *att, int i, int last,
 	     float *out, const int prefetch)
 {
@@ -112,13 +123,14 @@ weighted_sum(const float *values, size_t stride, int hs, const float *att, int i
  * time, each lane running head_dot's 8 partial sums and tree; softmax runs down the positions
  * of all lanes at once (masked past each lane's last); the weighted sum runs per query, 16
  * values of the head per vector, positions in order as head_axpy does. */
-AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
+ISA_TARGET_AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 {
 	/* locals: the stores to att could alias *g */
 	const int hs = g->head_size, nq = g->nq, cold = g->cold;
 	const float *const keys = g->keys, *const values = g->values;
 	const size_t stride = g->stride;
-	if (hs > ATTN_MAX_HEAD) {
+	/* a few queries are cheaper one by one than in a mostly empty vector */
+	if (hs > ATTN_MAX_HEAD || nq < ATTN_SIMD_MIN_QUERIES) {
 		attn_group_ref(g, att);
 		return;
 	}
@@ -153,7 +165,8 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 		    _mm512_add_ps(_mm512_add_ps(a[1], a[5]), _mm512_add_ps(a[3], a[7])));
 		_mm512_store_ps(att + (size_t)t * ATTN_LANES, _mm512_div_ps(s, scale));
 	}
-	/* softmax_nozone per lane: the max (exact in any order), exp, the sum in position order */
+	/* softmax_ref per lane: the max (exact in any order), exp, the sum in position order */
+	uint64_t t0 = g->softmax_cycles ? plat_cycles() : 0;
 	__m512 max = _mm512_load_ps(att);
 	for (int t = 1; t <= tmax; t++) {
 		__mmask16 m = _mm512_cmp_epi32_mask(_mm512_set1_epi32(t), lim, _MM_CMPINT_LE);
@@ -172,6 +185,7 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 		float *row = att + (size_t)t * ATTN_LANES;
 		_mm512_store_ps(row, _mm512_div_ps(_mm512_load_ps(row), sum));
 	}
+	add_cycles(g->softmax_cycles, t0);
 	for (int i = 0; i < nq; i++) /* the first query brings the values in for the others */
 		if (cold && i == 0)
 			weighted_sum(values, stride, hs, att, i, g->last[i], g->out[i], 1);
@@ -179,11 +193,9 @@ AVX512 void attn_group_avx512(const AttnGroup *g, float *att)
 			weighted_sum(values, stride, hs, att, i, g->last[i], g->out[i], 0);
 }
 
-#define AVX2 __attribute__((target("avx2")))
-
 /* The AVX-512 version's steps on AVX2: the 16 lanes as two halves of 8, masks as all-ones lanes
  * (a masked-out lane adds +0, which leaves a sum >= +0 as it was). */
-AVX2 static inline __attribute__((always_inline)) void
+ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
 weighted_sum8(const float *values, size_t stride, int hs, const float *att, int i, int last,
 	      float *out, const int prefetch)
 {
@@ -212,12 +224,13 @@ weighted_sum8(const float *values, size_t stride, int hs, const float *att, int 
 	}
 }
 
-AVX2 void attn_group_avx2(const AttnGroup *g, float *att)
+ISA_TARGET_AVX2 void attn_group_avx2(const AttnGroup *g, float *att)
 {
 	const int hs = g->head_size, nq = g->nq, cold = g->cold;
 	const float *const keys = g->keys, *const values = g->values;
 	const size_t stride = g->stride;
-	if (hs > ATTN_MAX_HEAD) {
+	/* a few queries are cheaper one by one than in a mostly empty vector */
+	if (hs > ATTN_MAX_HEAD || nq < ATTN_SIMD_MIN_QUERIES) {
 		attn_group_ref(g, att);
 		return;
 	}
@@ -256,6 +269,7 @@ AVX2 void attn_group_avx2(const AttnGroup *g, float *att)
 					_mm256_div_ps(s, scale));
 		}
 	}
+	uint64_t t0 = g->softmax_cycles ? plat_cycles() : 0;
 	for (int h = 0; h < 2; h++) {
 		float *col = att + 8 * h;
 		__m256 max = _mm256_load_ps(col);
@@ -280,20 +294,10 @@ AVX2 void attn_group_avx2(const AttnGroup *g, float *att)
 			_mm256_store_ps(row, _mm256_div_ps(_mm256_load_ps(row), sum));
 		}
 	}
+	add_cycles(g->softmax_cycles, t0);
 	for (int i = 0; i < nq; i++)
 		if (cold && i == 0)
 			weighted_sum8(values, stride, hs, att, i, g->last[i], g->out[i], 1);
 		else
 			weighted_sum8(values, stride, hs, att, i, g->last[i], g->out[i], 0);
-}
-
-void attn_group(const AttnGroup *g, float *att)
-{
-	/* a few queries are cheaper one by one than in a mostly empty vector */
-	if (matmul_isa() == ISA_AVX512 && g->nq >= 4)
-		attn_group_avx512(g, att);
-	else if (matmul_isa() == ISA_AVX2 && g->nq >= 4)
-		attn_group_avx2(g, att);
-	else
-		attn_group_ref(g, att);
 }

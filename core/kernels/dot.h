@@ -1,11 +1,15 @@
-/* quant_kernels.h: the dot-product kernels behind matmul (scalar reference, AVX2, AVX-512),
- * one signature per weight family, and the canonical reduction order they all follow. */
-#ifndef QUANT_KERNELS_H
-#define QUANT_KERNELS_H
+/* dot.h: the kernels behind matmul (dot products, prompt tiles, activation quantizers): one
+ * signature per family, its variants (scalar reference, AVX2, AVX-512; registry.h picks one),
+ * and the canonical reduction order they all follow. */
+#ifndef DOT_H
+#define DOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "core/kernels/quant.h"
+#include "core/kernels/dtype.h"
+#include "core/kernels/fp16.h"
+#include "core/kernels/isa.h"
 
 /* Every kernel computes the exact integer sum of each block (block b of the row times block b
  * of x), scales it by (weight scale * activation scale) into a float, and adds that into
@@ -88,6 +92,13 @@ float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp,
 typedef void (*QuantActQ8Fn)(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
 void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
 void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int32_t *sums);
+/* int8 activations of x (n) in blocks of B values (the last may be short): int8 values q (n),
+ * a float scale (llama2.c runq's rule) and the integer sum of each block. */
+typedef void (*QuantActI8Fn)(const float *x, int n, int B, int8_t *q, float *scales, int32_t *sums);
+void quant_act_i8_ref(const float *x, int n, int B, int8_t *q, float *scales, int32_t *sums);
+/* fp16 activations of x (n) for F16 weights, rounded to nearest even. */
+typedef void (*QuantActF16Fn)(const float *x, int n, uint16_t *out);
+void quant_act_f16_ref(const float *x, int n, uint16_t *out);
 
 /* F32 and F16 rows against x. F32: product k (multiply then add) into float partial sum
  * k % FDOT_F32_LANES; F16 (x rounded to fp16 too, as ggml does): the float product of the two
@@ -154,7 +165,7 @@ static inline void qdot_i8_blocks(float acc[QDOT_LANES], int b0, const int8_t *w
 /* Shared by the AVX2 and AVX-512 kernels (callable from both targets).
  * Block sums of 8 vectors of 8 int32 partial sums each: lane j of the result is the sum of
  * v[j]. Integer adds are exact, so only the lane order matters. */
-__attribute__((target("avx2"))) static inline __m256i reduce8(const __m256i v[8])
+ISA_TARGET_AVX2 static inline __m256i reduce8(const __m256i v[8])
 {
 	/* unpack + add rather than vphaddd: single-uop shuffles, twice the throughput */
 	__m256i t01 =
@@ -172,6 +183,15 @@ __attribute__((target("avx2"))) static inline __m256i reduce8(const __m256i v[8]
 	/* a: v0..v3's sums of their low 128 bits, then of their high 128 bits */
 	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20),
 				_mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/* vpdpbusd multiplies unsigned by signed bytes: w + 128 (w xor 0x80) is unsigned, and
+ * sum (w + 128) x = sum w x + 128 sum x, so the block sum of x (xsum) takes the offset back. */
+ISA_TARGET_AVX512 static inline __m256i offset_dot(__m256i acc, const int8_t *w, const int8_t *x)
+{
+	__m256i vw = _mm256_loadu_si256((const __m256i *)(const void *)w);
+	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
+	return _mm256_dpbusd_epi32(acc, _mm256_xor_si256(vw, _mm256_set1_epi8((char)0x80)), vx);
 }
 
 #endif

@@ -1,22 +1,137 @@
-/* quant_avx512.c: the AVX-512 VNNI dot kernels of matmul (Q8_0 one token or a tile of a batch,
- * int8, F32, F16), bit-identical to the scalar references in quant.c (quant_kernels.h's order). */
+/* dot_q8_0.c: Q8_0 weight rows against Q8_0 activations, for one token, a batch of tokens and a
+ * tile of rows x tokens: the scalar references, which define the bits (dot.h's order), and the
+ * AVX2 and AVX-512 VNNI versions that reproduce them. */
 #include <immintrin.h>
 
-#include "core/kernels/quant_kernels.h"
+#include "core/kernels/dot.h"
 
-/* How far ahead of the Q8_0 weights being read the kernel prefetches, in bytes (8 KB measured
+/* How far ahead of the Q8_0 weights being read the kernels prefetch, in bytes (8 KB measured
  * best of 0.5-8 KB on the EPYC: about +15% of matmul GB/s on one thread). */
-#ifndef QDOT_PREFETCH
 #define QDOT_PREFETCH 8192
-#endif
 
-#define AVX512 __attribute__((target("avx2,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+/* --- Scalar references --- */
+
+float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		  int nb)
+{
+	(void)xsum; /* only the kernels that offset the weights to unsigned need it */
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++) {
+		int32_t isum = qdot_block_i32(w[b].qs, xq + b * QK8_0, QK8_0);
+		acc[b % QDOT_LANES] += (float)isum * (fp16_to_fp32(w[b].d) * xd[b]);
+	}
+	return qdot_tree(acc);
+}
+
+void qdot_q8_batch_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+		       int nb, int ntok, float *y, size_t y_stride)
+{
+	for (int t = 0; t < ntok; t++)
+		y[(size_t)t * y_stride] =
+		    qdot_q8_ref(w, xq + (size_t)t * (size_t)nb * QK8_0, xd + (size_t)t * (size_t)nb,
+				xsum + (size_t)t * (size_t)nb, nb);
+}
+
+void qdot_q8_tile_ref(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+		      int ntok, float *y, size_t y_stride)
+{
+	for (int t = 0; t < ntok; t++) {
+		size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
+		const uint8_t *xg = xt + g * QTILE_BLOCK_BYTES + (t % QTILE_TOKENS) * 4;
+		const float *xdg = xdt + g * QTILE_TOKENS + t % QTILE_TOKENS;
+		for (int r = 0; r < nrows; r++) {
+			const BlockQ8_0 *row = w + (size_t)r * (size_t)nb;
+			float acc[QDOT_LANES] = {0};
+			for (int b = 0; b < nb; b++) {
+				int32_t isum = 0;
+				/* value k is byte k % 4 of lane k / 4 */
+				for (int k = 0; k < QK8_0; k++)
+					isum += row[b].qs[k] *
+						((int32_t)xg[(size_t)b * QTILE_BLOCK_BYTES +
+							     (size_t)(k / 4) * QTILE_LANE_BYTES +
+							     (size_t)(k % 4)] -
+						 128);
+				acc[b % QDOT_LANES] +=
+				    (float)isum *
+				    (fp16_to_fp32(row[b].d) * xdg[(size_t)b * QTILE_TOKENS]);
+			}
+			y[(size_t)t * y_stride + (size_t)r] = qdot_tree(acc);
+		}
+	}
+}
+
+/* --- AVX2 --- */
+
+/* The 8 fp16 block scales of w[0..7], 34 bytes apart, as floats. */
+ISA_TARGET_AVX2 static inline __m256 q8_scales_avx2(const BlockQ8_0 *w)
+{
+	/* 8 scalar loads beat vpgatherdd on AMD (a gather is microcoded there) */
+	__m128i h = _mm_cvtsi32_si128(w[0].d);
+	h = _mm_insert_epi16(h, w[1].d, 1);
+	h = _mm_insert_epi16(h, w[2].d, 2);
+	h = _mm_insert_epi16(h, w[3].d, 3);
+	h = _mm_insert_epi16(h, w[4].d, 4);
+	h = _mm_insert_epi16(h, w[5].d, 5);
+	h = _mm_insert_epi16(h, w[6].d, 6);
+	h = _mm_insert_epi16(h, w[7].d, 7);
+	return _mm256_cvtph_ps(h); /* exact: every fp16 is a float */
+}
+
+/* 8 int32 partial sums of one Q8_0 block: maddubs wants unsigned * signed, so |w| times x
+ * with w's sign (|w| <= 128 and |x| <= 127 keep the pairs inside int16). */
+ISA_TARGET_AVX2 static inline __m256i q8_block(const int8_t *w, const int8_t *x)
+{
+	__m256i vw = _mm256_loadu_si256((const __m256i *)(const void *)w);
+	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
+	__m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(vw), _mm256_sign_epi8(vx, vw));
+	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+ISA_TARGET_AVX2 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+				   const int32_t *xsum, int nb)
+{
+	(void)xsum;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + QDOT_LANES <= nb; b += QDOT_LANES) {
+		/* see qdot_q8_avx512: one thread streams faster with lines requested ahead */
+		const char *ahead = (const char *)(const void *)(w + b) + QDOT_PREFETCH;
+		for (int k = 0; k < (int)(8 * sizeof(BlockQ8_0)); k += 64)
+			_mm_prefetch(ahead + k, _MM_HINT_T0);
+		__m256i v[8];
+/* unrolled, so that v[] stays in registers */
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++)
+			v[j] = q8_block(w[b + j].qs, xq + (b + j) * QK8_0);
+		__m256 scale = _mm256_mul_ps(q8_scales_avx2(w + b), _mm256_loadu_ps(xd + b));
+		__m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(reduce8(v)), scale);
+		acc = _mm256_add_ps(acc, term);
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++) /* b % 8 == its lane: the tail continues the same partials */
+		a[b % QDOT_LANES] += (float)qdot_block_i32(w[b].qs, xq + b * QK8_0, QK8_0) *
+				     (fp16_to_fp32(w[b].d) * xd[b]);
+	return qdot_tree(a);
+}
+
+ISA_TARGET_AVX2 void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+					const int32_t *xsum, int nb, int ntok, float *y,
+					size_t y_stride)
+{
+	for (int t = 0; t < ntok; t++)
+		y[(size_t)t * y_stride] =
+		    qdot_q8_avx2(w, xq + (size_t)t * (size_t)nb * QK8_0,
+				 xd + (size_t)t * (size_t)nb, xsum + (size_t)t * (size_t)nb, nb);
+}
+
+/* --- AVX-512 VNNI --- */
 
 /* The 8 fp16 scales of w[0..7] as floats. Block j's d is 16-bit word 17 j of the group (34
  * bytes a block), so two word permutes over four 64-byte loads (of bytes the kernel reads
  * anyway) collect them; vcvtph2ps converts exactly. Scalar loads or vpgatherdd cost 2-4 times
  * as many uops, which showed at 8 blocks per scale vector. */
-AVX512 static inline __m256 q8_scales(const BlockQ8_0 *w)
+ISA_TARGET_AVX512 static inline __m256 q8_scales_avx512(const BlockQ8_0 *w)
 {
 	const uint8_t *p = (const uint8_t *)(const void *)w;
 	/* words 0, 17, 34, 51 twice (16-bit pairs packed into 32-bit lanes) */
@@ -30,17 +145,8 @@ AVX512 static inline __m256 q8_scales(const BlockQ8_0 *w)
 	return _mm256_cvtph_ps(_mm512_castsi512_si128(h));
 }
 
-/* vpdpbusd multiplies unsigned by signed bytes: w + 128 (w xor 0x80) is unsigned, and
- * sum (w + 128) x = sum w x + 128 sum x, so the block sum of x (xsum) takes the offset back. */
-AVX512 static inline __m256i offset_dot(__m256i acc, const int8_t *w, const int8_t *x)
-{
-	__m256i vw = _mm256_loadu_si256((const __m256i *)(const void *)w);
-	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
-	return _mm256_dpbusd_epi32(acc, _mm256_xor_si256(vw, _mm256_set1_epi8((char)0x80)), vx);
-}
-
-AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
-			    const int32_t *xsum, int nb)
+ISA_TARGET_AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+				       const int32_t *xsum, int nb)
 {
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
@@ -59,7 +165,7 @@ AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *x
 		__m256i off = _mm256_slli_epi32(
 		    _mm256_loadu_si256((const __m256i *)(const void *)(xsum + b)), 7);
 		__m256i isum = _mm256_sub_epi32(reduce8(v), off);
-		__m256 scale = _mm256_mul_ps(q8_scales(w + b), _mm256_loadu_ps(xd + b));
+		__m256 scale = _mm256_mul_ps(q8_scales_avx512(w + b), _mm256_loadu_ps(xd + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
 	float a[QDOT_LANES];
@@ -75,7 +181,8 @@ typedef int32_t u32_unaligned __attribute__((may_alias, aligned(1)));
 
 /* The row tile's block constants: -128 x each block's weight sum (vpsadbw of w + 128 gives
  * the sum + 32 x 128) and its fp16 scale as a float. Once per tile, shared by every group. */
-AVX512 static inline void tile_consts(const BlockQ8_0 *w, int n, int32_t *corr, float *dw)
+ISA_TARGET_AVX512 static inline void tile_consts(const BlockQ8_0 *w, int n, int32_t *corr,
+						 float *dw)
 {
 	const __m256i flip = _mm256_set1_epi8((char)0x80);
 	for (int b = 0; b < n; b++) {
@@ -93,7 +200,7 @@ AVX512 static inline void tile_consts(const BlockQ8_0 *w, int n, int32_t *corr, 
 /* R rows against one group of 16 tokens. Partial sum j (blocks j, j + 8, ...) is finished
  * before j + 1 starts, which adds each block into the same partial in the same order as the
  * one-token kernel, with one float accumulator per row live instead of eight. */
-AVX512 static inline __attribute__((always_inline)) void
+ISA_TARGET_AVX512 static inline __attribute__((always_inline)) void
 tile_group(const BlockQ8_0 *w, int nb, const int R, const int32_t *corr, const float *dw,
 	   const uint8_t *xg, const float *xdg, __m512 out[QTILE_ROWS])
 {
@@ -143,10 +250,9 @@ tile_group(const BlockQ8_0 *w, int nb, const int R, const int32_t *corr, const f
 	}
 }
 
-AVX512 static inline __attribute__((always_inline)) void tile_rows(const BlockQ8_0 *w, int nb,
-								   const int R, const uint8_t *xt,
-								   const float *xdt, int ntok,
-								   float *y, size_t y_stride)
+ISA_TARGET_AVX512 static inline __attribute__((always_inline)) void
+tile_rows(const BlockQ8_0 *w, int nb, const int R, const uint8_t *xt, const float *xdt, int ntok,
+	  float *y, size_t y_stride)
 {
 	int32_t corr[QTILE_ROWS * QTILE_MAX_NB];
 	float dw[QTILE_ROWS * QTILE_MAX_NB];
@@ -167,8 +273,8 @@ AVX512 static inline __attribute__((always_inline)) void tile_rows(const BlockQ8
 	}
 }
 
-AVX512 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
-				const float *xdt, int ntok, float *y, size_t y_stride)
+ISA_TARGET_AVX512 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+					   const float *xdt, int ntok, float *y, size_t y_stride)
 {
 	/* R a constant in each case: the row loops unroll and f[] stays in registers */
 	switch (nrows) {
@@ -197,81 +303,4 @@ AVX512 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uin
 		tile_rows(w, nb, 1, xt, xdt, ntok, y, y_stride);
 		break;
 	}
-}
-
-AVX512 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp,
-			    const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B)
-{
-	if (B % 32) /* small groups (llama2.c v2 files with group_size 16...) stay scalar */
-		return qdot_i8_ref(w, ws, wscale, zp, xq, xd, xsum, n, B);
-	int nbf = n / B;
-	__m256 acc = _mm256_setzero_ps();
-	int b = 0;
-	for (; b + QDOT_LANES <= nbf; b += QDOT_LANES) {
-		__m256i v[8];
-/* unrolled, so that v[] stays in registers */
-#pragma GCC unroll 8
-		for (int j = 0; j < 8; j++) {
-			const int8_t *wb = w + (size_t)(b + j) * (size_t)B;
-			const int8_t *xb = xq + (size_t)(b + j) * (size_t)B;
-			v[j] = _mm256_setzero_si256();
-			for (int c = 0; c < B; c += 32)
-				v[j] = offset_dot(v[j], wb + c, xb + c);
-		}
-		/* sum x (w - zp) = sum (w + 128) x - (128 + zp) sum x */
-		__m256i off = _mm256_mullo_epi32(
-		    _mm256_set1_epi32(128 + zp),
-		    _mm256_loadu_si256((const __m256i *)(const void *)(xsum + b)));
-		__m256i isum = _mm256_sub_epi32(reduce8(v), off);
-		__m256 wsv = ws ? _mm256_loadu_ps(ws + b) : _mm256_set1_ps(wscale);
-		__m256 scale = _mm256_mul_ps(wsv, _mm256_loadu_ps(xd + b));
-		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
-	}
-	float a[QDOT_LANES];
-	_mm256_storeu_ps(a, acc);
-	qdot_i8_blocks(a, b, w, ws, wscale, zp, xq, xd, xsum, n, B);
-	return qdot_tree(a);
-}
-
-AVX512 float fdot_f32_avx512(const float *w, const float *x, int n)
-{
-	__m512 a[4]; /* lanes 16 i .. 16 i + 15 of the 64 partials */
-	for (int i = 0; i < 4; i++)
-		a[i] = _mm512_setzero_ps();
-	int k = 0;
-	for (; k + FDOT_F32_LANES <= n; k += FDOT_F32_LANES)
-#pragma GCC unroll 4
-		for (int i = 0; i < 4; i++)
-			a[i] = _mm512_add_ps(a[i], _mm512_mul_ps(_mm512_loadu_ps(w + k + 16 * i),
-								 _mm512_loadu_ps(x + k + 16 * i)));
-	float p[FDOT_F32_LANES];
-	for (int i = 0; i < 4; i++)
-		_mm512_storeu_ps(p + 16 * i, a[i]);
-	return fdot_f32_finish(p, k, w, x, n);
-}
-
-AVX512 float fdot_f16_avx512(const uint16_t *w, const uint16_t *x, int n)
-{
-	__m512d a[4]; /* lanes 8 i .. 8 i + 7 of the 32 partials */
-	for (int i = 0; i < 4; i++)
-		a[i] = _mm512_setzero_pd();
-	int k = 0;
-	for (; k + FDOT_F16_LANES <= n; k += FDOT_F16_LANES)
-#pragma GCC unroll 2
-		for (int i = 0; i < 2; i++) {
-			__m512 pw = _mm512_cvtph_ps(
-			    _mm256_loadu_si256((const __m256i *)(const void *)(w + k + 16 * i)));
-			__m512 px = _mm512_cvtph_ps(
-			    _mm256_loadu_si256((const __m256i *)(const void *)(x + k + 16 * i)));
-			__m512 prod = _mm512_mul_ps(pw, px); /* exact */
-			a[2 * i] =
-			    _mm512_add_pd(a[2 * i], _mm512_cvtps_pd(_mm512_castps512_ps256(prod)));
-			a[2 * i + 1] = _mm512_add_pd(
-			    a[2 * i + 1], _mm512_cvtps_pd(_mm256_castpd_ps(
-					      _mm512_extractf64x4_pd(_mm512_castps_pd(prod), 1))));
-		}
-	double p[FDOT_F16_LANES];
-	for (int i = 0; i < 4; i++)
-		_mm512_storeu_pd(p + 8 * i, a[i]);
-	return fdot_f16_finish(p, k, w, x, n);
 }

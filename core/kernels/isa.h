@@ -1,0 +1,23 @@
+/* isa.h: the instruction-set variants kernels come in, the target attributes that compile
+ * each (one definition, used by every kernel file), and their detection (isa_detect.c). */
+#ifndef ISA_H
+#define ISA_H
+
+#include <stdbool.h>
+
+typedef enum { ISA_SCALAR = 0, ISA_AVX2, ISA_AVX512, ISA_COUNT } Isa;
+
+/* The features isa_supported() checks for each variant, so that a kernel compiled with one of
+ * these attributes only ever runs where all of them are present. avx2: AVX2 and F16C (QEMU's
+ * TCG has both since 7.2); avx512 adds AVX-512 F, BW, VL and VNNI. */
+#define ISA_TARGET_AVX2 __attribute__((target("avx2,f16c")))
+#define ISA_TARGET_AVX512 __attribute__((target("avx2,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/* "scalar", "avx2", "avx512". */
+const char *isa_name(Isa isa);
+/* The CPU has the instructions and the OS enabled their registers (XCR0). */
+bool isa_supported(Isa isa);
+/* The best supported variant. */
+Isa isa_best(void);
+
+#endif

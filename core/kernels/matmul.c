@@ -1,0 +1,442 @@
+/* matmul.c: the matmul driver: activations quantized once per pass, the rows of every output
+ * split evenly across the thread pool (each row is computed the same way whatever the thread
+ * count, so results do not depend on it), prompt batches in tiles, the profile zone and kernel
+ * record of each pass. The kernels themselves are the registry's entries. */
+#include "core/kernels/matmul.h"
+
+#include "core/base/arena.h"
+#include "core/base/core_assert.h"
+#include "core/kernels/kquant.h"
+#include "core/kernels/registry.h"
+#include "core/profile/profiler.h"
+#include "shim/platform.h"
+
+int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
+{
+	size_t n = (size_t)max_cols * (size_t)max_batch;
+	/* int8 blocks may be as short as one value (grouped, group size 1): size for that */
+	s->xq = arena_alloc(n, 64, "matmul scratch (int8 x)");
+	s->xd = arena_alloc(n * sizeof(float), 64, "matmul scratch (x scales)");
+	s->xsum = arena_alloc(n * sizeof(int32_t), 64, "matmul scratch (x block sums)");
+	s->f16 = arena_alloc(n * sizeof(uint16_t), 64, "matmul scratch (f16 x)");
+	s->xs = arena_alloc(n / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (Q8_1 sums)");
+	/* transposed groups of QTILE_TOKENS: the last one padded */
+	size_t nt = (size_t)max_cols *
+		    (((size_t)max_batch + QTILE_TOKENS - 1) / QTILE_TOKENS * QTILE_TOKENS);
+	s->xt = arena_alloc(nt, 64, "matmul scratch (x, transposed)");
+	s->xdt = arena_alloc(nt / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (x scales, t)");
+	s->cap = max_cols;
+	s->batch = max_batch;
+	return s->xq && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt ? 0 : -1;
+}
+
+int matmul_scratch_init(MatmulScratch *s, int max_cols)
+{
+	return matmul_scratch_init_batch(s, max_cols, 1);
+}
+
+/* --- Matmul jobs --- */
+
+/* One job: count outputs sharing one input batch; their rows are numbered one after the
+ * other and split evenly across the threads. */
+typedef struct {
+	const MatmulOut *outs;
+	int count, total_rows;
+	const float *x; /* (n, x_stride) floats, for F32 */
+	int x_stride, n;
+	const MatmulScratch *s;
+	int cols;
+	int B;	     /* int8: values per activation block */
+	bool swiglu; /* matmul_swiglu: rows split alike in both outs, then SwiGLU on them */
+	bool tiled;  /* the batch is in xt/xdt too, for the tile entry */
+	uint64_t *swiglu_cycles; /* NULL, or gets thread 0's SwiGLU cycles (profiled runs) */
+} MatmulJob;
+
+/* Rows per tile of the batched loops: their weights stay in L1/L2 while every token of the
+ * batch passes over them, so each weight byte comes from memory once per batch. */
+#define MATMUL_ROW_TILE 4
+
+/* A batch passes each row (in L1) against every token, so weights come from memory once. */
+static void rows_f32(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	int n = j->cols;
+	const float *w = o->W->data;
+	FDotF32Fn dot = kernels.dot_f32;
+	for (int i = r0; i < r1; i++)
+		for (int t = 0; t < j->n; t++)
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] = dot(
+			    w + (size_t)i * (size_t)n, j->x + (size_t)t * (size_t)j->x_stride, n);
+}
+
+static void rows_f16(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	int n = j->cols;
+	const uint16_t *w = o->W->data;
+	FDotF16Fn dot = kernels.dot_f16;
+	for (int i = r0; i < r1; i++)
+		for (int t = 0; t < j->n; t++)
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] =
+			    dot(w + (size_t)i * (size_t)n, j->s->f16 + (size_t)t * (size_t)n, n);
+}
+
+static void rows_q8_0(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	int nb = j->cols / QK8_0;
+	const BlockQ8_0 *w = o->W->data;
+	const MatmulScratch *s = j->s;
+	if (j->n == 1) {
+		QDotQ8Fn dot = kernels.dot_q8_0;
+		for (int i = r0; i < r1; i++)
+			o->y[i] = dot(w + (size_t)i * (size_t)nb, s->xq, s->xd, s->xsum, nb);
+		return;
+	}
+	if (j->tiled) { /* tiles of rows (in L1) against every token, 16 at a time */
+		QDotQ8TileFn tile = kernels.dot_q8_0_tile;
+		for (int i = r0; i < r1; i += QTILE_ROWS)
+			tile(w + (size_t)i * (size_t)nb, nb,
+			     r1 - i < QTILE_ROWS ? r1 - i : QTILE_ROWS, s->xt, s->xdt, j->n,
+			     o->y + i, (size_t)o->y_stride);
+		return;
+	}
+	/* a batch: each row (in L1) against every token (in L2), so weights come from memory
+	 * once per batch */
+	QDotQ8BatchFn dot = kernels.dot_q8_0_batch;
+	for (int i = r0; i < r1; i++)
+		dot(w + (size_t)i * (size_t)nb, s->xq, s->xd, s->xsum, nb, j->n, o->y + i,
+		    (size_t)o->y_stride);
+}
+
+static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	const QuantizedTensor *t = &o->W->i8;
+	int n = t->cols, B = j->B, nb = (n + B - 1) / B;
+	const MatmulScratch *s = j->s;
+	QDotI8Fn dot = kernels.dot_int8;
+	for (int i0 = r0; i0 < r1; i0 += MATMUL_ROW_TILE) {
+		int i1 = i0 + MATMUL_ROW_TILE < r1 ? i0 + MATMUL_ROW_TILE : r1;
+		for (int tk = 0; tk < j->n; tk++) {
+			size_t xo = (size_t)tk * (size_t)nb;
+			float *y = o->y + (size_t)tk * (size_t)o->y_stride;
+			for (int i = i0; i < i1; i++) {
+				size_t base = (size_t)i * (size_t)n;
+				const float *ws =
+				    t->group_scales ? t->group_scales + base / (size_t)t->group_size
+						    : NULL;
+				y[i] = dot(t->q + base, ws, t->scale, t->zero_point,
+					   s->xq + (size_t)tk * (size_t)n, s->xd + xo, s->xsum + xo,
+					   n, B);
+			}
+		}
+	}
+}
+
+/* The 4/5-bit and K-quant types: each row against every token of the batch. */
+static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
+{
+	DType type = o->W->type;
+	KDotFn dot = kernels.dot_kquant[kquant_index(type)];
+	CORE_ASSERT(dot); /* filled by kernels_select */
+	int cols = j->cols, nb = cols / kquant_block(type), na = cols / j->B;
+	size_t row_bytes = dtype_row_bytes(type, cols);
+	const uint8_t *w = o->W->data;
+	const MatmulScratch *s = j->s;
+	for (int i = r0; i < r1; i++)
+		for (int t = 0; t < j->n; t++) {
+			size_t xo = (size_t)t * (size_t)na;
+			QAct x = {s->xq + (size_t)t * (size_t)cols, s->xd + xo, s->xs + xo,
+				  s->xsum + xo};
+			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] =
+			    dot(w + (size_t)i * row_bytes, &x, nb);
+		}
+}
+
+static void rows_any(const MatmulJob *j, const MatmulOut *o, int a, int b)
+{
+	switch (o->W->type) {
+	case DT_F32:
+		rows_f32(j, o, a, b);
+		break;
+	case DT_F16:
+		rows_f16(j, o, a, b);
+		break;
+	case DT_Q8_0:
+		rows_q8_0(j, o, a, b);
+		break;
+	case DT_INT8:
+		rows_int8(j, o, a, b);
+		break;
+	default:
+		rows_kquant(j, o, a, b);
+		break;
+	}
+}
+
+static void matmul_task(void *ctx, int ith, int nth)
+{
+	const MatmulJob *j = ctx;
+	if (j->swiglu) {
+		const MatmulOut *o = j->outs;
+		int rows = o[0].W->rows;
+		int a = (int)((int64_t)rows * ith / nth),
+		    b = (int)((int64_t)rows * (ith + 1) / nth);
+		if (a >= b)
+			return;
+		rows_any(j, &o[0], a, b);
+		rows_any(j, &o[1], a, b);
+		/* only thread 0's share is filed (see matmul_pass): the other threads skip the
+		 * clock reads */
+		bool timed = j->swiglu_cycles && ith == 0;
+		uint64_t t0 = timed ? plat_cycles() : 0;
+		SwigluFn swiglu = kernels.swiglu;
+		for (int t = 0; t < j->n; t++)
+			swiglu(o[0].y + (size_t)t * (size_t)o[0].y_stride + (size_t)a,
+			       o[1].y + (size_t)t * (size_t)o[1].y_stride + (size_t)a, b - a);
+		if (timed)
+			*j->swiglu_cycles = plat_cycles() - t0;
+		return;
+	}
+	int R = j->total_rows;
+	int r0 = (int)((int64_t)R * ith / nth);
+	int r1 = (int)((int64_t)R * (ith + 1) / nth);
+	for (int c = 0, first = 0; c < j->count; first += j->outs[c].W->rows, c++) {
+		const MatmulOut *o = &j->outs[c];
+		int a = r0 > first ? r0 - first : 0;
+		int b = r1 - first < o->W->rows ? r1 - first : o->W->rows;
+		if (a >= b)
+			continue;
+		rows_any(j, o, a, b);
+	}
+}
+
+/* Quantizes a share of the batch's tokens (the batch path quantizes on every thread). */
+typedef struct {
+	const float *x;
+	int x_stride, n, cols, B;
+	DType type;
+	MatmulScratch *s;
+	bool tiled; /* also write the tokens transposed (see the tile entry) */
+} QuantJob;
+
+/* Copies token t's quantized Q8_0 activations into its lane of its group (layout in
+ * dot.h); each token writes only its own bytes, so threads may share a group. A
+ * padding token (t >= the batch) gets x = 0 and scale 0. */
+static void transpose_token(MatmulScratch *s, int t, int nb, bool pad)
+{
+	size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
+	int lane = t % QTILE_TOKENS;
+	uint8_t offset = kernels_tile_x_offset();
+	const int8_t *x = s->xq + (size_t)t * (size_t)nb * QK8_0;
+	for (int b = 0; b < nb; b++) {
+		uint8_t *dst = s->xt + (g + (size_t)b) * QTILE_BLOCK_BYTES + lane * 4;
+		for (int k = 0; k < QK8_0; k++)
+			dst[(k / 4) * QTILE_LANE_BYTES + k % 4] =
+			    (uint8_t)((pad ? 0 : x[b * QK8_0 + k]) + offset);
+		s->xdt[(g + (size_t)b) * QTILE_TOKENS + (size_t)lane] =
+		    pad ? 0.0f : s->xd[(size_t)t * (size_t)nb + (size_t)b];
+	}
+}
+
+static void quant_task(void *ctx, int ith, int nth)
+{
+	const QuantJob *q = ctx;
+	int t0 = (int)((int64_t)q->n * ith / nth), t1 = (int)((int64_t)q->n * (ith + 1) / nth);
+	int nb = (q->cols + q->B - 1) / q->B;
+	for (int t = t0; t < t1; t++) {
+		const float *x = q->x + (size_t)t * (size_t)q->x_stride;
+		size_t xo = (size_t)t * (size_t)nb, vo = (size_t)t * (size_t)q->cols;
+		if (q->type == DT_Q8_0) {
+			kernels.quant_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
+					       q->s->xsum + xo);
+			if (q->tiled)
+				transpose_token(q->s, t, nb, false);
+		} else if (q->type == DT_INT8)
+			kernels.quant_act_int8(x, q->cols, q->B, q->s->xq + vo, q->s->xd + xo,
+					       q->s->xsum + xo);
+		else if (q->type == DT_F16)
+			kernels.quant_act_f16(x, q->cols, q->s->f16 + vo);
+		else if (kquant_act(q->type) == ACT_Q8_0)
+			kernels.quant_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
+					       q->s->xsum + xo);
+		else if (kquant_act(q->type) == ACT_Q8_1)
+			kernels.quant_act_q8_1(x, q->cols, q->s->xq + vo, q->s->xd + xo,
+					       q->s->xs + xo);
+		else
+			kernels.quant_act_q8_k(x, q->cols, q->s->xq + vo, q->s->xd + xo,
+					       q->s->xsum + xo);
+	}
+}
+
+static int act_block(const Tensor *W)
+{
+	if (W->type == DT_INT8)
+		return W->i8.group_scales ? W->i8.group_size : QK8_0;
+	if (kquant_block(W->type))
+		return kquant_act_block(kquant_act(W->type));
+	return QK8_0;
+}
+
+/* All outs must share the type, cols and activation block of the first (else one by one). */
+static bool outs_compatible(const MatmulOut *outs, int count)
+{
+	for (int c = 1; c < count; c++)
+		if (outs[c].W->type != outs[0].W->type || outs[c].W->cols != outs[0].W->cols ||
+		    act_block(outs[c].W) != act_block(outs[0].W))
+			return false;
+	return true;
+}
+
+/* The registry entry a pass runs (its stable name, for the kernel record). */
+static const char *entry_name(DType type, int n, bool tiled)
+{
+	switch (type) {
+	case DT_F32:
+		return "dot_f32";
+	case DT_F16:
+		return "dot_f16";
+	case DT_Q8_0:
+		return n == 1 ? "dot_q8_0" : tiled ? "dot_q8_0_tile" : "dot_q8_0_batch";
+	case DT_INT8:
+		return "dot_int8";
+	case DT_Q4_0:
+		return "dot_q4_0";
+	case DT_Q4_1:
+		return "dot_q4_1";
+	case DT_Q5_0:
+		return "dot_q5_0";
+	case DT_Q5_1:
+		return "dot_q5_1";
+	case DT_Q2_K:
+		return "dot_q2_k";
+	case DT_Q3_K:
+		return "dot_q3_k";
+	case DT_Q4_K:
+		return "dot_q4_k";
+	case DT_Q5_K:
+		return "dot_q5_k";
+	case DT_Q6_K:
+		return "dot_q6_k";
+	}
+	return "?";
+}
+
+/* Bytes of weights a pass reads: the rows, and an int8 tensor's group scales. */
+static uint64_t weight_bytes(const MatmulOut *outs, int count)
+{
+	uint64_t bytes = 0;
+	for (int c = 0; c < count; c++) {
+		const Tensor *W = outs[c].W;
+		bytes += (uint64_t)W->rows * dtype_row_bytes(W->type, W->cols);
+		if (W->type == DT_INT8 && W->i8.group_scales)
+			bytes += (uint64_t)W->rows * (uint64_t)W->cols /
+				 (uint64_t)W->i8.group_size * sizeof(float);
+	}
+	return bytes;
+}
+
+/* One pool pass over compatible outs and at most s->batch tokens, in the matmul zone of its
+ * dtype (Q8_0 and int8 share the seed's matmul_int8). */
+static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
+			MatmulScratch *s, bool swiglu)
+{
+	const Tensor *W = outs[0].W;
+	DType type = W->type;
+	CORE_ASSERT(W->cols > 0 && W->cols <= s->cap && n >= 1 && n <= s->batch);
+	CORE_ASSERT(x_stride >= W->cols && (type != DT_Q8_0 || W->cols % QK8_0 == 0));
+	PROFILE_BEGIN(zone, type == DT_F32	      ? "matmul_f32"
+			    : type == DT_F16	      ? "matmul_f16"
+			    : kquant_block(type) != 0 ? "matmul_kquant"
+						      : "matmul_int8");
+	bool profiled = profiler_enabled();
+	uint64_t start = profiled ? plat_cycles() : 0, swiglu_cycles = 0;
+	bool tiled =
+	    kernels.dot_q8_0_tile && type == DT_Q8_0 && n > 1 && W->cols / QK8_0 <= QTILE_MAX_NB;
+	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, tiled};
+	if (type != DT_F32) {
+		if (n > 1 && plat_threads() > 1)
+			plat_parallel(quant_task, &q);
+		else
+			quant_task(&q, 0, 1);
+	}
+	for (int t = n; tiled && t % QTILE_TOKENS; t++)
+		transpose_token(s, t, W->cols / QK8_0, true);
+	MatmulJob j = {outs,	     count,  0,	    x,
+		       x_stride,     n,	     s,	    W->cols,
+		       act_block(W), swiglu, tiled, profiled ? &swiglu_cycles : NULL};
+	for (int c = 0; c < count; c++) {
+		CORE_ASSERT(outs[c].W->rows > 0 && outs[c].y_stride >= outs[c].W->rows);
+		j.total_rows += outs[c].W->rows;
+	}
+	if (plat_threads() > 1 && j.total_rows >= 64)
+		plat_parallel(matmul_task, &j);
+	else
+		matmul_task(&j, 0, 1);
+	/* SwiGLU ran on every thread right after its rows; the zone gets thread 0's (the calling
+	 * thread's) cycles, the part of the pass's wall-clock time it spent there, so that self
+	 * cycles still add up to the run total (the other threads ran theirs at the same time) */
+	if (swiglu)
+		PROFILE_ADD(swiglu_zone, "swiglu", swiglu_cycles, (uint64_t)n);
+	if (profiled) /* the matmul's cycles: SwiGLU is its own zone */
+		profiler_kernel_record(entry_name(type, n, tiled), dtype_name(type), j.total_rows,
+				       W->cols, n, kernels_isa_name(),
+				       plat_cycles() - start - swiglu_cycles,
+				       weight_bytes(outs, count));
+	PROFILE_END(zone);
+}
+
+static void matmul_run(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
+		       MatmulScratch *s, bool swiglu)
+{
+	CORE_ASSERT(count >= 1 && count <= MATMUL_MAX_OUTS && n >= 1);
+	if (count > 1 && !outs_compatible(outs, count)) {
+		for (int c = 0; c < count; c++)
+			matmul_run(&outs[c], 1, x, x_stride, n, s, false);
+		if (swiglu) { /* on this thread alone: a zone of its own */
+			PROFILE_BEGIN(zone, "swiglu");
+			for (int t = 0; t < n; t++)
+				kernels.swiglu(outs[0].y + (size_t)t * (size_t)outs[0].y_stride,
+					       outs[1].y + (size_t)t * (size_t)outs[1].y_stride,
+					       outs[0].W->rows);
+			PROFILE_END(zone);
+		}
+		return;
+	}
+	if (n > s->batch) { /* more tokens than the scratch holds: in slices */
+		for (int t0 = 0; t0 < n; t0 += s->batch) {
+			int m = n - t0 < s->batch ? n - t0 : s->batch;
+			MatmulOut sub[MATMUL_MAX_OUTS];
+			for (int c = 0; c < count; c++) {
+				sub[c] = outs[c];
+				sub[c].y += (size_t)t0 * (size_t)outs[c].y_stride;
+			}
+			matmul_run(sub, count, x + (size_t)t0 * (size_t)x_stride, x_stride, m, s,
+				   swiglu);
+		}
+		return;
+	}
+	matmul_pass(outs, count, x, x_stride, n, s, swiglu);
+}
+
+void matmul_multi(const MatmulOut *outs, int count, const float *x, int x_stride, int n,
+		  MatmulScratch *s)
+{
+	matmul_run(outs, count, x, x_stride, n, s, false);
+}
+
+void matmul_swiglu(const MatmulOut outs[2], const float *x, int x_stride, int n, MatmulScratch *s)
+{
+	CORE_ASSERT(outs[0].W->rows == outs[1].W->rows);
+	matmul_run(outs, 2, x, x_stride, n, s, true);
+}
+
+void matmul_int8(float *y, const QuantizedTensor *W, const float *x, MatmulScratch *s)
+{
+	Tensor t = {.type = DT_INT8, .rows = W->rows, .cols = W->cols, .i8 = *W};
+	MatmulOut o = {y, &t, W->rows};
+	matmul_multi(&o, 1, x, W->cols, 1, s);
+}
+
+void matmul(float *y, const Tensor *W, const float *x, MatmulScratch *s)
+{
+	MatmulOut o = {y, W, W->rows};
+	matmul_multi(&o, 1, x, W->cols, 1, s);
+}

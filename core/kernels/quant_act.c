@@ -1,0 +1,107 @@
+/* quant_act.c: activations quantized for the dot kernels: Q8_0 blocks (the scalar reference and
+ * the AVX2 version, byte for byte the same), int8 blocks of any size and fp16 (scalar). */
+#include <immintrin.h>
+
+#include "core/kernels/dot.h"
+#include "core/kernels/quantize.h"
+
+/* Activations in blocks of B values: int8 with a float scale each (llama2.c runq's rule),
+ * plus each block's integer sum. */
+void quant_act_i8_ref(const float *x, int n, int B, int8_t *q, float *scales, int32_t *sums)
+{
+	for (int k0 = 0, b = 0; k0 < n; k0 += B, b++) {
+		int k1 = k0 + B < n ? k0 + B : n;
+		float s = block_amax(x + k0, k1 - k0) / 127.0f;
+		scales[b] = s;
+		int32_t sum = 0;
+		for (int k = k0; k < k1; k++) {
+			q[k] = s ? quant_i8(round_half_away(x[k] / s)) : 0;
+			sum += q[k];
+		}
+		sums[b] = sum;
+	}
+}
+
+/* Q8_0 activations, the same values as quantize_row_q8_0 gives (scale rounded to fp16, values
+ * from the unrounded scale), unpacked into values, float scales and block sums. */
+void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *sums)
+{
+	for (int b = 0; b < n / QK8_0; b++) {
+		const float *xb = x + b * QK8_0;
+		float d = block_amax(xb, QK8_0) / 127.0f;
+		float id = d ? 1.0f / d : 0.0f;
+		scales[b] = fp16_to_fp32(fp32_to_fp16(d));
+		int32_t sum = 0;
+		for (int j = 0; j < QK8_0; j++) {
+			q[b * QK8_0 + j] = quant_i8(round_half_away(xb[j] * id));
+			sum += q[b * QK8_0 + j];
+		}
+		sums[b] = sum;
+	}
+}
+
+void quant_act_f16_ref(const float *x, int n, uint16_t *out)
+{
+	for (int k = 0; k < n; k++)
+		out[k] = fp32_to_fp16(x[k]);
+}
+
+/* round_half_away on 8 floats of magnitude < 2^23, as quantize.c computes it: truncate the
+ * magnitude, add 1 when the dropped fraction is >= 0.5, put the sign back. */
+ISA_TARGET_AVX2 static inline __m256i round_away_i32(__m256 v)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	__m256 a = _mm256_andnot_ps(sign, v);
+	__m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+	__m256 up =
+	    _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(a, t), _mm256_set1_ps(0.5f), _CMP_GE_OQ),
+			  _mm256_set1_ps(1.0f));
+	__m256 r = _mm256_or_ps(_mm256_add_ps(t, up), _mm256_and_ps(v, sign));
+	return _mm256_cvttps_epi32(r);
+}
+
+ISA_TARGET_AVX2 void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales,
+				       int32_t *sums)
+{
+	const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+	for (int b = 0; b < n / QK8_0; b++) {
+		const float *xb = x + b * QK8_0;
+		__m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
+		__m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+		/* the largest magnitude: max is exact, so any order gives the scalar loop's; the
+		 * running max is maxps' second operand, which it returns when the first is NaN:
+		 * NaN inputs are skipped, as the scalar loop's ">" skips them */
+		__m256 m = _mm256_max_ps(_mm256_and_ps(v0, absmask), _mm256_setzero_ps());
+		m = _mm256_max_ps(_mm256_and_ps(v1, absmask), m);
+		m = _mm256_max_ps(_mm256_and_ps(v2, absmask), m);
+		m = _mm256_max_ps(_mm256_and_ps(v3, absmask), m);
+		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+		m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+		float amax = _mm_cvtss_f32(m4);
+		float d = amax / 127.0f;
+		float id = d ? 1.0f / d : 0.0f;
+		/* F16C rounds to nearest even, as fp32_to_fp16 */
+		scales[b] = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+		__m256 vid = _mm256_set1_ps(id);
+		__m256i i0 = round_away_i32(_mm256_mul_ps(v0, vid));
+		__m256i i1 = round_away_i32(_mm256_mul_ps(v1, vid));
+		__m256i i2 = round_away_i32(_mm256_mul_ps(v2, vid));
+		__m256i i3 = round_away_i32(_mm256_mul_ps(v3, vid));
+		/* NaN lanes came out as INT_MIN: the sums count them as -128, as the packs do */
+		const __m256i lo = _mm256_set1_epi32(-128);
+		__m256i s = _mm256_add_epi32(
+		    _mm256_add_epi32(_mm256_max_epi32(i0, lo), _mm256_max_epi32(i1, lo)),
+		    _mm256_add_epi32(_mm256_max_epi32(i2, lo), _mm256_max_epi32(i3, lo)));
+		__m128i s4 =
+		    _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+		s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+		s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+		sums[b] = _mm_cvtsi128_si32(s4);
+		/* int32 -> int8 keeping the order: the packs work per 128-bit half */
+		__m256i p01 = _mm256_packs_epi32(i0, i1), p23 = _mm256_packs_epi32(i2, i3);
+		__m256i p = _mm256_packs_epi16(p01, p23);
+		p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+		_mm256_storeu_si256((__m256i *)(void *)(q + b * QK8_0), p);
+	}
+}

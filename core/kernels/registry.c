@@ -1,0 +1,189 @@
+/* registry.c: the kernel table, its per-ISA rows and the slot names (registry.h). */
+#include "core/kernels/registry.h"
+
+#include <stddef.h>
+
+#include "core/base/error.h"
+#include "core/base/str.h"
+#include "core/kernels/tile_avx2.h"
+
+/* The scalar references: the defaults, and the bits every other row reproduces. */
+#define KERNELS_SCALAR                                                                             \
+	{                                                                                          \
+		.dot_q8_0 = qdot_q8_ref, .dot_q8_0_batch = qdot_q8_batch_ref,                      \
+		.dot_q8_0_tile = NULL, .dot_int8 = qdot_i8_ref, .dot_f32 = fdot_f32_ref,           \
+		.dot_f16 = fdot_f16_ref, .quant_act_q8_0 = quant_act_q8_ref,                       \
+		.quant_act_int8 = quant_act_i8_ref, .quant_act_f16 = quant_act_f16_ref,            \
+		.quant_act_q8_1 = quant_act_q8_1, .quant_act_q8_k = quant_act_q8_k,                \
+		.attention_group = attn_group_ref, .rms_norm = rms_norm_ref,                       \
+		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_ref,           \
+	}
+
+/* The one place an implementation is chosen: a row per ISA. */
+static const Kernels by_isa[ISA_COUNT] = {
+    [ISA_SCALAR] = KERNELS_SCALAR,
+    [ISA_AVX2] =
+	{
+	    .dot_q8_0 = qdot_q8_avx2,
+	    .dot_q8_0_batch = qdot_q8_batch_avx2,
+	    .dot_q8_0_tile = qdot_q8_tile_avx2,
+	    .dot_int8 = qdot_i8_avx2,
+	    .dot_f32 = fdot_f32_avx2,
+	    .dot_f16 = fdot_f16_avx2,
+	    .quant_act_q8_0 = quant_act_q8_avx2,
+	    .quant_act_int8 = quant_act_i8_ref,
+	    .quant_act_f16 = quant_act_f16_ref,
+	    .quant_act_q8_1 = quant_act_q8_1,
+	    .quant_act_q8_k = quant_act_q8_k,
+	    .attention_group = attn_group_avx2,
+	    .rms_norm = rms_norm_ref,
+	    .softmax = softmax_ref,
+	    .rope = rope_encoding_ref,
+	    .swiglu = swiglu_avx2,
+	},
+    [ISA_AVX512] =
+	{
+	    .dot_q8_0 = qdot_q8_avx512,
+	    /* batches run as tiles; rows too wide for a tile take the AVX2 batch kernel */
+	    .dot_q8_0_batch = qdot_q8_batch_avx2,
+	    .dot_q8_0_tile = qdot_q8_tile_avx512,
+	    .dot_int8 = qdot_i8_avx512,
+	    .dot_f32 = fdot_f32_avx512,
+	    .dot_f16 = fdot_f16_avx512,
+	    .quant_act_q8_0 = quant_act_q8_avx2,
+	    .quant_act_int8 = quant_act_i8_ref,
+	    .quant_act_f16 = quant_act_f16_ref,
+	    .quant_act_q8_1 = quant_act_q8_1,
+	    .quant_act_q8_k = quant_act_q8_k,
+	    .attention_group = attn_group_avx512,
+	    .rms_norm = rms_norm_ref,
+	    .softmax = softmax_ref,
+	    .rope = rope_encoding_ref,
+	    .swiglu = swiglu_avx512,
+	},
+};
+
+Kernels kernels = KERNELS_SCALAR;
+static Isa active_isa = ISA_SCALAR;
+
+/* Stable names: profile records and run-time replacement refer to entries by them. */
+static const struct {
+	const char *name;
+	size_t offset;
+} slots[] = {
+    {"dot_q8_0", offsetof(Kernels, dot_q8_0)},
+    {"dot_q8_0_batch", offsetof(Kernels, dot_q8_0_batch)},
+    {"dot_q8_0_tile", offsetof(Kernels, dot_q8_0_tile)},
+    {"dot_int8", offsetof(Kernels, dot_int8)},
+    {"dot_f32", offsetof(Kernels, dot_f32)},
+    {"dot_f16", offsetof(Kernels, dot_f16)},
+    {"quant_act_q8_0", offsetof(Kernels, quant_act_q8_0)},
+    {"quant_act_int8", offsetof(Kernels, quant_act_int8)},
+    {"quant_act_f16", offsetof(Kernels, quant_act_f16)},
+    {"quant_act_q8_1", offsetof(Kernels, quant_act_q8_1)},
+    {"quant_act_q8_k", offsetof(Kernels, quant_act_q8_k)},
+    {"dot_q4_0", offsetof(Kernels, dot_kquant) + KQ_Q4_0 * sizeof(KDotFn)},
+    {"dot_q4_1", offsetof(Kernels, dot_kquant) + KQ_Q4_1 * sizeof(KDotFn)},
+    {"dot_q5_0", offsetof(Kernels, dot_kquant) + KQ_Q5_0 * sizeof(KDotFn)},
+    {"dot_q5_1", offsetof(Kernels, dot_kquant) + KQ_Q5_1 * sizeof(KDotFn)},
+    {"dot_q2_k", offsetof(Kernels, dot_kquant) + KQ_Q2_K * sizeof(KDotFn)},
+    {"dot_q3_k", offsetof(Kernels, dot_kquant) + KQ_Q3_K * sizeof(KDotFn)},
+    {"dot_q4_k", offsetof(Kernels, dot_kquant) + KQ_Q4_K * sizeof(KDotFn)},
+    {"dot_q5_k", offsetof(Kernels, dot_kquant) + KQ_Q5_K * sizeof(KDotFn)},
+    {"dot_q6_k", offsetof(Kernels, dot_kquant) + KQ_Q6_K * sizeof(KDotFn)},
+    {"attention_group", offsetof(Kernels, attention_group)},
+    {"rms_norm", offsetof(Kernels, rms_norm)},
+    {"softmax", offsetof(Kernels, softmax)},
+    {"rope", offsetof(Kernels, rope)},
+    {"swiglu", offsetof(Kernels, swiglu)},
+};
+#define SLOT_COUNT ((int)(sizeof slots / sizeof slots[0]))
+/* Every member of Kernels is a function pointer with a slot, and no slot is left out. */
+_Static_assert(sizeof(Kernels) == sizeof slots / sizeof slots[0] * sizeof(KernelFn),
+	       "each Kernels member needs its {name, offset} in slots[]");
+
+/* The 4/5-bit and K-quant dots of each ISA (kquant.h's tables); an ISA's NULL entry takes the
+ * next ISA down's (AVX-512 has none for Q2_K and Q3_K: AVX2's run there). */
+static const KDotFn *const kquant_by_isa[ISA_COUNT] = {kdot_ref, kdot_avx2, kdot_avx512};
+
+/* What each ISA's tile entry expects added to the transposed activations (dot.h): x + 128 for
+ * vpdpbusd's unsigned operand, x itself for AVX2's vpmaddubsw (tile_avx2.h). */
+static const uint8_t tile_offset_by_isa[ISA_COUNT] = {0, TILE2_X_OFFSET, 0x80};
+static uint8_t tile_offset;
+
+uint8_t kernels_tile_x_offset(void)
+{
+	return tile_offset;
+}
+
+void kernels_select(Isa isa)
+{
+	kernels = by_isa[isa];
+	tile_offset = tile_offset_by_isa[isa];
+	for (int i = 0; i < KQ_COUNT; i++)
+		for (int k = isa; k >= ISA_SCALAR && !kernels.dot_kquant[i]; k--)
+			kernels.dot_kquant[i] = kquant_by_isa[k][i];
+	active_isa = isa;
+}
+
+int kernels_select_named(const char *name)
+{
+	if (!name) {
+		kernels_select(isa_best());
+		return 0;
+	}
+	for (int i = 0; i < ISA_COUNT; i++) {
+		if (!str_eq(name, isa_name((Isa)i)))
+			continue;
+		if (!isa_supported((Isa)i))
+			return error_set(
+			    "--isa %s: this CPU (or the register state its OS enabled) "
+			    "does not support it%s",
+			    name, i == ISA_AVX512 ? " (needs AVX-512 F/BW/VL/VNNI and F16C)" : "");
+		kernels_select((Isa)i);
+		return 0;
+	}
+	return error_set("--isa: unknown '%s' (scalar, avx2 or avx512)", name);
+}
+
+Isa kernels_isa(void)
+{
+	return active_isa;
+}
+
+const char *kernels_isa_name(void)
+{
+	return isa_name(active_isa);
+}
+
+int kernels_slot_count(void)
+{
+	return SLOT_COUNT;
+}
+
+const char *kernels_slot_name(int i)
+{
+	return i >= 0 && i < SLOT_COUNT ? slots[i].name : NULL;
+}
+
+/* The slot's storage: the table's bytes at its offset, as a KernelFn (all function pointers
+ * share one representation on the targets core is built for). */
+static KernelFn *slot_at(int i)
+{
+	return (KernelFn *)(void *)((char *)&kernels + slots[i].offset);
+}
+
+KernelFn kernels_slot_get(int i)
+{
+	return i >= 0 && i < SLOT_COUNT ? *slot_at(i) : NULL;
+}
+
+int kernels_replace(const char *name, KernelFn fn)
+{
+	for (int i = 0; i < SLOT_COUNT; i++)
+		if (str_eq(name, slots[i].name)) {
+			*slot_at(i) = fn;
+			return 0;
+		}
+	return error_set("no kernel entry named '%s'", name);
+}

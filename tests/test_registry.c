@@ -146,7 +146,10 @@ START_TEST(test_core_assert_stops)
 	}
 	close(fds[1]);
 	char buf[256] = {0};
-	ssize_t got = read(fds[0], buf, sizeof buf - 1);
+	size_t got = 0;
+	for (ssize_t r;
+	     got < sizeof buf - 1 && (r = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0;)
+		got += (size_t)r;
 	close(fds[0]);
 	int status = 0;
 	waitpid(pid, &status, 0);

@@ -23,7 +23,7 @@ HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffp-contract=off -pthread -I.
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CORE_CFLAGS += $(SAN_FLAGS) -DCORE_CHECKS
-HOST_CFLAGS += $(SAN_FLAGS)
+HOST_CFLAGS += $(SAN_FLAGS) -DCORE_CHECKS
 endif
 # Where the host program lands (sanitizer builds put theirs under their build folder).
 HOST_BIN ?= host/tinyllama-host

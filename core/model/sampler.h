@@ -14,10 +14,10 @@ typedef struct {
 
 typedef struct {
 	int vocab_size;
-	float temperature; /* 0 = greedy */
-	int top_k;	   /* 0 = off */
-	float top_p;	   /* 1 = off */
-	float min_p;	   /* 0 = off */
+	float temperature;    /* 0 = greedy */
+	int top_k;	      /* 0 = off */
+	float top_p;	      /* 1 = off */
+	float min_p;	      /* 0 = off */
 	float repeat_penalty; /* 1 = off: logits of recent tokens are divided (if > 0) or
 				 multiplied (if < 0) by it, as llama.cpp does */
 	int repeat_last_n;    /* how many recent tokens the penalty looks at */
@@ -28,13 +28,14 @@ typedef struct {
 } Sampler;
 
 /* Scratch from the arena; 0 or -1 (error set). */
-int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p,
-		 float min_p, uint64_t seed);
+int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p, float min_p,
+		 uint64_t seed);
 /* Turns on the repetition penalty over the last last_n tokens; 0 or -1 (error set). */
 int sampler_set_penalty(Sampler *s, float penalty, int last_n);
 /* Records a token of the sequence (prompt or generated) for the penalty. */
 void sampler_accept(Sampler *s, int token);
-/* Returns the next token; logits (vocab_size) are modified in place. */
+/* Returns the next token, always one of the vocabulary; logits (vocab_size) are modified in
+ * place. A temperature so small that the scaled logits overflow samples greedily. */
 int sampler_sample(Sampler *s, float *logits);
 /* Index of the largest value (the first one on ties). */
 int sampler_argmax(const float *x, int n);

@@ -95,6 +95,8 @@ timeout $LIMIT $BIN --synthetic small -n 8 --ids </dev/null >/dev/full 2>"$tmp/e
 judge "stdout on a full device" "writing the output failed" $?
 timeout $LIMIT $BIN --synthetic small -n 8 --ids </dev/null >&- 2>"$tmp/err"
 judge "stdout closed" "writing the output failed" $?
+timeout $LIMIT $BIN -m "$tmp/small.gguf" --tokenize hello </dev/null >/dev/full 2>"$tmp/err"
+judge "--tokenize on a full device" "writing the output failed" $?
 timeout $LIMIT $BIN -h >/dev/full 2>"$tmp/err"
 judge "usage text on a full device" "writing the output failed" $?
 capped 1 -h >"$tmp/capped.txt" # the usage text is longer than one block

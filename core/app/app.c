@@ -2,18 +2,18 @@
  * vocabulary, feed the prompt, generate (llama2.c's loop), stream tokens, stats, profile. */
 #include "core/app/app.h"
 
-#include "core/text/chat.h"
 #include "core/base/error.h"
-#include "core/io/console.h"
+#include "core/base/str.h"
 #include "core/formats/loader.h"
+#include "core/io/console.h"
 #include "core/kernels/registry.h"
 #include "core/model/model.h"
-#include "core/profile/profiler.h"
 #include "core/model/sampler.h"
 #include "core/model/session.h"
-#include "shim/platform.h"
-#include "core/base/str.h"
+#include "core/profile/profiler.h"
+#include "core/text/chat.h"
 #include "core/text/tokenizer.h"
+#include "shim/platform.h"
 
 static double cycles_to_ms(uint64_t cycles)
 {

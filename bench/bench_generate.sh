@@ -3,9 +3,10 @@
 # synthetic TinyLlama, -t 1 and -t 2, each beside what it is measured against in the same run:
 # tg beside the read-bandwidth ceiling, from the arena and from the model exported as GGUF
 # (mapped from the page cache, as a user runs it); tg and pp beside llama.cpp's llama-bench on
-# the same GGUF file when LLAMA_BENCH=path/to/llama-bench is set (LLAMA_BENCH_AVX2: a second
-# llama-bench, built for AVX2 only, for our AVX2 figures on an AVX-512 machine). Then peak RSS,
-# the profiler's cost, CPU, load and date. Prints figures only; asserts nothing about time.
+# the same GGUF file when LLAMA_BENCH=path/to/llama-bench is set (a fork's too, ik_llama.cpp's;
+# LLAMA_BENCH_AVX2: a second one, built for AVX2 only, for our AVX2 figures on an AVX-512
+# machine). Then peak RSS, the profiler's cost, CPU, load and date. Prints figures only;
+# asserts nothing about time.
 # Run from the repository root (make bench does).
 set -u
 BIN=${BIN:-host/tinyllama-host}
@@ -95,10 +96,25 @@ awk -v off="$off" -v on="$on" 'BEGIN {
 	printf("profiler on a token: %.2f tok/s disabled, %.2f enabled: %.2f%% slower\n",
 	       off, on, 100 * (off - on) / off)
 }'
-# llama-bench on the same file: "threads prompt gen tok/s" per test (its jsonl output)
+# llama-bench on the same file: "threads prompt gen tok/s" per test, read from its markdown
+# table by the column names (llama.cpp's forks, ik_llama.cpp too, print the same columns)
 llama() {
-	"$1" -m "$tmp/synth.gguf" -p "$PP" -n "$N" -t 1,2 -r 3 -o jsonl 2>/dev/null |
-		sed -n 's/.*"n_threads": \([0-9]*\),.*"n_prompt": \([0-9]*\), "n_gen": \([0-9]*\),.*"avg_ts": \([0-9.]*\),.*/\1 \2 \3 \4/p'
+	"$1" -m "$tmp/synth.gguf" -p "$PP" -n "$N" -t 1,2 -r 3 2>/dev/null | awk -F'|' '/^\|/ {
+		for (i = 2; i < NF; i++) { f[i] = $i; gsub(/^ +| +$/, "", f[i]) }
+		if (!th) {
+			for (i = 2; i < NF; i++) {
+				if (f[i] == "threads") th = i
+				if (f[i] == "test") te = i
+				if (f[i] == "t/s") ts = i
+			}
+			next
+		}
+		if (f[te] ~ /^pp[0-9]+$/) { p = substr(f[te], 3) + 0; g = 0 }
+		else if (f[te] ~ /^tg[0-9]+$/) { p = 0; g = substr(f[te], 3) + 0 }
+		else next
+		split(f[ts], v, " ")
+		print f[th], p, g, v[1]
+	}'
 }
 : >"$tmp/llama"
 if [ -n "${LLAMA_BENCH:-}" ]; then

@@ -4,18 +4,18 @@
  * prompt processing tok/s of N tokens on T threads (both for bench_generate.sh). */
 #include <immintrin.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/base/error.h"
+#include "core/formats/synth.h"
+#include "core/kernels/registry.h"
 #include "core/model/model.h"
 #include "core/profile/profiler.h"
-#include "core/kernels/registry.h"
-#include "core/formats/synth.h"
 #include "shim/host/host.h"
 #include "shim/platform.h"
 

@@ -36,7 +36,8 @@ int cmdline_split(const char *line, char **argv, int max)
 				for (p++; *p && *p != '"'; p++) {
 					if (*p == '\\' && p[1] == '\n')
 						p++;
-					else if (*p == '\\' && (p[1] == '$' || p[1] == '`' || p[1] == '"' || p[1] == '\\'))
+					else if (*p == '\\' && (p[1] == '$' || p[1] == '`' ||
+								p[1] == '"' || p[1] == '\\'))
 						*out++ = *++p;
 					else
 						*out++ = *p;

@@ -3,12 +3,12 @@
 #ifndef KERNEL_GDT_H
 #define KERNEL_GDT_H
 
-#define SEG_KCODE 0x08              /* 64-bit ring 0 code */
-#define SEG_KDATA 0x10              /* ring 0 data */
-#define SEG_TSS 0x18                /* 64-bit TSS (two slots) */
+#define SEG_KCODE 0x08 /* 64-bit ring 0 code */
+#define SEG_KDATA 0x10 /* ring 0 data */
+#define SEG_TSS 0x18   /* 64-bit TSS (two slots) */
 
-#define IST_FAULT 1                 /* IST slot for exceptions */
-#define IST_DOUBLE 2                /* IST slot for #DF, so a fault in the fault path still reports */
+#define IST_FAULT 1  /* IST slot for exceptions */
+#define IST_DOUBLE 2 /* IST slot for #DF, so a fault in the fault path still reports */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -14,14 +14,16 @@ void kmain(uint32_t magic, uint32_t info)
 	static char *argv[ARGV_MAX];
 	uint64_t base, size;
 
-	uart_init();                /* COM1 (output) and COM2 (log): everything after can report */
-	gdt_init();                 /* GDT and TSS: IST stacks for the fault handlers */
-	trap_init();                /* IDT: exceptions 0-31 print a report on COM2 and exit */
-	cpu_init();                 /* SSE, XSAVE/AVX(-512) state before any float code */
-	mem_init(magic, (const struct mb_info *)(uintptr_t)info); /* memory map, modules, command line */
-	smp_find();                 /* the other CPUs, from the firmware's tables (page 0 still mapped) */
-	uint64_t mapped = vm_init(mem_ram_top()); /* all RAM identity-mapped, stack guard page out */
-	tsc_init();                 /* TSC frequency for plat_cycles_hz and the startup delays */
+	uart_init(); /* COM1 (output) and COM2 (log): everything after can report */
+	gdt_init();  /* GDT and TSS: IST stacks for the fault handlers */
+	trap_init(); /* IDT: exceptions 0-31 print a report on COM2 and exit */
+	cpu_init();  /* SSE, XSAVE/AVX(-512) state before any float code */
+	mem_init(magic,
+		 (const struct mb_info *)(uintptr_t)info); /* memory map, modules, command line */
+	smp_find(); /* the other CPUs, from the firmware's tables (page 0 still mapped) */
+	uint64_t mapped =
+	    vm_init(mem_ram_top()); /* all RAM identity-mapped, stack guard page out */
+	tsc_init();		    /* TSC frequency for plat_cycles_hz and the startup delays */
 
 	/* The arena gets the largest region above the kernel and modules, less the other CPUs'
 	 * stacks at its top. */
@@ -35,9 +37,10 @@ void kmain(uint32_t magic, uint32_t info)
 	}
 	size -= cpus;
 	smp_reserve(base + size);
-	smp_start();                /* the other CPUs up, idle in the thread pool */
+	smp_start(); /* the other CPUs up, idle in the thread pool */
 	arena_init((void *)(uintptr_t)base, (size_t)size);
-	kprintf("kernel: arena: %lu MiB at %p\n", (unsigned long)(size >> 20), (void *)(uintptr_t)base);
+	kprintf("kernel: arena: %lu MiB at %p\n", (unsigned long)(size >> 20),
+		(void *)(uintptr_t)base);
 
 	int argc = cmdline_split(mem_cmdline(), argv, ARGV_MAX);
 	plat_exit(app_main(argc, argv));

@@ -15,7 +15,7 @@ static uint64_t tsc_pit(void)
 	uint32_t count = (uint32_t)((uint64_t)PIT_HZ * TSC_PIT_MS / 1000);
 	uint8_t gate = inb(PIT_GATE_PORT);
 	outb(PIT_GATE_PORT, (uint8_t)((gate & ~0x02) | 0x01)); /* gate on, speaker off */
-	outb(PIT_CMD_PORT, 0xb0);                               /* ch 2, lo/hi byte, mode 0 */
+	outb(PIT_CMD_PORT, 0xb0);			       /* ch 2, lo/hi byte, mode 0 */
 	outb(PIT_CH2_PORT, count & 0xff);
 	outb(PIT_CH2_PORT, (count >> 8) & 0xff);
 	uint64_t t0 = rdtsc();

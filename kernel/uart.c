@@ -5,14 +5,14 @@
 #include "kernel/x86.h"
 
 /* Register offsets from the base port. */
-#define UART_THR 0 /* transmit holding (DLAB=0) */
-#define UART_DLL 0 /* divisor low (DLAB=1) */
-#define UART_IER 1 /* interrupt enable (DLAB=0) */
-#define UART_DLM 1 /* divisor high (DLAB=1) */
-#define UART_FCR 2 /* FIFO control */
-#define UART_LCR 3 /* line control */
-#define UART_MCR 4 /* modem control */
-#define UART_LSR 5 /* line status */
+#define UART_THR 0	   /* transmit holding (DLAB=0) */
+#define UART_DLL 0	   /* divisor low (DLAB=1) */
+#define UART_IER 1	   /* interrupt enable (DLAB=0) */
+#define UART_DLM 1	   /* divisor high (DLAB=1) */
+#define UART_FCR 2	   /* FIFO control */
+#define UART_LCR 3	   /* line control */
+#define UART_MCR 4	   /* modem control */
+#define UART_LSR 5	   /* line status */
 #define UART_LSR_THRE 0x20 /* transmit holding register empty */
 
 static const uint16_t uart_ports[2] = {COM1_PORT, COM2_PORT};

@@ -11,8 +11,8 @@
 #include "core/base/str.h"
 #include "core/formats/gguf.h"
 #include "core/formats/loader.h"
-#include "core/kernels/kquant.h"
 #include "core/kernels/dot.h"
+#include "core/kernels/kquant.h"
 #include "shim/platform.h"
 #include "tests.h"
 

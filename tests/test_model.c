@@ -1,14 +1,14 @@
-/* test_model.c: core/model/model.c and core/formats/synth.c: config checks, a deterministic synthetic
- * model, and the stories260K greedy golden tokens (llama2.c's run.c loop). */
+/* test_model.c: core/model/model.c and core/formats/synth.c: config checks, a deterministic
+ * synthetic model, and the stories260K greedy golden tokens (llama2.c's run.c loop). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base/error.h"
 #include "core/formats/loader.h"
+#include "core/formats/synth.h"
 #include "core/model/model.h"
 #include "core/model/sampler.h"
-#include "core/formats/synth.h"
 #include "shim/platform.h"
 #include "tests.h"
 

@@ -3,9 +3,9 @@
 
 #include "core/base/error.h"
 #include "core/base/fmt.h"
-#include "core/io/console.h"
 #include "core/base/str.h"
 #include "core/formats/quant_mix.h"
+#include "core/io/console.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)

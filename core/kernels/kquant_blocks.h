@@ -4,8 +4,8 @@
 #ifndef KQUANT_BLOCKS_H
 #define KQUANT_BLOCKS_H
 
-#include "core/kernels/kquant.h"
 #include "core/kernels/dot.h"
+#include "core/kernels/kquant.h"
 
 /* Q4_K/Q5_K group j (< 8): 6-bit scale and min. Groups 0-3 keep theirs in the low 6 bits of
  * bytes j and j + 4; groups 4-7 put their low 4 bits in byte j + 4 (scale low nibble, min high)

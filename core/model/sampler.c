@@ -1,11 +1,11 @@
 /* sampler.c: greedy and stochastic sampling over the logits. */
 #include "core/model/sampler.h"
 
+#include "core/base/arena.h"
 #include "core/base/error.h"
 #include "core/base/mathx.h"
 #include "core/model/ops.h"
 #include "core/profile/profiler.h"
-#include "core/base/arena.h"
 
 int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p, float min_p,
 		 uint64_t seed)

@@ -3,8 +3,8 @@
 #include <stddef.h>
 
 #include "core/base/error.h"
-#include "core/io/console.h"
 #include "core/base/str.h"
+#include "core/io/console.h"
 #include "core/kernels/cpu.h"
 #include "core/profile/profile_view.h"
 #include "core/profile/profiler.h"

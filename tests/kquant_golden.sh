@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-host/tinyllama-host}
 DIR=${SHARED_DIR:-../shared}/models/kquant
 README=$DIR/README.md
-if [ ! -r "$README" ]; then
-	echo "SKIP: $README is absent (set SHARED_DIR to the shared folder)"
-	exit 0
+fail=0
+. tests/require.sh
+if ! require_shared "$README" "K-quant goldens"; then
+	exit $fail
 fi
 ISA_ARG=${ISA:+--isa $ISA}
 THREADS=${THREADS:-1}

@@ -199,10 +199,8 @@ END_TEST
  * 8-block SIMD loops, super-blocks past the 8 partials). */
 START_TEST(test_kquant_simd_same_bits)
 {
-	if (!isa_supported(ISA_AVX2)) {
-		printf("SKIP: no AVX2\n");
+	if (!require_cpu("K-quant SIMD kernels", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
 		return;
-	}
 	static const int counts[] = {1, 3, 7, 8, 9, 16, 17, 23};
 	Rng r;
 	rng_seed(&r, 78);

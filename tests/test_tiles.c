@@ -60,10 +60,8 @@ static void make_batch(Rng *r, int nb, int ntok)
 
 START_TEST(test_q8_0_tile_avx2_bit_exact)
 {
-	if (!isa_supported(ISA_AVX2)) {
-		printf("SKIP: AVX2 tiles: this CPU (or its XCR0) does not support AVX2\n");
+	if (!require_cpu("AVX2 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
 		return;
-	}
 	Rng r;
 	rng_seed(&r, 21);
 	for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {

@@ -19,6 +19,7 @@
 #include "core/kernels/fp16.h"
 #include "core/kernels/quantize.h"
 #include "core/formats/synth.h"
+#include "core/kernels/kquant.h"
 #include "core/model/sampler.h"
 #include "shim/platform.h"
 #include "tests.h"
@@ -916,6 +917,32 @@ START_TEST(test_non_finite_weights_refused)
 	scale[1] = 0x7c;
 	expect_non_finite_refused(&b, "blk.0.attn_k.weight", "GGUF Q8_0 with an infinite scale");
 	free(b.p);
+
+	/* K-quants: an infinite dmin in a Q4_K block of the shared Q4_K_M file. */
+	const char *kq = shared_model("kquant/Q4_K_M.gguf");
+	if (kq) {
+		FILE *f = fopen(kq, "rb");
+		ck_assert_ptr_nonnull(f);
+		Buf k = {0};
+		uint8_t chunk[65536];
+		size_t got;
+		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+			put(&k, chunk, got);
+		fclose(f);
+		ck_assert_msg(gguf_open(&g, k.p, k.n, "q4_k_m") == 0, "%s", error_message());
+		const GgufTensor *q4k = NULL;
+		for (uint64_t i = 0; i < g.n_tensors && !q4k; i++)
+			if (g.tensors[i].type == DT_Q4_K)
+				q4k = &g.tensors[i];
+		ck_assert_ptr_nonnull(q4k);
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)q4k->name.n, q4k->name.s);
+		uint8_t *dmin = k.p + (q4k->data - k.p) + 5 * sizeof(BlockQ4_K) + 2;
+		dmin[0] = 0x00;
+		dmin[1] = 0x7c;
+		expect_non_finite_refused(&k, name, "GGUF Q4_K with an infinite dmin");
+		free(k.p);
+	}
 
 	/* llama2.c v2: the classifier's group scales end the file; the last one made NaN. */
 	b = write_v12(&w, 2, 0, 32);

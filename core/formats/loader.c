@@ -241,8 +241,41 @@ static bool any_non_finite(const uint8_t *p, size_t n, size_t size, size_t strid
 	return false;
 }
 
-/* Refuses one table entry that holds a NaN or an infinity (for Q8_0: a block scale; for
- * llama2.c v2 int8: a group scale), naming it. */
+/* Where the fp16 scales of each block type sit: the first one's offset and how many follow
+ * it (d, or d and its min/offset). */
+static const struct {
+	DType type;
+	int values; /* per block */
+	size_t offset;
+	int count;
+} block_scales[] = {
+    {DT_Q8_0, QK8_0, offsetof(BlockQ8_0, d), 1}, {DT_Q4_0, QK4, offsetof(BlockQ4_0, d), 1},
+    {DT_Q4_1, QK4, offsetof(BlockQ4_1, d), 2},	 {DT_Q5_0, QK4, offsetof(BlockQ5_0, d), 1},
+    {DT_Q5_1, QK4, offsetof(BlockQ5_1, d), 2},	 {DT_Q2_K, QK_K, offsetof(BlockQ2_K, d), 2},
+    {DT_Q3_K, QK_K, offsetof(BlockQ3_K, d), 1},	 {DT_Q4_K, QK_K, offsetof(BlockQ4_K, d), 2},
+    {DT_Q5_K, QK_K, offsetof(BlockQ5_K, d), 2},	 {DT_Q6_K, QK_K, offsetof(BlockQ6_K, d), 1},
+};
+
+/* Whether a block-quantized matrix has a NaN or infinite block scale (at: its block). */
+static bool blocks_non_finite(const Tensor *x, size_t *at)
+{
+	for (size_t i = 0; i < sizeof block_scales / sizeof block_scales[0]; i++) {
+		if (block_scales[i].type != x->type)
+			continue;
+		int per = block_scales[i].values;
+		size_t bytes = dtype_row_bytes(x->type, per);
+		size_t blocks = (size_t)x->rows * (size_t)(x->cols / per);
+		for (int k = 0; k < block_scales[i].count; k++)
+			if (any_non_finite((const uint8_t *)x->data + block_scales[i].offset +
+					       2 * k,
+					   blocks, 2, bytes, at))
+				return true;
+	}
+	return false;
+}
+
+/* Refuses one table entry that holds a NaN or an infinity (for block types: a block scale;
+ * for llama2.c v2 int8: a group scale), naming it. */
 static int check_finite(void *ctx, const LlamaTensor *t, int layer)
 {
 	const Model *m = ctx;
@@ -265,10 +298,6 @@ static int check_finite(void *ctx, const LlamaTensor *t, int layer)
 		case DT_F16:
 			bad = any_non_finite(x->data, n, 2, 2, &at);
 			break;
-		case DT_Q8_0:
-			what = "block scale";
-			bad = any_non_finite(x->data, n / QK8_0, 2, sizeof(BlockQ8_0), &at);
-			break;
 		case DT_INT8:
 			what = "group scale";
 			bad = x->i8.group_scales &&
@@ -276,7 +305,8 @@ static int check_finite(void *ctx, const LlamaTensor *t, int layer)
 					     n / (size_t)x->i8.group_size, 4, 4, &at);
 			break;
 		default:
-			bad = false;
+			what = "block scale";
+			bad = blocks_non_finite(x, &at);
 		}
 	}
 	if (!bad)

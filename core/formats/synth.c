@@ -6,8 +6,8 @@
 #include "core/base/error.h"
 #include "core/base/mathx.h"
 #include "core/base/rng.h"
-#include "core/kernels/fp16.h"
 #include "core/base/str.h"
+#include "core/kernels/fp16.h"
 #include "shim/platform.h"
 
 int synth_config(ModelConfig *c, const char *preset)

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/base/config.h"
 #include "core/formats/loader.h"
-#include "core/model/config.h"
 #include "core/profile/profiler.h"
 
 typedef struct {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/model/config.h"
+#include "core/base/config.h"
 
 /* --- The seed's API --- */
 

@@ -6,7 +6,7 @@
  * CPU spins on the job counter for POOL_SPIN_US (a token's jobs come every few hundred
  * microseconds), then halts until the caller's IPI; the caller waits for the job's end the same
  * way, woken by the CPU that finishes last. --fault ap-KIND raises KIND on a pool CPU. */
-#include "core/model/config.h"
+#include "core/base/config.h"
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "kernel/param.h"

@@ -15,7 +15,7 @@
 #define AP_STACK_SIZE                                                                              \
 	(256 * 1024)	 /* each other CPU's stack (pool tasks only), above a guard page */
 #define AP_START_MS 5000 /* how long a CPU may take to answer its startup IPI */
-#define POOL_SPIN_US 200 /* an idle CPU spins this long for the next job, then halts */
+#define POOL_SPIN_US 2000 /* an idle CPU spins this long for the next job, then halts */
 #define ARENA_MIN_MIB 1	 /* smallest arena the kernel boots with; less RAM is refused */
 
 #endif

@@ -157,7 +157,7 @@ check-asan:
 
 # valgrind memcheck on the unit tests (in-process: CK_FORK=no) and on golden runs.
 check-valgrind: $(BUILD)/tests/run_tests $(HOST_BIN)
-	CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=no $(BUILD)/tests/run_tests
+	CK_FORK=no VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=no $(BUILD)/tests/run_tests
 	BIN="valgrind -q --error-exitcode=99 --leak-check=no $(HOST_BIN)" VALGRIND=1 sh tests/golden.sh
 
 # Host-vs-kernel parity and kernel fault reports under QEMU (kernel/kernel.mk).

@@ -1085,6 +1085,11 @@ START_TEST(test_export_write_errors)
 		ck_assert_msg(strstr(error_message(), "writing /dev/full failed"), "%s",
 			      error_message());
 	}
+	/* valgrind does not keep the ignored SIGXFSZ: the limit would end the whole run there. */
+	if (getenv("VALGRIND")) {
+		free(b.p);
+		return;
+	}
 	char path[] = "/tmp/test_export_limit_XXXXXX";
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);

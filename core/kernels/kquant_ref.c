@@ -231,7 +231,8 @@ static void deq_q6_k(const BlockQ6_K *w, float *y, int nb)
 		float d = fp16_to_fp32(w[b].d);
 		for (int v = 0; v < QK_K; v++) {
 			int h = v / 128, k = (v % 128) / 32, l = v % 32;
-			*y++ = d * (float)w[b].scales[v / 16] * (float)q6_code(&w[b], h, k, l);
+			int8_t scale = w[b].scales[v / 16];
+			*y++ = d * (float)scale * (float)q6_code(&w[b], h, k, l);
 		}
 	}
 }

@@ -89,20 +89,25 @@ END_TEST
 #endif
 
 /* out_printf hands text to serial_puts in pieces: all of a text longer than one piece
- * arrives, in order (stdout goes to a file in this forked test). */
+ * arrives, in order (stdout's descriptor points at a file for the test, then back, so that a
+ * run without fork (valgrind) keeps its stdout). */
 START_TEST(test_console_text_arrives_whole)
 {
 	char path[] = "/tmp/test_console_XXXXXX";
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	fflush(stdout);
-	ck_assert_ptr_nonnull(freopen(path, "w", stdout));
+	int saved = dup(STDOUT_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
 	char want[1000];
 	for (int i = 0; i < 999; i++)
 		want[i] = (char)('a' + i % 26);
 	want[999] = 0;
 	out_printf("%s|%d\n", want, 42);
 	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
 	char got[1100] = {0};
 	ssize_t n = pread(fd, got, sizeof got - 1, 0);
 	close(fd);

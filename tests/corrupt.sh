@@ -163,7 +163,10 @@ gguf_matrix() {
 		for v in 0 1 0x10000000000 0xffffffffffffffff 0x4000000000000000; do
 			edit "$tag $t ne0 $v" fail "$f" "tensor.$t.ne0" $v
 		done
-		for v in 2 3 12 31 99 0xffffffff; do edit "$tag $t type $v" fail "$f" "tensor.$t.type" $v; done
+		for v in 12 31 99 0xffffffff; do edit "$tag $t type $v" fail "$f" "tensor.$t.type" $v; done
+		# Q4_0/Q4_1 blocks are smaller than Q8_0's, so a re-typed tensor can still be valid.
+		edit "$tag $t type Q4_0" any "$f" "tensor.$t.type" 2
+		edit "$tag $t type Q4_1" any "$f" "tensor.$t.type" 3
 		edit "$tag $t type F16" any "$f" "tensor.$t.type" 1
 		edit "$tag $t type Q8_0" any "$f" "tensor.$t.type" 8
 		for v in 1 4 0xffffffffffffffe0 0x8000000000000000 $size $((size - data)); do

@@ -1,5 +1,6 @@
 /* cpu.c: FPU, SSE and XSAVE/AVX/AVX-512 state, enabled from CPUID before any float code runs
- * (on every CPU the same way), and the boot CPU's features the rest of the kernel asks about. */
+ * (on every CPU the same way), page protection (NX, CR0.WP), and the boot CPU's features the
+ * rest of the kernel asks about. */
 #include "kernel/kernel.h"
 #include "kernel/x86.h"
 
@@ -7,6 +8,9 @@
 #define CR0_EM (1ull << 2)
 #define CR0_TS (1ull << 3)
 #define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16) /* read-only pages bind ring 0 too (sealed code, kernel/vm.c) */
+#define MSR_EFER 0xc0000080
+#define EFER_NXE (1ull << 11) /* the page tables' execute-disable bit is honoured */
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_OSXSAVE (1ull << 18)
@@ -39,8 +43,11 @@ static void cpu_setup(struct cpu_features *f)
 	feat.xsave = (l1.ecx >> 26) & 1;
 	feat.hypervisor = (l1.ecx >> 31) & 1;
 	feat.pdpe1gb = (e1.edx >> 26) & 1;
+	feat.nx = (e1.edx >> 20) & 1;
 
-	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
+	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE | CR0_WP);
+	if (feat.nx)
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 	fninit();
 	ldmxcsr(MXCSR_DEFAULT);

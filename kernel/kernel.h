@@ -20,7 +20,7 @@ void kvprintf(const char *fmt, va_list ap);
 
 /* cpu.c: FPU/SSE/AVX state, set up before any float code runs. */
 struct cpu_features {
-	int sse, xsave, avx, avx2, avx512f, pdpe1gb, hypervisor;
+	int sse, xsave, avx, avx2, avx512f, pdpe1gb, hypervisor, nx; /* nx: EFER.NXE is on */
 	uint64_t xcr0;
 };
 void cpu_init(void);
@@ -40,13 +40,31 @@ uint64_t mem_reserved_top(void); /* end of the kernel image, the modules and the
 uint64_t mem_usable_below(uint64_t limit, uint64_t size);
 /* Largest usable region above the kernel and modules, below limit; 0 if none. */
 int mem_arena_region(uint64_t limit, uint64_t *base, uint64_t *size);
-/* The first boot module's bytes; -1 if no module was loaded. */
+/* The model: the first boot module not tagged as the code cache; -1 if none was loaded. */
 int mem_module(const uint8_t **data, size_t *size);
+/* The code cache module (make qemu CODE_CACHE=FILE); -1 if none was loaded. */
+int mem_code_cache(const uint8_t **data, size_t *size);
 const char *mem_cmdline(void);
 
 /* vm.c: identity map of physical memory with the stack guard page left out. */
 uint64_t vm_init(uint64_t ram_top); /* returns the end of the mapped range */
 int vm_unmap_page(uint64_t pa);	    /* one more guard page; 0, or -1 without page tables left */
+/* Maps the pages of [pa, pa + size) with 4 KiB pages: writable and not executable (sealed 0),
+ * or read+execute (sealed 1); flushes this CPU's TLB entries for them. 0, or -1 without page
+ * tables left. Other CPUs see the change after their next vm_sync. */
+int vm_code_pages(uint64_t pa, uint64_t size, int sealed);
+/* Flushes this CPU's TLB if vm_code_pages ran since *seen was taken (a pool CPU, per job). */
+void vm_sync(unsigned *seen);
+
+/* code_area.c: executable memory for loaded code, CODE_AREA_KIB carved out at boot (only
+ * when a code cache module was loaded). code_area_init maps it writable and not executable;
+ * code_area_alloc hands out whole pages (NULL when the area is missing or full);
+ * code_area_seal makes [code, code + bytes) read+execute (0, or -1 outside what was handed
+ * out or without page tables). */
+uint64_t code_area_bytes(void);
+int code_area_init(uint64_t base);
+void *code_area_alloc(uint64_t bytes);
+int code_area_seal(const void *code, uint64_t bytes);
 
 /* acpi.c: the enabled CPUs' local APIC IDs (MADT, else MP table); returns their count. */
 int acpi_find_cpus(uint32_t *ids, int max, const char **source);

@@ -2,6 +2,7 @@
 # image for QEMU -kernel) and its targets; included by the top Makefile.
 #   make kernel       the kernel image
 #   make qemu         boot it: MODEL=path (a boot module, passed as -m NAME), ARGS="...",
+#                     CODE_CACHE=path (a second module, passed as --code-cache NAME),
 #                     MEM=3G, SMP=N (vCPUs, default nproc), TIMEOUT=600 (seconds), ACCEL=auto|kvm|tcg;
 #                     COM1 -> stdout, COM2 -> stderr
 #   make qemu-gdb     the same, stopped at the first instruction, waiting for gdb on :1234
@@ -18,6 +19,7 @@ KERNEL_C_SRCS := \
 	kernel/cpu.c \
 	kernel/mem.c \
 	kernel/vm.c \
+	kernel/code_area.c \
 	kernel/tsc.c \
 	kernel/cmdline.c \
 	kernel/fault.c \
@@ -51,6 +53,8 @@ TIMEOUT ?= 600
 ACCEL ?= auto
 # ICOUNT=N: TCG with -icount shift=N (deterministic cycle counts).
 ICOUNT ?=
+# CODE_CACHE=FILE: compiled kernels (core/codecache) the kernel loads from a second boot module.
+CODE_CACHE ?=
 
 .PHONY: kernel qemu qemu-gdb check-kernel
 kernel: $(KERNEL_ELF)
@@ -79,10 +83,12 @@ $(BUILD)/kernel/core/%.o: core/%.c
 qemu qemu-gdb: export TL_QEMU_ARGS = --profile $(ARGS)
 
 qemu: $(KERNEL_ELF)
-	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
+	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' \
+		CODE_CACHE='$(CODE_CACHE)' sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
 
 qemu-gdb: $(KERNEL_ELF)
-	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT=0 ACCEL='$(ACCEL)' GDB=1 sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
+	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT=0 ACCEL='$(ACCEL)' GDB=1 CODE_CACHE='$(CODE_CACHE)' \
+		sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
 
 check-kernel: host/tinyllama-host $(KERNEL_ELF)
 	MAKE='$(MAKE)' sh tests/parity.sh

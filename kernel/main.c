@@ -26,8 +26,11 @@ void kmain(uint32_t magic, uint32_t info)
 	tsc_init();		    /* TSC frequency for plat_cycles_hz and the startup delays */
 
 	/* The arena gets the largest region above the kernel and modules, less the other CPUs'
-	 * stacks at its top. */
-	uint64_t cpus = smp_area_bytes();
+	 * stacks at its top and, below them, the code area when a code cache was loaded. */
+	const uint8_t *cache;
+	size_t cache_size;
+	uint64_t code = mem_code_cache(&cache, &cache_size) ? 0 : code_area_bytes();
+	uint64_t cpus = smp_area_bytes() + code;
 	if (mem_arena_region(mapped, &base, &size) ||
 	    size < cpus + ((uint64_t)ARENA_MIN_MIB << 20)) {
 		uint64_t need = ((mem_reserved_top() + cpus + (1 << 20) - 1) >> 20) + ARENA_MIN_MIB;
@@ -36,8 +39,10 @@ void kmain(uint32_t magic, uint32_t info)
 		power_exit(1);
 	}
 	size -= cpus;
-	smp_reserve(base + size);
-	smp_start(); /* the other CPUs up, idle in the thread pool */
+	smp_reserve(base + size + code);
+	if (code)
+		code_area_init(base + size); /* on failure, nothing is handed out: tier 1 stays */
+	smp_start();			     /* the other CPUs up, idle in the thread pool */
 	arena_init((void *)(uintptr_t)base, (size_t)size);
 	kprintf("kernel: arena: %lu MiB at %p\n", (unsigned long)(size >> 20),
 		(void *)(uintptr_t)base);

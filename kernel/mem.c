@@ -1,11 +1,14 @@
 /* mem.c: what the multiboot loader reported: usable RAM (memory map), the boot modules
- * (the model file) and the command line; picks the region the arena gets. */
+ * (the model file, and the code cache: the module whose command line ends in the word
+ * MEM_CODE_CACHE_TAG) and the command line; picks the region the arena gets. */
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "kernel/param.h"
 
 #define MEM_REGIONS_MAX 64 /* memory-map entries kept */
 #define MEM_ALIGN 4096
+#define MEM_MODS_MAX 4			/* boot modules kept: the model and the code cache */
+#define MEM_CODE_CACHE_TAG "code-cache" /* kernel/run-qemu.sh puts it after the cache's path */
 
 struct mem_region {
 	uint64_t base, end;
@@ -14,8 +17,14 @@ struct mem_region {
 static struct mem_region mem_usable[MEM_REGIONS_MAX];
 static int mem_nusable;
 static uint64_t mem_reserved_end; /* end of kernel image, modules and boot info */
-static const uint8_t *mem_mod_data;
-static size_t mem_mod_size;
+struct mem_mod {
+	const uint8_t *data;
+	size_t size;
+	const char *string; /* the module's command line: its path, then a tag */
+	int code_cache;
+};
+
+static struct mem_mod mem_mods[MEM_MODS_MAX];
 static int mem_nmods;
 static char mem_cmd[CMDLINE_MAX];
 
@@ -31,6 +40,23 @@ static uint64_t mem_strend(uint32_t addr)
 	while (*s)
 		s++;
 	return (uint64_t)(uintptr_t)s + 1;
+}
+
+/* True when s is a path followed by MEM_CODE_CACHE_TAG as its last space-separated word. */
+static int mem_tagged_code_cache(const char *s)
+{
+	const char *word = NULL;
+	for (const char *p = s; *p; p++)
+		if (*p == ' ' && p[1] && p[1] != ' ')
+			word = p + 1;
+	if (!word)
+		return 0;
+	const char *tag = MEM_CODE_CACHE_TAG;
+	while (*tag && *word == *tag)
+		word++, tag++;
+	while (*word == ' ')
+		word++;
+	return !*tag && !*word;
 }
 
 static void mem_add(uint64_t base, uint64_t len)
@@ -81,20 +107,24 @@ void mem_init(uint32_t magic, const struct mb_info *mbi)
 
 	if ((mbi->flags & MB_INFO_MODS) && mbi->mods_count) {
 		const struct mb_module *m = (const struct mb_module *)(uintptr_t)mbi->mods_addr;
-		mem_nmods = (int)mbi->mods_count;
 		mem_reserve((uint64_t)mbi->mods_addr + mbi->mods_count * sizeof *m);
 		for (uint32_t i = 0; i < mbi->mods_count; i++) {
 			mem_reserve(m[i].mod_end);
 			if (m[i].string)
 				mem_reserve(mem_strend(m[i].string));
 		}
-		mem_mod_data = (const uint8_t *)(uintptr_t)m[0].mod_start;
-		mem_mod_size = m[0].mod_end - m[0].mod_start;
-		kprintf("kernel: module: %lu bytes at %p (%s)\n", (unsigned long)mem_mod_size,
-			(const void *)mem_mod_data,
-			m[0].string ? (const char *)(uintptr_t)m[0].string : "");
-		if (mem_nmods > 1)
-			kprintf("kernel: %d modules loaded: only the first is used\n", mem_nmods);
+		for (uint32_t i = 0; i < mbi->mods_count && mem_nmods < MEM_MODS_MAX; i++) {
+			struct mem_mod *d = &mem_mods[mem_nmods++];
+			d->data = (const uint8_t *)(uintptr_t)m[i].mod_start;
+			d->size = m[i].mod_end - m[i].mod_start;
+			d->string = m[i].string ? (const char *)(uintptr_t)m[i].string : "";
+			d->code_cache = mem_tagged_code_cache(d->string);
+			kprintf("kernel: module: %lu bytes at %p (%s)\n", (unsigned long)d->size,
+				(const void *)d->data, d->string);
+		}
+		if (mbi->mods_count > MEM_MODS_MAX)
+			kprintf("kernel: %u modules loaded: only the first %d are used\n",
+				mbi->mods_count, MEM_MODS_MAX);
 	}
 
 	uint64_t total = 0;
@@ -153,13 +183,26 @@ uint64_t mem_reserved_top(void)
 	return mem_reserved_end;
 }
 
+/* The first module of the kind asked for; -1 if none. */
+static int mem_find(int code_cache, const uint8_t **data, size_t *size)
+{
+	for (int i = 0; i < mem_nmods; i++)
+		if (mem_mods[i].code_cache == code_cache) {
+			*data = mem_mods[i].data;
+			*size = mem_mods[i].size;
+			return 0;
+		}
+	return -1;
+}
+
 int mem_module(const uint8_t **data, size_t *size)
 {
-	if (!mem_nmods)
-		return -1;
-	*data = mem_mod_data;
-	*size = mem_mod_size;
-	return 0;
+	return mem_find(0, data, size);
+}
+
+int mem_code_cache(const uint8_t **data, size_t *size)
+{
+	return mem_find(1, data, size);
 }
 
 const char *mem_cmdline(void)

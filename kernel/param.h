@@ -13,9 +13,10 @@
 #define FAULT_STATUS 70	    /* exit status after a CPU exception report */
 #define MAX_CPUS 64	    /* CPUs used at most (the core's MAX_THREADS) */
 #define AP_STACK_SIZE                                                                              \
-	(256 * 1024)	  /* each other CPU's stack (pool tasks only), above a guard page */
-#define AP_START_MS 5000  /* how long a CPU may take to answer its startup IPI */
-#define POOL_SPIN_US 2000 /* an idle CPU spins this long for the next job, then halts */
-#define ARENA_MIN_MIB 1	  /* smallest arena the kernel boots with; less RAM is refused */
+	(256 * 1024)	   /* each other CPU's stack (pool tasks only), above a guard page */
+#define AP_START_MS 5000   /* how long a CPU may take to answer its startup IPI */
+#define POOL_SPIN_US 2000  /* an idle CPU spins this long for the next job, then halts */
+#define CODE_AREA_KIB 2048 /* executable memory for a code cache's objects (code_area.c) */
+#define ARENA_MIN_MIB 1	   /* smallest arena the kernel boots with; less RAM is refused */
 
 #endif

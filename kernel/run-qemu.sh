@@ -2,7 +2,8 @@
 # run-qemu.sh: boots the kernel image in QEMU (COM1 -> stdout, COM2 -> stderr) and turns the
 # guest's isa-debug-exit status back into this script's exit status.
 # Usage: run-qemu.sh KERNEL_ELF [MODEL]
-# Environment: TL_QEMU_ARGS (the program's arguments), MEM (default 3G), SMP (virtual CPUs,
+# Environment: TL_QEMU_ARGS (the program's arguments), CODE_CACHE (a code cache file: a second
+# boot module, tagged "code-cache", and --code-cache NAME), MEM (default 3G), SMP (virtual CPUs,
 # default: the host's CPU count, at most MAX_SMP; under TCG multi-threaded), TIMEOUT (seconds,
 # default 600, 0 = none), ACCEL (auto|kvm|tcg), GDB=1 (wait for gdb on :1234), QEMU (binary),
 # ICOUNT=N (TCG only: -icount shift=N, so the TSC counts instructions and profiles repeat).
@@ -13,6 +14,7 @@ set -u
 
 kernel=${1:?usage: run-qemu.sh KERNEL_ELF [MODEL]}
 model=${2:-}
+cache=${CODE_CACHE:-}
 mem=${MEM:-3G}
 smp=${SMP:-}
 timeout_s=${TIMEOUT:-600}
@@ -30,6 +32,15 @@ if [ -n "$model" ]; then
 	name=$(basename "$model")
 	case $name in *"'"*) append="\"$name\"";; *) append="'$name'";; esac
 	append="-m $append"
+fi
+# QEMU's -initrd takes modules separated by commas, each a path and then its command line.
+initrd=$model
+if [ -n "$cache" ]; then
+	[ -r "$cache" ] || { say "cannot read CODE_CACHE=$cache"; exit 1; }
+	case $cache in *[,\ ]*) say "CODE_CACHE path must not contain a comma or a space"; exit 1;; esac
+	name=$(basename "$cache")
+	case $name in *"'"*) append="$append --code-cache \"$name\"";; *) append="$append --code-cache '$name'";; esac
+	initrd="${initrd:+$initrd,}$cache code-cache"
 fi
 append="$append ${TL_QEMU_ARGS:-}"
 
@@ -77,7 +88,7 @@ set -- -nodefaults -display none -no-reboot -no-user-config \
 	-chardev file,id=com1,path=/dev/stdout,append=on -serial chardev:com1 \
 	-chardev file,id=com2,path=/dev/stderr,append=on -serial chardev:com2 \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
-[ -n "$model" ] && set -- "$@" -initrd "$model"
+[ -n "$initrd" ] && set -- "$@" -initrd "$initrd"
 if [ -n "${ICOUNT:-}" ]; then
 	[ "$accel" = tcg ] || { say "ICOUNT needs ACCEL=tcg"; exit 1; }
 	set -- "$@" -icount "shift=$ICOUNT"

@@ -1,7 +1,9 @@
 /* vm.c: the identity map of physical memory that the kernel runs on from kmain onwards.
  * 1 GiB pages when CPUID says pdpe1gb, else 2 MiB pages; the 2 MiB regions holding page 0
  * and the stack guard page use 4 KiB pages so those two pages can stay unmapped
- * (null dereferences and stack overflows fault instead of corrupting memory). */
+ * (null dereferences and stack overflows fault instead of corrupting memory). Pages for
+ * loaded code are split out to 4 KiB too: writable and not executable (NX, when the CPU has
+ * it) while the loader fills them, then read+execute (CR0.WP makes read-only bind ring 0). */
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "kernel/param.h"
@@ -10,6 +12,7 @@
 #define PTE_P 0x1ull
 #define PTE_W 0x2ull
 #define PTE_PS 0x80ull
+#define PTE_XD (1ull << 63) /* execute disable, honoured once EFER.NXE is set (cpu.c) */
 #define PTE_ADDR 0x000ffffffffff000ull
 #define SZ_4K (1ull << 12)
 #define SZ_2M (1ull << 21)
@@ -19,6 +22,7 @@
 static uint64_t vm_pool[VM_POOL_PAGES][512] __attribute__((aligned(4096)));
 static int vm_pool_used;
 static uint64_t *vm_pml4;
+static unsigned vm_tlb_gen; /* bumped when permissions are taken away: other CPUs flush */
 
 static uint64_t *vm_page(void)
 {
@@ -115,18 +119,51 @@ static int vm_split_entry(uint64_t *e, uint64_t size)
 	return 0;
 }
 
-int vm_unmap_page(uint64_t pa)
+/* The 4 KiB page-table entry that maps pa, splitting the large pages above it; NULL when pa
+ * is not mapped or no page tables are left. */
+static uint64_t *vm_pte(uint64_t pa)
 {
 	uint64_t pml4e = vm_pml4[pa / SZ_512G];
 	if (!(pml4e & PTE_P))
-		return -1;
+		return NULL;
 	uint64_t *e = &((uint64_t *)(uintptr_t)(pml4e & PTE_ADDR))[(pa / SZ_1G) % 512];
 	if (!(*e & PTE_P) || ((*e & PTE_PS) && vm_split_entry(e, SZ_1G)))
-		return -1;
+		return NULL;
 	e = &((uint64_t *)(uintptr_t)(*e & PTE_ADDR))[(pa / SZ_2M) % 512];
 	if ((*e & PTE_PS) && vm_split_entry(e, SZ_2M))
+		return NULL;
+	return &((uint64_t *)(uintptr_t)(*e & PTE_ADDR))[(pa / SZ_4K) % 512];
+}
+
+int vm_unmap_page(uint64_t pa)
+{
+	uint64_t *e = vm_pte(pa);
+	if (!e)
 		return -1;
-	((uint64_t *)(uintptr_t)(*e & PTE_ADDR))[(pa / SZ_4K) % 512] = 0;
+	*e = 0;
 	write_cr3(read_cr3()); /* only this CPU runs: flushing its TLB is enough */
 	return 0;
+}
+
+int vm_code_pages(uint64_t pa, uint64_t size, int sealed)
+{
+	uint64_t nx = cpu_features()->nx ? PTE_XD : 0;
+	for (uint64_t p = pa & ~(SZ_4K - 1); p < pa + size; p += SZ_4K) {
+		uint64_t *e = vm_pte(p);
+		if (!e)
+			return -1;
+		*e = p | PTE_P | (sealed ? 0 : PTE_W | nx);
+		invlpg(p);
+	}
+	__atomic_add_fetch(&vm_tlb_gen, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void vm_sync(unsigned *seen)
+{
+	unsigned gen = __atomic_load_n(&vm_tlb_gen, __ATOMIC_ACQUIRE);
+	if (gen != *seen) {
+		write_cr3(read_cr3());
+		*seen = gen;
+	}
 }

@@ -74,6 +74,11 @@ static inline void write_cr3(uint64_t v)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+static inline void invlpg(uint64_t addr)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory");
+}
+
 static inline uint64_t read_cr4(void)
 {
 	uint64_t v;

@@ -75,10 +75,11 @@ static int pool_run_share(int ith)
 
 _Noreturn void pool_worker(int cpu)
 {
-	unsigned seen = 0;
+	unsigned seen = 0, tlb_seen = 0;
 	for (;;) {
 		pool_wait(&pool.gen, seen, 0, cpu);
 		seen = __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE);
+		vm_sync(&tlb_seen); /* code pages sealed since the last job */
 		if (cpu < pool.n)
 			pool_run_share(cpu);
 	}

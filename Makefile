@@ -16,7 +16,7 @@ export SHARED_DIR
 WARN    := -Wall -Wextra -Werror
 # Same flags for core on both targets, so that both compute bit-identical results.
 CORE_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
-	-fno-math-errno -ffp-contract=off -fno-strict-aliasing -I.
+	-fno-math-errno -ffp-contract=off -fno-strict-aliasing -I. -I$(BUILD)/gen
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffp-contract=off -pthread -I.
 # SAN=1: the same build instrumented with ASan and UBSan (see check-asan), with core's
 # CORE_ASSERT precondition checks on (core/base/core_assert.h).
@@ -57,6 +57,10 @@ CORE_SRCS := \
 	core/kernels/kquant_avx2.c \
 	core/kernels/kquant_avx512.c \
 	core/kernels/kquant_quantize.c \
+	core/codecache/format.c \
+	core/codecache/key.c \
+	core/codecache/elf_load.c \
+	core/codecache/codecache.c \
 	core/model/ops.c \
 	core/profile/collector.c \
 	core/profile/kernel_records.c \
@@ -81,12 +85,15 @@ CORE_SRCS := \
 	core/app/cli.c \
 	core/app/app.c
 
-HOST_SHIM_SRCS := shim/host/platform_host.c shim/host/files_host.c
+HOST_SHIM_SRCS := shim/host/platform_host.c shim/host/files_host.c shim/host/code_host.c
 HOST_MAIN_SRC  := host/main.c host/perf_check.c
+# Host-only code beside the core: the code cache writer (plain C).
+HOST_JIT_SRCS  := jit/cache_writer.c
 
 HOST_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/host/%.o)
 HOST_SHIM_OBJS := $(HOST_SHIM_SRCS:%.c=$(BUILD)/host/%.o)
 HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
+HOST_JIT_OBJS  := $(HOST_JIT_SRCS:%.c=$(BUILD)/host/%.o)
 
 TEST_SRCS := \
 	tests/test_main.c \
@@ -109,12 +116,25 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check check-quick check-golden check-reliability check-icount check-asan check-valgrind run bench format clean
+.PHONY: FORCE all check check-quick check-golden check-reliability check-icount check-asan check-valgrind run bench format clean
 all: $(HOST_BIN) kernel
 
-$(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+$(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
+
+# The build id the code cache keys on (core/codecache/README.md): a hash of core's sources,
+# the platform door and core's flags; the header is rewritten only when the hash changes.
+CODECACHE_ID_H := $(BUILD)/gen/codecache_build_id.h
+$(CODECACHE_ID_H): FORCE
+	@mkdir -p $(dir $@)
+	@id=$$( (cat $$(find core -name '*.[ch]' | LC_ALL=C sort) shim/platform.h; \
+		echo '$(CORE_CFLAGS)') | sha256sum | cut -c1-16); \
+	printf '#define CODECACHE_BUILD_ID 0x%sull\n' "$$id" >$@.tmp; \
+	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+FORCE:
+$(addsuffix /core/codecache/format.o,$(BUILD)/host $(BUILD)/kernel $(BUILD)/fuzz \
+	$(BUILD)/regress): $(CODECACHE_ID_H)
 
 $(BUILD)/host/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
@@ -128,11 +148,15 @@ $(BUILD)/host/host/%.o: host/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/host/jit/%.o: jit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
 $(BUILD)/host/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/run_tests: $(TEST_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+$(BUILD)/tests/run_tests: $(TEST_OBJS) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread -lm
 

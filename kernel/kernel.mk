@@ -30,7 +30,8 @@ KERNEL_C_SRCS := \
 	shim/kernel/platform_kernel.c \
 	shim/kernel/pool.c \
 	shim/kernel/input.c \
-	shim/kernel/string.c
+	shim/kernel/string.c \
+	shim/kernel/code_kernel.c
 KERNEL_S_SRCS := kernel/entry.S kernel/trapvec.S kernel/apboot.S
 # Core, built from the same sources with the same CORE_CFLAGS as the host.
 KERNEL_CORE_SRCS ?= $(CORE_SRCS)

@@ -71,6 +71,17 @@ int plat_threads_start(int n);
 int plat_threads(void);
 void plat_parallel(plat_task_fn fn, void *ctx);
 
+/* Executable memory for code loaded at run time (core/codecache). platform_code_alloc returns
+ * bytes of zeroed, writable, 4096-aligned memory, or NULL with the reason in error_message();
+ * platform_code_seal makes [code, code + bytes) (code from platform_code_alloc, the length
+ * rounded up to whole pages) read+execute and no longer writable (W^X): 0, or -1 with the
+ * reason. Memory after the sealed pages stays writable (a loaded object's data). The memory is
+ * never given back. platform_code_target says which build this is, as the cache keys it:
+ * 0 = the Linux program, 1 = the kernel (CODECACHE_TARGET_*). */
+void *platform_code_alloc(size_t bytes);
+int platform_code_seal(void *code, size_t bytes);
+int platform_code_target(void);
+
 /* Debug aid for fault handling tests (--fault KIND): raises the named CPU
  * exception on purpose: "ud" (#UD), "gp" (#GP), "pf" (#PF), "stack" (stack
  * overflow into the guard page); in the kernel also "ap-ud" etc., raised on

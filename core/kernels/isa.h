@@ -4,6 +4,7 @@
 #define ISA_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef enum { ISA_SCALAR = 0, ISA_AVX2, ISA_AVX512, ISA_COUNT } Isa;
 
@@ -19,5 +20,16 @@ const char *isa_name(Isa isa);
 bool isa_supported(Isa isa);
 /* The best supported variant. */
 Isa isa_best(void);
+
+/* The CPU as the code cache keys it (core/codecache): vendor string, display family and model,
+ * the feature words CPUID leaf 1 ECX, EDX and leaf 7.0 EBX, ECX, EDX (0 where a leaf is
+ * absent), and XCR0 (0 without OSXSAVE). */
+typedef struct {
+	char vendor[13];
+	uint32_t family, model;
+	uint32_t features[5];
+	uint64_t xcr0;
+} CpuIdent;
+void isa_cpu_ident(CpuIdent *c);
 
 #endif

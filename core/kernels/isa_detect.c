@@ -41,3 +41,29 @@ Isa isa_best(void)
 	       : isa_supported(ISA_AVX2) ? ISA_AVX2
 					 : ISA_SCALAR;
 }
+
+void isa_cpu_ident(CpuIdent *c)
+{
+	uint32_t r0[4], r1[4] = {0}, r7[4] = {0};
+	cpu_cpuid(0, 0, r0);
+	const uint32_t words[3] = {r0[1], r0[3], r0[2]}; /* "Genu" "ineI" "ntel" */
+	for (int i = 0; i < 12; i++)
+		c->vendor[i] = (char)(words[i / 4] >> (8 * (i % 4)));
+	c->vendor[12] = 0;
+	if (r0[0] >= 1)
+		cpu_cpuid(1, 0, r1);
+	if (r0[0] >= 7)
+		cpu_cpuid(7, 0, r7);
+	/* Display family and model: the extended fields count for families 6 and 15. */
+	uint32_t family = (r1[0] >> 8) & 0xf, model = (r1[0] >> 4) & 0xf;
+	if (family == 0xf)
+		family += (r1[0] >> 20) & 0xff;
+	if (family == 0x6 || family >= 0xf)
+		model |= ((r1[0] >> 16) & 0xf) << 4;
+	c->family = family;
+	c->model = model;
+	const uint32_t f[5] = {r1[2], r1[3], r7[1], r7[2], r7[3]};
+	for (int i = 0; i < 5; i++)
+		c->features[i] = f[i];
+	c->xcr0 = (r1[2] >> 27) & 1 ? cpu_xgetbv(0) : 0;
+}

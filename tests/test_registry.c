@@ -1,6 +1,6 @@
 /* test_registry.c: core/kernels/registry.c (the kernel table: per-ISA rows, slot names,
- * replacement by name), the kernel records a profiled matmul leaves, and CORE_ASSERT (in
- * builds with the checks on: SAN=1). */
+ * replacement by name), the kernel records a profiled matmul and forward pass leave, and
+ * CORE_ASSERT (in builds with the checks on: SAN=1). */
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -8,9 +8,11 @@
 
 #include "core/base/arena.h"
 #include "core/base/core_assert.h"
+#include "core/formats/synth.h"
 #include "core/kernels/matmul.h"
 #include "core/kernels/quantize.h"
 #include "core/kernels/registry.h"
+#include "core/model/model.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 #include "tests.h"
@@ -127,6 +129,70 @@ START_TEST(test_matmul_kernel_record)
 }
 END_TEST
 
+/* The record of kernel with tokens tokens per call, or a zeroed one. */
+static ProfileKernelStats find_record(const char *kernel, int tokens)
+{
+	ProfileKernelStats k;
+	for (int i = 0; i < profiler_kernel_count(); i++)
+		if (profiler_kernel_stats(i, &k) == 0 && !strcmp(k.kernel, kernel) &&
+		    k.tokens == tokens)
+			return k;
+	return (ProfileKernelStats){0};
+}
+
+/* A profiled forward pass records every kernel it runs by registry entry and shape: one token
+ * at position 0, then a batch of 3 at positions 1..3, on the small synthetic model (4 layers,
+ * dim 128, hidden 352, 8 query heads of 16, 4 KV heads). */
+START_TEST(test_forward_kernel_records)
+{
+	size_t mark = arena_mark();
+	static Model m;
+	memset(&m, 0, sizeof m);
+	ck_assert_msg(synth_build(&m, "small", 1) == 0, "synth_build");
+	ck_assert_msg(model_state_init(&m, 16) == 0, "model_state_init");
+	kernels_select(ISA_SCALAR);
+	profiler_init();
+	profiler_enable();
+	model_forward(&m, 5, 0);
+	int batch[3] = {6, 7, 8};
+	model_forward_batch(&m, batch, 3, 1);
+	profiler_disable();
+	for (int i = 0; i < profiler_kernel_count(); i++) {
+		ProfileKernelStats k;
+		ck_assert(profiler_kernel_stats(i, &k) == 0);
+		ck_assert_msg(slot_index(k.kernel) >= 0 && !strcmp(k.isa, "scalar"),
+			      "record %d names '%s' on %s, not a registry entry", i, k.kernel,
+			      k.isa);
+	}
+	const uint64_t kv_row = 2 * 4 * 16 * sizeof(float); /* a key and a value, 4 KV heads */
+	ProfileKernelStats a1 = find_record("attention_group", 1);
+	ProfileKernelStats a3 = find_record("attention_group", 3);
+	ck_assert_msg(a1.rows == 8 && a1.cols == 16 && a1.calls == 4 && a1.bytes == 4 * kv_row,
+		      "attention, 1 token: %dx%d, %llu calls, %llu bytes", a1.rows, a1.cols,
+		      (unsigned long long)a1.calls, (unsigned long long)a1.bytes);
+	ck_assert_msg(a3.rows == 8 && a3.cols == 16 && a3.calls == 4 && a3.bytes == 4 * 4 * kv_row,
+		      "attention, 3 tokens: %dx%d, %llu calls, %llu bytes", a3.rows, a3.cols,
+		      (unsigned long long)a3.calls, (unsigned long long)a3.bytes);
+	/* per token: two norms a layer and the final one (of the batch's last token only) */
+	ProfileKernelStats r = find_record("rms_norm", 1);
+	ck_assert_msg(r.rows == 1 && r.cols == 128 && r.calls == 9 + 25 && r.bytes == r.calls * 512,
+		      "rms_norm: %dx%d, %llu calls", r.rows, r.cols, (unsigned long long)r.calls);
+	ProfileKernelStats p = find_record("rope", 1);
+	ck_assert_msg(p.rows == 8 && p.cols == 16 && p.calls == 4 * 4, "rope: %dx%d, %llu calls",
+		      p.rows, p.cols, (unsigned long long)p.calls);
+	ProfileKernelStats s1 = find_record("swiglu", 1), s3 = find_record("swiglu", 3);
+	ck_assert_msg(s1.rows == 1 && s1.cols == 352 && s1.calls == 4 && s3.cols == 352 &&
+			  s3.calls == 4,
+		      "swiglu: %dx%d, %llu + %llu calls", s1.rows, s1.cols,
+		      (unsigned long long)s1.calls, (unsigned long long)s3.calls);
+	ck_assert_msg(find_record("dot_q8_0", 1).calls > 0 &&
+			  find_record("dot_q8_0_batch", 3).calls > 0,
+		      "the matmuls are recorded beside them");
+	profiler_init();
+	arena_reset(mark);
+}
+END_TEST
+
 #ifdef CORE_CHECKS
 static void broken_precondition(int n)
 {
@@ -169,6 +235,7 @@ Suite *registry_suite(void)
 	tcase_add_test(tc, test_slots_named_and_filled);
 	tcase_add_test(tc, test_replace_by_name);
 	tcase_add_test(tc, test_matmul_kernel_record);
+	tcase_add_test(tc, test_forward_kernel_records);
 #ifdef CORE_CHECKS
 	tcase_add_test(tc, test_core_assert_stops);
 #endif

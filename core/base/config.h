@@ -15,7 +15,7 @@
 /* Profiler: distinct stack paths (chains of zones) kept for folded stacks and the SVG. */
 #define PROFILER_MAX_PATHS 256
 /* Profiler: kernel records, one per (kernel, dtype, rows, cols, tokens, isa); a model has a
- * few dozen (7 matmul shapes per layer kind, times the distinct prompt batch sizes). */
+ * few dozen (7 matmul shapes and 5 vector kernels, times the distinct prompt batch sizes). */
 #define PROFILER_MAX_KERNELS 256
 /* Profiler: 1 times zones with rdtscp+lfence when CPUID has rdtscp (ordered, ~118 cycles per
  * zone on the reference EPYC VM), 0 with plain rdtsc (~46 cycles, may drift by tens of cycles).

@@ -373,8 +373,12 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 	/* SwiGLU ran on every thread right after its rows; the zone gets thread 0's (the calling
 	 * thread's) cycles, the part of the pass's wall-clock time it spent there, so that self
 	 * cycles still add up to the run total (the other threads ran theirs at the same time) */
-	if (swiglu)
+	if (swiglu) {
 		PROFILE_ADD(swiglu_zone, "swiglu", swiglu_cycles, (uint64_t)n);
+		if (profiled)
+			profiler_kernel_record("swiglu", dtype_name(DT_F32), 1, W->rows, n,
+					       kernels_isa_name(), swiglu_cycles, 0);
+	}
 	if (profiled) /* the matmul's cycles: SwiGLU is its own zone */
 		profiler_kernel_record(entry_name(type, n, tiled), dtype_name(type), j.total_rows,
 				       W->cols, n, kernels_isa_name(),
@@ -392,10 +396,15 @@ static void matmul_run(const MatmulOut *outs, int count, const float *x, int x_s
 			matmul_run(&outs[c], 1, x, x_stride, n, s, false);
 		if (swiglu) { /* on this thread alone: a zone of its own */
 			PROFILE_BEGIN(zone, "swiglu");
+			uint64_t start = profiler_enabled() ? plat_cycles() : 0;
 			for (int t = 0; t < n; t++)
 				kernels.swiglu(outs[0].y + (size_t)t * (size_t)outs[0].y_stride,
 					       outs[1].y + (size_t)t * (size_t)outs[1].y_stride,
 					       outs[0].W->rows);
+			if (start)
+				profiler_kernel_record("swiglu", dtype_name(DT_F32), 1,
+						       outs[0].W->rows, n, kernels_isa_name(),
+						       plat_cycles() - start, 0);
 			PROFILE_END(zone);
 		}
 		return;

@@ -164,16 +164,29 @@ static void attention_task(void *ctx, int ith, int nth)
 static void attention(Model *m, int l, int pos0, int n, const float *q, float *out)
 {
 	PROFILE_BEGIN(zone, "attention");
-	int kv_mul = m->config.n_heads / m->config.n_kv_heads;
+	const ModelConfig *c = &m->config;
+	int kv_mul = c->n_heads / c->n_kv_heads;
 	AttentionJob j = {
 	    m, l, pos0, n, q, out, (n * kv_mul + ATTN_LANES - 1) / ATTN_LANES, profiler_enabled(),
 	    0, 0};
+	uint64_t t0 = j.profiled ? plat_cycles() : 0;
 	/* a short context is cheaper than waking the pool */
 	size_t work = ((size_t)pos0 + (size_t)n) * (size_t)n * (size_t)m->config.dim;
 	if (plat_threads() > 1 && plat_threads() <= m->state.att_slots && work >= 65536)
 		plat_parallel(attention_task, &j);
 	else
 		attention_task(&j, 0, 1);
+	/* one record per pass, its cycles the wall-clock time with the softmax steps (part of the
+	 * kernel). The shape is the query heads and the head size: the KV length grows by one
+	 * each token, so as a key it would make a record per position; bytes counts the keys and
+	 * values in the queries' reach instead. */
+	if (j.profiled) {
+		int head_size = c->dim / c->n_heads;
+		uint64_t kv_bytes = 2u * (uint64_t)(pos0 + n) * (uint64_t)head_size *
+				    (uint64_t)c->n_kv_heads * sizeof(float);
+		profiler_kernel_record("attention_group", dtype_name(DT_F32), c->n_heads, head_size,
+				       n, kernels_isa_name(), plat_cycles() - t0, kv_bytes);
+	}
 	/* the softmax steps ran inside the kernel on every thread: the zone gets thread 0's (the
 	 * calling thread's) share of the wall-clock time, so that self cycles still add up to the
 	 * run total; calls are the queries thread 0 normalised */

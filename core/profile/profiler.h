@@ -94,10 +94,12 @@ void profiler_set_ordered(bool ordered);
 void profiler_add_zone(int index, uint64_t cycles, uint64_t calls);
 
 /* One record per (kernel, dtype, rows, cols, tokens, isa): calls, cycles and bytes of weights
- * read. The strings are kept as pointers (not copied) and compared by content. The table holds
- * PROFILER_MAX_KERNELS records; a call with a new key when it is full is not recorded but
+ * read (attention: of the KV cache in reach). The callers' shapes: a matmul's rows x cols,
+ * attention_group and rope query heads x head size, rms_norm, softmax and swiglu 1 x length;
+ * tokens per call. The strings are kept as pointers (not copied) and compared by content. The table
+ * holds PROFILER_MAX_KERNELS records; a call with a new key when it is full is not recorded but
  * counted (profiler_kernels_dropped) and the reports say so. Cleared by profiler_init; no-op
- * while disabled. Cost: one hash probe per call, so call it per matmul, not per row. */
+ * while disabled. Cost: one hash probe per call, so call it per kernel call, not per row. */
 void profiler_kernel_record(const char *kernel, const char *dtype, int rows, int cols, int tokens,
 			    const char *isa, uint64_t cycles, uint64_t bytes);
 

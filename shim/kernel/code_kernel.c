@@ -1,28 +1,21 @@
-/* code_kernel.c: executable memory in the kernel for code loaded at run time: pages taken in
- * order from a fixed region in the image's bss (all kernel memory is mapped executable and
- * writable, so sealing only checks the range). */
+/* code_kernel.c: executable memory in the kernel for code loaded at run time: whole pages of
+ * the code area (kernel/code_area.c), zeroed here, sealed read+execute by the page tables. */
 #include <stdint.h>
 
 #include "core/base/error.h"
+#include "kernel/kernel.h"
 #include "shim/platform.h"
-
-#define PAGE 4096u
-/* Room for a cache's compiled kernels: a few KB each. */
-#define CODE_REGION_BYTES (2u << 20)
-
-static uint8_t region[CODE_REGION_BYTES] __attribute__((aligned(PAGE)));
-static size_t used;
 
 void *platform_code_alloc(size_t bytes)
 {
-	size_t n = (bytes + PAGE - 1) & ~(size_t)(PAGE - 1);
-	if (bytes == 0 || n < bytes || n > CODE_REGION_BYTES - used) {
-		error_set("code memory: %zu bytes requested, %zu of %u left", bytes,
-			  CODE_REGION_BYTES - used, CODE_REGION_BYTES);
+	uint8_t *p = code_area_alloc(bytes);
+	if (!p) {
+		error_set("code memory: no room for %zu bytes in the code area (it exists only "
+			  "when a code cache module was loaded)",
+			  bytes);
 		return NULL;
 	}
-	uint8_t *p = region + used;
-	used += n;
+	size_t n = (bytes + 4095) & ~(size_t)4095;
 	for (size_t i = 0; i < n; i++)
 		p[i] = 0;
 	return p;
@@ -30,9 +23,8 @@ void *platform_code_alloc(size_t bytes)
 
 int platform_code_seal(void *code, size_t bytes)
 {
-	uint8_t *p = code;
-	if (p < region || p > region + used || bytes > (size_t)(region + used - p))
-		return error_set("code memory: seal of a range it did not hand out");
+	if (code_area_seal(code, bytes) < 0)
+		return error_set("code memory: sealing %zu bytes failed", bytes);
 	return 0;
 }
 

@@ -863,6 +863,27 @@ START_TEST(test_quant_modes)
 	check_config(oi, &odd, "odd --quant int8");
 	LoadedModel *of = load(&ov, "odd fp32", QUANT_NONE);
 	same_logits(run(of), run(oi), odd.vocab, MAX_LOGIT_REL_ERR_INT8, "odd --quant int8");
+
+	/* The mixes pick per tensor as llama-quantize does (checked against it on stories260K,
+	 * rows of 64 and 172): Q4_0 refuses rows of 72 as Q8_0 does; its classifier of rows of 64
+	 * (no super-block) is Q8_0 in place of Q6_K. Q4_K_M falls back to Q5_0 on rows of 64, to
+	 * F16 on rows that fit no block; its tied classifier is Q8_0. */
+	error_clear();
+	ck_assert_msg(model_load_bytes(&lm, ov.p, ov.n, "odd", QUANT_Q4_0) == -1 &&
+			  strstr(error_message(), "ffn_down") &&
+			  strstr(error_message(), "block of 32"),
+		      "--quant q4_0 must refuse rows of 72: %s", error_message());
+	const ModelWeights *q4 = &load(&v1, "v1 --quant q4_0", QUANT_Q4_0)->model.weights;
+	ck_assert_msg(q4->w2[1].type == DT_Q4_0 && q4->classifier.type == DT_Q8_0,
+		      "--quant q4_0: ffn_down %s, classifier %s", dtype_name(q4->w2[1].type),
+		      dtype_name(q4->classifier.type));
+	const ModelWeights *km = &load(&ov, "odd --quant q4_k_m", QUANT_Q4_K_M)->model.weights;
+	ck_assert_msg(km->wq[0].type == DT_Q5_0 && km->w2[0].type == DT_F16 &&
+			  km->token_embedding.type == DT_Q8_0 &&
+			  km->classifier.data == km->token_embedding.data,
+		      "--quant q4_k_m: attn_q %s, ffn_down %s, tied embedding %s",
+		      dtype_name(km->wq[0].type), dtype_name(km->w2[0].type),
+		      dtype_name(km->token_embedding.type));
 }
 END_TEST
 

@@ -8,6 +8,7 @@
 #include "core/base/fmt.h"
 #include "core/base/str.h"
 #include "core/io/console.h"
+#include "core/kernels/fp16.h"
 #include "core/kernels/kquant.h"
 #include "core/kernels/quantize.h"
 #include "shim/platform.h"
@@ -73,11 +74,13 @@ static bool more_bits(int i, int n)
 	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
 }
 
-/* The type of one matrix under mode (layer l of L; n_gqa query heads per KV head). */
-static DType mix_type(QuantMode mode, Kind kind, int l, int L, int n_gqa)
+/* The type of one matrix of rows of cols values under mode (layer l of L; n_gqa query heads
+ * per KV head). */
+static DType mix_type(QuantMode mode, Kind kind, int cols, int l, int L, int n_gqa)
 {
-	if (kind == T_OUTPUT) /* the classifier (also a tied embedding) */
-		return DT_Q6_K;
+	if (kind == T_OUTPUT) /* the classifier (also a tied embedding): Q8_0 when its rows do not
+				 fit the mix's own block */
+		return cols % kquant_block(base_type(mode)) ? DT_Q8_0 : DT_Q6_K;
 	if (kind == T_V) {
 		if (mode == QUANT_Q2_K)
 			return n_gqa >= 4 ? DT_Q4_K : DT_Q3_K;
@@ -111,21 +114,16 @@ static DType mix_type(QuantMode mode, Kind kind, int l, int L, int n_gqa)
 	return base_type(mode);
 }
 
-/* llama.cpp's fallback for rows that are no multiple of 256 (Q2_K and Q3_K go to IQ4_NL there,
- * a type we lack: Q4_0 here, as llama.cpp did before IQ4_NL). */
-static DType fallback(DType t)
+/* llama.cpp's fallback for a super-block type on rows that are no multiple of 256 (Q2_K and
+ * Q3_K go to IQ4_NL there, a type we lack: Q4_0 here, as llama.cpp did before IQ4_NL), F16
+ * when the rows do not fit that either. */
+static DType fallback(DType t, int cols)
 {
-	switch (t) {
-	case DT_Q2_K:
-	case DT_Q3_K:
-		return DT_Q4_0;
-	case DT_Q4_K:
-		return DT_Q5_0;
-	case DT_Q5_K:
-		return DT_Q5_1;
-	default:
-		return DT_Q8_0;
-	}
+	DType fb = t == DT_Q2_K || t == DT_Q3_K ? DT_Q4_0
+		   : t == DT_Q4_K		? DT_Q5_0
+		   : t == DT_Q5_K		? DT_Q5_1
+						: DT_Q8_0;
+	return dtype_row_bytes(fb, cols) ? fb : DT_F16;
 }
 
 typedef struct {
@@ -144,7 +142,10 @@ static void convert_task(void *ctx, int ith, int nth)
 	for (int r = (int)((int64_t)R * ith / nth); r < (int)((int64_t)R * (ith + 1) / nth); r++) {
 		tensor_row(j->src, r, row);
 		uint8_t *out = j->dst + (size_t)r * j->row_bytes;
-		if (j->type == DT_Q8_0)
+		if (j->type == DT_F16)
+			for (int i = 0; i < cols; i++)
+				((uint16_t *)(void *)out)[i] = fp32_to_fp16(row[i]);
+		else if (j->type == DT_Q8_0)
 			quantize_row_q8_0(row, (BlockQ8_0 *)(void *)out, cols);
 		else
 			kquant_quantize_row(j->type, row, out, cols);
@@ -153,23 +154,21 @@ static void convert_task(void *ctx, int ith, int nth)
 
 static int convert(Tensor *t, QuantMode mode, Kind kind, const char *what, int l, int L, int n_gqa)
 {
-	DType type = mix_type(mode, kind, l, L, n_gqa);
+	DType type = mix_type(mode, kind, t->cols, l, L, n_gqa);
 	char layer[24] = "";
 	if (kind != T_EMBD && kind != T_OUTPUT)
 		fmt_format(layer, sizeof layer, " (layer %d)", l);
 	if (dtype_row_bytes(type, t->cols) == 0) {
-		DType fb = fallback(type);
-		if (mode > QUANT_Q5_1 && dtype_row_bytes(fb, t->cols)) {
-			log_printf("note: --quant: %s%s has rows of %d values, not a multiple of "
-				   "256: %s instead of %s\n",
-				   what, layer, t->cols, dtype_name(fb), dtype_name(type));
-			type = fb;
-		} else {
+		/* llama.cpp refuses such rows for the blocks of 32 (Q8_0 included) */
+		if (kquant_block(type) != QK_K)
 			return error_set("--quant: tensor %s%s has rows of %d values, not a "
-					 "multiple of %s's block of %d",
-					 what, layer, t->cols, dtype_name(type),
-					 kquant_block(type));
-		}
+					 "multiple of %s's block of 32",
+					 what, layer, t->cols, dtype_name(type));
+		DType fb = fallback(type, t->cols);
+		log_printf("note: --quant: %s%s has rows of %d values, not a multiple of 256: "
+			   "%s instead of %s\n",
+			   what, layer, t->cols, dtype_name(fb), dtype_name(type));
+		type = fb;
 	}
 	if (t->type == type)
 		return 0;

@@ -86,6 +86,44 @@ if [ -r "$DIR/Q6_K.gguf" ]; then
 	fi
 fi
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+${CC:-cc} -std=c11 -O1 -o "$tmp/mutate" tests/fuzz/mutate.c || exit 1
+file_type() { # file_type FILE: its general.file_type (nothing when FILE is missing)
+	[ -r "$1" ] || return 0
+	set -- "$1" "$("$tmp/mutate" info "$1" | grep '^kv\.general\.file_type\.value ' | cut -d' ' -f2)"
+	[ -n "$2" ] && od -An -tu4 -j "$2" -N 4 "$1" | tr -d ' '
+}
+
+# --export-gguf writes the general.file_type llama-quantize wrote for each type and mix: after
+# --quant NAME, that of NAME.gguf (rows that fall back per tensor do not change it); a GGUF
+# exported as it is keeps its own; the synthetic model (Q8_0, no --quant) gets llama.cpp's guess
+# from its tensors' types, which for Q8_0 is what llama-quantize writes for Q8_0.
+ft_fail=""
+for model in "$DIR"/*.gguf Q8_0-guessed; do
+	name=$(basename "$model" .gguf)
+	if [ "$name" = Q8_0-guessed ]; then
+		want=$(file_type "$DIR/Q8_0.gguf")
+		set -- --synthetic small
+	elif [ "$name" = F16 ]; then
+		want=$(file_type "$model")
+		set -- -m "$model"
+	else
+		want=$(file_type "$model")
+		set -- --synthetic small --quant "$(echo "$name" | tr '[:upper:]' '[:lower:]')"
+	fi
+	"$BIN" "$@" -n 1 --export-gguf "$tmp/ft.gguf" >/dev/null 2>&1
+	got=$(file_type "$tmp/ft.gguf")
+	[ -n "$want" ] && [ "$got" = "$want" ] || ft_fail="$ft_fail $name:$got/$want"
+	rm -f "$tmp/ft.gguf"
+done
+if [ -z "$ft_fail" ]; then
+	echo "ok   kquant: exports write llama-quantize's general.file_type for every file's type"
+else
+	echo "FAIL kquant: general.file_type of the export (name:ours/llama-quantize's)$ft_fail"
+	fail=1
+fi
+
 # Every ISA the CPU has and both thread counts give the default run's ids on every file.
 isas=""
 for isa in scalar avx2 avx512; do
@@ -106,9 +144,6 @@ done
 [ $fail = 0 ] && echo "ok   kquant: ISAs$isas at 1 and 2 threads give the same ids on every file"
 
 # Bad input on a K-quant file: one "error: " line, the last on stderr, and status 1.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-${CC:-cc} -std=c11 -O1 -o "$tmp/mutate" tests/fuzz/mutate.c || exit 1
 src=$DIR/Q4_K_M.gguf
 "$tmp/mutate" info "$src" >"$tmp/info"
 bad() { # bad NAME FIELD VALUE MESSAGE: FIELD of the tensor table set to VALUE

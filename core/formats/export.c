@@ -63,6 +63,96 @@ static int add_tensor(void *ctx, const LlamaTensor *lt, int layer)
 	return 0;
 }
 
+/* llama.cpp's LLAMA_FTYPE of a --quant mode: what llama-quantize writes for that mix. */
+static uint32_t mode_file_type(QuantMode mode)
+{
+	switch (mode) {
+	case QUANT_Q4_0:
+		return 2;
+	case QUANT_Q4_1:
+		return 3;
+	case QUANT_Q8_0:
+		return 7;
+	case QUANT_Q5_0:
+		return 8;
+	case QUANT_Q5_1:
+		return 9;
+	case QUANT_Q2_K:
+		return 10;
+	case QUANT_Q3_K_S:
+		return 11;
+	case QUANT_Q3_K_M:
+		return 12;
+	case QUANT_Q3_K_L:
+		return 13;
+	case QUANT_Q4_K_S:
+		return 14;
+	case QUANT_Q4_K_M:
+		return 15;
+	case QUANT_Q5_K_S:
+		return 16;
+	case QUANT_Q5_K_M:
+		return 17;
+	default: /* QUANT_Q6_K (no --quant and int8 never come here) */
+		return 18;
+	}
+}
+
+/* llama.cpp's guess of LLAMA_FTYPE from a type GGML_TYPE: a K-quant is its _M mix. */
+static uint32_t type_file_type(uint32_t type)
+{
+	switch (type) {
+	case DT_F16:
+		return 1;
+	case DT_Q4_0:
+		return 2;
+	case DT_Q4_1:
+		return 3;
+	case DT_Q8_0:
+		return 7;
+	case DT_Q5_0:
+		return 8;
+	case DT_Q5_1:
+		return 9;
+	case DT_Q2_K:
+		return 10;
+	case DT_Q3_K:
+		return 12;
+	case DT_Q4_K:
+		return 15;
+	case DT_Q5_K:
+		return 17;
+	case DT_Q6_K:
+		return 18;
+	default: /* DT_F32 */
+		return 0;
+	}
+}
+
+/* general.file_type as llama.cpp writes it: the ftype of the --quant mix (llama-quantize
+ * writes the one it was asked for), else the source GGUF's own (the weights are its bytes),
+ * else llama.cpp's guess when a file has none: the type most tensors have. */
+static uint32_t file_type(const LoadedModel *lm, const ExportTensor *t, int n)
+{
+	if (lm->quant != QUANT_NONE)
+		return mode_file_type(lm->quant);
+	uint32_t v;
+	if (lm->is_gguf && gguf_get_u32(&lm->gguf, GGUF_KEY_FILE_TYPE, &v) == 0)
+		return v;
+	uint32_t best = DT_F32;
+	int best_n = 0;
+	for (int i = 0; i < n; i++) {
+		int same = 0;
+		for (int j = 0; j <= i; j++)
+			same += t[j].type == t[i].type;
+		if (same > best_n) {
+			best_n = same;
+			best = t[i].type;
+		}
+	}
+	return type_file_type(best);
+}
+
 static int is_tokenizer_key(const GgufKV *kv)
 {
 	size_t n = sizeof GGUF_KEY_TOK_PREFIX - 1;
@@ -97,7 +187,6 @@ int model_export_gguf(const LoadedModel *lm, const char *path)
 		for (uint64_t i = 0; i < lm->gguf.n_kv; i++)
 			n_tok_kv += is_tokenizer_key(&lm->gguf.kv[i]) != 0;
 	int placeholder = n_tok_kv == 0;
-	uint32_t file_type = w->wq[0].type == DT_Q8_0 ? 7 : w->wq[0].type == DT_F16 ? 1 : 0;
 
 	int h = plat_file_create(path);
 	if (h < 0) {
@@ -110,7 +199,7 @@ int model_export_gguf(const LoadedModel *lm, const char *path)
 	gguf_w_header(&gw, (uint64_t)n, n_kv);
 	gguf_w_kv_str(&gw, GGUF_KEY_ARCHITECTURE, LLAMA_ARCH);
 	gguf_w_kv_str(&gw, GGUF_KEY_NAME, lm->format ? lm->format : "tinyllama");
-	gguf_w_kv_u32(&gw, GGUF_KEY_FILE_TYPE, file_type);
+	gguf_w_kv_u32(&gw, GGUF_KEY_FILE_TYPE, file_type(lm, t, n));
 	gguf_w_kv_u32(&gw, GGUF_KEY_ALIGNMENT, EXPORT_ALIGNMENT);
 	for (int i = 0; i < llama_hparam_count; i++) {
 		const LlamaHparam *hp = &llama_hparams[i];

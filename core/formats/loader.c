@@ -340,6 +340,7 @@ int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const ch
 	}
 	if (r < 0 || llama_tensors_each(lm->model.config.n_layers, check_finite, &lm->model) < 0)
 		return -1;
+	lm->quant = quant;
 	return model_quantize(&lm->model, quant);
 }
 
@@ -360,6 +361,7 @@ int model_load(LoadedModel *lm, const LoadOptions *o)
 		lm->format =
 		    str_eq(o->synthetic, "small") ? "synthetic small" : "synthetic tinyllama";
 		r = synth_build(&lm->model, o->synthetic, o->synth_seed);
+		lm->quant = o->quant;
 		if (r == 0)
 			r = model_quantize(&lm->model, o->quant);
 	}

@@ -41,6 +41,7 @@ typedef struct {
 	GgufFile gguf; /* valid when is_gguf: its metadata may hold a vocabulary */
 	int is_gguf;
 	const char *format; /* "gguf v3", "llama2.c v0", "synthetic tinyllama", ... */
+	QuantMode quant;    /* the --quant applied at load (the export's general.file_type) */
 } LoadedModel;
 
 /* 0, or -1 with error_message() naming the file and what was wrong. */

@@ -32,6 +32,11 @@ int code_area_init(uint64_t base)
 	return 0;
 }
 
+int code_area_ready(void)
+{
+	return code_area.size != 0;
+}
+
 void *code_area_alloc(uint64_t bytes)
 {
 	uint64_t pages = (bytes + CODE_PAGE - 1) & ~(CODE_PAGE - 1);

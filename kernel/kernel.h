@@ -42,8 +42,9 @@ uint64_t mem_usable_below(uint64_t limit, uint64_t size);
 int mem_arena_region(uint64_t limit, uint64_t *base, uint64_t *size);
 /* The model: the first boot module not tagged as the code cache; -1 if none was loaded. */
 int mem_module(const uint8_t **data, size_t *size);
-/* The code cache module (make qemu CODE_CACHE=FILE); -1 if none was loaded. */
-int mem_code_cache(const uint8_t **data, size_t *size);
+/* The code cache module (make qemu CODE_CACHE=FILE), if name is NULL or has its base name;
+ * -1 if there is no such module. */
+int mem_code_cache(const char *name, const uint8_t **data, size_t *size);
 const char *mem_cmdline(void);
 
 /* vm.c: identity map of physical memory with the stack guard page left out. */
@@ -63,6 +64,7 @@ void vm_sync(unsigned *seen);
  * out or without page tables). */
 uint64_t code_area_bytes(void);
 int code_area_init(uint64_t base);
+int code_area_ready(void); /* 1 once code_area_init succeeded */
 void *code_area_alloc(uint64_t bytes);
 int code_area_seal(const void *code, uint64_t bytes);
 

@@ -6,7 +6,8 @@
 #                     MEM=3G, SMP=N (vCPUs, default nproc), TIMEOUT=600 (seconds), ACCEL=auto|kvm|tcg;
 #                     COM1 -> stdout, COM2 -> stderr
 #   make qemu-gdb     the same, stopped at the first instruction, waiting for gdb on :1234
-#   make check-kernel host-vs-kernel parity and fault reports (tests/parity.sh, tests/kernel_faults.sh)
+#   make check-kernel host-vs-kernel parity, fault reports, cached boots (tests/parity.sh,
+#                     tests/kernel_faults.sh, tests/kcache.sh)
 
 KERNEL_ELF := $(BUILD)/kernel/tinyllama.elf
 
@@ -94,3 +95,20 @@ qemu-gdb: $(KERNEL_ELF)
 check-kernel: host/tinyllama-host $(KERNEL_ELF)
 	MAKE='$(MAKE)' sh tests/parity.sh
 	MAKE='$(MAKE)' sh tests/kernel_faults.sh
+
+# tests/kcache.sh's code cache: a kernel-bound entry built as the contract says such entries are
+# (freestanding, no red zone, the kernel's code model; no unwind tables, which the loader does
+# not take), written by make_test_cache through jit/cache_writer.
+KCACHE_TOOL := $(BUILD)/tests/make_test_cache
+KCACHE_OBJ := $(BUILD)/tests/kcache/entry_rms_norm.o
+KCACHE_ENTRY_CFLAGS := -std=c11 -O2 $(WARN) -ffreestanding -fno-stack-protector -ffp-contract=off \
+	-fno-asynchronous-unwind-tables $(KERNEL_MODEL_FLAGS)
+
+$(KCACHE_OBJ): tests/kcache/entry_rms_norm.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCACHE_ENTRY_CFLAGS) -c -o $@ $<
+
+$(KCACHE_TOOL): $(BUILD)/host/tests/kcache/make_test_cache.o $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) \
+		$(HOST_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread

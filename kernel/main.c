@@ -29,7 +29,7 @@ void kmain(uint32_t magic, uint32_t info)
 	 * stacks at its top and, below them, the code area when a code cache was loaded. */
 	const uint8_t *cache;
 	size_t cache_size;
-	uint64_t code = mem_code_cache(&cache, &cache_size) ? 0 : code_area_bytes();
+	uint64_t code = mem_code_cache(NULL, &cache, &cache_size) ? 0 : code_area_bytes();
 	uint64_t cpus = smp_area_bytes() + code;
 	if (mem_arena_region(mapped, &base, &size) ||
 	    size < cpus + ((uint64_t)ARENA_MIN_MIB << 20)) {

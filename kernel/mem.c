@@ -183,26 +183,48 @@ uint64_t mem_reserved_top(void)
 	return mem_reserved_end;
 }
 
-/* The first module of the kind asked for; -1 if none. */
-static int mem_find(int code_cache, const uint8_t **data, size_t *size)
+/* The first module of the kind asked for; NULL if none. */
+static const struct mem_mod *mem_find(int code_cache)
 {
 	for (int i = 0; i < mem_nmods; i++)
-		if (mem_mods[i].code_cache == code_cache) {
-			*data = mem_mods[i].data;
-			*size = mem_mods[i].size;
-			return 0;
-		}
-	return -1;
+		if (mem_mods[i].code_cache == code_cache)
+			return &mem_mods[i];
+	return NULL;
 }
 
 int mem_module(const uint8_t **data, size_t *size)
 {
-	return mem_find(0, data, size);
+	const struct mem_mod *m = mem_find(0);
+	if (!m)
+		return -1;
+	*data = m->data;
+	*size = m->size;
+	return 0;
 }
 
-int mem_code_cache(const uint8_t **data, size_t *size)
+/* The base name of a path (up to its end or the first space) equals that of the module's. */
+static int mem_same_base_name(const char *path, const char *module)
 {
-	return mem_find(1, data, size);
+	const char *a = path, *b = module;
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			a = p + 1;
+	for (const char *p = module; *p && *p != ' '; p++)
+		if (*p == '/')
+			b = p + 1;
+	while (*a && *a == *b)
+		a++, b++;
+	return !*a && (!*b || *b == ' ');
+}
+
+int mem_code_cache(const char *name, const uint8_t **data, size_t *size)
+{
+	const struct mem_mod *m = mem_find(1);
+	if (!m || (name && !mem_same_base_name(name, m->string)))
+		return -1;
+	*data = m->data;
+	*size = m->size;
+	return 0;
 }
 
 const char *mem_cmdline(void)

@@ -1,5 +1,6 @@
 /* platform_kernel.c: shim/platform.h on bare metal: serial streams, TSC frequency, the boot
- * module as the model, no files, and isa-debug-exit (threads and faults: pool.c). */
+ * modules as the model and code cache files, no files written, and isa-debug-exit (threads
+ * and faults: pool.c). */
 #include "core/base/error.h"
 #include "kernel/kernel.h"
 #include "shim/platform.h"
@@ -33,9 +34,12 @@ const char *plat_cycles_source(void)
 	return tsc_source();
 }
 
-/* The path names nothing here: the model is the first boot module (QEMU -initrd). */
+/* Boot modules stand for files (QEMU -initrd): a path with the code cache module's base name
+ * (--code-cache NAME) gets that module; any other path the model, the first other module. */
 int plat_model_map(const char *path, const uint8_t **data, size_t *size)
 {
+	if (!mem_code_cache(path, data, size))
+		return 0;
 	if (mem_module(data, size))
 		return error_set("%s: no model module was loaded (make qemu MODEL=path)", path);
 	return 0;

@@ -1,0 +1,115 @@
+/* make_test_cache.c: writes the code cache files tests/kcache.sh boots the kernel with: one
+ * object defining tl_entry for a registry slot, keyed for both targets (so the host program
+ * and the kernel each load their entry from the same file), or made wrong on purpose.
+ * Usage: make_test_cache KIND SLOT OBJECT OUT, KIND one of
+ *   good       the object as it is
+ *   other-cpu  keyed to need a CPUID bit no x86 CPU sets (leaf 1 EDX bit 10, reserved)
+ *   bad-reloc  its first relocation moved past the end of the section it patches */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/codecache/codecache.h"
+#include "jit/cache_writer.h"
+
+#define RESERVED_EDX_BIT (1u << 10) /* CPUID leaf 1 EDX bit 10: reserved, always 0 */
+
+static int fail(const char *msg, const char *what)
+{
+	fprintf(stderr, "error: make_test_cache: %s%s\n", msg, what);
+	return 1;
+}
+
+static unsigned char *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	unsigned char *buf = NULL;
+	long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*size = (size_t)n;
+	return buf;
+}
+
+/* Moves the first RELA entry's offset past the end of the section it relocates; 0 or -1. */
+static int break_relocation(unsigned char *obj, size_t size)
+{
+	Elf64_Ehdr eh;
+	if (size < sizeof eh)
+		return -1;
+	memcpy(&eh, obj, sizeof eh);
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > size ||
+	    (size - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum)
+		return -1;
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		Elf64_Shdr rel, target;
+		memcpy(&rel, obj + eh.e_shoff + i * sizeof rel, sizeof rel);
+		if (rel.sh_type != SHT_RELA || rel.sh_size < sizeof(Elf64_Rela) ||
+		    rel.sh_info >= eh.e_shnum || rel.sh_offset > size - sizeof(Elf64_Rela))
+			continue;
+		memcpy(&target, obj + eh.e_shoff + rel.sh_info * sizeof target, sizeof target);
+		Elf64_Rela r;
+		memcpy(&r, obj + rel.sh_offset, sizeof r);
+		r.r_offset = target.sh_size + 4096;
+		memcpy(obj + rel.sh_offset, &r, sizeof r);
+		return 0;
+	}
+	return -1;
+}
+
+static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, int other_cpu,
+		    const unsigned char *obj, size_t size)
+{
+	memset(k, 0, sizeof *k);
+	snprintf(k->slot, sizeof k->slot, "%s", slot);
+	k->target = target;
+	if (target == CODECACHE_TARGET_HOST) {
+		CodeCacheMachine m;
+		codecache_machine_this(&m, target);
+		memcpy(k->vendor, m.vendor, sizeof k->vendor);
+		k->family = m.family;
+		k->model = m.model;
+	}
+	if (other_cpu)
+		k->features[1] = RESERVED_EDX_BIT;
+	k->bitcode_hash = codecache_checksum(obj, size); /* no bitcode: the object stands in */
+	k->build_id = codecache_build_id();
+	snprintf(k->compiler, sizeof k->compiler, "cc %s", __VERSION__);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5)
+		return fail("usage: make_test_cache good|other-cpu|bad-reloc SLOT OBJECT OUT", "");
+	const char *kind = argv[1];
+	int other_cpu = !strcmp(kind, "other-cpu");
+	if (!other_cpu && strcmp(kind, "good") && strcmp(kind, "bad-reloc"))
+		return fail("unknown kind ", kind);
+	if (strlen(argv[2]) >= CODECACHE_SLOT_LEN)
+		return fail("slot name too long: ", argv[2]);
+	size_t size;
+	unsigned char *obj = read_file(argv[3], &size);
+	if (!obj)
+		return fail("cannot read ", argv[3]);
+	if (!strcmp(kind, "bad-reloc") && break_relocation(obj, size) < 0)
+		return fail("no relocation to break in ", argv[3]);
+	CodeCacheEntryIn in[2];
+	key_for(&in[0].key, argv[2], CODECACHE_TARGET_KERNEL, other_cpu, obj, size);
+	key_for(&in[1].key, argv[2], CODECACHE_TARGET_HOST, other_cpu, obj, size);
+	for (int i = 0; i < 2; i++) {
+		in[i].object = obj;
+		in[i].object_size = size;
+	}
+	char err[256];
+	if (code_cache_write(argv[4], in, 2, err, sizeof err) < 0)
+		return fail("", err);
+	free(obj);
+	return 0;
+}

@@ -91,6 +91,25 @@ HOST_MAIN_SRC  := host/main.c host/perf_check.c
 HOST_JIT_SRCS  := jit/cache_writer.c
 
 HOST_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/host/%.o)
+
+# The run-time tier-up (jit/, host only): built in when LLVM 14's llvm-config and clang are
+# there. Its bitcode: the kernel families that hold SIMD kernels (the core/kernels files with
+# an ISA_TARGET_ attribute) and the core functions they call, linked into one module, made
+# with core's semantics flags and embedded in the host program (jit/kernels_bc.S).
+LLVM_CONFIG ?= llvm-config-14
+CLANG_BC    ?= clang-14
+HAVE_JIT := $(if $(shell command -v $(LLVM_CONFIG) 2>/dev/null),$(if $(shell command -v $(CLANG_BC) 2>/dev/null),1))
+JIT_BC_SRCS := $(shell grep -l ISA_TARGET_ $(filter core/kernels/%.c,$(CORE_SRCS))) \
+	core/kernels/fp16.c core/kernels/softmax.c core/base/str.c core/base/mathx.c
+JIT_BC := $(BUILD)/jit/kernels.bc
+JIT_SRCS := jit/jit_engine.c jit/jit_slots.c jit/tierup.c
+ifeq ($(HAVE_JIT),1)
+JIT_OBJS := $(JIT_SRCS:%.c=$(BUILD)/host/%.o) $(BUILD)/host/jit/kernels_bc.o
+JIT_CFLAGS := $(filter-out -std=% -O% -W% -g,$(shell $(LLVM_CONFIG) --cflags))
+LLVM_LINK := $(shell $(LLVM_CONFIG) --bindir)/llvm-link
+JIT_LIBS := $(shell $(LLVM_CONFIG) --ldflags) -lLLVM-14 -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
+HOST_CFLAGS += -DTL_HAVE_JIT
+endif
 HOST_SHIM_OBJS := $(HOST_SHIM_SRCS:%.c=$(BUILD)/host/%.o)
 HOST_MAIN_OBJ  := $(HOST_MAIN_SRC:%.c=$(BUILD)/host/%.o)
 HOST_JIT_OBJS  := $(HOST_JIT_SRCS:%.c=$(BUILD)/host/%.o)
@@ -119,9 +138,24 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 .PHONY: FORCE all check check-quick check-golden check-reliability check-icount check-asan check-valgrind run bench format clean
 all: $(HOST_BIN) kernel
 
-$(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+$(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS) $(JIT_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread $(JIT_LIBS)
+
+$(BUILD)/jit/bc/%.bc: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG_BC) $(filter-out $(SAN_FLAGS) -DCORE_CHECKS -g,$(CORE_CFLAGS)) -emit-llvm -c -o $@ $<
+
+$(JIT_BC): $(JIT_BC_SRCS:%.c=$(BUILD)/jit/bc/%.bc)
+	$(LLVM_LINK) -o $@ $^
+
+$(BUILD)/host/jit/kernels_bc.o: jit/kernels_bc.S $(JIT_BC)
+	@mkdir -p $(dir $@)
+	$(CC) -DKERNELS_BC='"$(JIT_BC)"' -c -o $@ $<
+
+$(BUILD)/host/jit/%.o: jit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(JIT_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The build id the code cache keys on (core/codecache/README.md): a hash of core's sources,
 # the platform door and core's flags; the header is rewritten only when the hash changes.
@@ -145,10 +179,6 @@ $(BUILD)/host/shim/%.o: shim/%.c
 	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/host/host/%.o: host/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
-
-$(BUILD)/host/jit/%.o: jit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -35,6 +35,7 @@ typedef enum {
 	OPT_SEED,
 	OPT_THREADS,
 	OPT_ISA,
+	OPT_JIT,
 	OPT_IDS,
 	OPT_PROFILE,
 	OPT_PROFILE_OUT,
@@ -96,6 +97,8 @@ static const OptionSpec options[OPT_COUNT] = {
     [OPT_THREADS] = {NULL, "--threads", "-t", "N", NULL, "worker threads (default: all CPUs)"},
     [OPT_ISA] = {NULL, "--isa", NULL, "scalar|avx2|avx512", NULL,
 		 "force a kernel variant (default: the best the CPU has)"},
+    [OPT_JIT] = {NULL, "--jit", NULL, "off|auto|always", "off",
+		 "recompile the hot kernels for this model and CPU with LLVM (host)"},
     [OPT_IDS] = {NULL, "--ids", NULL, NULL, NULL,
 		 "print generated token ids on one line instead of text"},
     [OPT_PROFILE] = {"profiling", "--profile", NULL, "[=text|json|folded]", NULL,
@@ -288,6 +291,16 @@ static int apply(Options *o, OptionId id, const char *opt, const char *val)
 		if (!str_eq(val, "scalar") && !str_eq(val, "avx2") && !str_eq(val, "avx512"))
 			return bad_value(opt, val, "scalar, avx2 or avx512");
 		o->isa = val;
+		break;
+	case OPT_JIT:
+		if (str_eq(val, "off"))
+			o->tierup = TIERUP_OFF;
+		else if (str_eq(val, "auto"))
+			o->tierup = TIERUP_AUTO;
+		else if (str_eq(val, "always"))
+			o->tierup = TIERUP_ALWAYS;
+		else
+			return bad_value(opt, val, "off, auto or always");
 		break;
 	case OPT_IDS:
 		o->print_ids = true;

@@ -10,6 +10,9 @@
 #include "core/formats/loader.h"
 #include "core/profile/profiler.h"
 
+/* --jit: when the host recompiles hot kernels (auto: where the saving pays the compile). */
+typedef enum { TIERUP_OFF, TIERUP_AUTO, TIERUP_ALWAYS } TierUpMode;
+
 typedef struct {
 	const char *model_path; /* -m; NULL: synthetic */
 	const char *synthetic;	/* --synthetic NAME[:SEED] preset */
@@ -43,6 +46,7 @@ typedef struct {
 	uint64_t arena_bytes;	 /* --arena SIZE (host); 0 = default */
 	bool hugepages;		 /* --hugepages: 2 MB pages for the arena (host) */
 	const char *isa;	 /* --isa scalar|avx2|avx512; NULL = best available */
+	TierUpMode tierup;	 /* --jit (host) */
 	bool help;
 } Options;
 

@@ -6,6 +6,15 @@
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 
+static SessionHook hook;
+static void *hook_arg;
+
+void session_set_hook(SessionHook fn, void *arg)
+{
+	hook = fn;
+	hook_arg = arg;
+}
+
 void session_init(Session *s, Model *m, Sampler *sampler, const Tokenizer *tok, int ctx)
 {
 	s->m = m;
@@ -64,6 +73,8 @@ int session_feed(Session *s, const int *ids, int n)
 		s->last = ids[n - 1];
 	if (n)
 		s->pending = -1;
+	if (n && hook)
+		hook(hook_arg, s->m, s->pos);
 	return 0;
 }
 

@@ -25,6 +25,10 @@ typedef struct {
 } Session;
 
 void session_init(Session *s, Model *m, Sampler *sampler, const Tokenizer *tok, int ctx);
+/* A platform's between-tokens step (the host's tier-up swaps kernels there): fn(arg, m, pos)
+ * runs after every feed, when the model and the thread pool are idle. NULL: none. */
+typedef void (*SessionHook)(void *arg, Model *m, int pos);
+void session_set_hook(SessionHook fn, void *arg);
 /* Text mode: prints the prompt's text (as llama2.c and llama.cpp echo it). */
 void session_echo_prompt(Session *s, const int *ids, int n);
 /* Runs ids through the model from s->pos; 0, or -1 (error set) past the context. */

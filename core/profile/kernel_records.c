@@ -1,5 +1,6 @@
 /* kernel_records.c: the profile's kernel records: calls, cycles and weight bytes per (kernel,
- * dtype, rows, cols, tokens, isa), in a fixed hash table; what the tier-up reads. */
+ * dtype, rows, cols, tokens, isa), in a fixed hash table; what the tier-up reads; and the tier
+ * records it files back. */
 #include <stddef.h>
 
 #include "core/base/error.h"
@@ -23,9 +24,12 @@ static KernelRecord records[PROFILER_MAX_KERNELS];
 static int record_count;
 static int16_t record_hash[KERNEL_HASH_SIZE]; /* record index + 1; 0 = empty slot */
 static uint64_t dropped;
+static ProfileTierRecord tiers[PROFILER_MAX_TIER_RECORDS];
+static int tier_count;
 
 void profile_kernels_clear(void)
 {
+	tier_count = 0;
 	mem_set(record_hash, 0, sizeof record_hash);
 	record_count = 0;
 	dropped = 0;
@@ -117,4 +121,20 @@ int profile_kernels_ranked(int *indices, int max)
 			indices[j] = i;
 	}
 	return n;
+}
+
+void profiler_tier_record(const ProfileTierRecord *r)
+{
+	if (tier_count < PROFILER_MAX_TIER_RECORDS)
+		tiers[tier_count++] = *r;
+}
+
+int profiler_tier_count(void)
+{
+	return tier_count;
+}
+
+const ProfileTierRecord *profiler_tier_get(int i)
+{
+	return i >= 0 && i < tier_count ? &tiers[i] : NULL;
 }

@@ -116,6 +116,25 @@ int profiler_kernel_stats(int i, ProfileKernelStats *out);
 /* Calls not recorded because the table was full. */
 uint64_t profiler_kernels_dropped(void);
 
+/* --- Tier records: what a platform's tier-up measured and decided per kernel record ---
+ * Filled by the platform (the host's JIT), reported after the kernel records. Tier 0 is the
+ * scalar reference, 1 the ahead-of-time SIMD kernel, 2 the kernel compiled at run time. */
+#define PROFILE_TIERS 3
+typedef struct {
+	const char *kernel, *dtype; /* kept as pointers */
+	int rows, cols, tokens;
+	uint64_t cycles_per_call[PROFILE_TIERS]; /* 0: not run at that tier */
+	double compile_ms;
+	const char *decision; /* kept as a pointer: "kept", "dropped: ...", ... */
+} ProfileTierRecord;
+/* Files a copy of *r (up to PROFILER_MAX_TIER_RECORDS; later ones are not kept). Cleared by
+ * profiler_init; kept whether or not the profiler is enabled. */
+#define PROFILER_MAX_TIER_RECORDS 32
+void profiler_tier_record(const ProfileTierRecord *r);
+int profiler_tier_count(void);
+/* Record i, or NULL past the end. */
+const ProfileTierRecord *profiler_tier_get(int i);
+
 /* --- Instrumentation ---
  * PROFILE_BEGIN(zone, "name") ... PROFILE_END(zone) inside one block;
  * PROFILE_ADD(zone, "name", cycles, calls) is a statement (see profiler_add_zone).

@@ -45,6 +45,28 @@ static void write_kernels(Report *o)
 	rep_printf(o, "%s]", n ? "\n  " : "");
 }
 
+/* The tier-up's records: cycles per call at tiers 0, 1, 2 (0: not run), compile ms, decision. */
+static void write_tiers(Report *o)
+{
+	int n = profiler_tier_count();
+	for (int i = 0; i < n; i++) {
+		const ProfileTierRecord *t = profiler_tier_get(i);
+		rep_printf(o, "%s\n    {\"kernel\": ", i ? "," : "");
+		rep_json_string(o, t->kernel);
+		rep_printf(o, ", \"dtype\": ");
+		rep_json_string(o, t->dtype);
+		rep_printf(o,
+			   ", \"rows\": %d, \"cols\": %d, \"tokens\": %d, \"cycles_per_call\": "
+			   "[%llu, %llu, %llu], \"compile_ms\": %.3f, \"decision\": ",
+			   t->rows, t->cols, t->tokens, (unsigned long long)t->cycles_per_call[0],
+			   (unsigned long long)t->cycles_per_call[1],
+			   (unsigned long long)t->cycles_per_call[2], t->compile_ms);
+		rep_json_string(o, t->decision);
+		rep_put(o, "}", 1);
+	}
+	rep_printf(o, "%s]", n ? "\n  " : "");
+}
+
 void report_json(Report *o)
 {
 	uint64_t total = profiler_total_cycles();
@@ -77,5 +99,7 @@ void report_json(Report *o)
 	rep_printf(o, "],\n  \"kernels_dropped\": %llu,\n  \"kernels\": [",
 		   (unsigned long long)profiler_kernels_dropped());
 	write_kernels(o);
+	rep_printf(o, ",\n  \"tiers\": [");
+	write_tiers(o);
 	rep_printf(o, "\n}\n");
 }

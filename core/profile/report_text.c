@@ -56,6 +56,26 @@ static void write_kernels(Report *o, uint64_t total)
 		    (unsigned long long)dropped, PROFILER_MAX_KERNELS);
 }
 
+static void write_tiers(Report *o)
+{
+	int n = profiler_tier_count();
+	if (n)
+		rep_printf(o, "Tier-up (cycles per call on the model's weights, one thread: tier 0 "
+			      "scalar reference, 1 ahead-of-time SIMD, 2 compiled for this shape "
+			      "and CPU)\n");
+	for (int i = 0; i < n; i++) {
+		const ProfileTierRecord *t = profiler_tier_get(i);
+		const uint64_t *c = t->cycles_per_call;
+		rep_printf(o, "  %s %s %dx%d, %d tokens: tier0 %llu, tier1 %llu, tier2 %llu",
+			   t->kernel, t->dtype, t->rows, t->cols, t->tokens,
+			   (unsigned long long)c[0], (unsigned long long)c[1],
+			   (unsigned long long)c[2]);
+		if (c[1] && c[2])
+			rep_printf(o, ", x%.2f over tier 1", (double)c[1] / (double)c[2]);
+		rep_printf(o, ", compile %.1f ms: %s\n", t->compile_ms, t->decision);
+	}
+}
+
 void report_text(Report *o)
 {
 	uint64_t total = profiler_total_cycles();
@@ -109,4 +129,5 @@ void report_text(Report *o)
 			   (unsigned long long)s.calls);
 	}
 	write_kernels(o, total);
+	write_tiers(o);
 }

@@ -1,0 +1,216 @@
+/* jit_slots.c: the specialisable registry slots and their harness on real inputs
+ * (jit_slots.h). */
+#include "jit/jit_slots.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/kernels/dot.h"
+#include "core/kernels/dtype.h"
+#include "shim/platform.h"
+
+typedef enum { SLOT_F32, SLOT_F16, SLOT_Q8_0, SLOT_INT8 } SlotKind;
+
+struct JitSlot {
+	const char *name;
+	SlotKind kind;
+	DType dtype;
+	const char *source[ISA_COUNT];
+	KernelFn reference;
+};
+
+static const JitSlot slots[] = {
+    {"dot_f32",
+     SLOT_F32,
+     DT_F32,
+     {NULL, "fdot_f32_avx2", "fdot_f32_avx512"},
+     (KernelFn)fdot_f32_ref},
+    {"dot_f16",
+     SLOT_F16,
+     DT_F16,
+     {NULL, "fdot_f16_avx2", "fdot_f16_avx512"},
+     (KernelFn)fdot_f16_ref},
+    {"dot_q8_0",
+     SLOT_Q8_0,
+     DT_Q8_0,
+     {NULL, "qdot_q8_avx2", "qdot_q8_avx512"},
+     (KernelFn)qdot_q8_ref},
+    {"dot_int8",
+     SLOT_INT8,
+     DT_INT8,
+     {NULL, "qdot_i8_avx2", "qdot_i8_avx512"},
+     (KernelFn)qdot_i8_ref},
+};
+
+const JitSlot *jit_slot_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
+		if (!strcmp(slots[i].name, name))
+			return &slots[i];
+	return NULL;
+}
+
+const char *jit_slot_name(const JitSlot *s)
+{
+	return s->name;
+}
+
+const char *jit_slot_source(const JitSlot *s, Isa isa)
+{
+	return isa < ISA_COUNT ? s->source[isa] : NULL;
+}
+
+KernelFn jit_slot_reference(const JitSlot *s)
+{
+	return s->reference;
+}
+
+/* The int8 group size (values per activation block): the tensor's, or the whole row. */
+static int int8_block(const Tensor *W)
+{
+	return W->i8.group_scales ? W->i8.group_size : W->cols;
+}
+
+void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec)
+{
+	switch (s->kind) {
+	case SLOT_F32:
+	case SLOT_F16: /* (w, x, n) */
+		spec->consts[0] = (JitConst){2, in->cols};
+		spec->nconsts = 1;
+		break;
+	case SLOT_Q8_0: /* (w, xq, xd, xsum, nb) */
+		spec->consts[0] = (JitConst){4, in->cols / QK8_0};
+		spec->nconsts = 1;
+		break;
+	case SLOT_INT8: /* (w, ws, wscale, zp, xq, xd, xsum, n, B) */
+		spec->consts[0] = (JitConst){7, in->cols};
+		spec->consts[1] = (JitConst){8, int8_block(in->W)};
+		spec->nconsts = 2;
+		break;
+	}
+}
+
+/* A tensor of m of type t with cols columns, or NULL. */
+static const Tensor *find_tensor(const Model *m, DType t, int cols)
+{
+	const ModelWeights *w = &m->weights;
+	for (int l = 0; l < m->config.n_layers; l++) {
+		const Tensor *c[] = {&w->wq[l], &w->wk[l], &w->wv[l], &w->wo[l],
+				     &w->w1[l], &w->w2[l], &w->w3[l]};
+		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+			if (c[i]->type == t && c[i]->cols == cols)
+				return c[i];
+	}
+	if (w->classifier.type == t && w->classifier.cols == cols)
+		return &w->classifier;
+	return NULL;
+}
+
+int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char *dtype, int rows,
+		    int cols)
+{
+	*in = (JitInputs){0};
+	if (strcmp(dtype, dtype_name(s->dtype)) != 0) {
+		fprintf(stderr, "jit: %s runs %s weights, not %s\n", s->name, dtype_name(s->dtype),
+			dtype);
+		return -1;
+	}
+	in->W = find_tensor(m, s->dtype, cols);
+	if (!in->W) {
+		fprintf(stderr, "jit: the model has no %s tensor with %d columns\n", dtype, cols);
+		return -1;
+	}
+	in->rows = rows;
+	in->cols = cols;
+	/* the run state's last activations of that width: real inputs of the shape */
+	const RunState *st = &m->state;
+	const ModelConfig *c = &m->config;
+	if (cols == c->dim) {
+		in->x[0] = st->x, in->x[1] = st->xb, in->x[2] = st->xb2;
+		in->nx = 3;
+	} else if (cols == c->hidden_dim) {
+		in->x[0] = st->hb, in->x[1] = st->hb2;
+		in->nx = 2;
+	} else {
+		fprintf(stderr, "jit: no activations %d wide in the run state\n", cols);
+		return -1;
+	}
+	int nb = cols / QK8_0 + 1, B = s->kind == SLOT_INT8 ? int8_block(in->W) : QK8_0;
+	for (int i = 0; i < in->nx; i++) {
+		in->act[i] = calloc((size_t)cols, sizeof(float));
+		in->xd[i] = calloc((size_t)cols / (size_t)B + 1, sizeof(float));
+		in->xsum[i] = calloc((size_t)nb + (size_t)cols / (size_t)B, sizeof(int32_t));
+		if (!in->act[i] || !in->xd[i] || !in->xsum[i]) {
+			jit_inputs_free(in);
+			fprintf(stderr, "jit: out of memory\n");
+			return -1;
+		}
+		switch (s->kind) {
+		case SLOT_F32:
+			memcpy(in->act[i], in->x[i], (size_t)cols * sizeof(float));
+			break;
+		case SLOT_F16:
+			kernels.quant_act_f16(in->x[i], cols, in->act[i]);
+			break;
+		case SLOT_Q8_0:
+			kernels.quant_act_q8_0(in->x[i], cols, in->act[i], in->xd[i], in->xsum[i]);
+			break;
+		case SLOT_INT8:
+			kernels.quant_act_int8(in->x[i], cols, B, in->act[i], in->xd[i],
+					       in->xsum[i]);
+			break;
+		}
+	}
+	return 0;
+}
+
+void jit_inputs_free(JitInputs *in)
+{
+	for (int i = 0; i < JIT_MAX_INPUTS; i++) {
+		free(in->act[i]);
+		free(in->xd[i]);
+		free(in->xsum[i]);
+	}
+	*in = (JitInputs){0};
+}
+
+uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y)
+{
+	const Tensor *W = in->W;
+	int n = in->cols;
+	size_t row_bytes = dtype_row_bytes(W->type, n);
+	uint64_t t0 = plat_cycles();
+	for (int i = 0; i < in->nx; i++) {
+		float *yi = y + (size_t)i * (size_t)in->rows;
+		for (int r = 0; r < in->rows; r++) {
+			int wr = r % W->rows;
+			const void *row = (const char *)W->data + (size_t)wr * row_bytes;
+			switch (s->kind) {
+			case SLOT_F32:
+				yi[r] = ((FDotF32Fn)fn)(row, in->act[i], n);
+				break;
+			case SLOT_F16:
+				yi[r] = ((FDotF16Fn)fn)(row, in->act[i], n);
+				break;
+			case SLOT_Q8_0:
+				yi[r] = ((QDotQ8Fn)fn)(row, in->act[i], in->xd[i], in->xsum[i],
+						       n / QK8_0);
+				break;
+			case SLOT_INT8: {
+				const QuantizedTensor *q = &W->i8;
+				int B = int8_block(W);
+				const float *ws =
+				    q->group_scales ? q->group_scales + (size_t)wr * (size_t)(n / B)
+						    : NULL;
+				yi[r] = ((QDotI8Fn)fn)(q->q + (size_t)wr * (size_t)n, ws, q->scale,
+						       q->zero_point, in->act[i], in->xd[i],
+						       in->xsum[i], n, B);
+				break;
+			}
+			}
+		}
+	}
+	return plat_cycles() - t0;
+}

@@ -1,0 +1,46 @@
+/* jit_slots.h: the registry slots the tier-up can specialise: per slot the kernel sources in
+ * the bitcode, which arguments are the shape, and a harness that runs an entry over a
+ * profile record's shape on the model's real weights and activations (for verification and
+ * timing). Host only. */
+#ifndef JIT_SLOTS_H
+#define JIT_SLOTS_H
+
+#include <stdint.h>
+
+#include "core/kernels/registry.h"
+#include "core/model/model.h"
+#include "jit/jit_engine.h"
+
+/* Real inputs of one record's shape: a weight tensor of its dtype and cols (rows taken
+ * cyclically up to the record's rows), activations from the model's run state, prepared as
+ * the slot's activation quantizer does. */
+#define JIT_MAX_INPUTS 3
+typedef struct {
+	const Tensor *W;
+	int rows, cols, nx;
+	const float *x[JIT_MAX_INPUTS];
+	void *act[JIT_MAX_INPUTS]; /* quantized copies (malloc'ed) */
+	float *xd[JIT_MAX_INPUTS];
+	int32_t *xsum[JIT_MAX_INPUTS];
+} JitInputs;
+
+typedef struct JitSlot JitSlot;
+/* The slot named name, or NULL when the tier-up has no harness for it. */
+const JitSlot *jit_slot_find(const char *name);
+const char *jit_slot_name(const JitSlot *s);
+/* The kernel in the bitcode for isa (ISA_AVX2 or ISA_AVX512), or NULL. */
+const char *jit_slot_source(const JitSlot *s, Isa isa);
+/* The shape constants of the inputs' shape into spec (consts, nconsts). */
+void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec);
+/* The scalar reference (tier 0). */
+KernelFn jit_slot_reference(const JitSlot *s);
+
+/* Finds and prepares inputs for (dtype, rows, cols) in m; 0, or -1 when the model has no
+ * such tensor or no activations of that width (the reason printed). */
+int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char *dtype, int rows,
+		    int cols);
+void jit_inputs_free(JitInputs *in);
+/* Runs fn over the inputs: y (rows * nx) gets every result; returns the cycles it took. */
+uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y);
+
+#endif

@@ -1,0 +1,250 @@
+/* tierup.c: the tier-up policy (tierup.h): which records to compile, the tuning variants, bit
+ * for bit verification against the tier-1 entry, the swap, and the tier records. */
+#include "jit/tierup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/kernels/registry.h"
+#include "core/model/session.h"
+#include "core/profile/profiler.h"
+#include "jit/jit_engine.h"
+#include "jit/jit_slots.h"
+#include "shim/platform.h"
+
+/* Timing repeats per entry (the best run counts: the others met interrupts or other work). */
+#define TIME_REPEATS 7
+/* A compile costs at least this much (the fastest seen on the EPYC); auto skips records whose
+ * whole remaining time is below it without compiling. */
+#define MIN_COMPILE_MS 10.0
+/* Records looked at, hottest first. */
+#define MAX_RECORDS 16
+
+static struct {
+	TierUpMode mode;
+	int n_predict;
+	int pos_enabled; /* position when the profile started counting for us, -1 before */
+	bool own_profile;
+	bool done;
+	bool plant;
+} st = {.pos_enabled = -1};
+
+void tierup_plant_wrong(bool on)
+{
+	st.plant = on;
+}
+
+static int slot_index(const char *name)
+{
+	for (int i = 0; i < kernels_slot_count(); i++)
+		if (!strcmp(kernels_slot_name(i), name))
+			return i;
+	return -1;
+}
+
+static double cycles_ms(uint64_t c)
+{
+	uint64_t hz = plat_cycles_hz();
+	return hz ? (double)c * 1e3 / (double)hz : 0.0;
+}
+
+/* Best of TIME_REPEATS runs over the inputs, per record call (one input's rows). */
+static uint64_t time_entry(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < TIME_REPEATS; i++) {
+		uint64_t c = jit_slot_run(s, in, fn, y);
+		best = c < best ? c : best;
+	}
+	return best / (uint64_t)in->nx;
+}
+
+/* A decision string that outlives the run (the tier record keeps the pointer). */
+static const char *keep_text(const char *fmt, double a, double b)
+{
+	char buf[160];
+	snprintf(buf, sizeof buf, fmt, a, b);
+	char *s = strdup(buf);
+	return s ? s : "?";
+}
+
+typedef struct {
+	JitEntry e;
+	uint64_t cycles;
+	double compile_ms;
+	int variants, verified;
+} Best;
+
+/* Compiles the variants of one record and keeps the fastest that gives tier 1's bits. */
+static void tune(const JitSlot *s, const JitInputs *in, KernelFn current, const float *y1,
+		 float *y2, bool one_variant, Best *best)
+{
+	static const uint32_t knobs[] = {0, JIT_KNOB_NO_UNROLL | JIT_KNOB_NO_INTERLEAVE,
+					 JIT_KNOB_NO_VECTORIZE | JIT_KNOB_NO_SLP};
+	Isa isas[] = {kernels_isa(), ISA_AVX2};
+	size_t n_out = (size_t)in->rows * (size_t)in->nx * sizeof(float);
+	for (int a = 0; a < 2; a++) {
+		const char *src = jit_slot_source(s, isas[a]);
+		if (!src || (a == 1 && isas[0] == ISA_AVX2))
+			continue;
+		for (size_t k = 0; k < sizeof knobs / sizeof knobs[0]; k++) {
+			JitSpec spec = {.source = src, .knobs = knobs[k], .plant_wrong = st.plant};
+			jit_slot_consts(s, in, &spec);
+			JitEntry e;
+			best->variants++;
+			if (jit_compile(&spec, (void *)current, &e) < 0)
+				continue;
+			best->compile_ms += e.compile_ms;
+			jit_slot_run(s, in, (KernelFn)e.fn, y2);
+			if (memcmp(y1, y2, n_out) != 0) {
+				fprintf(
+				    stderr,
+				    "jit: %s %dx%d from %s (knobs %u) dropped: its results differ "
+				    "from tier 1's\n",
+				    jit_slot_name(s), in->rows, in->cols, src, (unsigned)knobs[k]);
+				jit_release(&e);
+				continue;
+			}
+			best->verified++;
+			uint64_t c = time_entry(s, in, (KernelFn)e.fn, y2);
+			if (!best->e.fn || c < best->cycles) {
+				jit_release(&best->e);
+				best->e = e;
+				best->cycles = c;
+			} else {
+				jit_release(&e);
+			}
+			if (one_variant)
+				return;
+		}
+	}
+}
+
+/* One record: measure tiers 0 and 1, tune tier 2, decide, swap; files its tier record. */
+static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_to_come)
+{
+	const JitSlot *s = jit_slot_find(k->kernel);
+	int slot = slot_index(k->kernel);
+	if (!s || slot < 0)
+		return;
+	ProfileTierRecord t = {k->kernel, k->dtype, k->rows, k->cols, k->tokens, {0}, 0, NULL};
+	JitInputs in;
+	if (jit_inputs_init(&in, s, m, k->dtype, k->rows, k->cols) < 0) {
+		t.decision = "tier 1 kept: no real inputs of this shape";
+		profiler_tier_record(&t);
+		return;
+	}
+	size_t n = (size_t)in.rows * (size_t)in.nx;
+	float *y1 = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));
+	KernelFn current = kernels_slot_get(slot);
+	if (!y1 || !y2) {
+		t.decision = "tier 1 kept: out of memory";
+		goto out;
+	}
+	t.cycles_per_call[0] = time_entry(s, &in, jit_slot_reference(s), y2);
+	t.cycles_per_call[1] = time_entry(s, &in, current, y1);
+	double most_ms = cycles_ms(t.cycles_per_call[1]) * calls_to_come;
+	if (st.mode == TIERUP_AUTO && most_ms < MIN_COMPILE_MS) {
+		t.decision = keep_text("tier 1 kept: the %.2f ms left in it cannot pay a compile "
+				       "(>= %.0f ms)",
+				       most_ms, MIN_COMPILE_MS);
+		goto out;
+	}
+	Best b = {0};
+	tune(s, &in, current, y1, y2, st.mode == TIERUP_AUTO, &b);
+	t.compile_ms = b.compile_ms;
+	if (!b.e.fn) {
+		t.decision = b.variants ? "tier 1 kept: no variant compiled and verified"
+					: "tier 1 kept: no source kernel for this ISA";
+		goto out;
+	}
+	t.cycles_per_call[2] = b.cycles;
+	double saved_ms = (cycles_ms(t.cycles_per_call[1]) - cycles_ms(b.cycles)) * calls_to_come;
+	if (st.mode == TIERUP_AUTO && saved_ms <= b.compile_ms) {
+		t.decision = keep_text("tier 1 kept: saves %.2f ms, compiling took %.2f ms",
+				       saved_ms, b.compile_ms);
+		jit_release(&b.e);
+		goto out;
+	}
+	kernels_replace(k->kernel, (KernelFn)b.e.fn); /* b.e's code lives to the end */
+	t.decision = st.mode == TIERUP_AUTO
+			 ? keep_text("tier 2: saves %.2f ms for %.2f ms of compiling", saved_ms,
+				     b.compile_ms)
+			 : "tier 2 (always)";
+out:
+	profiler_tier_record(&t);
+	free(y1);
+	free(y2);
+	jit_inputs_free(&in);
+}
+
+/* The hot records, hottest first, one per (kernel, dtype, cols): the entry is specialised on
+ * the row width, so records of other row counts share it. */
+static int hot_records(ProfileKernelStats *out, int max)
+{
+	uint64_t row_calls[MAX_RECORDS]; /* rows x calls: the group's rows are their mean */
+	int n = 0;
+	for (int i = 0; i < profiler_kernel_count() && n < max; i++) {
+		ProfileKernelStats k;
+		profiler_kernel_stats(i, &k);
+		int j = 0;
+		while (j < n && !(!strcmp(out[j].kernel, k.kernel) &&
+				  !strcmp(out[j].dtype, k.dtype) && out[j].cols == k.cols))
+			j++;
+		if (j == n)
+			out[n++] = k, row_calls[j] = 0, out[j].calls = out[j].cycles = 0;
+		out[j].calls += k.calls;
+		out[j].cycles += k.cycles;
+		row_calls[j] += (uint64_t)k.rows * k.calls;
+	}
+	for (int j = 0; j < n; j++)
+		out[j].rows = out[j].calls ? (int)(row_calls[j] / out[j].calls) : out[j].rows;
+	for (int i = 1; i < n; i++) /* by cycles, hottest first */
+		for (int j = i; j > 0 && out[j - 1].cycles < out[j].cycles; j--) {
+			ProfileKernelStats x = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = x;
+		}
+	return n;
+}
+
+static void between_tokens(void *arg, Model *m, int pos)
+{
+	(void)arg;
+	if (st.done)
+		return;
+	if (st.pos_enabled < 0) { /* the profile's kernel records are what the tier-up reads */
+		if (!profiler_enabled()) {
+			profiler_enable();
+			st.own_profile = true;
+		}
+		st.pos_enabled = pos;
+		return;
+	}
+	st.done = true;
+	int tokens = pos - st.pos_enabled;
+	int to_come = st.n_predict - tokens;
+	ProfileKernelStats recs[MAX_RECORDS];
+	int n = hot_records(recs, MAX_RECORDS);
+	if (st.own_profile)
+		profiler_disable();
+	for (int i = 0; i < n; i++) {
+		double per_token = tokens > 0 ? (double)recs[i].calls / tokens : 0.0;
+		tier_up_record(&recs[i], m, per_token * (to_come > 0 ? to_come : 0));
+	}
+}
+
+int tierup_start(const Options *o)
+{
+	if (o->tierup == TIERUP_OFF)
+		return 0;
+	if (jit_engine_init() < 0) {
+		fprintf(stderr, "error: --jit: LLVM could not start\n");
+		return -1;
+	}
+	st.mode = o->tierup;
+	st.n_predict = o->n_predict;
+	session_set_hook(between_tokens, NULL);
+	return 0;
+}

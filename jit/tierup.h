@@ -1,0 +1,17 @@
+/* tierup.h: --jit off|auto|always on the host: between tokens, the profile's hot kernel records
+ * are compiled for their shapes and this CPU (jit_engine), tuned and verified on the model's
+ * real weights (jit_slots), swapped into the registry, and filed as tier records. */
+#ifndef TIERUP_H
+#define TIERUP_H
+
+#include "core/app/cli.h"
+
+/* Sets the session hook for o->tierup (nothing for TIERUP_OFF); 0, or -1 with one error line
+ * printed when LLVM cannot start. */
+int tierup_start(const Options *o);
+
+/* Test hook: the next compiled entries carry a planted wrong result (verification must drop
+ * them). Not reachable from the command line. */
+void tierup_plant_wrong(bool on);
+
+#endif

@@ -105,7 +105,7 @@ JIT_BC := $(BUILD)/jit/kernels.bc
 JIT_SRCS := jit/jit_engine.c jit/jit_slots.c jit/tierup.c
 ifeq ($(HAVE_JIT),1)
 JIT_OBJS := $(JIT_SRCS:%.c=$(BUILD)/host/%.o) $(BUILD)/host/jit/kernels_bc.o
-JIT_CFLAGS := $(filter-out -std=% -O% -W% -g,$(shell $(LLVM_CONFIG) --cflags))
+JIT_CFLAGS := $(filter-out -std=% -O% -W% -g -D_GNU_SOURCE,$(shell $(LLVM_CONFIG) --cflags))
 LLVM_LINK := $(shell $(LLVM_CONFIG) --bindir)/llvm-link
 JIT_LIBS := $(shell $(LLVM_CONFIG) --ldflags) -lLLVM-14 -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
 HOST_CFLAGS += -DTL_HAVE_JIT

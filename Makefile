@@ -135,7 +135,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: FORCE all check check-quick check-golden check-reliability check-icount check-asan check-valgrind run bench format clean
+.PHONY: FORCE all check check-jit check-quick check-golden check-reliability check-icount check-asan check-valgrind run bench format clean
 all: $(HOST_BIN) kernel
 
 $(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS) $(JIT_OBJS)
@@ -216,7 +216,16 @@ check-valgrind: $(BUILD)/tests/run_tests $(HOST_BIN)
 
 # Host-vs-kernel parity and kernel fault reports under QEMU (kernel/kernel.mk).
 # Crash inputs the fuzzers found, replayed (tests/fuzz/fuzz.mk).
-check: check-quick check-golden check-reliability check-kernel check-icount check-regress
+check: check-quick check-golden check-reliability check-kernel check-icount check-regress check-jit
+
+# The tier-up: goldens with --jit, verification of a planted wrong entry (skipped without LLVM).
+check-jit: $(HOST_BIN) $(if $(JIT_OBJS),$(BUILD)/tests/test_jit)
+	BIN=$(HOST_BIN) TEST_JIT=$(BUILD)/tests/test_jit sh tests/jit.sh
+
+$(BUILD)/tests/test_jit: $(BUILD)/host/tests/test_jit.o $(JIT_OBJS) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) \
+	$(HOST_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread $(JIT_LIBS)
 
 # The kernel's profile under TCG -icount repeats exactly and keeps its golden call counts.
 check-icount: kernel

@@ -209,6 +209,16 @@ static int hot_records(ProfileKernelStats *out, int max)
 	return n;
 }
 
+void tierup_run(Model *m, int tokens, int to_come)
+{
+	ProfileKernelStats recs[MAX_RECORDS];
+	int n = hot_records(recs, MAX_RECORDS);
+	for (int i = 0; i < n; i++) {
+		double per_token = tokens > 0 ? (double)recs[i].calls / tokens : 0.0;
+		tier_up_record(&recs[i], m, per_token * (to_come > 0 ? to_come : 0));
+	}
+}
+
 static void between_tokens(void *arg, Model *m, int pos)
 {
 	(void)arg;
@@ -223,16 +233,16 @@ static void between_tokens(void *arg, Model *m, int pos)
 		return;
 	}
 	st.done = true;
-	int tokens = pos - st.pos_enabled;
-	int to_come = st.n_predict - tokens;
-	ProfileKernelStats recs[MAX_RECORDS];
-	int n = hot_records(recs, MAX_RECORDS);
 	if (st.own_profile)
 		profiler_disable();
-	for (int i = 0; i < n; i++) {
-		double per_token = tokens > 0 ? (double)recs[i].calls / tokens : 0.0;
-		tier_up_record(&recs[i], m, per_token * (to_come > 0 ? to_come : 0));
-	}
+	int tokens = pos - st.pos_enabled;
+	tierup_run(m, tokens, st.n_predict - tokens);
+}
+
+void tierup_configure(TierUpMode mode, int n_predict)
+{
+	st.mode = mode;
+	st.n_predict = n_predict;
 }
 
 int tierup_start(const Options *o)
@@ -243,8 +253,7 @@ int tierup_start(const Options *o)
 		fprintf(stderr, "error: --jit: LLVM could not start\n");
 		return -1;
 	}
-	st.mode = o->tierup;
-	st.n_predict = o->n_predict;
+	tierup_configure(o->tierup, o->n_predict);
 	session_set_hook(between_tokens, NULL);
 	return 0;
 }

@@ -1,0 +1,55 @@
+#!/bin/sh
+# jit.sh: the tier-up (--jit, jit/): the same ids with --jit always as without on every shared
+# model and the synthetic small one, in text and ids; --jit auto likewise; the verification
+# test (build/tests/test_jit: a planted wrong entry dropped); with the code cache built in,
+# --jit always --code-cache F then --code-cache F alone: the same ids, nothing compiled.
+# A build without LLVM is a SKIP line (a FAIL in CI, which installs LLVM 14).
+set -u
+cd "$(dirname "$0")/.."
+BIN=${BIN:-host/tinyllama-host}
+TEST_JIT=${TEST_JIT:-build/tests/test_jit}
+M=${SHARED_DIR:-../shared}/models
+pass=0 fail=0 skip=0
+ok() { pass=$((pass + 1)); echo "PASS $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. tests/require.sh
+
+if $BIN --jit always --synthetic small -n 1 2>&1 | grep -q "has no JIT"; then
+	missing "the tier-up tests" "this build has no JIT (LLVM 14 and clang-14 not found)" 1
+	echo "jit: $pass passed, $fail failed, $skip skipped"
+	[ $fail -eq 0 ]
+	exit
+fi
+
+# same_ids NAME ARGS...: --jit always and auto give the ids the run gives without the JIT.
+same_ids() {
+	name=$1
+	shift
+	$BIN "$@" >"$tmp/want" 2>"$tmp/err0" || { ko "$name (tier 1 run failed)"; cat "$tmp/err0"; return; }
+	for mode in always auto; do
+		if $BIN "$@" --jit $mode --profile >"$tmp/got" 2>"$tmp/err" &&
+			cmp -s "$tmp/want" "$tmp/got"; then ok "$name, --jit $mode"
+		else ko "$name, --jit $mode"; tail -5 "$tmp/err"; fi
+	done
+	grep -q "^Tier-up" "$tmp/err" || ko "$name: no tier report"
+}
+
+for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
+	require_shared "$M/$f" "--jit goldens on $f" || continue
+	same_ids "$f greedy" -m "$M/$f" --ids -n 24 --temp 0
+	same_ids "$f sampled, 2 threads" -m "$M/$f" --ids -n 24 -t 2 -s 7
+done
+same_ids "synthetic small" --synthetic small --ids -n 12 --prompt-ids "1 5 9 200"
+same_ids "synthetic small, int8" --synthetic small --quant int8 --ids -n 8
+
+if [ -x "$TEST_JIT" ]; then
+	if "$TEST_JIT" >"$tmp/out" 2>&1; then ok "verification (test_jit)"
+	else ko "verification (test_jit)"; cat "$tmp/out"; fi
+else
+	ko "verification: $TEST_JIT was not built"
+fi
+
+echo "jit: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]

@@ -74,6 +74,7 @@ CORE_SRCS := \
 	core/formats/llama_gguf.c \
 	core/formats/synth.c \
 	core/model/model.c \
+	core/model/shapes.c \
 	core/formats/loader.c \
 	core/formats/export.c \
 	core/formats/quant_mix.c \
@@ -130,8 +131,9 @@ TEST_SRCS := \
 	tests/test_cli.c \
 	tests/test_tokenizer.c \
 	tests/test_profiler.c \
-	tests/test_profiler_reports.c
-TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o)
+	tests/test_profiler_reports.c \
+	tests/test_codecache.c
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/host/%.o) $(BUILD)/host/tests/codecache_objs.o
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -185,6 +187,23 @@ $(BUILD)/host/host/%.o: host/%.c
 $(BUILD)/host/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The code cache tests' objects: a compiled kernel as a no-PIC small-model and a PIC relocatable
+# object, and one with an undefined symbol (tests/codecache/), embedded by codecache_objs.S.
+CC_TEST_OBJ_DIR := $(BUILD)/tests/codecache
+CC_TEST_OBJ_FLAGS := -O2 -ffreestanding -fno-builtin -fno-stack-protector
+$(CC_TEST_OBJ_DIR)/%_nopic.o: tests/codecache/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CC_TEST_OBJ_FLAGS) -fno-pic -mcmodel=small -c -o $@ $<
+$(CC_TEST_OBJ_DIR)/%_pic.o: tests/codecache/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CC_TEST_OBJ_FLAGS) -fpic -c -o $@ $<
+CC_TEST_OBJS := $(CC_TEST_OBJ_DIR)/entry_dot_nopic.o $(CC_TEST_OBJ_DIR)/entry_dot_pic.o \
+	$(CC_TEST_OBJ_DIR)/entry_undef_pic.o
+$(BUILD)/host/tests/codecache_objs.o: tests/codecache_objs.S $(CC_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ -DOBJ_NOPIC='"$(word 1,$(CC_TEST_OBJS))"' \
+		-DOBJ_PIC='"$(word 2,$(CC_TEST_OBJS))"' -DOBJ_UNDEF='"$(word 3,$(CC_TEST_OBJS))"' $<
 
 $(BUILD)/tests/run_tests: $(TEST_OBJS) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
 	@mkdir -p $(dir $@)

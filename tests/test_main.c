@@ -92,6 +92,7 @@ int main(void)
 	srunner_add_suite(sr, simd_suite());
 	srunner_add_suite(sr, tiles_suite());
 	srunner_add_suite(sr, registry_suite());
+	srunner_add_suite(sr, codecache_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -19,6 +19,7 @@ Suite *sampler_suite(void);
 Suite *cli_suite(void);
 Suite *tokenizer_suite(void);
 Suite *profiler_suite(void);
+Suite *codecache_suite(void);
 
 /* Tests that need what a machine may lack (a shared model, an ISA, a CPU feature) follow one
  * rule: locally the missing thing is a loud SKIP line; in CI (CI=true) the shared models must

@@ -4,12 +4,14 @@
 
 #include "core/base/error.h"
 #include "core/base/str.h"
+#include "core/codecache/codecache.h"
 #include "core/formats/loader.h"
 #include "core/io/console.h"
 #include "core/kernels/registry.h"
 #include "core/model/model.h"
 #include "core/model/sampler.h"
 #include "core/model/session.h"
+#include "core/model/shapes.h"
 #include "core/profile/profiler.h"
 #include "core/text/chat.h"
 #include "core/text/tokenizer.h"
@@ -138,6 +140,28 @@ static int build_prompt(const Options *o, const Tokenizer *tok, int *n_prompt)
 	return 0;
 }
 
+static bool model_runs(const void *model, const CodeCacheKey *k)
+{
+	return k->rows <= INT32_MAX && k->cols <= INT32_MAX &&
+	       model_runs_shape(model, k->slot, k->dtype, (int)k->rows, (int)k->cols);
+}
+
+/* --code-cache FILE: kernels compiled for this machine, build and model replace registry
+ * entries. Nothing here fails the run: an unreadable file, or each entry that does not fit,
+ * is one "code-cache:" line on the log, and the registry's own kernels run instead. */
+static void load_code_cache(const char *path, const Model *m)
+{
+	const uint8_t *data;
+	size_t size;
+	if (plat_model_map(path, &data, &size) < 0) {
+		log_printf("code-cache: nothing loaded: %s\n", error_message());
+		return;
+	}
+	CodeCacheMachine here;
+	codecache_machine_this(&here, (uint32_t)platform_code_target());
+	codecache_apply(path, data, size, &here, model_runs, m);
+}
+
 /* Loads, generates and prints the stats line; returns the exit status. */
 static int generate(const Options *o)
 {
@@ -187,6 +211,8 @@ static int generate(const Options *o)
 	}
 	if (model_state_init(m, ctx) < 0)
 		return fail();
+	if (o->code_cache)
+		load_code_cache(o->code_cache, m);
 	Sampler sampler;
 	if (sampler_init(&sampler, c->vocab_size, o->temp, o->top_k, o->top_p, o->min_p, o->seed) <
 		0 ||

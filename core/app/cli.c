@@ -18,6 +18,7 @@ typedef enum {
 	OPT_CTX_SIZE,
 	OPT_ARENA,
 	OPT_HUGEPAGES,
+	OPT_CODE_CACHE,
 	OPT_PROMPT,
 	OPT_VOCAB,
 	OPT_TOKENIZE,
@@ -70,6 +71,8 @@ static const OptionSpec options[OPT_COUNT] = {
 		   "memory arena, e.g. 4G (default: 3/4 of RAM, lazily; host)"},
     [OPT_HUGEPAGES] = {NULL, "--hugepages", NULL, NULL, NULL,
 		       "2 MB pages for the arena: faster streaming (host)"},
+    [OPT_CODE_CACHE] = {NULL, "--code-cache", NULL, "FILE", NULL,
+			"kernels compiled for this machine and model: loaded when FILE exists"},
     [OPT_PROMPT] = {"generation", "--prompt", "-p", "TEXT", NULL,
 		    "prompt text: BOS (if the vocab adds it) + its tokens"},
     [OPT_VOCAB] = {NULL, "--vocab", NULL, "FILE", NULL,
@@ -226,6 +229,9 @@ static int apply(Options *o, OptionId id, const char *opt, const char *val)
 		break;
 	case OPT_HUGEPAGES:
 		o->hugepages = true;
+		break;
+	case OPT_CODE_CACHE:
+		o->code_cache = val;
 		break;
 	case OPT_PROMPT:
 		o->prompt = val;

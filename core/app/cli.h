@@ -36,6 +36,7 @@ typedef struct {
 	int threads; /* -t; 0 = every CPU the platform has */
 	QuantMode quant;
 	const char *export_path; /* --export-gguf */
+	const char *code_cache;	 /* --code-cache FILE (core/codecache) */
 	bool print_ids;		 /* --ids */
 	bool profile;		 /* --profile[=FORMAT] */
 	ProfileFormat profile_format;

@@ -238,6 +238,10 @@ static int resolve(const Elf *e, uint64_t i, uintptr_t base, KernelFn fallback, 
 		*addr = 0;
 		return 0;
 	}
+	if (shndx == SHN_UNDEF && str_eq(name, "_GLOBAL_OFFSET_TABLE_")) {
+		*addr = base + (uintptr_t)e->got_at; /* named by PIC objects: the loader's GOT */
+		return 0;
+	}
 	if (shndx == SHN_UNDEF) {
 		*is_outside = true;
 		*addr = outside(name, fallback);

@@ -219,8 +219,8 @@ check-golden: $(HOST_BIN)
 	BIN=$(HOST_BIN) sh tests/kquant_golden.sh
 
 # Bad inputs, failing outputs, files that change underneath (< 1 min).
-check-reliability: $(HOST_BIN)
-	BIN=$(HOST_BIN) sh tests/reliability.sh
+check-reliability: $(HOST_BIN) $(KCACHE_TOOL) $(KCACHE_OBJ)
+	BIN=$(HOST_BIN) CACHE_TOOL=$(KCACHE_TOOL) CACHE_OBJ=$(KCACHE_OBJ) sh tests/reliability.sh
 
 # ASan + UBSan: unit tests and golden runs of an instrumented build in build/asan. Leak
 # checks are off: core allocates only from the arena; the test fixtures' mallocs die with

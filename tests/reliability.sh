@@ -190,6 +190,42 @@ bad "a 9000-byte system prompt" "tokens" -m "$tmp/small.gguf" --chat --chat-temp
 	--system "$(head -c 9000 /dev/zero | tr '\0' c)"
 bad "a model without a chat template" "has no tokenizer.chat_template" -m "$tmp/small.gguf" --chat
 
+# --- --code-cache FILE: a cache that cannot be used is refused with "code-cache:" lines (never
+# an "error:"), and the run goes on with the same ids; CACHE_TOOL (make_test_cache) and
+# CACHE_OBJ (its rms_norm object) make a good cache to break, when given ---
+ids=$($BIN --synthetic small -n 8 --ids 2>/dev/null)
+# cache_case NAME FILE PATTERN: status 0, the ids of a run without the cache, no error line,
+# a code-cache line matching PATTERN.
+cache_case() {
+	timeout $LIMIT $BIN --synthetic small -n 8 --ids --code-cache "$2" </dev/null \
+		>"$tmp/out" 2>"$tmp/err"
+	st=$?
+	if [ $st -eq 0 ] && [ "$(cat "$tmp/out")" = "$ids" ] && ! grep -q '^error' "$tmp/err" &&
+		grep -q "^code-cache: $3" "$tmp/err"; then ok "code cache: $1"
+	else ko "code cache: $1 (status $st)"; head -c 600 "$tmp/err"; fi
+}
+cache_case "a missing file" "$tmp/absent.tlcc" "nothing loaded: .*absent.tlcc"
+cache_case "a directory" "$tmp" "nothing loaded: .*directory"
+head -c 4096 /dev/urandom >"$tmp/random.tlcc"
+cache_case "random bytes" "$tmp/random.tlcc" "refused .*random.tlcc: not a code cache"
+if [ -n "${CACHE_TOOL:-}" ] && $CACHE_TOOL good rms_norm "$CACHE_OBJ" "$tmp/good.tlcc" &&
+	$CACHE_TOOL other-cpu rms_norm "$CACHE_OBJ" "$tmp/cpu.tlcc" &&
+	$CACHE_TOOL bad-reloc rms_norm "$CACHE_OBJ" "$tmp/reloc.tlcc"; then
+	cache_case "a good cache" "$tmp/good.tlcc" "loaded rms_norm"
+	cp "$tmp/good.tlcc" "$tmp/flip.tlcc"
+	printf '\377' | dd of="$tmp/flip.tlcc" bs=1 seek=497 conv=notrunc 2>/dev/null
+	cache_case "a flipped byte" "$tmp/flip.tlcc" "refused .*flip.tlcc: checksum mismatch"
+	head -c 600 "$tmp/good.tlcc" >"$tmp/cut.tlcc"
+	cache_case "a truncated file" "$tmp/cut.tlcc" "refused .*cut.tlcc: the header says"
+	cache_case "another CPU" "$tmp/cpu.tlcc" "refused rms_norm .*needs CPU features"
+	cache_case "a relocation outside its section" "$tmp/reloc.tlcc" \
+		"refused rms_norm .*points outside"
+	[ "$(grep -c '^code-cache: ' "$tmp/err")" -eq 2 ] && ok "code cache: one line per entry" ||
+		ko "code cache: one line per entry"
+else
+	echo "SKIP code cache files made by make_test_cache (CACHE_TOOL not given)"
+fi
+
 # --- The option table and its copies: every option of the usage text is in README.md's Usage
 # section and in the fuzz dictionary ---
 $BIN -h >"$tmp/usage" 2>/dev/null

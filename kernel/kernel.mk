@@ -92,15 +92,14 @@ qemu-gdb: $(KERNEL_ELF)
 	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT=0 ACCEL='$(ACCEL)' GDB=1 CODE_CACHE='$(CODE_CACHE)' \
 		sh kernel/run-qemu.sh $(KERNEL_ELF) $(MODEL)
 
-check-kernel: host/tinyllama-host $(KERNEL_ELF)
-	MAKE='$(MAKE)' sh tests/parity.sh
-	MAKE='$(MAKE)' sh tests/kernel_faults.sh
-
 # tests/kcache.sh's code cache: a kernel-bound entry built as the contract says such entries are
 # (freestanding, no red zone, the kernel's code model; no unwind tables, which the loader does
 # not take), written by make_test_cache through jit/cache_writer.
 KCACHE_TOOL := $(BUILD)/tests/make_test_cache
 KCACHE_OBJ := $(BUILD)/tests/kcache/entry_rms_norm.o
+check-kernel check-icount: export KCACHE_TOOL := $(KCACHE_TOOL)
+check-kernel check-icount: export KCACHE_OBJ := $(KCACHE_OBJ)
+check-icount check-reliability: $(KCACHE_TOOL) $(KCACHE_OBJ)
 KCACHE_ENTRY_CFLAGS := -std=c11 -O2 $(WARN) -ffreestanding -fno-stack-protector -ffp-contract=off \
 	-fno-asynchronous-unwind-tables $(KERNEL_MODEL_FLAGS)
 
@@ -112,3 +111,8 @@ $(KCACHE_TOOL): $(BUILD)/host/tests/kcache/make_test_cache.o $(HOST_JIT_OBJS) $(
 		$(HOST_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
+
+check-kernel: host/tinyllama-host $(KERNEL_ELF) $(KCACHE_TOOL) $(KCACHE_OBJ)
+	MAKE='$(MAKE)' sh tests/parity.sh
+	MAKE='$(MAKE)' sh tests/kernel_faults.sh
+	MAKE='$(MAKE)' sh tests/kcache.sh

@@ -1,8 +1,11 @@
 #!/bin/sh
 # parity.sh: host/tinyllama-host and the kernel under QEMU (make -s qemu) must print the same
 # bytes on stdout for the same arguments, with 1 and with 2 CPUs (host -t N, kernel SMP=N and
-# its default of every CPU). Builds nothing: `make check-kernel` builds first.
-# Environment: SHARED_DIR (models, default ../shared), ACCEL (auto|kvm|tcg), TIMEOUT, MAKE.
+# its default of every CPU); and with the same code cache on both sides (host --code-cache,
+# make qemu CODE_CACHE), each loading its entry. Builds nothing: `make check-kernel` builds first.
+# Environment: SHARED_DIR (models, default ../shared), ACCEL (auto|kvm|tcg), TIMEOUT, MAKE;
+# KCACHE_TOOL and KCACHE_OBJ (tests/kcache: the cache's maker and its object; the cached
+# checks are skipped without them).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 MAKE=${MAKE:-make}
@@ -28,16 +31,24 @@ check() {
 	done
 }
 
+# check_cpus NAME MODEL ARGS CPUS [CODE_CACHE]: with a cache, both sides must log its entry
+# as loaded.
 check_cpus() {
-	name=$1 model=$2 args="$isa $3" cpus=$4
+	name=$1 model=$2 args="$isa $3" cpus=$4 cache=${5:-}
 	eval "set -- $args"
 	if [ -n "$model" ]; then set -- -m "$model" "$@"; fi
+	if [ -n "$cache" ]; then set -- "$@" --code-cache "$cache"; fi
 	"$HOST" "$@" -t "$cpus" >"$tmp/host.out" 2>"$tmp/host.err"
 	hrc=$?
 	$MAKE -s --no-print-directory qemu MODEL="$model" ARGS="$args" SMP="$cpus" TIMEOUT="$TIMEOUT" \
-		>"$tmp/kernel.out" 2>"$tmp/kernel.err"
+		CODE_CACHE="$cache" >"$tmp/kernel.out" 2>"$tmp/kernel.err"
 	krc=$?
-	if [ $hrc -ne 0 ] || [ $krc -ne 0 ]; then
+	if [ -n "$cache" ] && ! { grep -q "^code-cache: loaded" "$tmp/host.err" &&
+		grep -q "^code-cache: loaded" "$tmp/kernel.err"; }; then
+		echo "FAIL $name: the cache's entry was not loaded on both sides"
+		grep -h "code-cache" "$tmp/host.err" "$tmp/kernel.err" | sed 's/^/  /'
+		fail=$((fail + 1))
+	elif [ $hrc -ne 0 ] || [ $krc -ne 0 ]; then
 		echo "FAIL $name: exit status host $hrc, kernel $krc"
 		tail -n 5 "$tmp/host.err" "$tmp/kernel.err" | sed 's/^/  /'
 		fail=$((fail + 1))
@@ -56,6 +67,18 @@ if require_shared "$SHARED/models/stories260K.bin" "stories260K greedy"; then
 fi
 check "synthetic small greedy" "" '--synthetic small --prompt-ids "1 5 9 200" -n 40 --temp 0 --ids'
 check "synthetic small sampled" "" "--synthetic small -n 40 --temp 0.8 --top-p 0.9 -s 42 --ids"
+
+# A code cache with an rms_norm entry for each target (tests/kcache/entry_rms_norm.c).
+if [ -n "${KCACHE_TOOL:-}" ] && "$KCACHE_TOOL" good rms_norm "${KCACHE_OBJ:-}" "$tmp/kcache.tlc"; then
+	if require_shared "$SHARED/models/stories260K.bin" "stories260K cached"; then
+		check_cpus "stories260K greedy, code cache, 1 CPU(s)" "$SHARED/models/stories260K.bin" \
+			"-n 200 --temp 0 --ids" 1 "$tmp/kcache.tlc"
+	fi
+	check_cpus "synthetic small sampled, code cache, 2 CPU(s)" "" \
+		"--synthetic small -n 40 --temp 0.8 --top-p 0.9 -s 42 --ids" 2 "$tmp/kcache.tlc"
+else
+	echo "SKIP code cache checks (KCACHE_TOOL, KCACHE_OBJ: make check-kernel sets them)"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

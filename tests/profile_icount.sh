@@ -3,7 +3,9 @@
 # kernel's profile repeats exactly: two runs must give identical call counts and cycles, and
 # the call counts must equal the golden (tests/golden/kernel-profile-calls.txt). With SMP=1 and
 # with SMP=2: -icount runs the CPUs one at a time in turn (single-threaded TCG), so a second CPU
-# keeps the runs repeatable, though its cycles differ from SMP=1's.
+# keeps the runs repeatable, though its cycles differ from SMP=1's. The SMP=2 runs boot with a
+# code cache (its rms_norm entry loaded) when KCACHE_TOOL and KCACHE_OBJ are set (tests/kcache):
+# a cached run's profile repeats exactly too, with the same calls.
 set -u
 cd "$(dirname "$0")/.."
 GOLDEN=tests/golden/kernel-profile-calls.txt
@@ -20,14 +22,23 @@ profile() {
 	sed -n 's/.*"total_cycles": \([0-9]*\).*/total \1/p' "$1"
 }
 
+cache=""
+if [ -n "${KCACHE_TOOL:-}" ] && "$KCACHE_TOOL" good rms_norm "${KCACHE_OBJ:-}" "$tmp/kcache.tlc"; then
+	cache=$tmp/kcache.tlc
+fi
 for smp in 1 2; do
+	with=""
+	[ $smp = 2 ] && with=$cache
 	for i in 1 2; do
-		make -s qemu ACCEL=tcg ICOUNT=0 SMP=$smp ARGS="$ARGS" >"$tmp/out$i" 2>"$tmp/err$i" ||
-			{ ko "SMP=$smp kernel run $i"; cat "$tmp/err$i"; }
+		make -s qemu ACCEL=tcg ICOUNT=0 SMP=$smp ARGS="$ARGS" CODE_CACHE="$with" >"$tmp/out$i" \
+			2>"$tmp/err$i" || { ko "SMP=$smp kernel run $i"; cat "$tmp/err$i"; }
+		if [ -n "$with" ] && ! grep -q "^code-cache: loaded" "$tmp/err$i"; then
+			ko "SMP=$smp run $i: the cache's entry was not loaded"
+		fi
 		profile "$tmp/err$i" >"$tmp/prof$i"
 	done
 	if [ -s "$tmp/prof1" ] && cmp -s "$tmp/prof1" "$tmp/prof2"; then
-		ok "SMP=$smp: two -icount runs: identical calls and cycles ($(grep -vc ^total "$tmp/prof1") zones)"
+		ok "SMP=$smp${with:+ with a code cache}: two -icount runs: identical calls and cycles ($(grep -vc ^total "$tmp/prof1") zones)"
 	else
 		ko "SMP=$smp: two -icount runs differ"; diff "$tmp/prof1" "$tmp/prof2" | head -20
 	fi

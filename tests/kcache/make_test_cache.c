@@ -4,6 +4,7 @@
  * Usage: make_test_cache KIND SLOT OBJECT OUT, KIND one of
  *   good       the object as it is
  *   other-cpu  keyed to need a CPUID bit no x86 CPU sets (leaf 1 EDX bit 10, reserved)
+ *   other-shape  keyed to a vector length of OTHER_SHAPE_COLS, which no model's layers have
  *   bad-reloc  its first relocation moved past the end of the section it patches */
 #include <elf.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "jit/cache_writer.h"
 
 #define RESERVED_EDX_BIT (1u << 10) /* CPUID leaf 1 EDX bit 10: reserved, always 0 */
+#define OTHER_SHAPE_COLS 3	    /* a dim or hidden_dim no model has */
 
 static int fail(const char *msg, const char *what)
 {
@@ -64,11 +66,15 @@ static int break_relocation(unsigned char *obj, size_t size)
 	return -1;
 }
 
-static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, int other_cpu,
+static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, const char *kind,
 		    const unsigned char *obj, size_t size)
 {
 	memset(k, 0, sizeof *k);
 	snprintf(k->slot, sizeof k->slot, "%s", slot);
+	if (!strcmp(kind, "other-shape")) {
+		k->rows = 1;
+		k->cols = OTHER_SHAPE_COLS;
+	}
 	k->target = target;
 	if (target == CODECACHE_TARGET_HOST) {
 		CodeCacheMachine m;
@@ -77,7 +83,7 @@ static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, int othe
 		k->family = m.family;
 		k->model = m.model;
 	}
-	if (other_cpu)
+	if (!strcmp(kind, "other-cpu"))
 		k->features[1] = RESERVED_EDX_BIT;
 	k->bitcode_hash = codecache_checksum(obj, size); /* no bitcode: the object stands in */
 	k->build_id = codecache_build_id();
@@ -87,10 +93,13 @@ static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, int othe
 int main(int argc, char **argv)
 {
 	if (argc != 5)
-		return fail("usage: make_test_cache good|other-cpu|bad-reloc SLOT OBJECT OUT", "");
+		return fail(
+		    "usage: make_test_cache good|other-cpu|other-shape|bad-reloc SLOT OBJECT "
+		    "OUT",
+		    "");
 	const char *kind = argv[1];
-	int other_cpu = !strcmp(kind, "other-cpu");
-	if (!other_cpu && strcmp(kind, "good") && strcmp(kind, "bad-reloc"))
+	if (strcmp(kind, "good") && strcmp(kind, "other-cpu") && strcmp(kind, "other-shape") &&
+	    strcmp(kind, "bad-reloc"))
 		return fail("unknown kind ", kind);
 	if (strlen(argv[2]) >= CODECACHE_SLOT_LEN)
 		return fail("slot name too long: ", argv[2]);
@@ -101,8 +110,8 @@ int main(int argc, char **argv)
 	if (!strcmp(kind, "bad-reloc") && break_relocation(obj, size) < 0)
 		return fail("no relocation to break in ", argv[3]);
 	CodeCacheEntryIn in[2];
-	key_for(&in[0].key, argv[2], CODECACHE_TARGET_KERNEL, other_cpu, obj, size);
-	key_for(&in[1].key, argv[2], CODECACHE_TARGET_HOST, other_cpu, obj, size);
+	key_for(&in[0].key, argv[2], CODECACHE_TARGET_KERNEL, kind, obj, size);
+	key_for(&in[1].key, argv[2], CODECACHE_TARGET_HOST, kind, obj, size);
 	for (int i = 0; i < 2; i++) {
 		in[i].object = obj;
 		in[i].object_size = size;

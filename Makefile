@@ -69,6 +69,7 @@ CORE_SRCS := \
 	core/profile/report_json.c \
 	core/profile/report_folded.c \
 	core/profile/report_svg.c \
+	core/profile/features.c \
 	core/formats/gguf.c \
 	core/formats/llama2c.c \
 	core/formats/llama_gguf.c \
@@ -260,6 +261,7 @@ clean:
 	rm -rf $(BUILD) host/tinyllama-host
 
 -include kernel/kernel.mk
+-include kernel/image.mk
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

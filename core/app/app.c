@@ -5,6 +5,7 @@
 #include "core/base/error.h"
 #include "core/base/str.h"
 #include "core/codecache/codecache.h"
+#include "core/formats/gguf_keys.h"
 #include "core/formats/loader.h"
 #include "core/io/console.h"
 #include "core/kernels/registry.h"
@@ -12,6 +13,7 @@
 #include "core/model/sampler.h"
 #include "core/model/session.h"
 #include "core/model/shapes.h"
+#include "core/profile/features.h"
 #include "core/profile/profiler.h"
 #include "core/text/chat.h"
 #include "core/text/tokenizer.h"
@@ -52,12 +54,16 @@ static int prompt[MAX_PROMPT_IDS];
 static int load_vocab(const Options *o)
 {
 	if (o->vocab_path) {
+		if (FEATURE_NEED(TOKENIZER) < 0)
+			return -1;
 		const uint8_t *data;
 		size_t size;
 		if (plat_model_map(o->vocab_path, &data, &size) < 0)
 			return -1;
 		if (!gguf_is(data, size))
 			return tokenizer_load_bin(&vocab, data, size, o->vocab_path);
+		if (FEATURE_NEED(GGUF) < 0)
+			return -1;
 		if (gguf_open(&vocab_gguf, data, size, o->vocab_path) < 0)
 			return -1;
 		int r = tokenizer_load_gguf(&vocab, &vocab_gguf);
@@ -66,9 +72,11 @@ static int load_vocab(const Options *o)
 					 o->vocab_path);
 		return r;
 	}
-	if (loaded.is_gguf)
-		return tokenizer_load_gguf(&vocab, &loaded.gguf);
-	return 1;
+	if (!loaded.is_gguf || !gguf_find(&loaded.gguf, GGUF_KEY_TOK_TOKENS))
+		return 1;
+	if (FEATURE_NEED(TOKENIZER) < 0)
+		return -1;
+	return tokenizer_load_gguf(&vocab, &loaded.gguf);
 }
 
 static const char *model_name(const Options *o)
@@ -79,6 +87,8 @@ static const char *model_name(const Options *o)
 /* --tokenize TEXT: ids on one line, no BOS. */
 static int tokenize_only(const Options *o)
 {
+	if (FEATURE_NEED(TOKENIZER) < 0)
+		return fail();
 	if (o->model_path && !o->vocab_path) {
 		LoadOptions lo = {o->model_path, o->synthetic, o->synth_seed, QUANT_NONE};
 		if (model_load(&loaded, &lo) < 0)
@@ -183,9 +193,10 @@ static int generate(const Options *o)
 	if (have_vocab < 0)
 		return fail();
 	/* after every input is mapped, so that an output naming one of them is refused */
-	if (o->export_path && model_export_gguf(&loaded, o->export_path) < 0)
+	if (o->export_path &&
+	    (FEATURE_NEED(EXPORT) < 0 || model_export_gguf(&loaded, o->export_path) < 0))
 		return fail();
-	const Tokenizer *tok = have_vocab == 0 ? &vocab : NULL;
+	const Tokenizer *tok = FEATURE_KEPT(TOKENIZER) && have_vocab == 0 ? &vocab : NULL;
 	if (tok && tok->vocab_size != c->vocab_size) {
 		error_set("the vocabulary has %d tokens but the model has %d", tok->vocab_size,
 			  c->vocab_size);
@@ -211,8 +222,11 @@ static int generate(const Options *o)
 	}
 	if (model_state_init(m, ctx) < 0)
 		return fail();
-	if (o->code_cache)
+	if (o->code_cache) {
+		if (FEATURE_NEED(CODE_CACHE) < 0)
+			return fail();
 		load_code_cache(o->code_cache, m);
+	}
 	Sampler sampler;
 	if (sampler_init(&sampler, c->vocab_size, o->temp, o->top_k, o->top_p, o->min_p, o->seed) <
 		0 ||
@@ -223,6 +237,8 @@ static int generate(const Options *o)
 	Session s;
 	session_init(&s, m, &sampler, o->print_ids ? NULL : tok, ctx);
 	if (o->chat) {
+		if (FEATURE_NEED(CHAT) < 0)
+			return fail();
 		int r = chat_run(&s, o, &loaded);
 		return r < 0 ? fail() : 0;
 	}
@@ -257,6 +273,7 @@ static int generate(const Options *o)
 	return 0;
 }
 
+#ifndef PROFILER_COMPILED_OUT
 static int report_profile(const Options *o)
 {
 	if (!o->profile)
@@ -267,6 +284,7 @@ static int report_profile(const Options *o)
 		return -1;
 	return 0;
 }
+#endif
 
 int app_run(const Options *o)
 {
@@ -279,6 +297,14 @@ int app_run(const Options *o)
 		return fail();
 	if (o->tokenize_text)
 		return tokenize_only(o);
+#ifdef PROFILER_COMPILED_OUT
+	if (o->profile) { /* an image built without PROFILER=1 */
+		error_set("this image was built without the profiler (--profile and its outputs, "
+			  "--perf-check): make image PROFILER=1 keeps it");
+		return fail();
+	}
+	return generate(o);
+#else
 	profiler_init();
 	if (o->profile)
 		profiler_enable();
@@ -291,6 +317,7 @@ int app_run(const Options *o)
 	if (status == 0 && report_profile(o) < 0)
 		status = fail();
 	return status;
+#endif
 }
 
 int app_main(int argc, char **argv)

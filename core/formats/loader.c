@@ -14,6 +14,7 @@
 #include "core/kernels/fp16.h"
 #include "core/kernels/kquant.h"
 #include "core/kernels/quantize.h"
+#include "core/profile/features.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 
@@ -318,6 +319,34 @@ static int check_finite(void *ctx, const LlamaTensor *t, int layer)
 			 m->source, name, what, at);
 }
 
+/* Marks the weight type of a matrix used, or refuses it in an image without it. */
+static int need_type(void *ctx, const LlamaTensor *t, int layer)
+{
+	const ModelWeights *w = ctx;
+	if (t->norm || (t->optional && llama_classifier_tied(w)))
+		return 0;
+	switch (llama_matrix_const(w, t, layer)->type) {
+	case DT_F32:
+		return FEATURE_NEED(DTYPE_F32);
+	case DT_F16:
+		return FEATURE_NEED(DTYPE_F16);
+	case DT_Q8_0:
+		return FEATURE_NEED(DTYPE_Q8_0);
+	case DT_INT8:
+		return FEATURE_NEED(DTYPE_INT8);
+	default:
+		return FEATURE_NEED(DTYPE_KQUANT);
+	}
+}
+
+/* --quant, then the weight types in use: each one the image keeps, and recorded. */
+static int quantize_and_check_types(Model *m, QuantMode quant)
+{
+	if (model_quantize(m, quant) < 0)
+		return -1;
+	return llama_tensors_each(m->config.n_layers, need_type, &m->weights);
+}
+
 int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const char *name,
 		     QuantMode quant)
 {
@@ -325,8 +354,12 @@ int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const ch
 	lm->model.source = name;
 	int r;
 	if (gguf_is(data, size)) {
+		if (FEATURE_NEED(GGUF) < 0)
+			return -1;
 		r = load_gguf(lm, data, size, name);
 	} else {
+		if (FEATURE_NEED(LLAMA2C) < 0)
+			return -1;
 		int version = 0;
 		r = llama2c_load(&lm->model, data, size, name, &version);
 		static const char *names[] = {"llama2.c v0", "llama2.c v1", "llama2.c v2"};
@@ -341,7 +374,7 @@ int model_load_bytes(LoadedModel *lm, const uint8_t *data, size_t size, const ch
 	if (r < 0 || llama_tensors_each(lm->model.config.n_layers, check_finite, &lm->model) < 0)
 		return -1;
 	lm->quant = quant;
-	return model_quantize(&lm->model, quant);
+	return quantize_and_check_types(&lm->model, quant);
 }
 
 int model_load(LoadedModel *lm, const LoadOptions *o)
@@ -360,10 +393,12 @@ int model_load(LoadedModel *lm, const LoadOptions *o)
 		lm->model.source = o->synthetic;
 		lm->format =
 		    str_eq(o->synthetic, "small") ? "synthetic small" : "synthetic tinyllama";
-		r = synth_build(&lm->model, o->synthetic, o->synth_seed);
+		r = FEATURE_NEED(SYNTHETIC) < 0
+			? -1
+			: synth_build(&lm->model, o->synthetic, o->synth_seed);
 		lm->quant = o->quant;
 		if (r == 0)
-			r = model_quantize(&lm->model, o->quant);
+			r = quantize_and_check_types(&lm->model, o->quant);
 	}
 	PROFILE_END(zone);
 	return r;
@@ -432,6 +467,8 @@ int model_quantize(Model *m, QuantMode mode)
 {
 	if (mode == QUANT_NONE)
 		return 0;
+	if (FEATURE_NEED(QUANTIZE) < 0)
+		return -1;
 	if (mode >= QUANT_Q4_0)
 		return quant_mix_apply(m, mode);
 	QuantizeJob j = {&m->weights, mode, llama_classifier_tied(&m->weights)};

@@ -6,64 +6,87 @@
 #include "core/base/error.h"
 #include "core/base/str.h"
 #include "core/kernels/tile_avx2.h"
+#include "core/profile/features.h"
+
+/* An entry for a weight type the image keeps (features.h; every type in a full build): a
+ * dropped type's entries are NULL, so its kernels are not linked. */
+#define KEEP(dtype, fn) (FEATURE_KEPT(dtype) ? (fn) : NULL)
+/* Q8_0 activations serve Q8_0 weights and the 4/5-bit types that pair with them. */
+#define KEEP_Q8_ACT(fn) (FEATURE_KEPT(DTYPE_Q8_0) || FEATURE_KEPT(DTYPE_KQUANT) ? (fn) : NULL)
 
 /* The scalar references: the defaults, and the bits every other row reproduces. */
 #define KERNELS_SCALAR                                                                             \
 	{                                                                                          \
-		.dot_q8_0 = qdot_q8_ref, .dot_q8_0_batch = qdot_q8_batch_ref,                      \
-		.dot_q8_0_tile = NULL, .dot_int8 = qdot_i8_ref, .dot_f32 = fdot_f32_ref,           \
-		.dot_f16 = fdot_f16_ref, .quant_act_q8_0 = quant_act_q8_ref,                       \
-		.quant_act_int8 = quant_act_i8_ref, .quant_act_f16 = quant_act_f16_ref,            \
-		.quant_act_q8_1 = quant_act_q8_1, .quant_act_q8_k = quant_act_q8_k,                \
+		.dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_ref),                                         \
+		.dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_ref), .dot_q8_0_tile = NULL,      \
+		.dot_int8 = KEEP(DTYPE_INT8, qdot_i8_ref),                                         \
+		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_ref),                                          \
+		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_ref),                                          \
+		.quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_ref),                                   \
+		.quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),                              \
+		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
+		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
+		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),                              \
 		.attention_group = attn_group_ref, .rms_norm = rms_norm_ref,                       \
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_ref,           \
 	}
 
-/* The one place an implementation is chosen: a row per ISA. */
+/* The one place an implementation is chosen: a row per ISA. An image has the rows of the ISAs its
+ * profile used (features.h); kernels_select_named refuses the others. */
 static const Kernels by_isa[ISA_COUNT] = {
+#if FEATURE_KEPT(ISA_SCALAR)
     [ISA_SCALAR] = KERNELS_SCALAR,
+#endif
+#if FEATURE_KEPT(ISA_AVX2)
     [ISA_AVX2] =
 	{
-	    .dot_q8_0 = qdot_q8_avx2,
-	    .dot_q8_0_batch = qdot_q8_batch_avx2,
-	    .dot_q8_0_tile = qdot_q8_tile_avx2,
-	    .dot_int8 = qdot_i8_avx2,
-	    .dot_f32 = fdot_f32_avx2,
-	    .dot_f16 = fdot_f16_avx2,
-	    .quant_act_q8_0 = quant_act_q8_avx2,
-	    .quant_act_int8 = quant_act_i8_ref,
-	    .quant_act_f16 = quant_act_f16_ref,
-	    .quant_act_q8_1 = quant_act_q8_1,
-	    .quant_act_q8_k = quant_act_q8_k,
+	    .dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_avx2),
+	    .dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_avx2),
+	    .dot_q8_0_tile = KEEP(DTYPE_Q8_0, qdot_q8_tile_avx2),
+	    .dot_int8 = KEEP(DTYPE_INT8, qdot_i8_avx2),
+	    .dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx2),
+	    .dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx2),
+	    .quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),
+	    .quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),
+	    .quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),
+	    .quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),
+	    .quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),
 	    .attention_group = attn_group_avx2,
 	    .rms_norm = rms_norm_ref,
 	    .softmax = softmax_ref,
 	    .rope = rope_encoding_ref,
 	    .swiglu = swiglu_avx2,
 	},
+#endif
+#if FEATURE_KEPT(ISA_AVX512)
     [ISA_AVX512] =
 	{
-	    .dot_q8_0 = qdot_q8_avx512,
+	    .dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_avx512),
 	    /* batches run as tiles; rows too wide for a tile take the AVX2 batch kernel */
-	    .dot_q8_0_batch = qdot_q8_batch_avx2,
-	    .dot_q8_0_tile = qdot_q8_tile_avx512,
-	    .dot_int8 = qdot_i8_avx512,
-	    .dot_f32 = fdot_f32_avx512,
-	    .dot_f16 = fdot_f16_avx512,
-	    .quant_act_q8_0 = quant_act_q8_avx2,
-	    .quant_act_int8 = quant_act_i8_ref,
-	    .quant_act_f16 = quant_act_f16_ref,
-	    .quant_act_q8_1 = quant_act_q8_1,
-	    .quant_act_q8_k = quant_act_q8_k,
+	    .dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_avx2),
+	    .dot_q8_0_tile = KEEP(DTYPE_Q8_0, qdot_q8_tile_avx512),
+	    .dot_int8 = KEEP(DTYPE_INT8, qdot_i8_avx512),
+	    .dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx512),
+	    .dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx512),
+	    .quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),
+	    .quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),
+	    .quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),
+	    .quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),
+	    .quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),
 	    .attention_group = attn_group_avx512,
 	    .rms_norm = rms_norm_ref,
 	    .softmax = softmax_ref,
 	    .rope = rope_encoding_ref,
 	    .swiglu = swiglu_avx512,
 	},
+#endif
 };
 
+#if FEATURE_KEPT(ISA_SCALAR)
 Kernels kernels = KERNELS_SCALAR;
+#else
+Kernels kernels; /* empty until kernels_select, in an image without the scalar row */
+#endif
 static Isa active_isa = ISA_SCALAR;
 
 /* Stable names: profile records and run-time replacement refer to entries by them. */
@@ -103,8 +126,13 @@ _Static_assert(sizeof(Kernels) == sizeof slots / sizeof slots[0] * sizeof(Kernel
 	       "each Kernels member needs its {name, offset} in slots[]");
 
 /* The 4/5-bit and K-quant dots of each ISA (kquant.h's tables); an ISA's NULL entry takes the
- * next ISA down's (AVX-512 has none for Q2_K and Q3_K: AVX2's run there). */
-static const KDotFn *const kquant_by_isa[ISA_COUNT] = {kdot_ref, kdot_avx2, kdot_avx512};
+ * next ISA down's (AVX-512 has none for Q2_K and Q3_K: AVX2's run there). An image keeps an
+ * ISA's table when it keeps these types and that ISA or one that falls back to it. */
+#define KEEP_KDOT(isa_kept, table) (FEATURE_KEPT(DTYPE_KQUANT) && (isa_kept) ? (table) : NULL)
+static const KDotFn *const kquant_by_isa[ISA_COUNT] = {
+    KEEP_KDOT(1, kdot_ref), /* every ISA falls back to it */
+    KEEP_KDOT(FEATURE_KEPT(ISA_AVX2) || FEATURE_KEPT(ISA_AVX512), kdot_avx2),
+    KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot_avx512)};
 
 /* What each ISA's tile entry expects added to the transposed activations (dot.h): x + 128 for
  * vpdpbusd's unsigned operand, x itself for AVX2's vpmaddubsw (tile_avx2.h). */
@@ -116,25 +144,37 @@ uint8_t kernels_tile_x_offset(void)
 	return tile_offset;
 }
 
+/* The ISAs this image has rows for (all of them in a full build). */
+static const bool isa_kept[ISA_COUNT] = {FEATURE_KEPT(ISA_SCALAR), FEATURE_KEPT(ISA_AVX2),
+					 FEATURE_KEPT(ISA_AVX512)};
+static const Feature isa_feature[ISA_COUNT] = {FEAT_ISA_SCALAR, FEAT_ISA_AVX2, FEAT_ISA_AVX512};
+
 void kernels_select(Isa isa)
 {
+	feature_mark(isa_feature[isa]);
 	kernels = by_isa[isa];
 	tile_offset = tile_offset_by_isa[isa];
 	for (int i = 0; i < KQ_COUNT; i++)
 		for (int k = isa; k >= ISA_SCALAR && !kernels.dot_kquant[i]; k--)
-			kernels.dot_kquant[i] = kquant_by_isa[k][i];
+			kernels.dot_kquant[i] = kquant_by_isa[k] ? kquant_by_isa[k][i] : NULL;
 	active_isa = isa;
 }
 
 int kernels_select_named(const char *name)
 {
-	if (!name) {
-		kernels_select(isa_best());
-		return 0;
+	if (!name) { /* the best ISA that the CPU allows and the image has */
+		for (int i = isa_best(); i >= ISA_SCALAR; i--)
+			if (isa_kept[i] && isa_supported((Isa)i)) {
+				kernels_select((Isa)i);
+				return 0;
+			}
+		return feature_refuse(isa_feature[isa_best()]);
 	}
 	for (int i = 0; i < ISA_COUNT; i++) {
 		if (!str_eq(name, isa_name((Isa)i)))
 			continue;
+		if (!isa_kept[i])
+			return feature_refuse(isa_feature[i]);
 		if (!isa_supported((Isa)i))
 			return error_set(
 			    "--isa %s: this CPU (or the register state its OS enabled) "

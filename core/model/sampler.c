@@ -5,6 +5,7 @@
 #include "core/base/error.h"
 #include "core/base/mathx.h"
 #include "core/model/ops.h"
+#include "core/profile/features.h"
 #include "core/profile/profiler.h"
 
 int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float top_p, float min_p,
@@ -18,6 +19,12 @@ int sampler_init(Sampler *s, int vocab_size, float temperature, int top_k, float
 	s->repeat_penalty = 1.0f;
 	s->recent = NULL;
 	s->n_recent = s->recent_pos = 0;
+	/* the kinds of sampling in use: recorded, or refused by an image without them */
+	if (temperature != 0.0f &&
+	    (FEATURE_NEED(SAMPLE) < 0 ||
+	     (top_k > 0 && top_k < vocab_size && FEATURE_NEED(TOP_K) < 0) ||
+	     (top_p < 1.0f && FEATURE_NEED(TOP_P) < 0) || (min_p > 0 && FEATURE_NEED(MIN_P) < 0)))
+		return -1;
 	rng_seed(&s->rng, seed);
 	s->cand = arena_alloc(sizeof(ProbIndex) * (size_t)vocab_size, 64, "sampler candidates");
 	return s->cand ? 0 : error_set("not enough memory for the sampler");
@@ -29,6 +36,8 @@ int sampler_set_penalty(Sampler *s, float penalty, int last_n)
 	s->repeat_last_n = last_n;
 	if (penalty == 1.0f || last_n <= 0)
 		return 0;
+	if (FEATURE_NEED(REPEAT_PENALTY) < 0)
+		return -1;
 	s->recent = arena_alloc(sizeof(int) * (size_t)last_n, 64, "sampler history");
 	return s->recent ? 0 : error_set("not enough memory for the sampler history");
 }
@@ -159,9 +168,9 @@ int sampler_sample(Sampler *s, float *logits)
 {
 	PROFILE_BEGIN(zone, "sampler");
 	int n = s->vocab_size, next;
-	if (s->recent)
+	if (FEATURE_KEPT(REPEAT_PENALTY) && s->recent)
 		apply_penalty(s, logits);
-	int best = s->temperature == 0.0f ? -1 : scaled_softmax(s, logits);
+	int best = !FEATURE_KEPT(SAMPLE) || s->temperature == 0.0f ? -1 : scaled_softmax(s, logits);
 	if (best < 0) {
 		next = sampler_argmax(logits, n);
 		PROFILE_END(zone);
@@ -169,7 +178,7 @@ int sampler_sample(Sampler *s, float *logits)
 	}
 	const float *probs = logits;
 	int m = 0;
-	if (s->top_k > 0 && s->top_k < n) {
+	if (FEATURE_KEPT(TOP_K) && s->top_k > 0 && s->top_k < n) {
 		select_top_k(s->cand, probs, n, s->top_k);
 		m = s->top_k;
 	} else {
@@ -190,14 +199,14 @@ int sampler_sample(Sampler *s, float *logits)
 			sampler_sort(s->cand, m);
 	}
 	int keep = m;
-	if (s->top_p < 1.0f) {
+	if (FEATURE_KEPT(TOP_P) && s->top_p < 1.0f) {
 		float mass = 0;
 		for (int i = 0; i < keep; i++)
 			mass += s->cand[i].prob;
 		/* nucleus over the (top-k) renormalised distribution */
 		keep = sampler_top_p_cut(s->cand, keep, s->top_p * mass);
 	}
-	if (s->min_p > 0) {
+	if (FEATURE_KEPT(MIN_P) && s->min_p > 0) {
 		float floor = s->min_p * s->cand[0].prob;
 		int k = 1;
 		while (k < keep && s->cand[k].prob >= floor)

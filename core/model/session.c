@@ -3,6 +3,7 @@
 
 #include "core/base/error.h"
 #include "core/io/console.h"
+#include "core/profile/features.h"
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 
@@ -31,10 +32,10 @@ void session_init(Session *s, Model *m, Sampler *sampler, const Tokenizer *tok, 
 	s->utf8.n = 0;
 }
 
-/* Writes the text (or id) of token after prev. */
+/* Writes the text (or id) of token after prev (ids only in an image without the tokenizer). */
 static void emit(Session *s, int prev, int token)
 {
-	if (!s->tok) {
+	if (!FEATURE_KEPT(TOKENIZER) || !s->tok) {
 		out_printf(s->printed ? " %d" : "%d", token);
 	} else {
 		char piece[TOKENIZER_PIECE_MAX], ready[TOKENIZER_PIECE_MAX + 4];

@@ -1,5 +1,7 @@
 /* report_json.c: the profile as JSON: run figures, one object per zone, the hot paths, and the
- * kernel records ranked by cycles (the list the tier-up reads). */
+ * kernel records ranked by cycles (the list the tier-up reads), and the features the run used
+ * (features.h: what make image keeps). */
+#include "core/profile/features.h"
 #include "core/profile/profile_view.h"
 #include "core/profile/profiler.h"
 #include "core/profile/report.h"
@@ -67,6 +69,16 @@ static void write_tiers(Report *o)
 	rep_printf(o, "%s]", n ? "\n  " : "");
 }
 
+/* What the run used (features.h), on one line, each row true or false: make image reads it. */
+static void write_features(Report *o)
+{
+	rep_printf(o, ",\n  \"features\": {");
+	for (int f = 0; f < FEAT_COUNT; f++)
+		rep_printf(o, "%s\"%s\": %s", f ? ", " : "", feature_name((Feature)f),
+			   feature_used((Feature)f) ? "true" : "false");
+	rep_printf(o, "}");
+}
+
 void report_json(Report *o)
 {
 	uint64_t total = profiler_total_cycles();
@@ -101,5 +113,6 @@ void report_json(Report *o)
 	write_kernels(o);
 	rep_printf(o, ",\n  \"tiers\": [");
 	write_tiers(o);
+	write_features(o);
 	rep_printf(o, "\n}\n");
 }

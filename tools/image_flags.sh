@@ -1,0 +1,46 @@
+#!/bin/sh
+# image_flags.sh: the compiler flags of a shrunk image from a profile's "features" table
+# (core/profile/features.h; written by --profile=json --profile-out FILE): -DIMAGE_SHRINK, then
+# -DIMAGE_KEEP_<NAME>=1 for each feature the run used and =0 for the others, and
+# -DPROFILER_COMPILED_OUT unless PROFILER is 1.
+# Usage: image_flags.sh PROFILE.json [PROFILER]
+# Errors: one `error:` line on stderr, status 1.
+set -u
+profile=${1:?usage: image_flags.sh PROFILE.json [PROFILER]}
+profiler=${2:-}
+[ -f "$profile" ] && [ -r "$profile" ] || { echo "error: PROFILE=$profile: no such readable file" >&2; exit 1; }
+case $profiler in '' | 0 | 1) ;; *) echo "error: PROFILER must be 0 or 1 (got $profiler)" >&2; exit 1 ;; esac
+
+# The writer puts the table on one line: "features": {"gguf": false, "llama2c": true, ...}
+awk -v profile="$profile" -v profiler="$profiler" '
+function fail(msg) { print "error: " profile ": " msg > "/dev/stderr"; bad = 1; exit 1 }
+/"features": *\{/ {
+	found = 1
+	line = $0
+	sub(/.*"features": *\{/, "", line)
+	if (line !~ /\}/)
+		fail("the \"features\" table is not on one line")
+	sub(/\}.*/, "", line)
+	n = split(line, items, ",")
+	for (i = 1; i <= n; i++) {
+		item = items[i]
+		gsub(/[ \t"]/, "", item)
+		split(item, kv, ":")
+		if (kv[1] !~ /^[a-z][a-z0-9_]*$/ || (kv[2] != "true" && kv[2] != "false"))
+			fail("bad entry \"" items[i] "\" in \"features\"")
+		flags = flags " -DIMAGE_KEEP_" toupper(kv[1]) "=" (kv[2] == "true" ? 1 : 0)
+		if (kv[2] == "true")
+			kept++
+		if (kv[1] ~ /^isa_/ && kv[2] == "true")
+			isa++
+	}
+}
+END {
+	if (bad)
+		exit 1
+	if (!found)
+		fail("no \"features\" table (write it with --profile=json --profile-out FILE)")
+	if (!isa)
+		fail("the profile used no kernel ISA (a run that stopped before it selected one?)")
+	printf "-DIMAGE_SHRINK%s%s\n", flags, profiler == 1 ? "" : " -DPROFILER_COMPILED_OUT"
+}' "$profile"

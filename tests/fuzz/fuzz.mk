@@ -10,7 +10,7 @@
 #   make check-static          ci/static.sh (cppcheck + clang-tidy + clang-format)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_gguf fuzz_llama2c fuzz_cli fuzz_tokenizer
+FUZZ_TARGETS := fuzz_gguf fuzz_llama2c fuzz_cli fuzz_tokenizer fuzz_codecache
 FUZZ_DIR     := $(BUILD)/fuzz
 REGRESS_DIR  := $(BUILD)/regress
 # Every core module but app.c (the targets call the modules directly) plus the tokenizer.
@@ -72,10 +72,21 @@ $(BUILD)/tools/%: tests/fuzz/%.c
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
-fuzz-corpus: $(BUILD)/tools/gen_corpus
+# Code cache seeds: the unit tests' compiled objects alone, and caches of them (good, keyed
+# for another CPU, a relocation moved out of its section) written by make_test_cache.
+CODECACHE_SEEDS := $(FUZZ_DIR)/corpus/codecache
+fuzz-corpus: $(BUILD)/tools/gen_corpus $(CC_TEST_OBJS) $(KCACHE_TOOL) $(KCACHE_OBJ)
 	@mkdir -p $(FUZZ_DIR)/corpus/gguf $(FUZZ_DIR)/corpus/llama2c $(FUZZ_DIR)/corpus/cli \
-		$(FUZZ_DIR)/corpus/tokenizer
+		$(FUZZ_DIR)/corpus/tokenizer $(CODECACHE_SEEDS)
 	$(BUILD)/tools/gen_corpus $(FUZZ_DIR)/corpus
+	cp $(CC_TEST_OBJS) $(CODECACHE_SEEDS)/
+	@set -e; for kind in good other-cpu bad-reloc; do \
+		$(KCACHE_TOOL) $$kind rms_norm $(KCACHE_OBJ) $(CODECACHE_SEEDS)/rms_norm-$$kind.tlcc; \
+		$(KCACHE_TOOL) $$kind dot_f32 $(word 1,$(CC_TEST_OBJS)) \
+			$(CODECACHE_SEEDS)/dot_f32-nopic-$$kind.tlcc; \
+		$(KCACHE_TOOL) $$kind dot_f32 $(word 2,$(CC_TEST_OBJS)) \
+			$(CODECACHE_SEEDS)/dot_f32-pic-$$kind.tlcc; \
+	done
 
 # One fuzzing process at a time (no -jobs/-workers); new interesting inputs grow the corpus, crashes
 # land in $(FUZZ_DIR)/crashes/<target>/ (copy them to tests/regress/<target>/).

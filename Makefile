@@ -43,7 +43,6 @@ CORE_SRCS := \
 	core/kernels/quantize.c \
 	core/kernels/quant_act.c \
 	core/kernels/dot_q8_0.c \
-	core/kernels/tile_avx2.c \
 	core/kernels/dot_int8.c \
 	core/kernels/dot_f32.c \
 	core/kernels/dot_f16.c \
@@ -53,9 +52,11 @@ CORE_SRCS := \
 	core/kernels/rope.c \
 	core/kernels/swiglu.c \
 	core/kernels/matmul.c \
-	core/kernels/kquant_ref.c \
-	core/kernels/kquant_avx2.c \
-	core/kernels/kquant_avx512.c \
+	core/kernels/kquant.c \
+	core/kernels/dot_q4_q5.c \
+	core/kernels/dot_q2_q3_k.c \
+	core/kernels/dot_q4_q5_k.c \
+	core/kernels/dot_q6_k.c \
 	core/kernels/kquant_quantize.c \
 	core/codecache/format.c \
 	core/codecache/key.c \

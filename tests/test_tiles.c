@@ -7,7 +7,6 @@
 
 #include "core/base/rng.h"
 #include "core/kernels/dot.h"
-#include "core/kernels/tile_avx2.h"
 #include "tests.h"
 
 static int8_t rand_i8(Rng *r, int lo)

@@ -72,6 +72,14 @@ void qdot_q8_tile_ref(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, 
 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
 			 int ntok, float *y, size_t y_stride);
 
+/* The AVX2 tile (no VNNI) reads the same transposed groups with one difference: the values are
+ * stored as they are (signed), not as x + 128, because without VNNI the products go through
+ * vpmaddubsw on |w| and x with w's sign (as qdot_q8_avx2 does). Padding tokens hold x = 0 and
+ * scale 0. Any nb; each result has the bits of qdot_q8_avx2 for that row and token. */
+#define TILE2_X_OFFSET 0
+void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+		       int ntok, float *y, size_t y_stride);
+
 float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
 		  int nb);
 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,

@@ -155,7 +155,18 @@ void kquant_quantize_row(DType t, const float *x, void *row, int n);
  * version gives the same bits. */
 typedef float (*KDotFn)(const void *w, const QAct *x, int nb);
 
-/* The kernels of one ISA, indexed by kquant_index (NULL where that ISA has none). */
+/* The versions, one file per family holding the scalar reference and its SIMD versions:
+ * dot_q4_q5.c (blocks of 32), dot_q2_q3_k.c (no AVX-512 version), dot_q4_q5_k.c, dot_q6_k.c. */
+typedef float KDotKernel(const void *w, const QAct *x, int nb);
+KDotKernel kdot_q4_0_ref, kdot_q4_1_ref, kdot_q5_0_ref, kdot_q5_1_ref, kdot_q2_k_ref, kdot_q3_k_ref,
+    kdot_q4_k_ref, kdot_q5_k_ref, kdot_q6_k_ref;
+KDotKernel kdot_q4_0_avx2, kdot_q4_1_avx2, kdot_q5_0_avx2, kdot_q5_1_avx2, kdot_q2_k_avx2,
+    kdot_q3_k_avx2, kdot_q4_k_avx2, kdot_q5_k_avx2, kdot_q6_k_avx2;
+KDotKernel kdot_q4_0_avx512, kdot_q4_1_avx512, kdot_q5_0_avx512, kdot_q5_1_avx512, kdot_q4_k_avx512,
+    kdot_q5_k_avx512, kdot_q6_k_avx512;
+
+/* The kernels of one ISA, indexed by kquant_index (NULL where that ISA has none), gathered in
+ * kquant.c. */
 enum { KQ_Q4_0, KQ_Q4_1, KQ_Q5_0, KQ_Q5_1, KQ_Q2_K, KQ_Q3_K, KQ_Q4_K, KQ_Q5_K, KQ_Q6_K, KQ_COUNT };
 /* Index of t in these tables, -1 when t is not one of these types. */
 int kquant_index(DType t);

@@ -1,6 +1,8 @@
-/* kquant_blocks.h: what every ISA's kquant kernels share: the packed-scale decoders, the scalar
- * integer sum of one block (the reference, and the tails of the SIMD kernels) and each type's
- * float term of a block, written once so that every ISA rounds the same way. */
+/* kquant_blocks.h: what the 4/5-bit and K-quant family files (dot_q4_q5.c, dot_q2_q3_k.c,
+ * dot_q4_q5_k.c, dot_q6_k.c) share across ISAs: the packed-scale decoders, the scalar integer sum
+ * of one block (the reference, and the tails of the SIMD kernels), each type's float term of a
+ * block, written once so that every ISA rounds the same way, and the AVX2/AVX-512 steps that
+ * spread group scales over vector lanes. */
 #ifndef KQUANT_BLOCKS_H
 #define KQUANT_BLOCKS_H
 
@@ -115,6 +117,46 @@ static inline void kq_scales_mins_k4(const uint8_t *s, uint64_t *sc, uint64_t *m
 	uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0f) | ((u1 >> 6) & 0x03030303) << 4;
 	*sc = (uint64_t)(u0 & 0x3f3f3f3f) | (uint64_t)s_hi << 32;
 	*m = (uint64_t)(u1 & 0x3f3f3f3f) | (uint64_t)m_hi << 32;
+}
+
+/* Q6_K's code of value 32 k + l of half h (see kquant.h), minus 32. */
+static inline int32_t kq_q6_code(const BlockQ6_K *w, int h, int k, int l)
+{
+	int32_t lo = (w->ql[64 * h + l + 32 * (k & 1)] >> (4 * (k >> 1))) & 15;
+	int32_t hi = (w->qh[32 * h + l] >> (2 * k)) & 3;
+	return (lo | (hi << 4)) - 32;
+}
+
+/* --- SIMD steps of the K-quants (dot.h brings immintrin.h); the AVX2 ones are callable from
+ * the AVX-512 kernels too. Integer arithmetic only: exact on every target. --- */
+
+/* Sum of the 8 int32 lanes (exact). */
+ISA_TARGET_AVX2 static inline int32_t kq_hsum_i32(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/* Two groups' scales for one 32-value chunk: int16 lanes 0-7 (values 0-15) get s0, 8-15 s1. */
+ISA_TARGET_AVX2 static inline __m256i kq_scales2(int32_t s0, int32_t s1)
+{
+	return _mm256_set_m128i(_mm_set1_epi16((int16_t)s1), _mm_set1_epi16((int16_t)s0));
+}
+
+/* sum over a chunk of 32 codes u (unsigned, < 64) times x, each half of 16 by its scale. */
+ISA_TARGET_AVX2 static inline __m256i kq_chunk_scaled(__m256i u, const int8_t *x, __m256i sc)
+{
+	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(u, vx), sc);
+}
+
+/* AVX-512: sum of codes u (unsigned, < 64) times x, each int16 pair of products times its
+ * scale. */
+ISA_TARGET_AVX512 static inline __m512i kq_scaled512(__m512i u, __m512i x, __m512i sc)
+{
+	return _mm512_madd_epi16(_mm512_maddubs_epi16(u, x), sc);
 }
 
 #endif

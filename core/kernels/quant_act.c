@@ -1,8 +1,10 @@
 /* quant_act.c: activations quantized for the dot kernels: Q8_0 blocks (the scalar reference and
- * the AVX2 version, byte for byte the same), int8 blocks of any size and fp16 (scalar). */
+ * the AVX2 version, byte for byte the same), int8 blocks of any size, fp16, and the K-quant
+ * family's Q8_1 and Q8_K (scalar). */
 #include <immintrin.h>
 
 #include "core/kernels/dot.h"
+#include "core/kernels/kquant.h"
 #include "core/kernels/quantize.h"
 
 /* Activations in blocks of B values: int8 with a float scale each (llama2.c runq's rule),
@@ -44,6 +46,77 @@ void quant_act_f16_ref(const float *x, int n, uint16_t *out)
 {
 	for (int k = 0; k < n; k++)
 		out[k] = fp32_to_fp16(x[k]);
+}
+
+/* --- The K-quant family's activations (scalar): Q8_1 and Q8_K --- */
+
+/* A value already rounded to an integer, clamped into int8 (NaN, from NaN inputs, to 0), so
+ * that no out-of-range conversion happens. */
+static int8_t clamp_i8(float v)
+{
+	return v != v ? 0 : v > 127.0f ? 127 : v < -128.0f ? -128 : (int8_t)v;
+}
+
+void quant_act_q8_1(const float *x, int n, int8_t *q, float *d, float *s)
+{
+	for (int b = 0; b < n / QK4; b++) {
+		const float *xb = x + b * QK4;
+		float amax = 0;
+		for (int j = 0; j < QK4; j++)
+			if (math_fabsf(xb[j]) > amax)
+				amax = math_fabsf(xb[j]);
+		float db = amax / 127.0f;
+		float id = db ? 1.0f / db : 0.0f;
+		int32_t sum = 0;
+		for (int j = 0; j < QK4; j++) {
+			q[b * QK4 + j] = clamp_i8(round_half_away(xb[j] * id));
+			sum += q[b * QK4 + j];
+		}
+		d[b] = fp16_to_fp32(fp32_to_fp16(db));
+		s[b] = fp16_to_fp32(fp32_to_fp16((float)sum * db));
+	}
+}
+
+/* Round half to even for |v| < 2^22: the sum with 1.5 * 2^23 has no fraction bits left, so
+ * the FPU rounds it to the nearest even integer (llama.cpp's nearest_int). */
+static float round_half_even(float v)
+{
+	if (!(math_fabsf(v) < 4194304.0f))
+		return v;
+	float t = v + 12582912.0f;
+	return t - 12582912.0f;
+}
+
+void quant_act_q8_k(const float *x, int n, int8_t *q, float *d, int32_t *bsum)
+{
+	for (int b = 0; b < n / QK_K; b++) {
+		const float *xb = x + b * QK_K;
+		int8_t *qb = q + b * QK_K;
+		float amax = 0, max = 0;
+		for (int j = 0; j < QK_K; j++)
+			if (math_fabsf(xb[j]) > amax) {
+				amax = math_fabsf(xb[j]);
+				max = xb[j];
+			}
+		if (amax == 0) {
+			d[b] = 0;
+			for (int j = 0; j < QK_K; j++)
+				qb[j] = 0;
+			for (int g = 0; g < QK_K / 16; g++)
+				bsum[b * (QK_K / 16) + g] = 0;
+			continue;
+		}
+		float iscale = -127.0f / max;
+		for (int j = 0; j < QK_K; j++)
+			qb[j] = clamp_i8(round_half_even(iscale * xb[j]));
+		for (int g = 0; g < QK_K / 16; g++) {
+			int32_t s = 0;
+			for (int j = 0; j < 16; j++)
+				s += qb[g * 16 + j];
+			bsum[b * (QK_K / 16) + g] = s;
+		}
+		d[b] = 1.0f / iscale;
+	}
 }
 
 /* round_half_away on 8 floats of magnitude < 2^23, as quantize.c computes it: truncate the

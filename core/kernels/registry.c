@@ -5,7 +5,6 @@
 
 #include "core/base/error.h"
 #include "core/base/str.h"
-#include "core/kernels/tile_avx2.h"
 #include "core/profile/features.h"
 
 /* An entry for a weight type the image keeps (features.h; every type in a full build): a
@@ -135,7 +134,7 @@ static const KDotFn *const kquant_by_isa[ISA_COUNT] = {
     KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot_avx512)};
 
 /* What each ISA's tile entry expects added to the transposed activations (dot.h): x + 128 for
- * vpdpbusd's unsigned operand, x itself for AVX2's vpmaddubsw (tile_avx2.h). */
+ * vpdpbusd's unsigned operand, x itself for AVX2's vpmaddubsw (dot.h). */
 static const uint8_t tile_offset_by_isa[ISA_COUNT] = {0, TILE2_X_OFFSET, 0x80};
 static uint8_t tile_offset;
 

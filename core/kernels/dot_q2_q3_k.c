@@ -1,0 +1,129 @@
+/* dot_q2_q3_k.c: Q2_K and Q3_K weight rows (2-bit codes, 3-bit with Q3_K's high-bit mask, in
+ * 16 groups of 16) against Q8_K activations: the scalar references, which define the bits, and
+ * the AVX2 versions (integer sums of a super-block in vectors, its float term in scalar). The
+ * avx512 ISA runs these AVX2 versions: 16-value groups leave AVX-512 nothing to gain here. */
+#include <immintrin.h>
+
+#include "core/kernels/kquant_blocks.h"
+
+#define AVX2 ISA_TARGET_AVX2
+
+/* --- Scalar references --- */
+
+/* Sum of the 16 activations of group g times the 2-bit codes (Q2_K and Q3_K layout). */
+static int32_t q2_group(const uint8_t *qs, int g, const int8_t *x)
+{
+	int h = g / 8, s = (g % 8) / 2, l0 = (g % 2) * 16;
+	int32_t sum = 0;
+	for (int l = l0; l < l0 + 16; l++)
+		sum += ((qs[32 * h + l] >> (2 * s)) & 3) * x[l - l0];
+	return sum;
+}
+
+float kdot_q2_k_ref(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ2_K *w = wv;
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++) {
+		const int8_t *xq = x->q + b * QK_K;
+		const int32_t *bs = x->bsum + b * (QK_K / 16);
+		int32_t isum = 0, msum = 0;
+		for (int g = 0; g < QK_K / 16; g++) {
+			isum += (w[b].scales[g] & 15) * q2_group(w[b].qs, g, xq + 16 * g);
+			msum += (w[b].scales[g] >> 4) * bs[g];
+		}
+		acc[b % QDOT_LANES] += kq_term_kmin(isum, msum, fp16_to_fp32(w[b].d),
+						    fp16_to_fp32(w[b].dmin), x->d[b]);
+	}
+	return qdot_tree(acc);
+}
+
+float kdot_q3_k_ref(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ3_K *w = wv;
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++) {
+		const int8_t *xq = x->q + b * QK_K;
+		int32_t isum = 0;
+		for (int g = 0; g < QK_K / 16; g++) {
+			int h = g / 8, s = (g % 8) / 2, l0 = (g % 2) * 16;
+			/* codes are the 2 low bits minus 4 where the high bit is clear */
+			int32_t sum = q2_group(w[b].qs, g, xq + 16 * g);
+			for (int l = l0; l < l0 + 16; l++)
+				if (!((w[b].hmask[l] >> (4 * h + s)) & 1))
+					sum -= 4 * xq[16 * g + l - l0];
+			isum += kq_scale_q3(w[b].scales, g) * sum;
+		}
+		acc[b % QDOT_LANES] += kq_term_d(isum, fp16_to_fp32(w[b].d), x->d[b]);
+	}
+	return qdot_tree(acc);
+}
+
+/* --- AVX2 --- */
+
+AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ2_K *w = wv;
+	float acc[QDOT_LANES] = {0};
+	__m256i m3 = _mm256_set1_epi8(3);
+	for (int b = 0; b < nb; b++) {
+		const int8_t *xq = x->q + b * QK_K;
+		const int32_t *bs = x->bsum + b * (QK_K / 16);
+		__m256i sum = _mm256_setzero_si256();
+		for (int h = 0; h < 2; h++) {
+			__m256i q =
+			    _mm256_loadu_si256((const __m256i *)(const void *)(w[b].qs + 32 * h));
+			for (int s = 0; s < 4; s++) {
+				int g = 8 * h + 2 * s;
+				__m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
+				sum = _mm256_add_epi32(
+				    sum, kq_chunk_scaled(u, xq + 32 * (4 * h + s),
+							 kq_scales2(w[b].scales[g] & 15,
+								    w[b].scales[g + 1] & 15)));
+			}
+		}
+		int32_t msum = 0;
+		for (int g = 0; g < QK_K / 16; g++)
+			msum += (w[b].scales[g] >> 4) * bs[g];
+		acc[b % QDOT_LANES] += kq_term_kmin(kq_hsum_i32(sum), msum, _cvtsh_ss(w[b].d),
+						    _cvtsh_ss(w[b].dmin), x->d[b]);
+	}
+	return qdot_tree(acc);
+}
+
+AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ3_K *w = wv;
+	float acc[QDOT_LANES] = {0};
+	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+	for (int b = 0; b < nb; b++) {
+		const int8_t *xq = x->q + b * QK_K;
+		const int32_t *bs = x->bsum + b * (QK_K / 16);
+		int32_t sc[QK_K / 16], off = 0;
+		for (int g = 0; g < QK_K / 16; g++) {
+			sc[g] = kq_scale_q3(w[b].scales, g);
+			off += sc[g] * bs[g];
+		}
+		__m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)w[b].hmask);
+		__m256i sum = _mm256_setzero_si256();
+		for (int h = 0; h < 2; h++) {
+			__m256i q =
+			    _mm256_loadu_si256((const __m256i *)(const void *)(w[b].qs + 32 * h));
+			for (int s = 0; s < 4; s++) {
+				int g = 8 * h + 2 * s;
+				/* code + 4 = 2 low bits | 4 when the high bit is set (0..7) */
+				__m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + s)));
+				__m256i hi = _mm256_and_si256(
+				    _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four);
+				__m256i u = _mm256_or_si256(
+				    _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3), hi);
+				sum = _mm256_add_epi32(
+				    sum, kq_chunk_scaled(u, xq + 32 * (4 * h + s),
+							 kq_scales2(sc[g], sc[g + 1])));
+			}
+		}
+		acc[b % QDOT_LANES] +=
+		    kq_term_d(kq_hsum_i32(sum) - 4 * off, _cvtsh_ss(w[b].d), x->d[b]);
+	}
+	return qdot_tree(acc);
+}

@@ -1,0 +1,294 @@
+/* dot_q4_q5.c: Q4_0, Q4_1, Q5_0 and Q5_1 weight rows (blocks of 32) against Q8_0/Q8_1
+ * activations: the scalar references, which define the bits, and the AVX2 and AVX-512 VNNI
+ * versions, eight blocks at a time: the integer sums of each block exactly (codes as unsigned
+ * bytes times the int8 activations, any code offset taken out through the activations' block
+ * sums), then the reference's float terms and partials. */
+#include <immintrin.h>
+
+#include "core/kernels/kquant_blocks.h"
+
+#define AVX2 ISA_TARGET_AVX2
+#define AVX512 ISA_TARGET_AVX512
+
+/* --- Scalar references --- */
+
+float kdot_q4_0_ref(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ4_0 *w = wv;
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++)
+		acc[b % QDOT_LANES] +=
+		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d), x->d[b]);
+	return qdot_tree(acc);
+}
+
+float kdot_q4_1_ref(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ4_1 *w = wv;
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++)
+		acc[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d),
+			       fp16_to_fp32(w[b].m), x->d[b], x->s[b]);
+	return qdot_tree(acc);
+}
+
+float kdot_q5_0_ref(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ5_0 *w = wv;
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++)
+		acc[b % QDOT_LANES] +=
+		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d), x->d[b]);
+	return qdot_tree(acc);
+}
+
+float kdot_q5_1_ref(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ5_1 *w = wv;
+	float acc[QDOT_LANES] = {0};
+	for (int b = 0; b < nb; b++)
+		acc[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), fp16_to_fp32(w[b].d),
+			       fp16_to_fp32(w[b].m), x->d[b], x->s[b]);
+	return qdot_tree(acc);
+}
+
+/* --- Shared by both SIMD versions (AVX2 code, callable from the AVX-512 kernels) --- */
+
+/* The 16 bytes of 4-bit codes as 32 unsigned codes: low nibbles (values 0-15) first. */
+AVX2 static inline __m256i nibbles(const uint8_t *qs)
+{
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)qs);
+	__m128i m = _mm_set1_epi8(15);
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+}
+
+/* 8 fp16 values 'stride' bytes apart, as floats (exact). */
+AVX2 static inline __m256 fp16x8(const uint16_t *p, int stride)
+{
+	const uint8_t *b = (const uint8_t *)p;
+	__m128i h = _mm_setzero_si128();
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 0 * stride), 0);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 1 * stride), 1);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 2 * stride), 2);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 3 * stride), 3);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 4 * stride), 4);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 5 * stride), 5);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 6 * stride), 6);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 7 * stride), 7);
+	return _mm256_cvtph_ps(h);
+}
+
+/* kq_term_dm on 8 lanes: isum * (d_w * d_x) + m_w * s_x. */
+AVX2 static inline __m256 term_dm8(__m256i isum, const uint16_t *d, const uint16_t *m, int stride,
+				   const QAct *x, int b)
+{
+	__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum),
+				 _mm256_mul_ps(fp16x8(d, stride), _mm256_loadu_ps(x->d + b)));
+	return _mm256_add_ps(t, _mm256_mul_ps(fp16x8(m, stride), _mm256_loadu_ps(x->s + b)));
+}
+
+/* The 8 blocks' integer sums of codes (unsigned) times activations by DOT, code offset
+ * removed: isum = sum(u x) - offset * sum(x). Lane j of the vectors is block b + j, whose term
+ * goes to partial (b + j) % 8 as in the reference. */
+#define BLOCKS8(DOT, TYPE, CODES, OFFSET)                                                          \
+	__m256i v[8];                                                                              \
+	_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                                        \
+	{                                                                                          \
+		const TYPE *blk = &w[b + j];                                                       \
+		v[j] = DOT(CODES, x->q + (b + j) * QK4);                                           \
+	}                                                                                          \
+	__m256i isum = reduce8(v);                                                                 \
+	if (OFFSET)                                                                                \
+		isum = _mm256_sub_epi32(                                                           \
+		    isum, _mm256_mullo_epi32(                                                      \
+			      _mm256_set1_epi32(OFFSET),                                           \
+			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b))));
+
+/* --- AVX2 --- */
+
+/* 8 int32 partial sums of 32 unsigned codes (< 64) times 32 int8 activations: maddubs' int16
+ * pairs stay below 2 * 63 * 128, so nothing saturates. */
+AVX2 static inline __m256i dot_u8_i8_avx2(__m256i u, const int8_t *x)
+{
+	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(u, vx), _mm256_set1_epi16(1));
+}
+
+/* Q5 high bits: byte j gets 16 where bit j of the 32-bit qh is set. */
+AVX2 static inline __m256i q5_high_avx2(const uint8_t qh[4])
+{
+	uint32_t h = kq_qh(qh);
+	__m256i v = _mm256_set1_epi32((int32_t)h);
+	/* byte j takes byte j / 8 of h, then tests its bit j % 8 */
+	__m256i spread = _mm256_shuffle_epi8(
+	    v, _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+	__m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201);
+	__m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+	return _mm256_and_si256(set, _mm256_set1_epi8(16));
+}
+
+AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ4_0 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_avx2, BlockQ4_0, nibbles(blk->qs), 8)
+		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
+	return qdot_tree(a);
+}
+
+AVX2 float kdot_q5_0_avx2(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ5_0 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_avx2, BlockQ5_0,
+			_mm256_or_si256(nibbles(blk->qs), q5_high_avx2(blk->qh)), 16)
+		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
+	return qdot_tree(a);
+}
+
+AVX2 float kdot_q4_1_avx2(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ4_1 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_avx2, BlockQ4_1, nibbles(blk->qs), 0)
+		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
+	return qdot_tree(a);
+}
+
+AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ5_1 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_avx2, BlockQ5_1,
+			_mm256_or_si256(nibbles(blk->qs), q5_high_avx2(blk->qh)), 0)
+		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
+	return qdot_tree(a);
+}
+
+/* --- AVX-512 (VNNI) --- */
+
+/* 8 int32 partial sums of 32 unsigned codes (< 128) times 32 int8 activations. */
+AVX512 static inline __m256i dot_u8_i8_vnni(__m256i u, const int8_t *x)
+{
+	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
+	return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, vx);
+}
+
+/* Q5 high bits: byte j gets 16 where bit j of the 32-bit qh is set. */
+AVX512 static inline __m256i q5_high_avx512(const uint8_t qh[4])
+{
+	__mmask32 k = (__mmask32)kq_qh(qh);
+	return _mm256_maskz_mov_epi8(k, _mm256_set1_epi8(16));
+}
+
+AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ4_0 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_vnni, BlockQ4_0, nibbles(blk->qs), 8)
+		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_d(kq_isum_q4_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
+	return qdot_tree(a);
+}
+
+AVX512 float kdot_q5_0_avx512(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ5_0 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_vnni, BlockQ5_0,
+			_mm256_or_si256(nibbles(blk->qs), q5_high_avx512(blk->qh)), 16)
+		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_d(kq_isum_q5_0(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d), x->d[b]);
+	return qdot_tree(a);
+}
+
+AVX512 float kdot_q4_1_avx512(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ4_1 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_vnni, BlockQ4_1, nibbles(blk->qs), 0)
+		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q4_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
+	return qdot_tree(a);
+}
+
+AVX512 float kdot_q5_1_avx512(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ5_1 *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	int b = 0;
+	for (; b + 8 <= nb; b += 8) {
+		BLOCKS8(dot_u8_i8_vnni, BlockQ5_1,
+			_mm256_or_si256(nibbles(blk->qs), q5_high_avx512(blk->qh)), 0)
+		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
+	}
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	for (; b < nb; b++)
+		a[b % QDOT_LANES] +=
+		    kq_term_dm(kq_isum_q5_1(&w[b], x->q + b * QK4), _cvtsh_ss(w[b].d),
+			       _cvtsh_ss(w[b].m), x->d[b], x->s[b]);
+	return qdot_tree(a);
+}

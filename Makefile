@@ -105,7 +105,7 @@ HAVE_JIT := $(if $(shell command -v $(LLVM_CONFIG) 2>/dev/null),$(if $(shell com
 JIT_BC_SRCS := $(shell grep -l ISA_TARGET_ $(filter core/kernels/%.c,$(CORE_SRCS))) \
 	core/kernels/fp16.c core/kernels/softmax.c core/base/str.c core/base/mathx.c
 JIT_BC := $(BUILD)/jit/kernels.bc
-JIT_SRCS := jit/jit_engine.c jit/jit_slots.c jit/tierup.c
+JIT_SRCS := jit/jit_engine.c jit/jit_slots.c jit/tierup.c jit/tier_cache.c
 ifeq ($(HAVE_JIT),1)
 JIT_OBJS := $(JIT_SRCS:%.c=$(BUILD)/host/%.o) $(BUILD)/host/jit/kernels_bc.o
 JIT_CFLAGS := $(filter-out -std=% -O% -W% -g -D_GNU_SOURCE,$(shell $(LLVM_CONFIG) --cflags))

@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/error.h"
+#include "core/codecache/codecache.h"
 #include "core/kernels/registry.h"
 #include "core/model/session.h"
 #include "core/profile/profiler.h"
 #include "jit/jit_engine.h"
 #include "jit/jit_slots.h"
+#include "jit/tier_cache.h"
 #include "shim/platform.h"
 
 /* Timing repeats per entry (the best run counts: the others met interrupts or other work). */
@@ -28,11 +31,25 @@ static struct {
 	bool own_profile;
 	bool done;
 	bool plant;
+	const char *cache_path; /* --code-cache: where the kept entries go */
+	Kernels tier1;		/* the ISA's own entries (tier 1), whatever the cache replaced */
+	Kernels start;		/* the entries at the first tier-up (after --code-cache loaded) */
+	bool have_tier1;
 } st = {.pos_enabled = -1};
 
 void tierup_plant_wrong(bool on)
 {
 	st.plant = on;
+}
+
+/* Slot i's entry in table t (the registry read with t in place). */
+static KernelFn entry_in(const Kernels *t, int i)
+{
+	Kernels now = kernels;
+	kernels = *t;
+	KernelFn fn = kernels_slot_get(i);
+	kernels = now;
+	return fn;
 }
 
 static int slot_index(const char *name)
@@ -71,6 +88,8 @@ static const char *keep_text(const char *fmt, double a, double b)
 
 typedef struct {
 	JitEntry e;
+	JitSpec spec;
+	int isa;
 	uint64_t cycles;
 	double compile_ms;
 	int variants, verified;
@@ -111,6 +130,8 @@ static void tune(const JitSlot *s, const JitInputs *in, KernelFn current, const 
 			if (!best->e.fn || c < best->cycles) {
 				jit_release(&best->e);
 				best->e = e;
+				best->spec = spec;
+				best->isa = isas[a];
 				best->cycles = c;
 			} else {
 				jit_release(&e);
@@ -119,6 +140,34 @@ static void tune(const JitSlot *s, const JitInputs *in, KernelFn current, const 
 				return;
 		}
 	}
+}
+
+/* The kernel-target entry of a kept one: the AVX2 source (TCG has no AVX-512), compiled
+ * freestanding for the kernel, loaded here by core's own loader and verified bit for bit
+ * before it is filed. */
+static void kernel_entry(const JitSlot *s, const JitInputs *in, const ProfileKernelStats *k,
+			 const JitSpec *host, KernelFn fallback, const float *y1, float *y2)
+{
+	JitSpec spec = *host;
+	spec.source = jit_slot_source(s, ISA_AVX2);
+	spec.target = JIT_TARGET_KERNEL;
+	spec.knobs = 0;
+	JitEntry e;
+	if (!spec.source || jit_compile(&spec, NULL, &e) < 0)
+		return;
+	KernelFn fn;
+	size_t bytes;
+	size_t n_out = (size_t)in->rows * (size_t)in->nx * sizeof(float);
+	if (codecache_load_object(e.obj, e.obj_size, fallback, &fn, &bytes) < 0)
+		fprintf(stderr, "jit: %s for the kernel not cached: %s\n", k->kernel,
+			error_message());
+	else if (jit_slot_run(s, in, fn, y2), memcmp(y1, y2, n_out) != 0)
+		fprintf(stderr,
+			"jit: %s for the kernel dropped: its results differ from tier 1's\n",
+			k->kernel);
+	else
+		tier_cache_add(k->kernel, k->dtype, k->cols, &spec, ISA_AVX2, &e);
+	jit_release(&e);
 }
 
 /* One record: measure tiers 0 and 1, tune tier 2, decide, swap; files its tier record. */
@@ -138,12 +187,24 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_t
 	size_t n = (size_t)in.rows * (size_t)in.nx;
 	float *y1 = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));
 	KernelFn current = kernels_slot_get(slot);
+	KernelFn tier1 = entry_in(&st.tier1, slot), cached = entry_in(&st.start, slot);
 	if (!y1 || !y2) {
 		t.decision = "tier 1 kept: out of memory";
 		goto out;
 	}
 	t.cycles_per_call[0] = time_entry(s, &in, jit_slot_reference(s), y2);
-	t.cycles_per_call[1] = time_entry(s, &in, current, y1);
+	t.cycles_per_call[1] = time_entry(s, &in, tier1, y1);
+	if (cached != tier1 && cached == current) {
+		/* the code cache replaced this slot: its chain of entries, if it holds this shape,
+		 * is faster than tier 1 here and gives its bits (otherwise it is only the fallback
+		 * path, and this shape is compiled on top of it) */
+		uint64_t c = time_entry(s, &in, current, y2);
+		if (!memcmp(y1, y2, n * sizeof(float)) && c < t.cycles_per_call[1]) {
+			t.cycles_per_call[2] = c;
+			t.decision = "tier 2 from the code cache";
+			goto out;
+		}
+	}
 	double most_ms = cycles_ms(t.cycles_per_call[1]) * calls_to_come;
 	if (st.mode == TIERUP_AUTO && most_ms < MIN_COMPILE_MS) {
 		t.decision = keep_text("tier 1 kept: the %.2f ms left in it cannot pay a compile "
@@ -168,6 +229,10 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_t
 		goto out;
 	}
 	kernels_replace(k->kernel, (KernelFn)b.e.fn); /* b.e's code lives to the end */
+	if (st.cache_path) {
+		tier_cache_add(k->kernel, k->dtype, k->cols, &b.spec, b.isa, &b.e);
+		kernel_entry(s, &in, k, &b.spec, current, y1, y2);
+	}
 	t.decision = st.mode == TIERUP_AUTO
 			 ? keep_text("tier 2: saves %.2f ms for %.2f ms of compiling", saved_ms,
 				     b.compile_ms)
@@ -213,10 +278,19 @@ void tierup_run(Model *m, int tokens, int to_come)
 {
 	ProfileKernelStats recs[MAX_RECORDS];
 	int n = hot_records(recs, MAX_RECORDS);
+	if (!st.have_tier1) { /* the ISA's own row, as kernels_select fills it */
+		st.start = kernels;
+		kernels_select(kernels_isa());
+		st.tier1 = kernels;
+		kernels = st.start;
+		st.have_tier1 = true;
+	}
 	for (int i = 0; i < n; i++) {
 		double per_token = tokens > 0 ? (double)recs[i].calls / tokens : 0.0;
 		tier_up_record(&recs[i], m, per_token * (to_come > 0 ? to_come : 0));
 	}
+	if (st.cache_path)
+		tier_cache_write(st.cache_path);
 }
 
 static void between_tokens(void *arg, Model *m, int pos)
@@ -235,8 +309,15 @@ static void between_tokens(void *arg, Model *m, int pos)
 	st.done = true;
 	if (st.own_profile)
 		profiler_disable();
-	int tokens = pos - st.pos_enabled;
+	int tokens = pos - st.pos_enabled, before = profiler_tier_count();
+	uint64_t t0 = plat_cycles();
 	tierup_run(m, tokens, st.n_predict - tokens);
+	int swapped = 0;
+	for (int i = before; i < profiler_tier_count(); i++)
+		swapped += !strncmp(profiler_tier_get(i)->decision, "tier 2", 6);
+	/* the run's gen_ms includes this pause: bench/jit.sh takes it out for tier 2's rate */
+	fprintf(stderr, "jit: tier-up at position %d: %d records, %d swapped in, %.1f ms\n", pos,
+		profiler_tier_count() - before, swapped, cycles_ms(plat_cycles() - t0));
 }
 
 void tierup_configure(TierUpMode mode, int n_predict)
@@ -254,6 +335,7 @@ int tierup_start(const Options *o)
 		return -1;
 	}
 	tierup_configure(o->tierup, o->n_predict);
+	st.cache_path = o->code_cache;
 	session_set_hook(between_tokens, NULL);
 	return 0;
 }

@@ -1,8 +1,8 @@
 #!/bin/sh
 # jit.sh: the tier-up (--jit, jit/): the same ids with --jit always as without on every shared
 # model and the synthetic small one, in text and ids; --jit auto likewise; the verification
-# test (build/tests/test_jit: a planted wrong entry dropped); with the code cache built in,
-# --jit always --code-cache F then --code-cache F alone: the same ids, nothing compiled.
+# test (build/tests/test_jit: a planted wrong entry dropped); --jit always --code-cache F then
+# --code-cache F alone: the same ids, nothing compiled.
 # A build without LLVM is a SKIP line (a FAIL in CI, which installs LLVM 14).
 set -u
 cd "$(dirname "$0")/.."
@@ -43,6 +43,29 @@ for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
 done
 same_ids "synthetic small" --synthetic small --ids -n 12 --prompt-ids "1 5 9 200"
 same_ids "synthetic small, int8" --synthetic small --quant int8 --ids -n 8
+
+# round_trip NAME ARGS...: --jit always --code-cache F writes entries; --code-cache F alone
+# loads them (host entries loaded, kernel ones refused here), compiles nothing, same ids.
+round_trip() {
+	name=$1
+	shift
+	rm -f "$tmp/cache"
+	$BIN "$@" >"$tmp/want" 2>/dev/null
+	if $BIN "$@" --jit always --code-cache "$tmp/cache" >"$tmp/got" 2>"$tmp/err" &&
+		cmp -s "$tmp/want" "$tmp/got" && grep -q "^jit: code cache .* entries written" "$tmp/err"
+	then ok "$name: --jit always --code-cache writes the cache"
+	else ko "$name: --jit always --code-cache"; cat "$tmp/err"; return; fi
+	if $BIN "$@" --code-cache "$tmp/cache" >"$tmp/got" 2>"$tmp/err" &&
+		cmp -s "$tmp/want" "$tmp/got" && grep -q "^code-cache: loaded" "$tmp/err" &&
+		grep -q "^code-cache: refused .*compiled for the kernel" "$tmp/err" &&
+		! grep -q "^jit:" "$tmp/err"
+	then ok "$name: --code-cache alone loads it, compiles nothing, same ids"
+	else ko "$name: --code-cache alone"; cat "$tmp/err"; fi
+}
+for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
+	[ -f "$M/$f" ] && round_trip "$f" -m "$M/$f" --ids -n 24 --temp 0
+done
+round_trip "synthetic small" --synthetic small --ids -n 12 -s 3
 
 if [ -x "$TEST_JIT" ]; then
 	if "$TEST_JIT" >"$tmp/out" 2>&1; then ok "verification (test_jit)"

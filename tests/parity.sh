@@ -80,5 +80,18 @@ else
 	echo "SKIP code cache checks (KCACHE_TOOL, KCACHE_OBJ: make check-kernel sets them)"
 fi
 
+# Every 4/5-bit and K-quant type (../shared/models/kquant: Q2_K holds Q3_K too, Q3_K_L Q5_K,
+# Q4_K_M Q6_K), one file per CPU count in turn, each side on the ISA it picks (the kernel under
+# TCG: AVX2; the host: its best): the same bits on every ISA, so the same bytes.
+KQ=$SHARED/models/kquant
+isa="" cpus=1
+for f in Q2_K Q3_K_L Q4_K_M Q4_0 Q4_1 Q5_0 Q5_1; do
+	if require_shared "$KQ/$f.gguf" "kquant $f"; then
+		check_cpus "kquant $f greedy, $cpus CPU(s)" "$KQ/$f.gguf" \
+			"--prompt-ids '1 9038 2501 263 931' -n 4 --temp 0 --ids" $cpus
+	fi
+	cpus=$((3 - cpus))
+done
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

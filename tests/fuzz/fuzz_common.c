@@ -49,6 +49,20 @@ void fuzz_end(size_t mark)
 	error_clear();
 }
 
+QuantMode fuzz_quant(const uint8_t *data, size_t size)
+{
+	static const QuantMode other[] = {QUANT_Q8_0,	QUANT_Q4_0,   QUANT_Q4_1,   QUANT_Q5_0,
+					  QUANT_Q5_1,	QUANT_Q2_K,   QUANT_Q3_K_S, QUANT_Q3_K_M,
+					  QUANT_Q3_K_L, QUANT_Q4_K_S, QUANT_Q4_K_M, QUANT_Q5_K_S,
+					  QUANT_Q5_K_M, QUANT_Q6_K};
+	unsigned b = size ? data[size / 2] : 0;
+	if (b % 4 < 2)
+		return QUANT_NONE;
+	if (b % 4 == 2)
+		return QUANT_INT8;
+	return other[b / 4 % (sizeof other / sizeof other[0])];
+}
+
 void fuzz_forward(Model *m, unsigned choice)
 {
 	const ModelConfig *c = &m->config;

@@ -1,6 +1,6 @@
 /* fuzz_gguf.c: libFuzzer target for GGUF bytes: gguf_open and every metadata getter alone,
- * then model_load_bytes (a --quant picked by the middle byte), a vocabulary load from the
- * metadata, and a forward pass when the model is tiny. */
+ * then model_load_bytes (the --quant of fuzz_quant), a vocabulary load from the metadata, and
+ * a forward pass when the model is tiny. */
 #include "core/base/error.h"
 #include "core/formats/gguf.h"
 #include "core/formats/loader.h"
@@ -58,10 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_end(mark);
 
 	mark = fuzz_begin();
-	static const QuantMode quants[4] = {QUANT_NONE, QUANT_NONE, QUANT_INT8, QUANT_Q8_0};
 	LoadedModel lm;
-	if (model_load_bytes(&lm, data, size, "fuzz.gguf", quants[size ? data[size / 2] % 4 : 0]) ==
-	    0) {
+	if (model_load_bytes(&lm, data, size, "fuzz.gguf", fuzz_quant(data, size)) == 0) {
 		if (lm.is_gguf) {
 			Tokenizer t;
 			if (tokenizer_load_gguf(&t, &lm.gguf) == 0) {

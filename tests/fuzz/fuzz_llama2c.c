@@ -10,10 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The format probes alone. */
 	volatile int sink = llama2c_has_magic(data, size) + llama2c_v0_plausible(data, size);
 	(void)sink;
-	static const QuantMode quants[4] = {QUANT_NONE, QUANT_NONE, QUANT_INT8, QUANT_Q8_0};
 	LoadedModel lm;
-	if (model_load_bytes(&lm, data, size, "fuzz.bin", quants[size ? data[size / 2] % 4 : 0]) ==
-	    0)
+	if (model_load_bytes(&lm, data, size, "fuzz.bin", fuzz_quant(data, size)) == 0)
 		fuzz_forward(&lm.model, size ? data[size / 3] : 0);
 	fuzz_end(mark);
 	return 0;

@@ -114,7 +114,42 @@ static int piece_type(int i)
 }
 
 /* --- GGUF --- */
-enum { T_F32 = 0, T_F16 = 1, T_Q8_0 = 8 };
+/* GGML's type ids */
+enum {
+	T_F32 = 0,
+	T_F16 = 1,
+	T_Q4_0 = 2,
+	T_Q4_1 = 3,
+	T_Q5_0 = 6,
+	T_Q5_1 = 7,
+	T_Q8_0 = 8,
+	T_Q2_K = 10,
+	T_Q3_K = 11,
+	T_Q4_K = 12,
+	T_Q5_K = 13,
+	T_Q6_K = 14
+};
+
+/* The block types: values and bytes per block, where the fp16 scales sit (-1: none); the
+ * other bytes (quants, packed sub-block scales) may hold anything. */
+static const struct {
+	int type, values, bytes, scale[2];
+} BLOCKS[] = {
+    {T_Q4_0, 32, 18, {0, -1}},	   {T_Q4_1, 32, 20, {0, 2}},   {T_Q5_0, 32, 22, {0, -1}},
+    {T_Q5_1, 32, 24, {0, 2}},	   {T_Q8_0, 32, 34, {0, -1}},  {T_Q2_K, 256, 84, {80, 82}},
+    {T_Q3_K, 256, 110, {108, -1}}, {T_Q4_K, 256, 144, {0, 2}}, {T_Q5_K, 256, 176, {0, 2}},
+    {T_Q6_K, 256, 210, {208, -1}},
+};
+#define N_BLOCKS (int)(sizeof BLOCKS / sizeof BLOCKS[0])
+
+static int block_of(int t)
+{
+	for (int i = 0; i < N_BLOCKS; i++)
+		if (BLOCKS[i].type == t)
+			return i;
+	fprintf(stderr, "gen_corpus: no block type %d\n", t);
+	exit(1);
+}
 
 typedef struct {
 	int dim, hid, layers, heads, kv_heads, vocab, seq;
@@ -132,7 +167,7 @@ static uint16_t f32_to_f16(float f)
 	return (uint16_t)(sign | ((e - 112) << 10) | (m >> 13));
 }
 
-/* Appends a tensor of n values in type t. */
+/* Appends a tensor of n values in type t (blocks: random bytes, small finite scales). */
 static void tensor_data(Buf *b, int t, size_t n)
 {
 	if (t == T_F32) {
@@ -141,18 +176,39 @@ static void tensor_data(Buf *b, int t, size_t n)
 	} else if (t == T_F16) {
 		for (size_t i = 0; i < n; i++)
 			put_u16(b, f32_to_f16(weight()));
-	} else { /* Q8_0: blocks of an f16 scale and 32 int8 */
-		for (size_t i = 0; i < n; i += 32) {
-			put_u16(b, f32_to_f16(0.01f));
-			for (int j = 0; j < 32; j++)
-				put_u8(b, (uint8_t)(int8_t)(weight() * 200));
+	} else {
+		int k = block_of(t);
+		for (size_t i = 0; i < n; i += (size_t)BLOCKS[k].values) {
+			uint8_t blk[256];
+			for (int j = 0; j < BLOCKS[k].bytes; j++)
+				blk[j] = (uint8_t)(int)((weight() + 0.5f) * 256);
+			for (int s = 0; s < 2; s++)
+				if (BLOCKS[k].scale[s] >= 0) { /* d = 0.01, the minimum's 0.005 */
+					uint16_t h = f32_to_f16(s ? 0.005f : 0.01f);
+					blk[BLOCKS[k].scale[s]] = (uint8_t)h;
+					blk[BLOCKS[k].scale[s] + 1] = (uint8_t)(h >> 8);
+				}
+			put(b, blk, (size_t)BLOCKS[k].bytes);
 		}
 	}
 }
 
 static size_t type_bytes(int t, size_t n)
 {
-	return t == T_F32 ? n * 4 : t == T_F16 ? n * 2 : n / 32 * 34;
+	if (t == T_F32 || t == T_F16)
+		return n * (t == T_F32 ? 4 : 2);
+	int k = block_of(t);
+	return n / (size_t)BLOCKS[k].values * (size_t)BLOCKS[k].bytes;
+}
+
+/* The type of each weight matrix of a model. */
+typedef struct {
+	int embd, output, q, k, v, o, gate, down, up;
+} Types;
+
+static Types all_types(int t)
+{
+	return (Types){t, t, t, t, t, t, t, t, t};
 }
 
 static void gstr(Buf *b, const char *s)
@@ -192,9 +248,9 @@ typedef struct {
 	int type;
 } TInfo;
 
-/* Writes a GGUF llama model (with_model) and/or vocab (with_vocab) in weight type wt. */
-/* align != 32 adds general.alignment and a general.name of name_len bytes (to move the data). */
-static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_vocab, int untied,
+/* Writes a GGUF llama model (with_model) and/or vocab (with_vocab) with matrices of types wt.
+ * align != 32 adds general.alignment and a general.name of name_len bytes (to move the data). */
+static Buf make_gguf_aligned(const Cfg *c, Types wt, int with_model, int with_vocab, int untied,
 			     uint32_t align, int name_len, size_t *data_offset)
 {
 	Buf b = {0};
@@ -211,10 +267,10 @@ static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_voca
 		ti[nt].type = ty;                                                                  \
 		nt++;                                                                              \
 	} while (0)
-		T("token_embd.weight", c->dim, c->vocab, wt);
+		T("token_embd.weight", c->dim, c->vocab, wt.embd);
 		T("output_norm.weight", c->dim, 1, T_F32);
 		if (untied)
-			T("output.weight", c->dim, c->vocab, wt);
+			T("output.weight", c->dim, c->vocab, wt.output);
 		for (int l = 0; l < c->layers; l++) {
 			char n[64];
 #define L(suffix, d0, d1, ty)                                                                      \
@@ -222,15 +278,15 @@ static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_voca
 		snprintf(n, 64, "blk.%d.%s", l, suffix);                                           \
 		T(n, d0, d1, ty);                                                                  \
 	} while (0)
-			L("attn_norm.weight", c->dim, 1, wt == T_F16 ? T_F16 : T_F32);
+			L("attn_norm.weight", c->dim, 1, wt.q == T_F16 ? T_F16 : T_F32);
 			L("ffn_norm.weight", c->dim, 1, T_F32);
-			L("attn_q.weight", c->dim, c->dim, wt);
-			L("attn_k.weight", c->dim, kv, wt);
-			L("attn_v.weight", c->dim, kv, wt);
-			L("attn_output.weight", c->dim, c->dim, wt);
-			L("ffn_gate.weight", c->dim, c->hid, wt);
-			L("ffn_down.weight", c->hid, c->dim, wt);
-			L("ffn_up.weight", c->dim, c->hid, wt);
+			L("attn_q.weight", c->dim, c->dim, wt.q);
+			L("attn_k.weight", c->dim, kv, wt.k);
+			L("attn_v.weight", c->dim, kv, wt.v);
+			L("attn_output.weight", c->dim, c->dim, wt.o);
+			L("ffn_gate.weight", c->dim, c->hid, wt.gate);
+			L("ffn_down.weight", c->hid, c->dim, wt.down);
+			L("ffn_up.weight", c->dim, c->hid, wt.up);
 #undef L
 		}
 #undef T
@@ -312,7 +368,8 @@ static Buf make_gguf_aligned(const Cfg *c, int wt, int with_model, int with_voca
 static Buf make_gguf(const Cfg *c, int wt, int with_model, int with_vocab, int untied)
 {
 	size_t data_offset;
-	return make_gguf_aligned(c, wt, with_model, with_vocab, untied, 32, 0, &data_offset);
+	return make_gguf_aligned(c, all_types(wt), with_model, with_vocab, untied, 32, 0,
+				 &data_offset);
 }
 
 /* A model with general.alignment 1 whose data section starts at 2 mod 4: F32 matrices must
@@ -321,7 +378,7 @@ static Buf make_gguf_unaligned(const Cfg *c, int wt)
 {
 	for (int k = 1; k < 8; k++) {
 		size_t data_offset = 0;
-		Buf b = make_gguf_aligned(c, wt, 1, 1, 0, 1, k, &data_offset);
+		Buf b = make_gguf_aligned(c, all_types(wt), 1, 1, 0, 1, k, &data_offset);
 		if (data_offset % 4 == 2)
 			return b;
 		free(b.p);
@@ -456,6 +513,36 @@ int main(int argc, char **argv)
 	save_with_mutations("gguf", "vocab-only.gguf", make_gguf(&tiny, T_F32, 0, 1, 0));
 	save_with_mutations("gguf", "align1-q8_0.gguf", make_gguf_unaligned(&q8, T_Q8_0));
 	save_with_mutations("gguf", "align1-f16.gguf", make_gguf_unaligned(&tiny, T_F16));
+	/* Every block type: the blocks of 32 in all matrices; each super-block type in ffn_down
+	 * (rows of hidden_dim 256) beside the blocks of 32 elsewhere and a Q8_0 embedding. Each
+	 * K-quant file also comes with its middle byte set to 4 k + 3: --quant to fuzz_quant's
+	 * k-th of Q8_0 and the mixes, from a source in every type. */
+	static const int small[4] = {T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1};
+	static const char *const small_names[4] = {"q4_0", "q4_1", "q5_0", "q5_1"};
+	for (int i = 0; i < 4; i++) {
+		char n[64];
+		snprintf(n, sizeof n, "%s.gguf", small_names[i]);
+		save_with_mutations("gguf", n, make_gguf(&q8, small[i], 1, 1, 1));
+	}
+	static const int super[5] = {T_Q2_K, T_Q3_K, T_Q4_K, T_Q5_K, T_Q6_K};
+	Cfg hid256 = {32, 256, 1, 4, 2, VOCAB_N, 24};
+	for (int i = 0; i < 5; i++) {
+		int a = small[i % 4], b2 = small[(i + 1) % 4];
+		Types t = {T_Q8_0, a, a, b2, a, b2, a, super[i], b2};
+		size_t off;
+		Buf g = make_gguf_aligned(&hid256, t, 1, 1, i % 2, 32, 0, &off);
+		char n[64];
+		snprintf(n, sizeof n, "q%d_k-down.gguf", i + 2);
+		for (int k = 0; k < 14; k++) {
+			char nq[80];
+			uint8_t keep = g.p[g.n / 2];
+			g.p[g.n / 2] = (uint8_t)(4 * k + 3);
+			snprintf(nq, sizeof nq, "q%d_k-down-quant-%d.gguf", i + 2, k);
+			save("gguf", nq, g.p, g.n);
+			g.p[g.n / 2] = keep;
+		}
+		save_with_mutations("gguf", n, g);
+	}
 
 	save_with_mutations("llama2c", "v0-shared.bin", make_llama2c(&tiny, 0, 1, 0));
 	save_with_mutations("llama2c", "v0-untied.bin", make_llama2c(&gqa, 0, 0, 0));
@@ -472,8 +559,8 @@ int main(int argc, char **argv)
 		static const char *names[4] = {"none", "none2", "int8", "q8_0"};
 		char n[64];
 		Buf g = make_gguf(&q8, T_F32, 1, 0, 1), l = make_llama2c(&q8, 1, 1, 0);
-		g.p[g.n / 2] = (uint8_t)((g.p[g.n / 2] & ~3) | mode);
-		l.p[l.n / 2] = (uint8_t)((l.p[l.n / 2] & ~3) | mode);
+		g.p[g.n / 2] = (uint8_t)mode; /* 3: fuzz_quant's Q8_0 */
+		l.p[l.n / 2] = (uint8_t)mode;
 		snprintf(n, sizeof n, "f32-dim32-quant-%s.gguf", names[mode]);
 		save("gguf", n, g.p, g.n);
 		snprintf(n, sizeof n, "v1-dim32-quant-%s.bin", names[mode]);
@@ -493,74 +580,24 @@ int main(int argc, char **argv)
 		save_tok(n, 0, gv, texts[i]);
 	}
 
-	/* Arguments separated by NUL; "\0" "x" keeps a digit after a NUL out of the escape. */
-#define ARGS(s)                                                                                    \
-	{                                                                                          \
-		s, sizeof s - 1                                                                    \
-	}
-	static const struct {
-		const char *s;
-		size_t n;
-	} lines[] = {
-	    ARGS("-m\0"
-		 "model.gguf\0"
-		 "-p\0"
-		 "Hello\0"
-		 "-n\0"
-		 "16"),
-	    ARGS("--temp\0"
-		 "0.5\0"
-		 "--top-k\0"
-		 "3\0"
-		 "--top-p=0.9\0"
-		 "--min-p\0"
-		 "0.1\0"
-		 "-s\0"
-		 "42"),
-	    ARGS("--prompt-ids\0"
-		 "1,2,3,4\0"
-		 "--ids\0"
-		 "-c\0"
-		 "128\0"
-		 "-t\0"
-		 "2"),
-	    ARGS("--quant\0"
-		 "q8_0\0"
-		 "--synthetic\0"
-		 "small:7\0"
-		 "--export-gguf\0"
-		 "out.gguf"),
-	    ARGS("--profile=json\0"
-		 "--profile-out\0"
-		 "p.json\0"
-		 "--profile-svg\0"
-		 "p.svg\0"
-		 "--arena\0"
-		 "1G"),
-	    ARGS("--repeat-penalty\0"
-		 "1.1\0"
-		 "--repeat-last-n\0"
-		 "32\0"
-		 "--isa\0"
-		 "scalar\0"
-		 "--fault\0"
-		 "ud"),
-	    ARGS("--vocab\0"
-		 "tokenizer.bin\0"
-		 "--tokenize\0"
-		 "Hello world\0"
-		 "-h"),
-	    ARGS("--chat\0"
-		 "--chat-template\0"
-		 "zephyr\0"
-		 "--system\0"
-		 "Be brief."),
+	/* Command lines: arguments separated by '|' here, by NUL in the seeds. */
+	static const char *const lines[] = {
+	    "-m|model.gguf|-p|Hello|-n|16",
+	    "--temp|0.5|--top-k|3|--top-p=0.9|--min-p|0.1|-s|42",
+	    "--prompt-ids|1,2,3,4|--ids|-c|128|-t|2",
+	    "--quant|q8_0|--synthetic|small:7|--export-gguf|out.gguf",
+	    "--profile=json|--profile-out|p.json|--profile-svg|p.svg|--arena|1G",
+	    "--repeat-penalty|1.1|--repeat-last-n|32|--isa|scalar|--fault|ud",
+	    "--vocab|tokenizer.bin|--tokenize|Hello world|-h",
+	    "--chat|--chat-template|zephyr|--system|Be brief.",
 	};
-#undef ARGS
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-		char n[64];
+		char n[64], args[256];
+		size_t len = strlen(lines[i]);
+		for (size_t j = 0; j < len; j++)
+			args[j] = lines[i][j] == '|' ? 0 : lines[i][j];
 		snprintf(n, sizeof n, "args-%zu", i);
-		save("cli", n, (const uint8_t *)lines[i].s, lines[i].n);
+		save("cli", n, (const uint8_t *)args, len);
 	}
 	printf("gen_corpus: seeds written to %s\n", outdir);
 	return 0;

@@ -1,6 +1,8 @@
 /* kquant_quantize.c: rows of floats to Q4_0, Q4_1, Q5_0, Q5_1 and Q2_K..Q6_K by the rules of
  * llama.cpp's reference quantizers (no importance matrix): the same searches for scales and
  * mins, the same roundings, so that a file we write holds the codes llama-quantize writes. */
+#include <float.h>
+
 #include "core/base/mathx.h"
 #include "core/kernels/kquant_blocks.h"
 
@@ -20,6 +22,16 @@ static int nearest_int(float v)
 static int clampi(int v, int lo, int hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A code of the blocks of 32: v truncated, at most hi, as llama.cpp's MIN(hi, (int8_t)v). A NaN
+ * or infinite v (1/d overflowed on a subnormal d, which is 0 as fp16) gives 0, as that cast
+ * gives on x86, instead of an undefined conversion. */
+static int code32(float v, int hi)
+{
+	if (!(math_fabsf(v) <= FLT_MAX))
+		return 0;
+	return v < 0.0f ? 0 : v >= (float)hi ? hi : (int)v;
 }
 
 /* The value of largest magnitude (its sign kept) and that magnitude. */
@@ -43,8 +55,8 @@ static void quant_q4_0(const float *x, BlockQ4_0 *y)
 	float d = max / -8, id = d ? 1.0f / d : 0.0f;
 	y->d = fp32_to_fp16(d);
 	for (int j = 0; j < QK4 / 2; j++) {
-		int a = clampi((int)(x[j] * id + 8.5f), 0, 15);
-		int b = clampi((int)(x[j + 16] * id + 8.5f), 0, 15);
+		int a = code32(x[j] * id + 8.5f, 15);
+		int b = code32(x[j + 16] * id + 8.5f, 15);
 		y->qs[j] = (uint8_t)(a | b << 4);
 	}
 }
@@ -66,8 +78,8 @@ static void quant_q4_1(const float *x, BlockQ4_1 *y)
 	y->d = fp32_to_fp16(d);
 	y->m = fp32_to_fp16(min);
 	for (int j = 0; j < QK4 / 2; j++) {
-		int a = clampi((int)((x[j] - min) * id + 0.5f), 0, 15);
-		int b = clampi((int)((x[j + 16] - min) * id + 0.5f), 0, 15);
+		int a = code32((x[j] - min) * id + 0.5f, 15);
+		int b = code32((x[j + 16] - min) * id + 0.5f, 15);
 		y->qs[j] = (uint8_t)(a | b << 4);
 	}
 }
@@ -91,7 +103,7 @@ static void quant_q5_0(const float *x, BlockQ5_0 *y)
 	y->d = fp32_to_fp16(d);
 	int q[QK4];
 	for (int j = 0; j < QK4; j++)
-		q[j] = clampi((int)(x[j] * id + 16.5f), 0, 31);
+		q[j] = code32(x[j] * id + 16.5f, 31);
 	pack_q5(q, y->qs, y->qh);
 }
 
@@ -104,7 +116,7 @@ static void quant_q5_1(const float *x, BlockQ5_1 *y)
 	y->m = fp32_to_fp16(min);
 	int q[QK4];
 	for (int j = 0; j < QK4; j++)
-		q[j] = clampi((int)((x[j] - min) * id + 0.5f), 0, 31);
+		q[j] = code32((x[j] - min) * id + 0.5f, 31);
 	pack_q5(q, y->qs, y->qh);
 }
 

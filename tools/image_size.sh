@@ -60,13 +60,17 @@ full=$(totals "$1") image=$(totals "$3")
 	sections "$4" | sed 's/^/F image /'
 } | awk -v full_elf="$1" -v image_elf="$3" '
 $1 == "T" { t[$2] = $3; r[$2] = $4; d[$2] = $5; b[$2] = $6; next }
-{ folders[$3] = 1; s[$2, $3, $4] += $5 }
+{ folders[$3] = 1; s[$2, $3, $4] += $5; if ($2 == "image" && $3 ~ /^core/) core_image += $5 }
 END {
 	printf "size report (bytes)   %9s %9s %9s %9s %9s\n", "text", "rodata", "data", "bss", "loadable"
 	printf "full kernel           %9d %9d %9d %9d %9d  %s\n", t["full"], r["full"], d["full"], b["full"], t["full"] + r["full"] + d["full"], full_elf
 	printf "shrunk image          %9d %9d %9d %9d %9d  %s\n", t["image"], r["image"], d["image"], b["image"], t["image"] + r["image"] + d["image"], image_elf
 	lf = t["full"] + r["full"] + d["full"]; li = t["image"] + r["image"] + d["image"]
 	printf "loadable bytes: %d%% of the full kernel\n", lf ? int(100 * li / lf + 0.5) : 0
+	if (!core_image) {
+		print "per folder: none (the map names LTO partitions, not sources)"
+		exit
+	}
 	printf "per folder, full -> image:\n"
 	n = 0
 	for (f in folders) list[++n] = f

@@ -6,14 +6,17 @@
 # profile_icount.sh). A cache with a flipped byte, one for another CPU, one for a shape the
 # model does not have and one whose relocation points outside its object are refused, each
 # with its reason on one line: the run goes on with tier 1 and the same ids.
-# Builds nothing: `make check-kernel` builds first.
-# Environment: TIMEOUT, MAKE, KCACHE_TOOL, KCACHE_OBJ.
+# A cache the JIT wrote (host --jit always --code-cache) boots with its kernel-target entries
+# loaded and the host's stdout. Builds nothing: `make check-kernel` builds first.
+# Environment: TIMEOUT, MAKE, KCACHE_TOOL, KCACHE_OBJ, SHARED_DIR (default ../shared).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 MAKE=${MAKE:-make}
 TOOL=${KCACHE_TOOL:-build/tests/make_test_cache}
 OBJ=${KCACHE_OBJ:-build/tests/kcache/entry_rms_norm.o}
 TIMEOUT=${TIMEOUT:-120}
+HOST=host/tinyllama-host
+SHARED=${SHARED_DIR:-$(cd .. && pwd)/shared}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -78,6 +81,32 @@ refused corrupt "checksum"
 refused other-cpu "CPU features"
 refused other-shape "uses no"
 refused bad-reloc "outside section"
+
+# The JIT's own cache: written by the host, loaded by the kernel (its kernel-target entries).
+. tests/require.sh
+if "$HOST" --jit always --synthetic small -n 1 2>&1 | grep -q "has no JIT"; then
+	missing "a cache written by --jit always" "this build has no JIT (LLVM 14 and clang-14 not found)" 1
+else
+	model="" args="--synthetic small --prompt-ids '1 5 9 200' -n 12 --temp 0 --ids"
+	if [ -f "$SHARED/models/stories260K.bin" ]; then
+		model=$SHARED/models/stories260K.bin args="-n 32 --temp 0 --ids"
+	fi
+	eval "set -- $args"
+	[ -n "$model" ] && set -- -m "$model" "$@"
+	"$HOST" "$@" --jit always --code-cache "$tmp/jit.tlc" >"$tmp/jit-host.out" 2>"$tmp/jit-host.err"
+	$MAKE -s --no-print-directory qemu MODEL="$model" ARGS="$args" CODE_CACHE="$tmp/jit.tlc" SMP=2 \
+		TIMEOUT="$TIMEOUT" >"$tmp/jit-kernel.out" 2>"$tmp/jit-kernel.err"
+	rc=$?
+	n=$(grep -c "^code-cache: loaded" "$tmp/jit-kernel.err")
+	if [ $rc -ne 0 ] || [ "$n" -eq 0 ]; then
+		ko "JIT-written cache: kernel status $rc, $n entries loaded"
+		grep -h "code-cache\|jit:" "$tmp/jit-host.err" "$tmp/jit-kernel.err" | sed 's/^/  /'
+	elif ! cmp -s "$tmp/jit-host.out" "$tmp/jit-kernel.out"; then
+		ko "JIT-written cache: kernel stdout differs from the host's"
+	else
+		ok "JIT-written cache: $n kernel entries loaded, the host's stdout"
+	fi
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

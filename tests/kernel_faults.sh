@@ -2,7 +2,8 @@
 # kernel_faults.sh: each deliberate CPU exception (--fault KIND) in the kernel under QEMU must
 # end in a report on stderr (COM2) naming the CPU and a non-zero exit status, never a hang or a
 # triple fault: on the boot CPU with a second CPU up (SMP=2), and on that second CPU (ap-KIND,
-# raised in a pool task). Too little RAM is one error line and status 1.
+# raised in a pool task). Too little RAM is one error line and status 1. The code area is W^X
+# (code-write into sealed code, code-exec into a page not sealed: both page faults).
 # Environment: ACCEL (auto|kvm|tcg), MAKE.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -16,8 +17,8 @@ check() {
 	kind=$1
 	shift
 	: >"$tmp/err"
-	$MAKE -s --no-print-directory qemu SMP=2 ARGS="--fault $kind" TIMEOUT=60 >"$tmp/out" \
-		2>>"$tmp/err"
+	$MAKE -s --no-print-directory qemu SMP=2 ARGS="--fault $kind" CODE_CACHE="${cache:-}" \
+		TIMEOUT=60 >"$tmp/out" 2>>"$tmp/err"
 	rc=$?
 	missing=""
 	for p in "RIP 0x" "$@"; do
@@ -61,6 +62,11 @@ check pf "page fault (#PF)" "CPU exception 14" "CR2 0x00007f0000000000"
 check stack "page fault (#PF)" "stack overflow (guard page hit): the 1024 KiB stack of CPU 0"
 check ap-ud "invalid opcode (#UD)" "CPU exception 6" "on CPU 1 "
 check ap-stack "page fault (#PF)" "stack overflow (guard page hit): the [0-9]* KiB stack of CPU 1 is full"
+# The code area exists with a code cache module; any file serves as one here.
+cache=build/kernel/tinyllama.elf
+check code-write "page fault (#PF)" "page fault writing a protected page"
+check code-exec "page fault (#PF)" "page fault fetching from a protected page"
+cache=""
 
 # With one CPU there is no other CPU to raise ap-KIND on: an error, status 1.
 $MAKE -s --no-print-directory qemu SMP=1 ARGS="--fault ap-ud" TIMEOUT=60 >"$tmp/out" 2>"$tmp/err"

@@ -21,18 +21,19 @@ const int llama_hparam_count = sizeof llama_hparams / sizeof llama_hparams[0];
 
 #define W(f) offsetof(ModelWeights, f)
 const LlamaTensor llama_tensors[] = {
-    {"token_embd.weight", false, false, false, LLAMA_VOCAB, LLAMA_DIM, W(token_embedding)},
-    {"output_norm.weight", false, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_final)},
-    {"output.weight", false, false, true, LLAMA_VOCAB, LLAMA_DIM, W(classifier)},
-    {"attn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_att)},
-    {"attn_q.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wq)},
-    {"attn_k.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wk)},
-    {"attn_v.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wv)},
-    {"attn_output.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wo)},
-    {"ffn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_ffn)},
-    {"ffn_gate.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w1)},
-    {"ffn_down.weight", true, false, false, LLAMA_DIM, LLAMA_HIDDEN, W(w2)},
-    {"ffn_up.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w3)},
+    {"token_embd.weight", false, false, false, LLAMA_VOCAB, LLAMA_DIM, W(token_embedding),
+     LLAMA_ROLE_EMBD},
+    {"output_norm.weight", false, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_final), LLAMA_ROLE_NONE},
+    {"output.weight", false, false, true, LLAMA_VOCAB, LLAMA_DIM, W(classifier), LLAMA_ROLE_OUTPUT},
+    {"attn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_att), LLAMA_ROLE_NONE},
+    {"attn_q.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wq), LLAMA_ROLE_ATTN_Q},
+    {"attn_k.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wk), LLAMA_ROLE_ATTN_K},
+    {"attn_v.weight", true, false, false, LLAMA_KV_DIM, LLAMA_DIM, W(wv), LLAMA_ROLE_ATTN_V},
+    {"attn_output.weight", true, false, false, LLAMA_DIM, LLAMA_DIM, W(wo), LLAMA_ROLE_ATTN_OUT},
+    {"ffn_norm.weight", true, true, false, LLAMA_ONE, LLAMA_DIM, W(rms_ffn), LLAMA_ROLE_NONE},
+    {"ffn_gate.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w1), LLAMA_ROLE_FFN_GATE},
+    {"ffn_down.weight", true, false, false, LLAMA_DIM, LLAMA_HIDDEN, W(w2), LLAMA_ROLE_FFN_DOWN},
+    {"ffn_up.weight", true, false, false, LLAMA_HIDDEN, LLAMA_DIM, W(w3), LLAMA_ROLE_FFN_UP},
 };
 const int llama_tensor_count = sizeof llama_tensors / sizeof llama_tensors[0];
 

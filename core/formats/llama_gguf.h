@@ -29,6 +29,21 @@ extern const int llama_hparam_count;
 /* Dimensions in terms of the hyper-parameters. */
 typedef enum { LLAMA_ONE, LLAMA_DIM, LLAMA_KV_DIM, LLAMA_HIDDEN, LLAMA_VOCAB } LlamaSize;
 
+/* What a matrix does, for rules that treat matrices by their job (--quant's mixes); the norm
+ * vectors have none. */
+typedef enum {
+	LLAMA_ROLE_NONE,
+	LLAMA_ROLE_EMBD,
+	LLAMA_ROLE_OUTPUT,
+	LLAMA_ROLE_ATTN_Q,
+	LLAMA_ROLE_ATTN_K,
+	LLAMA_ROLE_ATTN_V,
+	LLAMA_ROLE_ATTN_OUT,
+	LLAMA_ROLE_FFN_GATE,
+	LLAMA_ROLE_FFN_DOWN,
+	LLAMA_ROLE_FFN_UP,
+} LlamaRole;
+
 /* One tensor of the model, in file order. */
 typedef struct {
 	const char *name; /* llama.cpp's name; a per-layer one is prefixed "blk.N." */
@@ -38,6 +53,7 @@ typedef struct {
 	LlamaSize rows; /* LLAMA_ONE for vectors */
 	LlamaSize cols;
 	size_t field; /* offsetof(ModelWeights, ...); per-layer norms are (layer, dim) arrays */
+	LlamaRole role;
 } LlamaTensor;
 
 extern const LlamaTensor llama_tensors[];

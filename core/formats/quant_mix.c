@@ -1,12 +1,13 @@
 /* quant_mix.c: --quant to the 4/5-bit and K-quant types: which type each matrix gets under
- * llama.cpp's named mixes (its llama_tensor_get_type rules for Llama models), the fallback for
- * rows that do not fit a super-block, and the row-parallel conversion. */
+ * llama.cpp's named mixes (its llama_tensor_get_type rules for Llama models), by the role the
+ * tensor table (llama_gguf.c) gives it, in that table's (file) order; the fallback for rows that
+ * do not fit a super-block, and the row-parallel conversion. */
 #include "core/formats/quant_mix.h"
 
 #include "core/base/arena.h"
 #include "core/base/error.h"
-#include "core/base/fmt.h"
 #include "core/base/str.h"
+#include "core/formats/llama_gguf.h"
 #include "core/io/console.h"
 #include "core/kernels/fp16.h"
 #include "core/kernels/kquant.h"
@@ -37,8 +38,6 @@ int quant_mix_parse(const char *name, QuantMode *mode)
 		}
 	return -1;
 }
-
-typedef enum { T_Q, T_K, T_V, T_O, T_GATE, T_DOWN, T_UP, T_EMBD, T_OUTPUT } Kind;
 
 static DType base_type(QuantMode mode)
 {
@@ -74,14 +73,14 @@ static bool more_bits(int i, int n)
 	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
 }
 
-/* The type of one matrix of rows of cols values under mode (layer l of L; n_gqa query heads
- * per KV head). */
-static DType mix_type(QuantMode mode, Kind kind, int cols, int l, int L, int n_gqa)
+/* The type of one matrix of role with rows of cols values under mode (layer l of L; n_gqa
+ * query heads per KV head). */
+static DType mix_type(QuantMode mode, LlamaRole role, int cols, int l, int L, int n_gqa)
 {
-	if (kind == T_OUTPUT) /* the classifier (also a tied embedding): Q8_0 when its rows do not
-				 fit the mix's own block */
+	if (role == LLAMA_ROLE_OUTPUT) /* the classifier (also a tied embedding): Q8_0 when its rows
+				 do not fit the mix's own block */
 		return cols % kquant_block(base_type(mode)) ? DT_Q8_0 : DT_Q6_K;
-	if (kind == T_V) {
+	if (role == LLAMA_ROLE_ATTN_V) {
 		if (mode == QUANT_Q2_K)
 			return n_gqa >= 4 ? DT_Q4_K : DT_Q3_K;
 		if (mode == QUANT_Q3_K_M)
@@ -92,7 +91,7 @@ static DType mix_type(QuantMode mode, Kind kind, int cols, int l, int L, int n_g
 			return DT_Q6_K;
 		if (mode == QUANT_Q4_K_S && l < 4)
 			return DT_Q5_K;
-	} else if (kind == T_DOWN) {
+	} else if (role == LLAMA_ROLE_FFN_DOWN) {
 		if (mode == QUANT_Q2_K)
 			return DT_Q3_K;
 		if (mode == QUANT_Q3_K_M)
@@ -103,7 +102,7 @@ static DType mix_type(QuantMode mode, Kind kind, int cols, int l, int L, int n_g
 			return DT_Q6_K;
 		if (mode == QUANT_Q4_K_S && l < L / 8)
 			return DT_Q5_K;
-	} else if (kind == T_O) {
+	} else if (role == LLAMA_ROLE_ATTN_OUT) {
 		if (mode == QUANT_Q2_K)
 			return DT_Q3_K;
 		if (mode == QUANT_Q3_K_M)
@@ -152,22 +151,21 @@ static void convert_task(void *ctx, int ith, int nth)
 	}
 }
 
-static int convert(Tensor *t, QuantMode mode, Kind kind, const char *what, int l, int L, int n_gqa)
+/* Converts the matrix t, named name in the GGUF file, to its type under mode. */
+static int convert(Tensor *t, QuantMode mode, LlamaRole role, const char *name, int l, int L,
+		   int n_gqa)
 {
-	DType type = mix_type(mode, kind, t->cols, l, L, n_gqa);
-	char layer[24] = "";
-	if (kind != T_EMBD && kind != T_OUTPUT)
-		fmt_format(layer, sizeof layer, " (layer %d)", l);
+	DType type = mix_type(mode, role, t->cols, l, L, n_gqa);
 	if (dtype_row_bytes(type, t->cols) == 0) {
 		/* llama.cpp refuses such rows for the blocks of 32 (Q8_0 included) */
 		if (kquant_block(type) != QK_K)
-			return error_set("--quant: tensor %s%s has rows of %d values, not a "
-					 "multiple of %s's block of 32",
-					 what, layer, t->cols, dtype_name(type));
+			return error_set("--quant: tensor %s has rows of %d values, not a multiple "
+					 "of %s's block of 32",
+					 name, t->cols, dtype_name(type));
 		DType fb = fallback(type, t->cols);
-		log_printf("note: --quant: %s%s has rows of %d values, not a multiple of 256: "
-			   "%s instead of %s\n",
-			   what, layer, t->cols, dtype_name(fb), dtype_name(type));
+		log_printf("note: --quant: %s has rows of %d values, not a multiple of 256: %s "
+			   "instead of %s\n",
+			   name, t->cols, dtype_name(fb), dtype_name(type));
 		type = fb;
 	}
 	if (t->type == type)
@@ -178,7 +176,7 @@ static int convert(Tensor *t, QuantMode mode, Kind kind, const char *what, int l
 	int nth = plat_threads() > 0 ? plat_threads() : 1;
 	j.rows = arena_alloc((size_t)nth * (size_t)t->cols * 4, 64, "quantization rows");
 	if (!j.dst || !j.rows)
-		return error_set("not enough memory to quantize %s", what);
+		return error_set("not enough memory to quantize %s", name);
 	if (nth > 1)
 		plat_parallel(convert_task, &j);
 	else
@@ -188,29 +186,33 @@ static int convert(Tensor *t, QuantMode mode, Kind kind, const char *what, int l
 	return 0;
 }
 
+typedef struct {
+	Model *m;
+	QuantMode mode;
+	bool tied;
+} MixJob;
+
+/* One entry of the tensor table (llama_gguf.c): its matrix converted by its role. */
+static int convert_entry(void *ctx, const LlamaTensor *t, int layer)
+{
+	MixJob *j = ctx;
+	const ModelConfig *c = &j->m->config;
+	/* a tied embedding is the classifier too: llama.cpp gives it the classifier's type */
+	if (t->role == LLAMA_ROLE_NONE || (t->role == LLAMA_ROLE_OUTPUT && j->tied))
+		return 0;
+	LlamaRole role = t->role == LLAMA_ROLE_EMBD && j->tied ? LLAMA_ROLE_OUTPUT : t->role;
+	char name[LLAMA_TENSOR_NAME_MAX];
+	llama_tensor_name(t, layer, name);
+	return convert(llama_matrix(&j->m->weights, t, layer), j->mode, role, name, layer,
+		       c->n_layers, c->n_heads / c->n_kv_heads);
+}
+
 int quant_mix_apply(Model *m, QuantMode mode)
 {
-	ModelWeights *w = &m->weights;
-	const ModelConfig *c = &m->config;
-	int L = c->n_layers, n_gqa = c->n_heads / c->n_kv_heads;
-	bool tied = w->classifier.data == w->token_embedding.data &&
-		    w->classifier.i8.q == w->token_embedding.i8.q;
-	for (int l = 0; l < L; l++)
-		if (convert(&w->wq[l], mode, T_Q, "attn_q", l, L, n_gqa) < 0 ||
-		    convert(&w->wk[l], mode, T_K, "attn_k", l, L, n_gqa) < 0 ||
-		    convert(&w->wv[l], mode, T_V, "attn_v", l, L, n_gqa) < 0 ||
-		    convert(&w->wo[l], mode, T_O, "attn_output", l, L, n_gqa) < 0 ||
-		    convert(&w->w1[l], mode, T_GATE, "ffn_gate", l, L, n_gqa) < 0 ||
-		    convert(&w->w2[l], mode, T_DOWN, "ffn_down", l, L, n_gqa) < 0 ||
-		    convert(&w->w3[l], mode, T_UP, "ffn_up", l, L, n_gqa) < 0)
-			return -1;
-	/* a tied embedding is the classifier too: llama.cpp gives it the classifier's type */
-	if (convert(&w->token_embedding, mode, tied ? T_OUTPUT : T_EMBD, "token_embd", 0, L,
-		    n_gqa) < 0)
+	MixJob j = {m, mode, llama_classifier_tied(&m->weights)};
+	if (llama_tensors_each(m->config.n_layers, convert_entry, &j) < 0)
 		return -1;
-	if (tied)
-		w->classifier = w->token_embedding;
-	else if (convert(&w->classifier, mode, T_OUTPUT, "output", 0, L, n_gqa) < 0)
-		return -1;
+	if (j.tied)
+		m->weights.classifier = m->weights.token_embedding;
 	return 0;
 }

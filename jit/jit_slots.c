@@ -10,7 +10,7 @@
 #include "core/kernels/dtype.h"
 #include "shim/platform.h"
 
-typedef enum { SLOT_F32, SLOT_F16, SLOT_Q8_0, SLOT_INT8 } SlotKind;
+typedef enum { SLOT_F32, SLOT_F16, SLOT_Q8_0, SLOT_INT8, SLOT_TILE } SlotKind;
 
 struct JitSlot {
 	const char *name;
@@ -20,28 +20,21 @@ struct JitSlot {
 	KernelFn reference;
 };
 
+/* clang-format off */
 static const JitSlot slots[] = {
-    {"dot_f32",
-     SLOT_F32,
-     DT_F32,
-     {NULL, "fdot_f32_avx2", "fdot_f32_avx512"},
+    {"dot_f32", SLOT_F32, DT_F32, {NULL, "fdot_f32_avx2", "fdot_f32_avx512"},
      (KernelFn)fdot_f32_ref},
-    {"dot_f16",
-     SLOT_F16,
-     DT_F16,
-     {NULL, "fdot_f16_avx2", "fdot_f16_avx512"},
+    {"dot_f16", SLOT_F16, DT_F16, {NULL, "fdot_f16_avx2", "fdot_f16_avx512"},
      (KernelFn)fdot_f16_ref},
-    {"dot_q8_0",
-     SLOT_Q8_0,
-     DT_Q8_0,
-     {NULL, "qdot_q8_avx2", "qdot_q8_avx512"},
+    {"dot_q8_0", SLOT_Q8_0, DT_Q8_0, {NULL, "qdot_q8_avx2", "qdot_q8_avx512"},
      (KernelFn)qdot_q8_ref},
-    {"dot_int8",
-     SLOT_INT8,
-     DT_INT8,
-     {NULL, "qdot_i8_avx2", "qdot_i8_avx512"},
+    {"dot_int8", SLOT_INT8, DT_INT8, {NULL, "qdot_i8_avx2", "qdot_i8_avx512"},
      (KernelFn)qdot_i8_ref},
+    /* each ISA's tile wants its own activation offset: only the active ISA's source fits */
+    {"dot_q8_0_tile", SLOT_TILE, DT_Q8_0, {NULL, "qdot_q8_tile_avx2", "qdot_q8_tile_avx512"},
+     (KernelFn)qdot_q8_tile_ref},
 };
+/* clang-format on */
 
 const JitSlot *jit_slot_find(const char *name)
 {
@@ -58,6 +51,8 @@ const char *jit_slot_name(const JitSlot *s)
 
 const char *jit_slot_source(const JitSlot *s, Isa isa)
 {
+	if (s->kind == SLOT_TILE && isa != kernels_isa())
+		return NULL;
 	return isa < ISA_COUNT ? s->source[isa] : NULL;
 }
 
@@ -84,6 +79,11 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec)
 		spec->consts[0] = (JitConst){4, in->cols / QK8_0};
 		spec->nconsts = 1;
 		break;
+	case SLOT_TILE: /* (w, nb, nrows, xt, xdt, ntok, y, y_stride): full tiles of rows */
+		spec->consts[0] = (JitConst){1, in->cols / QK8_0};
+		spec->consts[1] = (JitConst){2, QTILE_ROWS};
+		spec->nconsts = 2;
+		break;
 	case SLOT_INT8: /* (w, ws, wscale, zp, xq, xd, xsum, n, B) */
 		spec->consts[0] = (JitConst){7, in->cols};
 		spec->consts[1] = (JitConst){8, int8_block(in->W)};
@@ -108,8 +108,46 @@ static const Tensor *find_tensor(const Model *m, DType t, int cols)
 	return NULL;
 }
 
+/* The tile's inputs: tokens of the run state's last prompt batch, quantized and transposed in
+ * groups of QTILE_TOKENS as matmul.c does (padding tokens 0 with scale 0). */
+static int tile_inputs(JitInputs *in, const float *batch)
+{
+	int nb = in->cols / QK8_0, groups = (in->tokens + QTILE_TOKENS - 1) / QTILE_TOKENS;
+	int8_t *q = malloc((size_t)in->cols);
+	float *xd = malloc((size_t)nb * sizeof(float));
+	int32_t *sums = malloc((size_t)nb * sizeof(int32_t));
+	uint8_t *xt = calloc((size_t)groups * (size_t)nb, QTILE_BLOCK_BYTES);
+	float *xdt = calloc((size_t)groups * (size_t)nb * QTILE_TOKENS, sizeof(float));
+	in->act[0] = xt;
+	in->xd[0] = xdt;
+	in->nx = 1;
+	if (!q || !xd || !sums || !xt || !xdt) {
+		free(q), free(xd), free(sums);
+		return -1;
+	}
+	uint8_t off = kernels_tile_x_offset();
+	for (int t = 0; t < groups * QTILE_TOKENS; t++) {
+		bool pad = t >= in->tokens;
+		if (!pad)
+			kernels.quant_act_q8_0(batch + (size_t)t * (size_t)in->cols, in->cols, q,
+					       xd, sums);
+		size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
+		for (int b = 0; b < nb; b++) {
+			uint8_t *dst =
+			    xt + (g + (size_t)b) * QTILE_BLOCK_BYTES + (t % QTILE_TOKENS) * 4;
+			for (int k = 0; k < QK8_0; k++)
+				dst[(k / 4) * QTILE_LANE_BYTES + k % 4] =
+				    (uint8_t)((pad ? 0 : q[b * QK8_0 + k]) + off);
+			xdt[(g + (size_t)b) * QTILE_TOKENS + (size_t)(t % QTILE_TOKENS)] =
+			    pad ? 0.0f : xd[b];
+		}
+	}
+	free(q), free(xd), free(sums);
+	return 0;
+}
+
 int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char *dtype, int rows,
-		    int cols)
+		    int cols, int tokens)
 {
 	*in = (JitInputs){0};
 	if (strcmp(dtype, dtype_name(s->dtype)) != 0) {
@@ -124,9 +162,26 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 	}
 	in->rows = rows;
 	in->cols = cols;
+	in->tokens = s->kind == SLOT_TILE ? tokens : 1;
+	if (s->kind == SLOT_TILE) /* whole tiles: the specialised path's row count */
+		in->rows = rows < QTILE_ROWS ? QTILE_ROWS : rows / QTILE_ROWS * QTILE_ROWS;
 	/* the run state's last activations of that width: real inputs of the shape */
 	const RunState *st = &m->state;
 	const ModelConfig *c = &m->config;
+	if (s->kind == SLOT_TILE) {
+		const float *batch = cols == c->dim	     ? st->bxb
+				     : cols == c->hidden_dim ? st->bhb
+							     : NULL;
+		if (!batch || in->tokens < 1 || in->tokens > MODEL_BATCH || rows % QTILE_ROWS ||
+		    in->W->rows % QTILE_ROWS || tile_inputs(in, batch) < 0) {
+			fprintf(stderr, "jit: no tile inputs %dx%d for %d tokens\n", rows, cols,
+				in->tokens);
+			jit_inputs_free(in);
+			return -1;
+		}
+		in->outs = rows * in->tokens;
+		return 0;
+	}
 	if (cols == c->dim) {
 		in->x[0] = st->x, in->x[1] = st->xb, in->x[2] = st->xb2;
 		in->nx = 3;
@@ -137,6 +192,7 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		fprintf(stderr, "jit: no activations %d wide in the run state\n", cols);
 		return -1;
 	}
+	in->outs = rows * in->nx;
 	int nb = cols / QK8_0 + 1, B = s->kind == SLOT_INT8 ? int8_block(in->W) : QK8_0;
 	for (int i = 0; i < in->nx; i++) {
 		in->act[i] = calloc((size_t)cols, sizeof(float));
@@ -148,6 +204,8 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 			return -1;
 		}
 		switch (s->kind) {
+		case SLOT_TILE: /* tile_inputs */
+			break;
 		case SLOT_F32:
 			memcpy(in->act[i], in->x[i], (size_t)cols * sizeof(float));
 			break;
@@ -182,6 +240,14 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 	int n = in->cols;
 	size_t row_bytes = dtype_row_bytes(W->type, n);
 	uint64_t t0 = plat_cycles();
+	if (s->kind == SLOT_TILE) { /* y[t * rows + r]: the whole batch, 8 rows a call */
+		for (int r = 0; r < in->rows; r += QTILE_ROWS)
+			((QDotQ8TileFn)fn)((const BlockQ8_0 *)W->data +
+					       (size_t)(r % W->rows) * (size_t)(n / QK8_0),
+					   n / QK8_0, QTILE_ROWS, in->act[0], in->xd[0], in->tokens,
+					   y + r, (size_t)in->rows);
+		return plat_cycles() - t0;
+	}
 	for (int i = 0; i < in->nx; i++) {
 		float *yi = y + (size_t)i * (size_t)in->rows;
 		for (int r = 0; r < in->rows; r++) {
@@ -197,6 +263,8 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 			case SLOT_Q8_0:
 				yi[r] = ((QDotQ8Fn)fn)(row, in->act[i], in->xd[i], in->xsum[i],
 						       n / QK8_0);
+				break;
+			case SLOT_TILE: /* above */
 				break;
 			case SLOT_INT8: {
 				const QuantizedTensor *q = &W->i8;

@@ -18,6 +18,8 @@
 typedef struct {
 	const Tensor *W;
 	int rows, cols, nx;
+	int tokens; /* per input: 1, or a prompt batch's (the tile slot) */
+	int outs;   /* results of one run: rows x tokens x nx */
 	const float *x[JIT_MAX_INPUTS];
 	void *act[JIT_MAX_INPUTS]; /* quantized copies (malloc'ed) */
 	float *xd[JIT_MAX_INPUTS];
@@ -35,12 +37,12 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec);
 /* The scalar reference (tier 0). */
 KernelFn jit_slot_reference(const JitSlot *s);
 
-/* Finds and prepares inputs for (dtype, rows, cols) in m; 0, or -1 when the model has no
+/* Finds and prepares inputs for (dtype, rows, cols, tokens) in m; 0, or -1 when the model has no
  * such tensor or no activations of that width (the reason printed). */
 int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char *dtype, int rows,
-		    int cols);
+		    int cols, int tokens);
 void jit_inputs_free(JitInputs *in);
-/* Runs fn over the inputs: y (rows * nx) gets every result; returns the cycles it took. */
+/* Runs fn over the inputs: y (outs) gets every result; returns the cycles it took. */
 uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y);
 
 #endif

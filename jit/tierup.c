@@ -18,24 +18,26 @@
 
 /* Timing repeats per entry (the best run counts: the others met interrupts or other work). */
 #define TIME_REPEATS 7
-/* A compile costs at least this much (the fastest seen on the EPYC); auto skips records whose
- * whole remaining time is below it without compiling. */
-#define MIN_COMPILE_MS 10.0
+/* A compile costs at least this much: measured on the EPYC (2026-12-03, loaded), one variant
+ * took 50-90 ms, and the first of a process 300-340 ms (it also brings LLVM in). auto skips
+ * records whose whole remaining tier-1 time is below it without compiling. */
+#define MIN_COMPILE_MS 50.0
 /* Records looked at, hottest first. */
 #define MAX_RECORDS 16
 
 static struct {
 	TierUpMode mode;
 	int n_predict;
-	int pos_enabled; /* position when the profile started counting for us, -1 before */
-	bool own_profile;
+	int last_pos;	   /* position after the last feed */
+	int single_feeds;  /* feeds of one token so far (what the 1-token records cover) */
+	bool keep_profile; /* --profile: the profiler stays on after the tier-up */
 	bool done;
 	bool plant;
 	const char *cache_path; /* --code-cache: where the kept entries go */
 	Kernels tier1;		/* the ISA's own entries (tier 1), whatever the cache replaced */
 	Kernels start;		/* the entries at the first tier-up (after --code-cache loaded) */
 	bool have_tier1;
-} st = {.pos_enabled = -1};
+} st;
 
 void tierup_plant_wrong(bool on)
 {
@@ -102,7 +104,7 @@ static void tune(const JitSlot *s, const JitInputs *in, KernelFn current, const 
 	static const uint32_t knobs[] = {0, JIT_KNOB_NO_UNROLL | JIT_KNOB_NO_INTERLEAVE,
 					 JIT_KNOB_NO_VECTORIZE | JIT_KNOB_NO_SLP};
 	Isa isas[] = {kernels_isa(), ISA_AVX2};
-	size_t n_out = (size_t)in->rows * (size_t)in->nx * sizeof(float);
+	size_t n_out = (size_t)in->outs * sizeof(float);
 	for (int a = 0; a < 2; a++) {
 		const char *src = jit_slot_source(s, isas[a]);
 		if (!src || (a == 1 && isas[0] == ISA_AVX2))
@@ -157,7 +159,7 @@ static void kernel_entry(const JitSlot *s, const JitInputs *in, const ProfileKer
 		return;
 	KernelFn fn;
 	size_t bytes;
-	size_t n_out = (size_t)in->rows * (size_t)in->nx * sizeof(float);
+	size_t n_out = (size_t)in->outs * sizeof(float);
 	if (codecache_load_object(e.obj, e.obj_size, fallback, &fn, &bytes) < 0)
 		fprintf(stderr, "jit: %s for the kernel not cached: %s\n", k->kernel,
 			error_message());
@@ -179,12 +181,12 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_t
 		return;
 	ProfileTierRecord t = {k->kernel, k->dtype, k->rows, k->cols, k->tokens, {0}, 0, NULL};
 	JitInputs in;
-	if (jit_inputs_init(&in, s, m, k->dtype, k->rows, k->cols) < 0) {
+	if (jit_inputs_init(&in, s, m, k->dtype, k->rows, k->cols, k->tokens) < 0) {
 		t.decision = "tier 1 kept: no real inputs of this shape";
 		profiler_tier_record(&t);
 		return;
 	}
-	size_t n = (size_t)in.rows * (size_t)in.nx;
+	size_t n = (size_t)in.outs;
 	float *y1 = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));
 	KernelFn current = kernels_slot_get(slot);
 	KernelFn tier1 = entry_in(&st.tier1, slot), cached = entry_in(&st.start, slot);
@@ -246,7 +248,7 @@ out:
 
 /* The hot records, hottest first, one per (kernel, dtype, cols): the entry is specialised on
  * the row width, so records of other row counts share it. */
-static int hot_records(ProfileKernelStats *out, int max)
+static int hot_records(ProfileKernelStats *out, uint64_t *gen_calls, int max)
 {
 	uint64_t row_calls[MAX_RECORDS]; /* rows x calls: the group's rows are their mean */
 	int n = 0;
@@ -258,7 +260,10 @@ static int hot_records(ProfileKernelStats *out, int max)
 				  !strcmp(out[j].dtype, k.dtype) && out[j].cols == k.cols))
 			j++;
 		if (j == n)
-			out[n++] = k, row_calls[j] = 0, out[j].calls = out[j].cycles = 0;
+			out[n++] = k, row_calls[j] = gen_calls[j] = 0,
+			out[j].calls = out[j].cycles = 0;
+		if (k.tokens == 1) /* generation's calls: what the rest of the run repeats */
+			gen_calls[j] += k.calls;
 		out[j].calls += k.calls;
 		out[j].cycles += k.cycles;
 		row_calls[j] += (uint64_t)k.rows * k.calls;
@@ -270,6 +275,9 @@ static int hot_records(ProfileKernelStats *out, int max)
 			ProfileKernelStats x = out[j];
 			out[j] = out[j - 1];
 			out[j - 1] = x;
+			uint64_t g = gen_calls[j];
+			gen_calls[j] = gen_calls[j - 1];
+			gen_calls[j - 1] = g;
 		}
 	return n;
 }
@@ -277,7 +285,8 @@ static int hot_records(ProfileKernelStats *out, int max)
 void tierup_run(Model *m, int tokens, int to_come)
 {
 	ProfileKernelStats recs[MAX_RECORDS];
-	int n = hot_records(recs, MAX_RECORDS);
+	uint64_t gen_calls[MAX_RECORDS];
+	int n = hot_records(recs, gen_calls, MAX_RECORDS);
 	if (!st.have_tier1) { /* the ISA's own row, as kernels_select fills it */
 		st.start = kernels;
 		kernels_select(kernels_isa());
@@ -286,7 +295,7 @@ void tierup_run(Model *m, int tokens, int to_come)
 		st.have_tier1 = true;
 	}
 	for (int i = 0; i < n; i++) {
-		double per_token = tokens > 0 ? (double)recs[i].calls / tokens : 0.0;
+		double per_token = tokens > 0 ? (double)gen_calls[i] / tokens : 0.0;
 		tier_up_record(&recs[i], m, per_token * (to_come > 0 ? to_come : 0));
 	}
 	if (st.cache_path)
@@ -298,18 +307,14 @@ static void between_tokens(void *arg, Model *m, int pos)
 	(void)arg;
 	if (st.done)
 		return;
-	if (st.pos_enabled < 0) { /* the profile's kernel records are what the tier-up reads */
-		if (!profiler_enabled()) {
-			profiler_enable();
-			st.own_profile = true;
-		}
-		st.pos_enabled = pos;
+	st.single_feeds += pos - st.last_pos == 1;
+	st.last_pos = pos;
+	if (st.single_feeds < 2) /* two generated tokens' records first */
 		return;
-	}
 	st.done = true;
-	if (st.own_profile)
+	if (!st.keep_profile) /* app_run profiled the run for the tier-up alone */
 		profiler_disable();
-	int tokens = pos - st.pos_enabled, before = profiler_tier_count();
+	int tokens = st.single_feeds, before = profiler_tier_count();
 	uint64_t t0 = plat_cycles();
 	tierup_run(m, tokens, st.n_predict - tokens);
 	int swapped = 0;
@@ -336,6 +341,7 @@ int tierup_start(const Options *o)
 	}
 	tierup_configure(o->tierup, o->n_predict);
 	st.cache_path = o->code_cache;
+	st.keep_profile = o->profile;
 	session_set_hook(between_tokens, NULL);
 	return 0;
 }

@@ -66,6 +66,10 @@ for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
 	[ -f "$M/$f" ] && round_trip "$f" -m "$M/$f" --ids -n 24 --temp 0
 done
 round_trip "synthetic small" --synthetic small --ids -n 12 -s 3
+# a prompt batch: the prompt tiles (dot_q8_0_tile) are compiled too and run from the cache
+round_trip "synthetic small, 40-id prompt" --synthetic small --ids -n 8 --prompt-ids "$(seq -s ' ' 1 40)"
+grep -q "^code-cache: loaded dot_q8_0_tile" "$tmp/err" && ok "the prompt tile entry loads" ||
+	ko "no dot_q8_0_tile entry loaded from the cache"
 
 if [ -x "$TEST_JIT" ]; then
 	if "$TEST_JIT" >"$tmp/out" 2>&1; then ok "verification (test_jit)"

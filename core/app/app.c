@@ -306,14 +306,13 @@ int app_run(const Options *o)
 	return generate(o);
 #else
 	profiler_init();
-	if (o->profile)
+	if (o->profile || o->tierup != TIERUP_OFF) /* the tier-up reads the kernel records */
 		profiler_enable();
 	/* A root zone over the whole run: every cycle of it is attributed to some zone. */
 	PROFILE_BEGIN(run, "run");
 	int status = generate(o);
 	PROFILE_END(run);
-	if (o->profile)
-		profiler_disable();
+	profiler_disable();
 	if (status == 0 && report_profile(o) < 0)
 		status = fail();
 	return status;

@@ -3,8 +3,10 @@
 # without a code cache: wall-clock ms from QEMU's start to the first byte on COM1 (the BIOS,
 # the boot, the model load and the prompt included), and the kernel's own tok_per_s (its
 # stats line on COM2). Runs each setting RUNS times (the machine is shared: report the range).
-# Usage: bench/kernel_boot.sh [CODE_CACHE] -- ARGS...   (after `make kernel`)
-# Environment: MODEL (a boot module), SMP (default 1), RUNS (default 3), ACCEL, TIMEOUT.
+# Usage: bench/kernel_boot.sh [CODE_CACHE] -- ARGS...   (after `make kernel`; run-qemu.sh adds
+# -m NAME for MODEL)
+# Environment: MODEL (a boot module), SMP (default 1), RUNS (default 3), ACCEL, TIMEOUT,
+# KERNEL (the image, default build/kernel/tinyllama.elf; build/image/tinyllama.elf: make image).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 cache=""
@@ -18,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 one() {
 	start=$(date +%s%N)
 	CODE_CACHE=$cache SMP=${SMP:-1} TL_QEMU_ARGS="$*" \
-		sh kernel/run-qemu.sh build/kernel/tinyllama.elf ${MODEL:-} 2>"$tmp/err" |
+		sh kernel/run-qemu.sh "${KERNEL:-build/kernel/tinyllama.elf}" ${MODEL:-} 2>"$tmp/err" |
 		{ head -c 1 >/dev/null; date +%s%N >"$tmp/first"; cat >/dev/null; }
 	first=$(cat "$tmp/first")
 	tps=$(sed -n 's/^stats:.* tok_per_s=\([0-9.]*\).*/\1/p' "$tmp/err")

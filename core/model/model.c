@@ -166,10 +166,11 @@ static void attention(Model *m, int l, int pos0, int n, const float *q, float *o
 	PROFILE_BEGIN(zone, "attention");
 	const ModelConfig *c = &m->config;
 	int kv_mul = c->n_heads / c->n_kv_heads;
-	AttentionJob j = {
-	    m, l, pos0, n, q, out, (n * kv_mul + ATTN_LANES - 1) / ATTN_LANES, profiler_enabled(),
-	    0, 0};
-	uint64_t t0 = j.profiled ? plat_cycles() : 0;
+	/* a local, not j.profiled: a constant where the profiler is compiled out (j escapes) */
+	bool profiled = profiler_enabled();
+	int groups = (n * kv_mul + ATTN_LANES - 1) / ATTN_LANES;
+	AttentionJob j = {m, l, pos0, n, q, out, groups, profiled, 0, 0};
+	uint64_t t0 = profiled ? plat_cycles() : 0;
 	/* a short context is cheaper than waking the pool */
 	size_t work = ((size_t)pos0 + (size_t)n) * (size_t)n * (size_t)m->config.dim;
 	if (plat_threads() > 1 && plat_threads() <= m->state.att_slots && work >= 65536)
@@ -180,7 +181,7 @@ static void attention(Model *m, int l, int pos0, int n, const float *q, float *o
 	 * kernel). The shape is the query heads and the head size: the KV length grows by one
 	 * each token, so as a key it would make a record per position; bytes counts the keys and
 	 * values in the queries' reach instead. */
-	if (j.profiled) {
+	if (profiled) {
 		int head_size = c->dim / c->n_heads;
 		uint64_t kv_bytes = 2u * (uint64_t)(pos0 + n) * (uint64_t)head_size *
 				    (uint64_t)c->n_kv_heads * sizeof(float);

@@ -22,7 +22,7 @@ enum {
 	SHT_NOBITS = 8,
 	SHT_REL = 9
 };
-enum { SHF_ALLOC = 2, SHN_UNDEF = 0, SHN_LORESERVE = 0xff00, SHN_ABS = 0xfff1 };
+enum { SHF_ALLOC = 2, SHN_UNDEF = 0, SHN_ABS = 0xfff1 };
 /* Bounds that refuse absurd objects before any work: sections, and code+data bytes. */
 enum { MAX_SECTIONS = 256 };
 #define MAX_LOAD_BYTES (64u << 20)
@@ -125,7 +125,7 @@ static int check_headers(Elf *e)
 static int plan_sections(Elf *e)
 {
 	uint64_t at[2] = {0, 0}; /* bytes so far in the code and data parts */
-	uint32_t part_of[MAX_SECTIONS];
+	uint32_t part_of[MAX_SECTIONS] = {0};
 	for (uint32_t i = 0; i < e->shnum; i++) {
 		e->place[i] = NOT_LOADED;
 		const char *name = sec_name(e, i);
@@ -251,7 +251,7 @@ static int resolve(const Elf *e, uint64_t i, uintptr_t base, KernelFn fallback, 
 		*addr = (uintptr_t)value;
 		return 0;
 	}
-	if (shndx >= SHN_LORESERVE || shndx >= e->shnum)
+	if (shndx >= e->shnum) /* SHN_COMMON and the other special indexes too */
 		return error_set("symbol %s is in a special section (%u)", name, shndx);
 	if (e->place[shndx] == NOT_LOADED)
 		return error_set("symbol %s is in section %s, which is not loaded", name,
@@ -405,7 +405,7 @@ int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, Ke
 		return -1;
 	/* Every symbol resolves and every relocation is known before memory is taken. */
 	for (uint64_t i = 0; i < e.nsym; i++) {
-		uintptr_t a;
+		uintptr_t a = 0;
 		bool out;
 		if (resolve(&e, i, 0, fallback, &a, &out) < 0)
 			return -1;
@@ -421,7 +421,7 @@ int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, Ke
 			mem_copy(base + e.place[i], obj + sh_offset(&e, i), (size_t)sh_size(&e, i));
 	/* GOT slot i holds symbol i's address; stub i jumps through it (jmp *rel32(%rip)). */
 	for (uint64_t i = 0; i < e.nsym; i++) {
-		uintptr_t a;
+		uintptr_t a = 0;
 		bool out;
 		resolve(&e, i, (uintptr_t)base, fallback, &a, &out);
 		mem_copy(base + e.got_at + i * 8, &(uint64_t){a}, 8);
@@ -436,7 +436,7 @@ int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, Ke
 	if (relocate_all(&e, base, fallback) < 0 ||
 	    platform_code_seal(base, (size_t)e.code_bytes) < 0)
 		return -1;
-	uintptr_t a;
+	uintptr_t a = 0;
 	bool out;
 	resolve(&e, entry_sym, (uintptr_t)base, fallback, &a, &out);
 	*entry = (KernelFn)a;

@@ -1,6 +1,5 @@
 /* code_host.c: executable memory on Linux for code loaded at run time: mapped writable, then
  * made read+execute (never both at once). */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>

@@ -171,7 +171,7 @@ $(CODECACHE_ID_H): FORCE
 	printf '#define CODECACHE_BUILD_ID 0x%sull\n' "$$id" >$@.tmp; \
 	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 FORCE:
-$(addsuffix /core/codecache/format.o,$(BUILD)/host $(BUILD)/kernel $(BUILD)/fuzz \
+$(addsuffix /core/codecache/format.o,$(BUILD)/host $(BUILD)/kernel $(BUILD)/image $(BUILD)/fuzz \
 	$(BUILD)/regress): $(CODECACHE_ID_H)
 
 $(BUILD)/host/core/%.o: core/%.c

@@ -18,12 +18,16 @@ static int slot_index(const char *name)
 	return -1;
 }
 
-/* "dot_q8_0 Q8_0 256x64": the slot, the weight type, and the shapes it is specialised on. */
+/* "dot_q8_0 Q8_0 256x64" (or "cols 64" alone): the slot, the weight type, and the shapes the
+ * entry is specialised on. */
 static void describe(const CodeCacheKey *k, char *buf, size_t cap)
 {
 	size_t n = fmt_format(buf, cap, "%s %s", k->slot, k->dtype[0] ? k->dtype : "-");
-	if ((k->rows || k->cols) && n < cap)
+	if (k->rows && k->cols && n < cap)
 		n += fmt_format(buf + n, cap - n, " %ux%u", k->rows, k->cols);
+	else if ((k->rows || k->cols) && n < cap) /* one of them: say which */
+		n += fmt_format(buf + n, cap - n, k->rows ? " rows %u" : " cols %u",
+				k->rows ? k->rows : k->cols);
 	if (k->tokens && n < cap)
 		n += fmt_format(buf + n, cap - n, " tokens %u", k->tokens);
 	if (k->head_size && n < cap)

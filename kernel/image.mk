@@ -8,8 +8,8 @@
 #                     kernel (tools/image_size.sh); LTO=1 adds link-time optimisation (on a
 #                     stories260K image 9 % fewer loadable bytes; the per-folder figures are
 #                     then lost: the map names LTO partitions, not sources)
-#   make qemu-image   boot it as make qemu boots the full kernel (MODEL=, ARGS=, MEM=, SMP=,
-#                     TIMEOUT=, ACCEL=), without the implied --profile unless PROFILER=1
+#   make qemu-image   boot it as make qemu boots the full kernel (MODEL=, CODE_CACHE=, ARGS=,
+#                     MEM=, SMP=, TIMEOUT=, ACCEL=), without the implied --profile unless PROFILER=1
 #   make check-image  tests/image.sh: an image from a stories260K profile replays the run (part
 #                     of make check)
 
@@ -71,7 +71,8 @@ $(IMAGE_DIR)/core/profile/%.o: core/profile/%.c $(IMAGE_FLAGS)
 
 qemu-image: export TL_QEMU_ARGS = $(if $(filter 1,$(PROFILER)),--profile )$(ARGS)
 qemu-image:
-	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' sh kernel/run-qemu.sh $(IMAGE_ELF) $(MODEL)
+	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' \
+		CODE_CACHE='$(CODE_CACHE)' sh kernel/run-qemu.sh $(IMAGE_ELF) $(MODEL)
 
 check-image: host/tinyllama-host $(KERNEL_ELF)
 	MAKE='$(MAKE)' sh tests/image.sh

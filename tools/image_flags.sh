@@ -9,12 +9,14 @@
 set -u
 profile=${1:?usage: image_flags.sh PROFILE.json [PROFILER]}
 profiler=${2:-}
-[ -f "$profile" ] && [ -r "$profile" ] || { echo "error: PROFILE=$profile: no such readable file" >&2; exit 1; }
-case $profiler in '' | 0 | 1) ;; *) echo "error: PROFILER must be 0 or 1 (got $profiler)" >&2; exit 1 ;; esac
+die() { echo "error: $*" >&2; exit 1; }
+[ -f "$profile" ] && [ -r "$profile" ] || die "PROFILE=$profile: no such readable file"
+case $profiler in '' | 0 | 1) ;; *) die "PROFILER must be 0 or 1 (got $profiler)" ;; esac
 
 # Every row of the table must be in the profile: a profile from an older build lacks some.
-rows=$(sed -n 's/^[[:space:]]*X([A-Z0-9_]*, "\([a-z0-9_]*\)".*/\1/p' core/profile/features.h | tr "\n" " ")
-[ -n "$rows" ] || { echo "error: no feature rows in core/profile/features.h (run from the top of the tree)" >&2; exit 1; }
+rows=$(sed -n 's/^[[:space:]]*X([A-Z0-9_]*, "\([a-z0-9_]*\)".*/\1/p' core/profile/features.h |
+	tr "\n" " ")
+[ -n "$rows" ] || die "no feature rows in core/profile/features.h (run from the top of the tree)"
 
 # The writer puts the table on one line: "features": {"gguf": false, "llama2c": true, ...}
 awk -v profile="$profile" -v profiler="$profiler" -v rows="$rows" '

@@ -59,12 +59,15 @@ full=$(totals "$1") image=$(totals "$3")
 	sections "$2" | sed 's/^/F full /'
 	sections "$4" | sed 's/^/F image /'
 } | awk -v full_elf="$1" -v image_elf="$3" '
+function row(label, k, elf) {
+	printf "%-21s %9d %9d %9d %9d %9d  %s\n", label, t[k], r[k], d[k], b[k], t[k] + r[k] + d[k], elf
+}
 $1 == "T" { t[$2] = $3; r[$2] = $4; d[$2] = $5; b[$2] = $6; next }
 { folders[$3] = 1; s[$2, $3, $4] += $5; if ($2 == "image" && $3 ~ /^core/) core_image += $5 }
 END {
 	printf "size report (bytes)   %9s %9s %9s %9s %9s\n", "text", "rodata", "data", "bss", "loadable"
-	printf "full kernel           %9d %9d %9d %9d %9d  %s\n", t["full"], r["full"], d["full"], b["full"], t["full"] + r["full"] + d["full"], full_elf
-	printf "shrunk image          %9d %9d %9d %9d %9d  %s\n", t["image"], r["image"], d["image"], b["image"], t["image"] + r["image"] + d["image"], image_elf
+	row("full kernel", "full", full_elf)
+	row("shrunk image", "image", image_elf)
 	lf = t["full"] + r["full"] + d["full"]; li = t["image"] + r["image"] + d["image"]
 	printf "loadable bytes: %d%% of the full kernel\n", lf ? int(100 * li / lf + 0.5) : 0
 	if (!core_image) {
@@ -74,10 +77,13 @@ END {
 	printf "per folder, full -> image:\n"
 	n = 0
 	for (f in folders) list[++n] = f
-	for (i = 2; i <= n; i++) for (j = i; j > 1 && list[j - 1] > list[j]; j--) { x = list[j]; list[j] = list[j - 1]; list[j - 1] = x }
+	for (i = 2; i <= n; i++) # insertion sort: a few folders
+		for (j = i; j > 1 && list[j - 1] > list[j]; j--) {
+			x = list[j]; list[j] = list[j - 1]; list[j - 1] = x
+		}
 	for (i = 1; i <= n; i++) {
 		f = list[i]
-		printf "  %-13s", f
+		printf "  %-15s", f
 		split("text rodata data bss", cl, " ")
 		for (c = 1; c <= 4; c++)
 			printf " %s %d->%d", cl[c], s["full", f, cl[c]], s["image", f, cl[c]]

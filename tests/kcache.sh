@@ -79,7 +79,7 @@ refused() {
 }
 refused corrupt "checksum"
 refused other-cpu "CPU features"
-refused other-shape "uses no"
+refused other-shape "uses no kernel of that shape"
 refused bad-reloc "outside section"
 
 # The JIT's own cache: written by the host, loaded by the kernel (its kernel-target entries).

@@ -50,9 +50,7 @@ static int apply_entry(const CodeCacheEntry *e, const CodeCacheMachine *m, CodeC
 	if (!codecache_key_matches(&e->key, m, why, cap))
 		return -1;
 	if (uses && !uses(ctx, &e->key))
-		return fmt_format(why, cap, "the model uses no %s matrix of %ux%u", e->key.dtype,
-				  e->key.rows, e->key.cols),
-		       -1;
+		return fmt_format(why, cap, "the model uses no kernel of that shape"), -1;
 	KernelFn fn;
 	if (codecache_load_object(e->object, e->object_size, kernels_slot_get(slot), &fn, bytes) <
 		0 ||

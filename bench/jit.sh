@@ -5,6 +5,7 @@
 # which the jit: line reports, is taken out of gen_ms), tier 0 as the scalar references
 # (--isa scalar, -O2) and tier 0 as the seed ran them (a -O0 build, --isa scalar), REPS runs
 # each (min-max); then the --jit run's tier report (cycles per call, compile ms, decision).
+# ONLY=TEXT: only the models whose name holds TEXT.
 # Prints figures only. Run from the repository root: sh bench/jit.sh
 set -u
 BIN=${BIN:-host/tinyllama-host}
@@ -50,11 +51,14 @@ row() {
 model() {
 	name=$1 n=$2 pp=$3 t0n=$4 t0pp=$5
 	shift 5
+	case "$name" in *"${ONLY:-}"*) ;; *) return ;; esac
 	echo "$name: -n $n, prompt of $pp ids, greedy (tier 0: -n $t0n, $t0pp ids)"
 	rm -f "$tmp/cache"
-	"$BIN" "$@" --ids -n 8 --jit always --code-cache "$tmp/cache" --profile >/dev/null 2>"$tmp/jit"
-	set -- "$@" --ids --temp 0
 	ids=$(seq -s ' ' 1 "$pp") ids0=$(seq -s ' ' 1 "$t0pp")
+	# the cache: from a run with the same prompt, so that its prompt tiles are compiled too
+	"$BIN" "$@" --ids -n 8 --prompt-ids "$ids" --jit always --code-cache "$tmp/cache" \
+		--profile >/dev/null 2>"$tmp/jit"
+	set -- "$@" --ids --temp 0
 	row "tier 1 (AOT SIMD)" "$BIN" "$@" -n "$n" --prompt-ids "$ids"
 	row "tier 2 (--jit always, in run)" "$BIN" "$@" -n "$n" --prompt-ids "$ids" --jit always
 	row "tier 2 (from the code cache)" "$BIN" "$@" -n "$n" --prompt-ids "$ids" \

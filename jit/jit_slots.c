@@ -172,7 +172,7 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		const float *batch = cols == c->dim	     ? st->bxb
 				     : cols == c->hidden_dim ? st->bhb
 							     : NULL;
-		if (!batch || in->tokens < 1 || in->tokens > MODEL_BATCH || rows % QTILE_ROWS ||
+		if (!batch || in->tokens < 1 || in->tokens > MODEL_BATCH ||
 		    in->W->rows % QTILE_ROWS || tile_inputs(in, batch) < 0) {
 			fprintf(stderr, "jit: no tile inputs %dx%d for %d tokens\n", rows, cols,
 				in->tokens);

@@ -19,8 +19,8 @@
 /* Timing repeats per entry (the best run counts: the others met interrupts or other work). */
 #define TIME_REPEATS 7
 /* A compile costs at least this much: measured on the EPYC (2026-12-03, loaded), one variant
- * took 50-90 ms, and the first of a process 300-340 ms (it also brings LLVM in). auto skips
- * records whose whole remaining tier-1 time is below it without compiling. */
+ * took 25-90 ms (quiet to loaded), the first of a process 300-340 ms (it brings LLVM in). auto
+ * skips records whose whole remaining tier-1 time is below it without compiling. */
 #define MIN_COMPILE_MS 50.0
 /* Records looked at, hottest first. */
 #define MAX_RECORDS 16

@@ -21,7 +21,7 @@
 /* A compile costs at least this much: measured on the EPYC (2026-12-03, loaded), one variant
  * took 25-90 ms (quiet to loaded), the first of a process 300-340 ms (it brings LLVM in). auto
  * skips records whose whole remaining tier-1 time is below it without compiling. */
-#define MIN_COMPILE_MS 50.0
+#define MIN_COMPILE_MS 25.0
 /* Records looked at, hottest first. */
 #define MAX_RECORDS 16
 
@@ -68,15 +68,20 @@ static double cycles_ms(uint64_t c)
 	return hz ? (double)c * 1e3 / (double)hz : 0.0;
 }
 
-/* Best of TIME_REPEATS runs over the inputs, per record call (one input's rows). */
-static uint64_t time_entry(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y)
+/* Best of repeats runs over the inputs, per record call (one input's rows). */
+static uint64_t time_runs(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y, int repeats)
 {
 	uint64_t best = UINT64_MAX;
-	for (int i = 0; i < TIME_REPEATS; i++) {
+	for (int i = 0; i < repeats; i++) {
 		uint64_t c = jit_slot_run(s, in, fn, y);
 		best = c < best ? c : best;
 	}
 	return best / (uint64_t)in->nx;
+}
+
+static uint64_t time_entry(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y)
+{
+	return time_runs(s, in, fn, y, TIME_REPEATS);
 }
 
 /* A decision string that outlives the run (the tier record keeps the pointer). */
@@ -194,7 +199,8 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_t
 		t.decision = "tier 1 kept: out of memory";
 		goto out;
 	}
-	t.cycles_per_call[0] = time_entry(s, &in, jit_slot_reference(s), y2);
+	/* tier 0 once: the scalar tile alone took seconds on TinyLlama's shapes */
+	t.cycles_per_call[0] = time_runs(s, &in, jit_slot_reference(s), y2, 1);
 	t.cycles_per_call[1] = time_entry(s, &in, tier1, y1);
 	if (cached != tier1 && cached == current) {
 		/* the code cache replaced this slot: its chain of entries, if it holds this shape,

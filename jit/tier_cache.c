@@ -66,20 +66,90 @@ int tier_cache_add(const char *slot, const char *dtype, int cols, const JitSpec 
 	return 0;
 }
 
+/* Whether the file's entry old is replaced by one of this run's: same slot, dtype, shapes,
+ * target and CPU. */
+static bool superseded(const CodeCacheKey *old)
+{
+	for (int i = 0; i < count; i++) {
+		const CodeCacheKey *k = &entries[i].key;
+		if (!strcmp(k->slot, old->slot) && !strcmp(k->dtype, old->dtype) &&
+		    k->rows == old->rows && k->cols == old->cols && k->tokens == old->tokens &&
+		    k->head_size == old->head_size && k->target == old->target &&
+		    !strcmp(k->vendor, old->vendor) && k->family == old->family &&
+		    k->model == old->model)
+			return true;
+	}
+	return false;
+}
+
+/* Reads path whole into *data (NULL when it is absent or unreadable: nothing to keep). */
+static size_t read_file(const char *path, uint8_t **data)
+{
+	*data = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t cap = 0, n = 0;
+	uint8_t *buf = NULL;
+	for (;;) {
+		if (n == cap) {
+			uint8_t *grown = realloc(buf, cap ? cap * 2 : 65536);
+			if (!grown)
+				break;
+			buf = grown;
+			cap = cap ? cap * 2 : 65536;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	bool ok = !ferror(f) && n < cap;
+	fclose(f);
+	if (!ok) {
+		free(buf);
+		return 0;
+	}
+	*data = buf;
+	return n;
+}
+
 int tier_cache_write(const char *path)
 {
 	if (count == 0) { /* keeps what the file holds (this run loaded it, or had nothing) */
 		fprintf(stderr, "jit: code cache %s left as it was: no new entries\n", path);
 		return 0;
 	}
+	/* The file's entries of this build that this run did not replace stay in it: the
+	 * entries this run loaded (not compiled again), the kernel's, other CPUs'. */
+	int fresh = count, kept = 0;
+	uint8_t *old = NULL;
+	size_t old_size = read_file(path, &old);
+	CodeCacheImage img;
+	if (old && codecache_open(&img, old, old_size) == 0) {
+		uint64_t build = codecache_build_id();
+		for (uint32_t i = 0; i < img.count && count < MAX_ENTRIES; i++) {
+			CodeCacheEntry e;
+			codecache_entry(&img, i, &e);
+			if (e.key.build_id != build || superseded(&e.key))
+				continue;
+			entries[count].key = e.key;
+			entries[count].object = e.object; /* in old, freed after the write */
+			entries[count].object_size = e.object_size;
+			count++;
+			kept++;
+		}
+	}
 	char err[256];
 	int r = code_cache_write(path, entries, count, err, sizeof err);
 	if (r < 0)
 		fprintf(stderr, "jit: code cache %s not written: %s\n", path, err);
 	else
-		fprintf(stderr, "jit: code cache %s: %d entries written\n", path, count);
-	for (int i = 0; i < count; i++)
+		fprintf(stderr, "jit: code cache %s: %d entries written (%d kept from the file)\n",
+			path, count, kept);
+	for (int i = 0; i < fresh; i++)
 		free((void *)entries[i].object);
+	free(old);
 	count = 0;
 	return r;
 }

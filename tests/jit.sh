@@ -2,7 +2,8 @@
 # jit.sh: the tier-up (--jit, jit/): the same ids with --jit always as without on every shared
 # model and the synthetic small one, in text and ids; --jit auto likewise; the verification
 # test (build/tests/test_jit: a planted wrong entry dropped); --jit always --code-cache F then
-# --code-cache F alone: the same ids, nothing compiled.
+# --code-cache F alone: the same ids, nothing compiled; a later --jit run on another model keeps
+# the entries it does not replace.
 # A build without LLVM is a SKIP line (a FAIL in CI, which installs LLVM 14).
 set -u
 cd "$(dirname "$0")/.."
@@ -70,6 +71,16 @@ round_trip "synthetic small" --synthetic small --ids -n 12 -s 3
 round_trip "synthetic small, 40-id prompt" --synthetic small --ids -n 8 --prompt-ids "$(seq -s ' ' 1 40)"
 grep -q "^code-cache: loaded dot_q8_0_tile" "$tmp/err" && ok "the prompt tile entry loads" ||
 	ko "no dot_q8_0_tile entry loaded from the cache"
+# A second model's --jit run on the same cache adds its entries and keeps the first model's:
+# the first model still loads them (the file from the 40-id round trip is in $tmp/cache).
+$BIN --synthetic small --quant int8 --ids -n 8 --jit always --code-cache "$tmp/cache" \
+	>/dev/null 2>"$tmp/err2"
+if grep -q "^jit: code cache .* entries written ([1-9][0-9]* kept from the file)" "$tmp/err2" &&
+	$BIN --synthetic small --ids -n 8 --prompt-ids "$(seq -s ' ' 1 40)" \
+		--code-cache "$tmp/cache" 2>"$tmp/err" >"$tmp/got" && cmp -s "$tmp/want" "$tmp/got" &&
+	grep -q "^code-cache: loaded dot_q8_0_tile" "$tmp/err"
+then ok "a second model's --jit run keeps the first model's entries"
+else ko "a second model's --jit run dropped the first model's entries"; cat "$tmp/err2"; fi
 
 if [ -x "$TEST_JIT" ]; then
 	if "$TEST_JIT" >"$tmp/out" 2>&1; then ok "verification (test_jit)"

@@ -179,7 +179,7 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 			jit_inputs_free(in);
 			return -1;
 		}
-		in->outs = rows * in->tokens;
+		in->outs = in->rows * in->tokens; /* what the harness writes: whole tiles */
 		return 0;
 	}
 	if (cols == c->dim) {

@@ -8,8 +8,11 @@
 #                     kernel (tools/image_size.sh); LTO=1 adds link-time optimisation (on a
 #                     stories260K image 9 % fewer loadable bytes; the per-folder figures are
 #                     then lost: the map names LTO partitions, not sources)
+#                     With MODEL=FILE and/or CODE_CACHE=FILE, also build/image/tinyllama-bundle.elf:
+#                     one bootable file carrying them (kernel/bundle.S), booted without modules
 #   make qemu-image   boot it as make qemu boots the full kernel (MODEL=, CODE_CACHE=, ARGS=,
 #                     MEM=, SMP=, TIMEOUT=, ACCEL=), without the implied --profile unless PROFILER=1
+#   make qemu-bundle  boot the bundle (ARGS=, MEM=, SMP=, TIMEOUT=, ACCEL=)
 #   make check-image  tests/image.sh: an image from a stories260K profile replays the run (part
 #                     of make check)
 
@@ -23,7 +26,7 @@ IMAGE_OBJS := $(KERNEL_S_SRCS:%.S=$(IMAGE_DIR)/%.o) $(KERNEL_C_SRCS:%.c=$(IMAGE_
 	$(KERNEL_CORE_SRCS:%.c=$(IMAGE_DIR)/%.o)
 PROFILER ?=
 
-.PHONY: image qemu-image check-image
+.PHONY: image qemu-image qemu-bundle check-image
 image: $(KERNEL_ELF)
 	@[ -n "$(PROFILE)" ] || { echo "error: make image needs PROFILE=FILE.json" \
 		"(from a run with --profile=json --profile-out FILE)" >&2; exit 1; }
@@ -35,6 +38,21 @@ image: $(KERNEL_ELF)
 	@$(MAKE) --no-print-directory $(IMAGE_ELF) $(IMAGE_DIR)/full.map
 	@sh tools/image_size.sh $(KERNEL_ELF) $(IMAGE_DIR)/full.map $(IMAGE_ELF) \
 		$(IMAGE_DIR)/tinyllama.map
+	@if [ -n "$(MODEL)$(CODE_CACHE)" ]; then \
+		rm -f $(IMAGE_BUNDLE) && $(MAKE) --no-print-directory $(IMAGE_BUNDLE) && \
+		echo "bundle: $(IMAGE_BUNDLE), $$(wc -c <$(IMAGE_BUNDLE)) bytes" \
+			"(image + $(strip $(notdir $(MODEL)) $(notdir $(CODE_CACHE))))"; fi
+
+# One bootable file: the image's objects and kernel/bundle.S carrying MODEL and CODE_CACHE.
+IMAGE_BUNDLE := $(IMAGE_DIR)/tinyllama-bundle.elf
+BUNDLE_DEFS := $(if $(MODEL),-DBUNDLE_MODEL_PATH='"$(abspath $(MODEL))"') \
+	$(if $(CODE_CACHE),-DBUNDLE_CACHE_PATH='"$(abspath $(CODE_CACHE))"')
+$(IMAGE_BUNDLE): $(IMAGE_OBJS) kernel/bundle.S kernel/kernel.ld
+	@for f in $(MODEL) $(CODE_CACHE); do [ -r "$$f" ] || \
+		{ echo "error: make image: cannot read $$f" >&2; exit 1; }; done
+	$(CC) -c $(BUNDLE_DEFS) -o $(IMAGE_DIR)/bundle.o kernel/bundle.S
+	$(CC) $(KERNEL_LDFLAGS) $$(grep -o -- -flto $(IMAGE_FLAGS)) -O2 -Wl,--gc-sections \
+		-o $@ $(IMAGE_OBJS) $(IMAGE_DIR)/bundle.o
 
 $(IMAGE_ELF): $(IMAGE_OBJS) kernel/kernel.ld
 	$(CC) $(KERNEL_LDFLAGS) $$(grep -o -- -flto $(IMAGE_FLAGS)) -O2 -Wl,--gc-sections \
@@ -73,6 +91,11 @@ qemu-image: export TL_QEMU_ARGS = $(if $(filter 1,$(PROFILER)),--profile )$(ARGS
 qemu-image:
 	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' \
 		CODE_CACHE='$(CODE_CACHE)' sh kernel/run-qemu.sh $(IMAGE_ELF) $(MODEL)
+
+qemu-bundle: export TL_QEMU_ARGS = $(ARGS)
+qemu-bundle:
+	@MEM='$(MEM)' SMP='$(SMP)' TIMEOUT='$(TIMEOUT)' ACCEL='$(ACCEL)' ICOUNT='$(ICOUNT)' \
+		sh kernel/run-qemu.sh $(IMAGE_BUNDLE)
 
 check-image: host/tinyllama-host $(KERNEL_ELF)
 	MAKE='$(MAKE)' sh tests/image.sh

@@ -1,6 +1,7 @@
 /* mem.c: what the multiboot loader reported: usable RAM (memory map), the boot modules
  * (the model file, and the code cache: the module whose command line ends in the word
- * MEM_CODE_CACHE_TAG) and the command line; picks the region the arena gets. */
+ * MEM_CODE_CACHE_TAG, or both carried in the image: kernel/bundle.S) and the command line;
+ * picks the region the arena gets. */
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "kernel/param.h"
@@ -23,6 +24,14 @@ struct mem_mod {
 	const char *string; /* the module's command line: its path, then a tag */
 	int code_cache;
 };
+
+/* The model and code cache a bundled image carries (kernel/bundle.S); weak, so 0 in every
+ * other build. */
+extern const uint8_t bundle_model[] __attribute__((weak));
+extern const uint8_t bundle_model_end[] __attribute__((weak));
+extern const uint8_t bundle_cache[] __attribute__((weak));
+extern const uint8_t bundle_cache_end[] __attribute__((weak));
+extern const char bundle_args[] __attribute__((weak));
 
 static struct mem_mod mem_mods[MEM_MODS_MAX];
 static int mem_nmods;
@@ -59,6 +68,20 @@ static int mem_tagged_code_cache(const char *s)
 	return !*tag && !*word;
 }
 
+/* A file the image carries, taken as a boot module when it is not empty. */
+static void mem_bundle(const uint8_t *start, const uint8_t *end, const char *what, int code_cache)
+{
+	if (end == start)
+		return;
+	struct mem_mod *d = &mem_mods[mem_nmods++];
+	d->data = start;
+	d->size = (size_t)(end - start);
+	d->string = what;
+	d->code_cache = code_cache;
+	kprintf("kernel: %s: %lu bytes at %p\n", what, (unsigned long)d->size,
+		(const void *)d->data);
+}
+
 static void mem_add(uint64_t base, uint64_t len)
 {
 	if (len == 0 || mem_nusable == MEM_REGIONS_MAX)
@@ -91,19 +114,26 @@ void mem_init(uint32_t magic, const struct mb_info *mbi)
 		mem_add(0x100000, (uint64_t)mbi->mem_upper * 1024);
 	}
 
-	if (mbi->flags & MB_INFO_CMDLINE) {
-		const char *s = (const char *)(uintptr_t)mbi->cmdline;
-		size_t n = 0;
-		while (s[n] && n < CMDLINE_MAX - 1) {
-			mem_cmd[n] = s[n];
-			n++;
-		}
-		mem_cmd[n] = 0;
-		if (s[n])
-			kprintf("kernel: command line longer than CMDLINE_MAX %d: cut\n",
-				CMDLINE_MAX);
-		mem_reserve(mem_strend(mbi->cmdline));
+	/* The loader's command line starts with the image's path (cmdline.c drops that word);
+	 * a bundle's own options go right after it, before the boot command line's. */
+	int bundled = bundle_args && !((mbi->flags & MB_INFO_MODS) && mbi->mods_count);
+	const char *s =
+	    mbi->flags & MB_INFO_CMDLINE ? (const char *)(uintptr_t)mbi->cmdline : "tinyllama";
+	size_t n = 0;
+	while (*s && (!bundled || *s != ' ') && n < CMDLINE_MAX - 1)
+		mem_cmd[n++] = *s++;
+	for (const char *a = bundled ? bundle_args : ""; *a && n < CMDLINE_MAX - 2; a++) {
+		if (a == bundle_args)
+			mem_cmd[n++] = ' ';
+		mem_cmd[n++] = *a;
 	}
+	while (*s && n < CMDLINE_MAX - 1)
+		mem_cmd[n++] = *s++;
+	mem_cmd[n] = 0;
+	if (*s)
+		kprintf("kernel: command line longer than CMDLINE_MAX %d: cut\n", CMDLINE_MAX);
+	if (mbi->flags & MB_INFO_CMDLINE)
+		mem_reserve(mem_strend(mbi->cmdline));
 
 	if ((mbi->flags & MB_INFO_MODS) && mbi->mods_count) {
 		const struct mb_module *m = (const struct mb_module *)(uintptr_t)mbi->mods_addr;
@@ -125,6 +155,10 @@ void mem_init(uint32_t magic, const struct mb_info *mbi)
 		if (mbi->mods_count > MEM_MODS_MAX)
 			kprintf("kernel: %u modules loaded: only the first %d are used\n",
 				mbi->mods_count, MEM_MODS_MAX);
+	}
+	if (bundled) {
+		mem_bundle(bundle_model, bundle_model_end, "bundled-model", 0);
+		mem_bundle(bundle_cache, bundle_cache_end, "bundled-code-cache", 1);
 	}
 
 	uint64_t total = 0;

@@ -2,7 +2,8 @@
 # image.sh: make image from the profile of a host run on stories260K (--isa scalar, so any
 # x86-64 CPU and QEMU run it), then the same run on the shrunk image under QEMU: the same
 # stdout as the host; the image's loadable bytes at most half the full kernel's; and runs that
-# need what the image dropped (sampling, another ISA) refused with an `error:` line, status 1.
+# need what the image dropped (sampling, another ISA) refused with an `error:` line, status 1;
+# the same run on one bootable file carrying the model (make image MODEL=...).
 # Builds the image itself: `make check-image` builds the host program and the full kernel first.
 # Environment: SHARED_DIR (models, default ../shared), ACCEL (auto|kvm|tcg), TIMEOUT, MAKE.
 set -u
@@ -66,6 +67,21 @@ elif ! cmp -s "$tmp/host.out" "$tmp/kernel.out"; then
 else
 	echo "PASS image replay ($(wc -c <"$tmp/kernel.out") bytes identical)"
 	pass=$((pass + 1))
+fi
+
+# One bootable file (make image MODEL=...): the image carrying the model, booted with no module.
+if $MAKE -s --no-print-directory image PROFILE="$tmp/profile.json" MODEL="$model" \
+	>"$tmp/bundle.txt" 2>&1 &&
+	TL_QEMU_ARGS=$args TIMEOUT=$TIMEOUT SMP=2 sh kernel/run-qemu.sh \
+		build/image/tinyllama-bundle.elf >"$tmp/kernel.out" 2>"$tmp/kernel.err" &&
+	cmp -s "$tmp/host.out" "$tmp/kernel.out" && grep -q "^kernel: bundled-model" "$tmp/kernel.err"
+then
+	echo "PASS image bundle: $(grep '^bundle:' "$tmp/bundle.txt"), same stdout"
+	pass=$((pass + 1))
+else
+	echo "FAIL image bundle (model carried in the image)"
+	tail -n 3 "$tmp/bundle.txt" "$tmp/kernel.err" | sed 's/^/  /'
+	fail=$((fail + 1))
 fi
 
 # refused NAME ARGS PATTERN: status 1, nothing on stdout, one error line matching PATTERN.

@@ -22,7 +22,7 @@ enum {
 	SHT_NOBITS = 8,
 	SHT_REL = 9
 };
-enum { SHF_ALLOC = 2, SHN_UNDEF = 0, SHN_ABS = 0xfff1 };
+enum { SHF_ALLOC = 2, SHN_UNDEF = 0, SHN_ABS = 0xfff1, STT_FUNC = 2 };
 /* Bounds that refuse absurd objects before any work: sections, and code+data bytes. */
 enum { MAX_SECTIONS = 256 };
 #define MAX_LOAD_BYTES (64u << 20)
@@ -159,6 +159,8 @@ static int plan_sections(Elf *e)
 	e->code_bytes = e->stubs_at + e->nsym * 8;
 	e->data_at = (e->code_bytes + PAGE - 1) & ~(uint64_t)(PAGE - 1);
 	e->total = at[1] ? e->data_at + at[1] : e->code_bytes;
+	if (e->total > MAX_LOAD_BYTES)
+		return error_set("the object's sections are too large");
 	for (uint32_t i = 0; i < e->shnum; i++)
 		if (e->place[i] != NOT_LOADED && part_of[i] == 1)
 			e->place[i] += e->data_at;
@@ -294,6 +296,13 @@ static unsigned reloc_width(uint32_t type)
 	}
 }
 
+/* a + addend in two's complement: a file's addend may be anything, and a signed overflow
+ * would let the compiler drop the range checks that follow. */
+static int64_t wrap_add(uint64_t a, int64_t addend)
+{
+	return (int64_t)(a + (uint64_t)addend);
+}
+
 /* Applies (base != 0) or checks (base == 0) the relocations of RELA section r. */
 static int relocate(const Elf *e, uint32_t r, uint8_t *base, KernelFn fallback)
 {
@@ -340,22 +349,22 @@ static int relocate(const Elf *e, uint32_t r, uint8_t *base, KernelFn fallback)
 			continue;
 		case R_PC32:
 		case R_PLT32:
-			v = (int64_t)(to - (uintptr_t)p) + addend;
+			v = wrap_add(to - (uintptr_t)p, addend);
 			break;
 		case R_GOTPCREL:
 		case R_GOTPCRELX:
 		case R_REX_GOTPCRELX:
-			v = (int64_t)(got - (uintptr_t)p) + addend;
+			v = wrap_add(got - (uintptr_t)p, addend);
 			break;
 		case R_32:
-			v = (int64_t)to + addend;
+			v = wrap_add(to, addend);
 			if (v < 0 || v > (int64_t)UINT32_MAX)
 				return error_set("%s to %s does not fit: the code lies above 4 GB",
 						 reloc_name(type), sym_name(e, si));
 			mem_copy(p, &(uint32_t){(uint32_t)v}, 4);
 			continue;
 		default: /* R_32S */
-			v = (int64_t)to + addend;
+			v = wrap_add(to, addend);
 		}
 		if (v < INT32_MIN || v > INT32_MAX)
 			return error_set("%s to %s is out of range (the code is too far from it)",
@@ -386,8 +395,10 @@ static int find_entry(const Elf *e, uint64_t *index)
 		uint16_t shndx = load_u16(sym(e, i) + 6);
 		if (!name || !str_eq(name, "tl_entry"))
 			continue;
-		if ((sym(e, i)[4] >> 4) != 1 || shndx == SHN_UNDEF || shndx >= e->shnum ||
-		    e->place[shndx] == NOT_LOADED || !str_starts(sec_name(e, shndx), ".text"))
+		if ((sym(e, i)[4] >> 4) != 1 || (sym(e, i)[4] & 0xf) != STT_FUNC ||
+		    shndx == SHN_UNDEF || shndx >= e->shnum || e->place[shndx] == NOT_LOADED ||
+		    sh_type(e, shndx) != SHT_PROGBITS || !str_starts(sec_name(e, shndx), ".text") ||
+		    load_u64(sym(e, i) + 8) >= sh_size(e, shndx))
 			return error_set("tl_entry is not a global function in .text");
 		*index = i;
 		return 0;

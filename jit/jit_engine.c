@@ -285,7 +285,10 @@ static int link_host(LLVMOrcThreadSafeContextRef tsc, LLVMModuleRef m, void *fal
 	    LLVMOrcLLJITMangleAndIntern(j, "tl_fallback"),
 	    {(LLVMOrcExecutorAddress)(uintptr_t)fallback,
 	     {LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable, 0}}};
-	err = LLVMOrcJITDylibDefine(jd, LLVMOrcAbsoluteSymbols(&fb, 1));
+	LLVMOrcMaterializationUnitRef fb_unit = LLVMOrcAbsoluteSymbols(&fb, 1);
+	err = LLVMOrcJITDylibDefine(jd, fb_unit);
+	if (err) /* a failed define leaves the unit to us */
+		LLVMOrcDisposeMaterializationUnit(fb_unit);
 	LLVMOrcDefinitionGeneratorRef gen = NULL;
 	if (!err)
 		err = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(

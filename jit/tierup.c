@@ -258,13 +258,15 @@ static int hot_records(ProfileKernelStats *out, uint64_t *gen_calls, int max)
 {
 	uint64_t row_calls[MAX_RECORDS]; /* rows x calls: the group's rows are their mean */
 	int n = 0;
-	for (int i = 0; i < profiler_kernel_count() && n < max; i++) {
+	for (int i = 0; i < profiler_kernel_count(); i++) {
 		ProfileKernelStats k;
 		profiler_kernel_stats(i, &k);
 		int j = 0;
 		while (j < n && !(!strcmp(out[j].kernel, k.kernel) &&
 				  !strcmp(out[j].dtype, k.dtype) && out[j].cols == k.cols))
 			j++;
+		if (j == n && n == max) /* no room for a new group; known groups still count */
+			continue;
 		if (j == n)
 			out[n++] = k, row_calls[j] = gen_calls[j] = 0,
 			out[j].calls = out[j].cycles = 0;

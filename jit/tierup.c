@@ -165,7 +165,8 @@ static void kernel_entry(const JitSlot *s, const JitInputs *in, const ProfileKer
 	KernelFn fn;
 	size_t bytes;
 	size_t n_out = (size_t)in->outs * sizeof(float);
-	if (codecache_load_object(e.obj, e.obj_size, fallback, &fn, &bytes) < 0)
+	if (codecache_load_object(e.obj, e.obj_size, fallback, CODECACHE_MAX_LOAD_BYTES, &fn,
+				  &bytes) < 0)
 		fprintf(stderr, "jit: %s for the kernel not cached: %s\n", k->kernel,
 			error_message());
 	else if (jit_slot_run(s, in, fn, y2), memcmp(y1, y2, n_out) != 0)

@@ -54,3 +54,16 @@ int code_area_seal(const void *code, uint64_t bytes)
 		return -1;
 	return vm_code_pages(a, bytes, 1);
 }
+
+/* The area is handed out from its bottom up, so only the last allocation can come back: the
+ * loader gives back an object it refused right after placing it. Its pages may have been
+ * partly sealed (a seal that failed half way): they are made writable and NX again. */
+void code_area_free(void *code, uint64_t bytes)
+{
+	uint64_t a = (uint64_t)(uintptr_t)code;
+	uint64_t pages = (bytes + CODE_PAGE - 1) & ~(CODE_PAGE - 1);
+	if (!code_area.size || pages == 0 || a != code_area.base + code_area.used - pages)
+		return;
+	if (vm_code_pages(a, pages, 0) == 0)
+		code_area.used -= pages;
+}

@@ -67,6 +67,8 @@ int code_area_init(uint64_t base);
 int code_area_ready(void); /* 1 once code_area_init succeeded */
 void *code_area_alloc(uint64_t bytes);
 int code_area_seal(const void *code, uint64_t bytes);
+/* Gives back the last allocation (code, bytes), writable and NX again; any other is kept. */
+void code_area_free(void *code, uint64_t bytes);
 
 /* acpi.c: the enabled CPUs' local APIC IDs (MADT, else MP table); returns their count. */
 int acpi_find_cpus(uint32_t *ids, int max, const char **source);

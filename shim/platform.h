@@ -75,11 +75,14 @@ void plat_parallel(plat_task_fn fn, void *ctx);
  * bytes of zeroed, writable, 4096-aligned memory, or NULL with the reason in error_message();
  * platform_code_seal makes [code, code + bytes) (code from platform_code_alloc, the length
  * rounded up to whole pages) read+execute and no longer writable (W^X): 0, or -1 with the
- * reason. Memory after the sealed pages stays writable (a loaded object's data). The memory is
- * never given back. platform_code_target says which build this is, as the cache keys it:
- * 0 = the Linux program, 1 = the kernel (CODECACHE_TARGET_*). */
+ * reason. Memory after the sealed pages stays writable (a loaded object's data).
+ * platform_code_free gives back the last allocation, (code, bytes) exactly as
+ * platform_code_alloc handed it out, when the loader refuses what it placed there; code in
+ * use is never given back. platform_code_target says which build this is, as the cache keys
+ * it: 0 = the Linux program, 1 = the kernel (CODECACHE_TARGET_*). */
 void *platform_code_alloc(size_t bytes);
 int platform_code_seal(void *code, size_t bytes);
+void platform_code_free(void *code, size_t bytes);
 int platform_code_target(void);
 
 /* Debug aid for fault handling tests (--fault KIND): raises the named CPU

@@ -259,16 +259,20 @@ START_TEST(test_unknown_relocation_and_undefined_symbol)
 	KernelFn fn;
 	size_t bytes, n = (size_t)(cc_obj_nopic_end - cc_obj_nopic);
 	uint8_t *o = with_reloc_type(cc_obj_nopic, n, 25 /* R_X86_64_GOTOFF64 */);
-	ck_assert_int_eq(codecache_load_object(o, n, (KernelFn)fdot_f32_ref, &fn, &bytes), -1);
+	ck_assert_int_eq(codecache_load_object(o, n, (KernelFn)fdot_f32_ref,
+					       CODECACHE_MAX_LOAD_BYTES, &fn, &bytes),
+			 -1);
 	ck_assert_msg(strstr(error_message(), "R_X86_64_GOTOFF64"), "%s", error_message());
 	free(o);
 	n = (size_t)(cc_obj_undef_end - cc_obj_undef);
-	ck_assert_int_eq(
-	    codecache_load_object(cc_obj_undef, n, (KernelFn)fdot_f32_ref, &fn, &bytes), -1);
+	ck_assert_int_eq(codecache_load_object(cc_obj_undef, n, (KernelFn)fdot_f32_ref,
+					       CODECACHE_MAX_LOAD_BYTES, &fn, &bytes),
+			 -1);
 	ck_assert_msg(strstr(error_message(), "tl_helper_elsewhere"), "%s", error_message());
 	/* tl_fallback for a slot that has no entry is refused too */
 	n = (size_t)(cc_obj_pic_end - cc_obj_pic);
-	ck_assert_int_eq(codecache_load_object(cc_obj_pic, n, NULL, &fn, &bytes), -1);
+	ck_assert_int_eq(
+	    codecache_load_object(cc_obj_pic, n, NULL, CODECACHE_MAX_LOAD_BYTES, &fn, &bytes), -1);
 	ck_assert_msg(strstr(error_message(), "tl_fallback"), "%s", error_message());
 	/* and a whole file whose entry has the undefined symbol */
 	CodeCacheEntryIn in = entry_in(key_here("dot_f32", "F32"), cc_obj_undef, cc_obj_undef_end);
@@ -276,6 +280,121 @@ START_TEST(test_unknown_relocation_and_undefined_symbol)
 	uint8_t *img = write_and_read(&in, 1, &size);
 	expect_refused(img, size);
 	free(img);
+}
+END_TEST
+
+/* Section i's header, symbol i, and RELA entry k of section i in an object copy o. */
+static uint8_t *section(uint8_t *o, uint32_t i)
+{
+	return o + load_u64(o + 40) + 64u * i;
+}
+static uint32_t section_of_type(uint8_t *o, uint32_t type)
+{
+	for (uint32_t i = 0; i < load_u16(o + 60); i++)
+		if (load_u32(section(o, i) + 4) == type)
+			return i;
+	ck_abort_msg("no section of type %u", type);
+	return 0;
+}
+static uint8_t *symbol(uint8_t *o, uint32_t i)
+{
+	return o + load_u64(section(o, section_of_type(o, 2 /* SHT_SYMTAB */)) + 24) + 24u * i;
+}
+/* The first RELA entry of .rela.text of type t. */
+static uint8_t *rela_of_type(uint8_t *o, uint32_t t)
+{
+	uint8_t *sh = section(o, section_of_type(o, 4 /* SHT_RELA */));
+	uint8_t *rel = o + load_u64(sh + 24);
+	for (uint64_t k = 0; k < load_u64(sh + 32) / 24; k++, rel += 24)
+		if (load_u32(rel + 8) == t)
+			return rel;
+	ck_abort_msg("no relocation of type %u", t);
+	return NULL;
+}
+
+/* A copy of the no-PIC object whose .bss claims bss_bytes (no bytes in the file). */
+static uint8_t *with_big_bss(size_t *n, uint64_t bss_bytes)
+{
+	*n = (size_t)(cc_obj_nopic_end - cc_obj_nopic);
+	uint8_t *o = malloc(*n);
+	memcpy(o, cc_obj_nopic, *n);
+	uint8_t *bss = section(o, section_of_type(o, 8 /* SHT_NOBITS */));
+	memcpy(bss + 32, &bss_bytes, 8);
+	return o;
+}
+
+/* This process's mapped memory (/proc/self/statm: pages) in bytes. */
+static uint64_t mapped_bytes(void)
+{
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	ck_assert(f && fscanf(f, "%lu", &pages) == 1);
+	fclose(f);
+	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* An object refused after placement (an absolute reference to its own code that cannot fit)
+ * gives its memory back: a hostile cache of many such entries, each claiming 60 MB of bss,
+ * maps nothing in the end. */
+START_TEST(test_refused_after_placement_gives_memory_back)
+{
+	size_t n;
+	uint8_t *o = with_big_bss(&n, 60u << 20);
+	uint8_t *rel = rela_of_type(o, 11 /* R_X86_64_32S */);
+	int64_t far = (int64_t)1 << 40;
+	memcpy(rel + 16, &far, 8);
+	uint64_t before = mapped_bytes();
+	for (int i = 0; i < 8; i++) {
+		KernelFn fn;
+		size_t bytes;
+		ck_assert_int_eq(codecache_load_object(o, n, (KernelFn)fdot_f32_ref,
+						       CODECACHE_MAX_LOAD_BYTES, &fn, &bytes),
+				 -1);
+		ck_assert_msg(strstr(error_message(), "out of range"), "%s", error_message());
+	}
+	uint64_t grown = mapped_bytes() - before;
+	ck_assert_msg(grown < (16u << 20), "8 refused objects left %llu bytes mapped",
+		      (unsigned long long)grown);
+	free(o);
+}
+END_TEST
+
+/* A PC-relative reference to an absolute symbol is refused before any memory is taken. */
+START_TEST(test_pc32_to_absolute_symbol_refused)
+{
+	size_t n = (size_t)(cc_obj_nopic_end - cc_obj_nopic);
+	uint8_t *o = malloc(n);
+	memcpy(o, cc_obj_nopic, n);
+	uint8_t *rel = rela_of_type(o, 2 /* R_X86_64_PC32 */);
+	uint16_t abs = 0xfff1; /* SHN_ABS */
+	memcpy(symbol(o, (uint32_t)(load_u64(rel + 8) >> 32)) + 6, &abs, 2);
+	KernelFn fn;
+	size_t bytes;
+	ck_assert_int_eq(codecache_load_object(o, n, (KernelFn)fdot_f32_ref,
+					       CODECACHE_MAX_LOAD_BYTES, &fn, &bytes),
+			 -1);
+	ck_assert_msg(strstr(error_message(), "R_X86_64_PC32 to the absolute symbol"), "%s",
+		      error_message());
+	free(o);
+}
+END_TEST
+
+/* The entries of one file take at most CODECACHE_MAX_LOAD_BYTES together: of three valid
+ * entries claiming 30 MB of bss each, the third is refused. */
+START_TEST(test_file_memory_budget)
+{
+	size_t n;
+	uint8_t *o = with_big_bss(&n, 30u << 20);
+	CodeCacheEntryIn in[3];
+	for (int i = 0; i < 3; i++)
+		in[i] = entry_in(key_here("dot_f32", "F32"), o, o + n);
+	size_t size;
+	uint8_t *img = write_and_read(in, 3, &size);
+	kernels_select(isa_best());
+	ck_assert_int_eq(apply(img, size), 2);
+	kernels_select(isa_best());
+	free(img);
+	free(o);
 }
 END_TEST
 
@@ -303,6 +422,9 @@ Suite *codecache_suite(void)
 	tcase_add_test(tc, test_other_shapes);
 	tcase_add_test(tc, test_unknown_relocation_and_undefined_symbol);
 	tcase_add_test(tc, test_writer_refuses_and_leaves_nothing);
+	tcase_add_test(tc, test_refused_after_placement_gives_memory_back);
+	tcase_add_test(tc, test_pc32_to_absolute_symbol_refused);
+	tcase_add_test(tc, test_file_memory_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -42,7 +42,7 @@ static uint64_t cycles_to_us(uint64_t cycles)
 
 /* Loads entry e into its slot; 0, or -1 with the reason in why. */
 static int apply_entry(const CodeCacheEntry *e, const CodeCacheMachine *m, CodeCacheUsesFn uses,
-		       const void *ctx, char *why, size_t cap, size_t *bytes)
+		       const void *ctx, size_t budget, char *why, size_t cap, size_t *bytes)
 {
 	int slot = slot_index(e->key.slot);
 	if (slot < 0)
@@ -52,8 +52,8 @@ static int apply_entry(const CodeCacheEntry *e, const CodeCacheMachine *m, CodeC
 	if (uses && !uses(ctx, &e->key))
 		return fmt_format(why, cap, "the model uses no kernel of that shape"), -1;
 	KernelFn fn;
-	if (codecache_load_object(e->object, e->object_size, kernels_slot_get(slot), &fn, bytes) <
-		0 ||
+	if (codecache_load_object(e->object, e->object_size, kernels_slot_get(slot), budget, &fn,
+				  bytes) < 0 ||
 	    kernels_replace(e->key.slot, fn) < 0)
 		return fmt_format(why, cap, "%s", error_message()), -1;
 	return 0;
@@ -68,6 +68,7 @@ int codecache_apply(const char *name, const uint8_t *data, size_t size, const Co
 		return 0;
 	}
 	int loaded = 0;
+	size_t budget = CODECACHE_MAX_LOAD_BYTES; /* memory the entries still may take */
 	for (uint32_t i = 0; i < img.count; i++) {
 		CodeCacheEntry e;
 		codecache_entry(&img, i, &e);
@@ -75,13 +76,14 @@ int codecache_apply(const char *name, const uint8_t *data, size_t size, const Co
 		describe(&e.key, what, sizeof what);
 		size_t bytes = 0;
 		uint64_t t0 = plat_cycles();
-		if (apply_entry(&e, m, uses, ctx, why, sizeof why, &bytes) < 0) {
+		if (apply_entry(&e, m, uses, ctx, budget, why, sizeof why, &bytes) < 0) {
 			log_printf(LOG_PREFIX "refused %s: %s\n", what, why);
 			continue;
 		}
 		uint64_t us = cycles_to_us(plat_cycles() - t0);
 		log_printf(LOG_PREFIX "loaded %s: %zu bytes in %llu us\n", what, bytes,
 			   (unsigned long long)us);
+		budget -= bytes;
 		loaded++;
 	}
 	return loaded;

@@ -19,6 +19,9 @@
 #define CODECACHE_ENTRY_BYTES 232u
 /* Limits that keep an absurd file from costing anything before it is refused. */
 #define CODECACHE_MAX_ENTRIES 4096u
+/* Memory one cache may take: one object's code, GOT, stubs and data, and all the entries one
+ * file loads together (bss counts, though it has no bytes in the file). */
+#define CODECACHE_MAX_LOAD_BYTES (64u << 20)
 
 /* Field sizes of the key's strings, each NUL-padded in the file (and NUL-terminated). */
 #define CODECACHE_SLOT_LEN 32
@@ -107,9 +110,10 @@ bool codecache_key_matches(const CodeCacheKey *key, const CodeCacheMachine *m, c
 /* Loads an ELF64 x86-64 relocatable object into executable memory (platform_code_alloc),
  * resolving tl_fallback to fallback and memcpy/memset/memmove/memcmp to core's, relocating
  * and sealing it; *entry gets its tl_entry, *bytes the memory it took. 0, or -1 with the
- * reason (error.h): a malformed object, an unknown section, relocation type or symbol. */
-int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, KernelFn *entry,
-			  size_t *bytes);
+ * reason (error.h): a malformed object, an unknown section, relocation type or symbol, more
+ * than max_bytes of memory. A refused object leaves no memory taken (platform_code_free). */
+int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, size_t max_bytes,
+			  KernelFn *entry, size_t *bytes);
 
 /* Does the loaded model use this key's (slot, dtype, rows, cols)? (core/model: model_uses) */
 typedef bool (*CodeCacheUsesFn)(const void *ctx, const CodeCacheKey *key);
@@ -117,7 +121,8 @@ typedef bool (*CodeCacheUsesFn)(const void *ctx, const CodeCacheKey *key);
 /* Applies a cache image: each entry whose key matches m and whose shapes uses accepts is
  * loaded and replaces its registry slot (its tl_fallback is the slot's entry before). One log
  * line per entry, "code-cache: loaded ..." or "code-cache: refused ...: why", or one line
- * for an image refused whole. Returns the number of entries loaded. */
+ * for an image refused whole. The entries loaded take at most CODECACHE_MAX_LOAD_BYTES
+ * together. Returns the number of entries loaded. */
 int codecache_apply(const char *name, const uint8_t *data, size_t size, const CodeCacheMachine *m,
 		    CodeCacheUsesFn uses, const void *ctx);
 

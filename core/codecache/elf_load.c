@@ -25,7 +25,7 @@ enum {
 enum { SHF_ALLOC = 2, SHN_UNDEF = 0, SHN_ABS = 0xfff1, STT_FUNC = 2 };
 /* Bounds that refuse absurd objects before any work: sections, and code+data bytes. */
 enum { MAX_SECTIONS = 256 };
-#define MAX_LOAD_BYTES (64u << 20)
+#define MAX_LOAD_BYTES CODECACHE_MAX_LOAD_BYTES
 
 /* Relocation types handled (x86-64 psABI numbers). */
 enum {
@@ -201,6 +201,16 @@ static const char *sym_name(const Elf *e, uint64_t i)
 	return str_at(e->strtab, e->strtab_size, load_u32(sym(e, i)));
 }
 
+/* Symbol i as messages name it: a section symbol (no name of its own) by its section. */
+static const char *sym_label(const Elf *e, uint64_t i)
+{
+	const char *name = sym_name(e, i);
+	uint16_t shndx = load_u16(sym(e, i) + 6);
+	if (name && name[0])
+		return name;
+	return shndx && shndx < e->shnum ? sec_name(e, shndx) : "symbol 0";
+}
+
 /* The address an outside symbol resolves to; 0 with an error for any other name. */
 static uintptr_t outside(const char *name, KernelFn fallback)
 {
@@ -224,20 +234,25 @@ static uintptr_t outside(const char *name, KernelFn fallback)
 	return 0;
 }
 
-/* Symbol i's address given the allocation at base (base 0: only checks it). */
+/* Where a symbol's address comes from: the allocation, outside it (through a stub), or the
+ * symbol's value itself (SHN_ABS, which no placement moves). */
+typedef enum { SYM_HERE, SYM_OUTSIDE, SYM_ABSOLUTE } SymKind;
+
+/* Symbol i's address given the allocation at base (base 0: offsets in the allocation). */
 static int resolve(const Elf *e, uint64_t i, uintptr_t base, KernelFn fallback, uintptr_t *addr,
-		   bool *is_outside)
+		   SymKind *kind)
 {
 	const uint8_t *s = sym(e, i);
 	const char *name = sym_name(e, i);
 	uint16_t shndx = load_u16(s + 6);
 	uint64_t value = load_u64(s + 8);
-	*is_outside = false;
+	*kind = SYM_HERE;
 	if (!name)
 		return error_set("symbol %llu has a name outside the string table",
 				 (unsigned long long)i);
 	if (i == 0) {
 		*addr = 0;
+		*kind = SYM_ABSOLUTE;
 		return 0;
 	}
 	if (shndx == SHN_UNDEF && str_eq(name, "_GLOBAL_OFFSET_TABLE_")) {
@@ -245,11 +260,12 @@ static int resolve(const Elf *e, uint64_t i, uintptr_t base, KernelFn fallback, 
 		return 0;
 	}
 	if (shndx == SHN_UNDEF) {
-		*is_outside = true;
+		*kind = SYM_OUTSIDE;
 		*addr = outside(name, fallback);
 		return *addr ? 0 : -1;
 	}
 	if (shndx == SHN_ABS) {
+		*kind = SYM_ABSOLUTE;
 		*addr = (uintptr_t)value;
 		return 0;
 	}
@@ -303,7 +319,25 @@ static int64_t wrap_add(uint64_t a, int64_t addend)
 	return (int64_t)(a + (uint64_t)addend);
 }
 
-/* Applies (base != 0) or checks (base == 0) the relocations of RELA section r. */
+/* The 32-bit field a handled 4-byte relocation writes, or an error when the value does not
+ * fit. Placement moves the code, its GOT and stubs together, so a PC-relative value is the
+ * same at any base; an absolute one is known before placement only for an absolute symbol. */
+static int field32(const Elf *e, uint32_t type, uint64_t si, int64_t v, uint32_t *field)
+{
+	bool fits =
+	    type == R_32 ? v >= 0 && v <= (int64_t)UINT32_MAX : v >= INT32_MIN && v <= INT32_MAX;
+	if (!fits)
+		return error_set(type == R_32
+				     ? "%s to %s does not fit: the code lies above 4 GB"
+				     : "%s to %s is out of range (the code is too far from it)",
+				 reloc_name(type), sym_label(e, si));
+	*field = (uint32_t)v;
+	return 0;
+}
+
+/* Applies (base != 0) or checks (base == 0) the relocations of RELA section r: with base 0
+ * every value that does not depend on where the code lands is range-checked already, so
+ * that only an absolute reference to the loaded code itself can fail after placement. */
 static int relocate(const Elf *e, uint32_t r, uint8_t *base, KernelFn fallback)
 {
 	const uint8_t *h = shdr(e, r);
@@ -332,44 +366,43 @@ static int relocate(const Elf *e, uint32_t r, uint8_t *base, KernelFn fallback)
 			return error_set("a relocation points outside section %s",
 					 sec_name(e, target));
 		uintptr_t s;
-		bool out;
-		if (resolve(e, si, (uintptr_t)base, fallback, &s, &out) < 0)
+		SymKind kind;
+		if (resolve(e, si, (uintptr_t)base, fallback, &s, &kind) < 0)
 			return -1;
-		if (!base)
-			continue;
-		uint8_t *p = base + e->place[target] + off;
+		uintptr_t p = (uintptr_t)base + (uintptr_t)(e->place[target] + off);
 		uintptr_t stub = (uintptr_t)base + (uintptr_t)(e->stubs_at + si * 8);
 		uintptr_t got = (uintptr_t)base + (uintptr_t)(e->got_at + si * 8);
 		/* Calls and references to outside code go through the stub, which is in reach. */
-		uintptr_t to = out ? stub : s;
-		int64_t v;
+		uintptr_t to = kind == SYM_OUTSIDE ? stub : s;
+		uint32_t field = 0;
 		switch (type) {
 		case R_64:
-			mem_copy(p, &(uint64_t){(uint64_t)s + (uint64_t)addend}, 8);
+			if (base)
+				mem_copy(base + e->place[target] + off,
+					 &(uint64_t){(uint64_t)s + (uint64_t)addend}, 8);
 			continue;
 		case R_PC32:
 		case R_PLT32:
-			v = wrap_add(to - (uintptr_t)p, addend);
+			/* distance to a fixed address: unknown until placed, and meaningless */
+			if (kind == SYM_ABSOLUTE)
+				return error_set("%s to the absolute symbol %s", reloc_name(type),
+						 sym_label(e, si));
+			if (field32(e, type, si, wrap_add(to - p, addend), &field) < 0)
+				return -1;
 			break;
 		case R_GOTPCREL:
 		case R_GOTPCRELX:
 		case R_REX_GOTPCRELX:
-			v = wrap_add(got - (uintptr_t)p, addend);
+			if (field32(e, type, si, wrap_add(got - p, addend), &field) < 0)
+				return -1;
 			break;
-		case R_32:
-			v = wrap_add(to, addend);
-			if (v < 0 || v > (int64_t)UINT32_MAX)
-				return error_set("%s to %s does not fit: the code lies above 4 GB",
-						 reloc_name(type), sym_name(e, si));
-			mem_copy(p, &(uint32_t){(uint32_t)v}, 4);
-			continue;
-		default: /* R_32S */
-			v = wrap_add(to, addend);
+		default: /* R_32, R_32S */
+			if ((base || kind == SYM_ABSOLUTE) &&
+			    field32(e, type, si, wrap_add(to, addend), &field) < 0)
+				return -1;
 		}
-		if (v < INT32_MIN || v > INT32_MAX)
-			return error_set("%s to %s is out of range (the code is too far from it)",
-					 reloc_name(type), sym_name(e, si));
-		mem_copy(p, &(int32_t){(int32_t)v}, 4);
+		if (base)
+			mem_copy(base + e->place[target] + off, &field, 4);
 	}
 	return 0;
 }
@@ -406,35 +439,39 @@ static int find_entry(const Elf *e, uint64_t *index)
 	return error_set("the object defines no tl_entry");
 }
 
-int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, KernelFn *entry,
-			  size_t *bytes)
+int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, size_t max_bytes,
+			  KernelFn *entry, size_t *bytes)
 {
 	Elf e = {.obj = obj, .size = size};
 	uint64_t entry_sym = 0;
 	if (check_headers(&e) < 0 || check_symtab(&e) < 0 || plan_sections(&e) < 0 ||
 	    find_entry(&e, &entry_sym) < 0)
 		return -1;
-	/* Every symbol resolves and every relocation is known before memory is taken. */
+	if (e.total > max_bytes)
+		return error_set("it needs %llu bytes of memory, over the %zu left to this cache",
+				 (unsigned long long)e.total, max_bytes);
+	/* Every symbol resolves and every relocation is known and, as far as it does not depend
+	 * on where the code lands, in range before memory is taken. */
 	for (uint64_t i = 0; i < e.nsym; i++) {
 		uintptr_t a = 0;
-		bool out;
-		if (resolve(&e, i, 0, fallback, &a, &out) < 0)
+		SymKind kind;
+		if (resolve(&e, i, 0, fallback, &a, &kind) < 0)
 			return -1;
 	}
 	if (relocate_all(&e, NULL, fallback) < 0)
 		return -1;
+	/* Zeroed memory (platform.h): bss is not touched, so its pages cost nothing until used. */
 	uint8_t *base = platform_code_alloc((size_t)e.total);
 	if (!base)
 		return -1;
-	mem_set(base, 0, (size_t)e.total);
 	for (uint32_t i = 0; i < e.shnum; i++)
 		if (e.place[i] != NOT_LOADED && sh_type(&e, i) != SHT_NOBITS)
 			mem_copy(base + e.place[i], obj + sh_offset(&e, i), (size_t)sh_size(&e, i));
 	/* GOT slot i holds symbol i's address; stub i jumps through it (jmp *rel32(%rip)). */
 	for (uint64_t i = 0; i < e.nsym; i++) {
 		uintptr_t a = 0;
-		bool out;
-		resolve(&e, i, (uintptr_t)base, fallback, &a, &out);
+		SymKind kind;
+		resolve(&e, i, (uintptr_t)base, fallback, &a, &kind);
 		mem_copy(base + e.got_at + i * 8, &(uint64_t){a}, 8);
 		uint8_t *stub = base + e.stubs_at + i * 8;
 		int32_t rel =
@@ -445,11 +482,13 @@ int codecache_load_object(const uint8_t *obj, size_t size, KernelFn fallback, Ke
 		stub[6] = stub[7] = 0xcc;
 	}
 	if (relocate_all(&e, base, fallback) < 0 ||
-	    platform_code_seal(base, (size_t)e.code_bytes) < 0)
+	    platform_code_seal(base, (size_t)e.code_bytes) < 0) {
+		platform_code_free(base, (size_t)e.total); /* refused: nothing of it stays */
 		return -1;
+	}
 	uintptr_t a = 0;
-	bool out;
-	resolve(&e, entry_sym, (uintptr_t)base, fallback, &a, &out);
+	SymKind kind;
+	resolve(&e, entry_sym, (uintptr_t)base, fallback, &a, &kind);
 	*entry = (KernelFn)a;
 	*bytes = (size_t)e.total;
 	return 0;

@@ -1,5 +1,5 @@
 /* code_host.c: executable memory on Linux for code loaded at run time: mapped writable, then
- * made read+execute (never both at once). */
+ * made read+execute (never both at once); unmapped again when the loader refuses an object. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,6 +32,11 @@ int platform_code_seal(void *code, size_t bytes)
 	if (mprotect(code, n, PROT_READ | PROT_EXEC) < 0)
 		return error_set("code memory: mprotect: %s", strerror(errno));
 	return 0;
+}
+
+void platform_code_free(void *code, size_t bytes)
+{
+	munmap(code, bytes); /* whole pages from mmap: cannot fail on what mmap gave */
 }
 
 int platform_code_target(void)

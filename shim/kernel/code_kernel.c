@@ -31,6 +31,11 @@ int platform_code_seal(void *code, size_t bytes)
 	return 0;
 }
 
+void platform_code_free(void *code, size_t bytes)
+{
+	code_area_free(code, bytes);
+}
+
 int platform_code_target(void)
 {
 	return 1; /* CODECACHE_TARGET_KERNEL */

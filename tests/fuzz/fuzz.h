@@ -23,5 +23,7 @@ QuantMode fuzz_quant(const uint8_t *data, size_t size);
  * kernels of ISA choice % 3 (scalar, avx2, avx512) when the CPU has them; checks nothing but
  * that memory is only touched where the loader and the run state put it. */
 void fuzz_forward(Model *m, unsigned choice);
+/* Frees the code memory the loader took for one input (fuzz_platform.c). */
+void fuzz_code_reset(void);
 
 #endif

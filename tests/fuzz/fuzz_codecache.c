@@ -1,7 +1,8 @@
 /* fuzz_codecache.c: libFuzzer target for code cache bytes (core/codecache): codecache_open on
  * the input as it is; then on a copy whose checksum is made right (so mutations get past it)
- * every entry's key match and ELF load; and the input itself as one ELF object. Loaded code is
- * placed (fuzz_platform.c hands out heap pages) but never run. */
+ * every entry's key match and ELF load, within one cache's memory budget; and the input itself
+ * as one ELF object. Loaded code is placed (fuzz_platform.c hands out heap pages and aborts when
+ * more than the budget is held at once) but never run. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +15,17 @@ static void fallback(void)
 {
 }
 
-static void load(const uint8_t *obj, size_t size)
+/* Loads obj within budget (what the cache's earlier entries left, as codecache_apply keeps
+ * it); returns the bytes it took, 0 when refused. */
+static size_t load(const uint8_t *obj, size_t size, size_t budget)
 {
 	KernelFn entry;
 	size_t bytes;
-	if (codecache_load_object(obj, size, fallback, &entry, &bytes) == 0 && !entry)
-		abort(); /* a load that succeeds always names tl_entry */
+	if (codecache_load_object(obj, size, fallback, budget, &entry, &bytes) < 0)
+		return 0;
+	if (!entry || bytes > budget)
+		abort(); /* a load that succeeds names tl_entry, within its budget */
+	return bytes;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,20 +42,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		codecache_put_checksum(copy, size);
 		CodeCacheMachine here;
 		codecache_machine_this(&here, CODECACHE_TARGET_HOST);
+		size_t budget = CODECACHE_MAX_LOAD_BYTES;
 		if (codecache_open(&img, copy, size) == 0)
 			for (uint32_t i = 0; i < img.count; i++) {
 				CodeCacheEntry e;
 				char why[256];
 				codecache_entry(&img, i, &e);
 				codecache_key_matches(&e.key, &here, why, sizeof why);
-				load(e.object, e.object_size);
+				budget -= load(e.object, e.object_size, budget);
 			}
 		free(copy);
+		fuzz_code_reset();
 		fuzz_end(mark);
 	}
 
 	mark = fuzz_begin();
-	load(data, size);
+	load(data, size, CODECACHE_MAX_LOAD_BYTES);
+	fuzz_code_reset();
 	fuzz_end(mark);
 	return 0;
 }

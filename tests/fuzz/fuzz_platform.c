@@ -2,8 +2,11 @@
  * thread, output dropped (or sent to stderr when FUZZ_VERBOSE is set), exit as _exit. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "core/codecache/codecache.h"
+#include "fuzz.h"
 #include "shim/platform.h"
 
 static int verbose = -1;
@@ -98,16 +101,50 @@ _Noreturn void plat_exit(int status)
 	_exit(status);
 }
 
-/* Code memory on the heap, page-aligned and never executed: the loader places and relocates
- * objects in it (ASan sees any write past it). Each allocation replaces the last, so nothing
- * stays behind between inputs. */
-static void *code_block;
+/* Code memory on the heap, zeroed, page-aligned and never executed: the loader places and
+ * relocates objects in it (ASan sees any write past it). Every block stays until the loader
+ * gives it back or fuzz_code_reset ends the input; the bytes held at once may not pass one
+ * cache's budget, CODECACHE_MAX_LOAD_BYTES (more is memory a refused object kept). */
+static struct {
+	void *block;
+	size_t bytes;
+} code_blocks[CODECACHE_MAX_ENTRIES + 1];
+static size_t code_count, code_held;
 
 void *platform_code_alloc(size_t bytes)
 {
-	free(code_block);
-	code_block = aligned_alloc(4096, (bytes + 4095) & ~(size_t)4095);
-	return code_block;
+	if (code_count == sizeof code_blocks / sizeof code_blocks[0])
+		abort(); /* more objects placed than one cache has entries */
+	size_t n = (bytes + 4095) & ~(size_t)4095;
+	void *p = aligned_alloc(4096, n);
+	if (!p)
+		return NULL;
+	memset(p, 0, n);
+	code_blocks[code_count].block = p;
+	code_blocks[code_count++].bytes = bytes;
+	code_held += bytes;
+	if (code_held > CODECACHE_MAX_LOAD_BYTES) {
+		fprintf(stderr, "fuzz: code memory held: %zu bytes\n", code_held);
+		abort();
+	}
+	return p;
+}
+
+void platform_code_free(void *code, size_t bytes)
+{
+	if (!code_count || code_blocks[code_count - 1].block != code ||
+	    code_blocks[code_count - 1].bytes != bytes)
+		abort(); /* only the last allocation is ever given back, as it was handed out */
+	free(code);
+	code_held -= bytes;
+	code_count--;
+}
+
+void fuzz_code_reset(void)
+{
+	while (code_count)
+		free(code_blocks[--code_count].block);
+	code_held = 0;
 }
 
 int platform_code_seal(void *code, size_t bytes)

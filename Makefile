@@ -173,6 +173,19 @@ $(CODECACHE_ID_H): FORCE
 FORCE:
 $(addsuffix /core/codecache/format.o,$(BUILD)/host $(BUILD)/kernel $(BUILD)/image $(BUILD)/fuzz \
 	$(BUILD)/regress): $(CODECACHE_ID_H)
+# What this build's JIT compiles with, as cache keys record it (core/codecache/README.md):
+# LLVM's version and the first 16 hex digits of a SHA-256 over the bitcode; "" and 0 without
+# the JIT. Rewritten only when it changes.
+CODECACHE_COMPILER_H := $(BUILD)/gen/codecache_compiler.h
+$(CODECACHE_COMPILER_H): $(if $(HAVE_JIT),$(JIT_BC)) FORCE
+	@mkdir -p $(dir $@)
+	@{ printf '#define CODECACHE_COMPILER "%s"\n' \
+		'$(if $(HAVE_JIT),LLVM $(shell $(LLVM_CONFIG) --version) ORC)'; \
+	  printf '#define CODECACHE_BITCODE_HASH 0x%sull\n' \
+		$(if $(HAVE_JIT),$$(sha256sum $(JIT_BC) | cut -c1-16),0); } >$@.tmp; \
+	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(addsuffix /core/codecache/key.o,$(BUILD)/host $(BUILD)/kernel $(BUILD)/image $(BUILD)/fuzz \
+	$(BUILD)/regress): $(CODECACHE_COMPILER_H)
 
 $(BUILD)/host/core/%.o: core/%.c
 	@mkdir -p $(dir $@)

@@ -27,7 +27,6 @@ const char jit_kernel_features[] =
 static char *host_cpu, *host_features;
 static LLVMTargetRef target;
 static char *triple;
-static uint64_t bc_hash;
 
 static double now_ms(void)
 {
@@ -61,21 +60,7 @@ int jit_engine_init(void)
 	}
 	host_cpu = LLVMGetHostCPUName();
 	host_features = LLVMGetHostCPUFeatures();
-	uint64_t h = 14695981039346656037ull;
-	for (const char *p = jit_kernels_bc; p < jit_kernels_bc_end; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	bc_hash = h;
 	return 0;
-}
-
-uint64_t jit_bitcode_hash(void)
-{
-	return bc_hash;
-}
-
-const char *jit_compiler_version(void)
-{
-	return "LLVM " LLVM_VERSION_STRING " ORC";
 }
 
 const char *jit_host_cpu(void)

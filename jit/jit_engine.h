@@ -51,10 +51,8 @@ int jit_compile(const JitSpec *spec, void *fallback, JitEntry *out);
 /* Frees the entry's code and object (fn must no longer be in use). */
 void jit_release(JitEntry *e);
 
-/* FNV-1a 64 of the embedded bitcode, LLVM's version string, the host CPU name and features
- * the host entries are compiled for, and the kernel target's. */
-uint64_t jit_bitcode_hash(void);
-const char *jit_compiler_version(void);
+/* The host CPU name and features the host entries are compiled for, and the kernel target's.
+ * (The bitcode's hash and LLVM's version a cache keys on: codecache_machine_this.) */
 const char *jit_host_cpu(void);
 const char *jit_host_features(void);
 extern const char jit_kernel_cpu[], jit_kernel_features[];

@@ -51,9 +51,9 @@ int tier_cache_add(const char *slot, const char *dtype, int cols, const JitSpec 
 		memcpy(k->features, kernel_features, sizeof k->features);
 		k->xcr0 = KERNEL_XCR0;
 	}
-	k->bitcode_hash = jit_bitcode_hash();
+	k->bitcode_hash = here.bitcode_hash;
 	k->build_id = here.build_id;
-	snprintf(k->compiler, sizeof k->compiler, "%s", jit_compiler_version());
+	memcpy(k->compiler, here.compiler, sizeof k->compiler);
 	void *obj = malloc(e->obj_size);
 	if (!obj) {
 		fprintf(stderr, "jit: %s not cached: out of memory\n", slot);

@@ -48,7 +48,8 @@ static CodeCacheKey key_here(const char *slot, const char *dtype)
 	memcpy(k.features, m.features, sizeof k.features);
 	k.xcr0 = m.xcr0;
 	k.build_id = m.build_id;
-	snprintf(k.compiler, sizeof k.compiler, "test");
+	memcpy(k.compiler, m.compiler, sizeof k.compiler);
+	k.bitcode_hash = m.bitcode_hash;
 	return k;
 }
 
@@ -181,6 +182,22 @@ START_TEST(test_other_cpu_build_features)
 	target.target ^= 1;
 	ck_assert(!codecache_key_matches(&target, &m, why, sizeof why));
 
+	/* another compiler or bitcode: compared when this build has the JIT (made bitcode) */
+	CodeCacheKey compiler = k, bitcode = k;
+	compiler.compiler[0] ^= 1;
+	bitcode.bitcode_hash ^= 1;
+#ifdef TL_HAVE_JIT
+	ck_assert(m.bitcode_hash != 0 && m.compiler[0]);
+	ck_assert(!codecache_key_matches(&compiler, &m, why, sizeof why));
+	ck_assert_msg(strstr(why, "compiled by another compiler"), "%s", why);
+	ck_assert(!codecache_key_matches(&bitcode, &m, why, sizeof why));
+	ck_assert_msg(strstr(why, "compiled from other bitcode"), "%s", why);
+#else
+	ck_assert(m.bitcode_hash == 0);
+	ck_assert(codecache_key_matches(&compiler, &m, why, sizeof why));
+	ck_assert(codecache_key_matches(&bitcode, &m, why, sizeof why));
+#endif
+
 	CodeCacheKey feat = k;
 	uint32_t lacking = ~m.features[2];
 	feat.features[2] |= lacking & (0u - lacking); /* the lowest leaf 7 EBX bit it lacks */
@@ -189,11 +206,12 @@ START_TEST(test_other_cpu_build_features)
 		ck_assert_msg(strstr(why, "leaf 7 EBX"), "%s", why);
 	}
 	/* the same through a file: each entry refused on its own */
-	CodeCacheEntryIn in[3] = {entry_in(cpu, cc_obj_pic, cc_obj_pic_end),
+	CodeCacheEntryIn in[4] = {entry_in(cpu, cc_obj_pic, cc_obj_pic_end),
 				  entry_in(build, cc_obj_pic, cc_obj_pic_end),
-				  entry_in(target, cc_obj_pic, cc_obj_pic_end)};
+				  entry_in(target, cc_obj_pic, cc_obj_pic_end),
+				  entry_in(bitcode, cc_obj_pic, cc_obj_pic_end)};
 	size_t size;
-	uint8_t *img = write_and_read(in, 3, &size);
+	uint8_t *img = write_and_read(in, m.bitcode_hash ? 4 : 3, &size);
 	expect_refused(img, size);
 	free(img);
 }

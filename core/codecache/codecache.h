@@ -50,7 +50,7 @@ typedef struct {
 	/* The feature bits and XCR0 state the code needs: all must be present to run it. */
 	uint32_t features[CODECACHE_FEATURE_WORDS];
 	uint64_t xcr0;
-	uint64_t bitcode_hash; /* the bitcode it was compiled from (recorded, see README.md) */
+	uint64_t bitcode_hash; /* the bitcode it was compiled from (SHA-256 prefix, README.md) */
 	uint64_t build_id;     /* codecache_build_id() of the build that wrote it */
 	char compiler[CODECACHE_COMPILER_LEN];
 } CodeCacheKey;
@@ -77,6 +77,10 @@ typedef struct {
 	uint32_t features[CODECACHE_FEATURE_WORDS];
 	uint64_t xcr0;
 	uint64_t build_id;
+	/* What this build's JIT compiles with: LLVM's version and its bitcode's hash; "" and 0
+	 * in a build without the JIT (then the build id alone decides). */
+	char compiler[CODECACHE_COMPILER_LEN];
+	uint64_t bitcode_hash;
 } CodeCacheMachine;
 
 /* The build's id: a hash of core's sources and flags (made by the Makefile); a cache written
@@ -100,7 +104,8 @@ int codecache_open(CodeCacheImage *img, const uint8_t *data, size_t size);
 /* Entry i (< img->count) of an opened image. */
 void codecache_entry(const CodeCacheImage *img, uint32_t i, CodeCacheEntry *e);
 
-/* This machine for target: CPUID vendor, family, model, feature words, XCR0, build id. */
+/* This machine for target: CPUID vendor, family, model, feature words, XCR0, build id, and
+ * the build's compiler and bitcode hash. */
 void codecache_machine_this(CodeCacheMachine *m, uint32_t target);
 
 /* true when key may run on m; otherwise false and a one-line reason in why. */

@@ -3,6 +3,8 @@
 #include "core/base/str.h"
 #include "core/codecache/codecache.h"
 #include "core/kernels/isa.h"
+/* CODECACHE_COMPILER and CODECACHE_BITCODE_HASH, written by the Makefile (README.md). */
+#include "codecache_compiler.h"
 
 void codecache_machine_this(CodeCacheMachine *m, uint32_t target)
 {
@@ -16,6 +18,8 @@ void codecache_machine_this(CodeCacheMachine *m, uint32_t target)
 		m->features[i] = c.features[i];
 	m->xcr0 = c.xcr0;
 	m->build_id = codecache_build_id();
+	fmt_format(m->compiler, sizeof m->compiler, "%s", CODECACHE_COMPILER);
+	m->bitcode_hash = CODECACHE_BITCODE_HASH;
 }
 
 static const char *target_name(uint32_t t)
@@ -40,6 +44,14 @@ bool codecache_key_matches(const CodeCacheKey *k, const CodeCacheMachine *m, cha
 		return refuse(why, cap,
 			      "written by another build (build id %016llx, this is %016llx)",
 			      (unsigned long long)k->build_id, (unsigned long long)m->build_id);
+	/* Same sources, but another compiler or bitcode would give other code: recompile. */
+	if (m->bitcode_hash && !str_eq(k->compiler, m->compiler))
+		return refuse(why, cap, "compiled by another compiler (%s, this build has %s)",
+			      k->compiler, m->compiler);
+	if (m->bitcode_hash && k->bitcode_hash != m->bitcode_hash)
+		return refuse(
+		    why, cap, "compiled from other bitcode (hash %016llx, this build's is %016llx)",
+		    (unsigned long long)k->bitcode_hash, (unsigned long long)m->bitcode_hash);
 	if (k->target != m->target)
 		return refuse(why, cap, "compiled for %s, this is %s", target_name(k->target),
 			      target_name(m->target));

@@ -66,8 +66,7 @@ static int break_relocation(unsigned char *obj, size_t size)
 	return -1;
 }
 
-static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, const char *kind,
-		    const unsigned char *obj, size_t size)
+static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, const char *kind)
 {
 	memset(k, 0, sizeof *k);
 	snprintf(k->slot, sizeof k->slot, "%s", slot);
@@ -76,18 +75,19 @@ static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, const ch
 		k->cols = OTHER_SHAPE_COLS;
 	}
 	k->target = target;
+	CodeCacheMachine m;
+	codecache_machine_this(&m, target);
 	if (target == CODECACHE_TARGET_HOST) {
-		CodeCacheMachine m;
-		codecache_machine_this(&m, target);
 		memcpy(k->vendor, m.vendor, sizeof k->vendor);
 		k->family = m.family;
 		k->model = m.model;
 	}
 	if (!strcmp(kind, "other-cpu"))
 		k->features[1] = RESERVED_EDX_BIT;
-	k->bitcode_hash = codecache_checksum(obj, size); /* no bitcode: the object stands in */
+	/* keyed as this build's JIT output (though cc compiled it), so that it loads */
+	k->bitcode_hash = m.bitcode_hash;
 	k->build_id = codecache_build_id();
-	snprintf(k->compiler, sizeof k->compiler, "cc %s", __VERSION__);
+	memcpy(k->compiler, m.compiler, sizeof k->compiler);
 }
 
 int main(int argc, char **argv)
@@ -110,8 +110,8 @@ int main(int argc, char **argv)
 	if (!strcmp(kind, "bad-reloc") && break_relocation(obj, size) < 0)
 		return fail("no relocation to break in ", argv[3]);
 	CodeCacheEntryIn in[2];
-	key_for(&in[0].key, argv[2], CODECACHE_TARGET_KERNEL, kind, obj, size);
-	key_for(&in[1].key, argv[2], CODECACHE_TARGET_HOST, kind, obj, size);
+	key_for(&in[0].key, argv[2], CODECACHE_TARGET_KERNEL, kind);
+	key_for(&in[1].key, argv[2], CODECACHE_TARGET_HOST, kind);
 	for (int i = 0; i < 2; i++) {
 		in[i].object = obj;
 		in[i].object_size = size;

@@ -162,14 +162,15 @@ $(BUILD)/host/jit/%.o: jit/%.c
 	$(CC) $(HOST_CFLAGS) $(JIT_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The build id the code cache keys on (core/codecache/README.md): a hash of core's sources,
-# the platform door and core's flags; the header is rewritten only when the hash changes.
+# the platform door and core's flags; the header is rewritten only when the hash changes, through
+# a temporary of this shell's own (sub-makes of a parallel check regenerate it at once).
 CODECACHE_ID_H := $(BUILD)/gen/codecache_build_id.h
 $(CODECACHE_ID_H): FORCE
 	@mkdir -p $(dir $@)
 	@id=$$( (cat $$(find core -name '*.[ch]' | LC_ALL=C sort) shim/platform.h; \
 		echo '$(CORE_CFLAGS)') | sha256sum | cut -c1-16); \
-	printf '#define CODECACHE_BUILD_ID 0x%sull\n' "$$id" >$@.tmp; \
-	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+	tmp=$@.$$$$.tmp; printf '#define CODECACHE_BUILD_ID 0x%sull\n' "$$id" >$$tmp; \
+	if cmp -s $$tmp $@; then rm $$tmp; else mv $$tmp $@; fi
 FORCE:
 $(addsuffix /core/codecache/format.o,$(BUILD)/host $(BUILD)/kernel $(BUILD)/image $(BUILD)/fuzz \
 	$(BUILD)/regress): $(CODECACHE_ID_H)

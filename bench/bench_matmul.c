@@ -222,12 +222,12 @@ int main(int argc, char **argv)
 	MatmulScratch s;
 	if (!x || !y || matmul_scratch_init(&s, maxc) < 0)
 		return 1;
-	static const char *isas[] = {"scalar", "avx2", "avx512"};
-	double res[2][3][NSHAPES] = {{{0}}};
+	static const char *isas[] = {"scalar", "avx2", "avxvnni", "avx512"};
+	double res[2][4][NSHAPES] = {{{0}}};
 	for (int threads = 1; threads <= 2; threads++) {
 		if (threads == 2 && plat_threads_start(2) < 2)
 			break;
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < 4; i++) {
 			if (kernels_select_named(isas[i]) < 0)
 				continue;
 			for (int k = 0; k < NSHAPES; k++)
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 		printf(" %5dx%-5d", shapes[k][0], shapes[k][1]);
 	printf("  read bw\n");
 	for (int t = 0; t < 2; t++)
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < 4; i++) {
 			if (!res[t][i][0])
 				continue;
 			printf("%-6d %-8s", t + 1, isas[i]);

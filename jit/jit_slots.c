@@ -22,16 +22,18 @@ struct JitSlot {
 
 /* clang-format off */
 static const JitSlot slots[] = {
-    {"dot_f32", SLOT_F32, DT_F32, {NULL, "fdot_f32_avx2", "fdot_f32_avx512"},
+    /* by ISA: scalar (none), avx2, avxvnni (AVX2's dots, its own tile), avx512 */
+    {"dot_f32", SLOT_F32, DT_F32, {NULL, "fdot_f32_avx2", "fdot_f32_avx2", "fdot_f32_avx512"},
      (KernelFn)fdot_f32_ref},
-    {"dot_f16", SLOT_F16, DT_F16, {NULL, "fdot_f16_avx2", "fdot_f16_avx512"},
+    {"dot_f16", SLOT_F16, DT_F16, {NULL, "fdot_f16_avx2", "fdot_f16_avx2", "fdot_f16_avx512"},
      (KernelFn)fdot_f16_ref},
-    {"dot_q8_0", SLOT_Q8_0, DT_Q8_0, {NULL, "qdot_q8_avx2", "qdot_q8_avx512"},
+    {"dot_q8_0", SLOT_Q8_0, DT_Q8_0, {NULL, "qdot_q8_avx2", "qdot_q8_avx2", "qdot_q8_avx512"},
      (KernelFn)qdot_q8_ref},
-    {"dot_int8", SLOT_INT8, DT_INT8, {NULL, "qdot_i8_avx2", "qdot_i8_avx512"},
+    {"dot_int8", SLOT_INT8, DT_INT8, {NULL, "qdot_i8_avx2", "qdot_i8_avx2", "qdot_i8_avx512"},
      (KernelFn)qdot_i8_ref},
     /* each ISA's tile wants its own activation offset: only the active ISA's source fits */
-    {"dot_q8_0_tile", SLOT_TILE, DT_Q8_0, {NULL, "qdot_q8_tile_avx2", "qdot_q8_tile_avx512"},
+    {"dot_q8_0_tile", SLOT_TILE, DT_Q8_0,
+     {NULL, "qdot_q8_tile_avx2", "qdot_q8_tile_avxvnni", "qdot_q8_tile_avx512"},
      (KernelFn)qdot_q8_tile_ref},
 };
 /* clang-format on */

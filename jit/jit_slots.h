@@ -30,7 +30,7 @@ typedef struct JitSlot JitSlot;
 /* The slot named name, or NULL when the tier-up has no harness for it. */
 const JitSlot *jit_slot_find(const char *name);
 const char *jit_slot_name(const JitSlot *s);
-/* The kernel in the bitcode for isa (ISA_AVX2 or ISA_AVX512), or NULL. */
+/* The kernel in the bitcode for isa (ISA_AVX2, ISA_AVXVNNI or ISA_AVX512), or NULL. */
 const char *jit_slot_source(const JitSlot *s, Isa isa);
 /* The shape constants of the inputs' shape into spec (consts, nconsts). */
 void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec);

@@ -33,7 +33,7 @@ expect_error() {
 
 # The ISAs this machine runs (scalar always): a SKIP line, or in CI a FAIL, for each other.
 isas=
-for isa in scalar avx2 avx512; do
+for isa in scalar avx2 avxvnni avx512; do
 	require_isa $isa "ISA goldens" && isas="$isas $isa"
 done
 

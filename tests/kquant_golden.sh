@@ -126,7 +126,7 @@ fi
 
 # Every ISA the CPU has and both thread counts give the default run's ids on every file.
 isas=""
-for isa in scalar avx2 avx512; do
+for isa in scalar avx2 avxvnni avx512; do
 	$BIN --synthetic small -n 1 --isa $isa >/dev/null 2>&1 && isas="$isas $isa"
 done
 for model in "$DIR"/*.gguf; do

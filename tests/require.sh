@@ -8,6 +8,7 @@
 isa_cpu_flags() {
 	case $1 in
 	avx2) echo "avx2 f16c" ;;
+	avxvnni) echo "avx2 f16c avx_vnni" ;;
 	avx512) echo "avx2 f16c avx512f avx512bw avx512vl avx512_vnni" ;;
 	*) echo "" ;;
 	esac

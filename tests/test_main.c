@@ -70,6 +70,8 @@ const char *isa_cpu_flags(const char *isa)
 {
 	if (strcmp(isa, "avx2") == 0)
 		return "avx2 f16c";
+	if (strcmp(isa, "avxvnni") == 0)
+		return "avx2 f16c avx_vnni";
 	if (strcmp(isa, "avx512") == 0)
 		return "avx2 f16c avx512f avx512bw avx512vl avx512_vnni";
 	return "";

@@ -16,9 +16,10 @@
 #include "shim/platform.h"
 #include "tests.h"
 
-static const char *isa_names[] = {"scalar", "avx2", "avx512"};
-static const QDotQ8Fn q8_fns[] = {qdot_q8_ref, qdot_q8_avx2, qdot_q8_avx512};
-static const QDotI8Fn i8_fns[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx512};
+static const char *isa_names[] = {"scalar", "avx2", "avxvnni", "avx512"};
+/* Each ISA's one-token kernels, as its registry row has them (avxvnni runs AVX2's). */
+static const QDotQ8Fn q8_fns[] = {qdot_q8_ref, qdot_q8_avx2, qdot_q8_avx2, qdot_q8_avx512};
+static const QDotI8Fn i8_fns[] = {qdot_i8_ref, qdot_i8_avx2, qdot_i8_avx2, qdot_i8_avx512};
 
 static bool isa_or_skip(Isa isa)
 {
@@ -174,8 +175,9 @@ START_TEST(test_quant_act_q8_bit_exact)
 }
 END_TEST
 
-/* The row-tile kernels (reference and AVX-512) give each row and token the one-token bits: 1 to
- * 4 rows, widths of 1 to 67 blocks (not multiples of 8), 1 to 37 tokens (padded groups). */
+/* The row-tile kernels that read x + 128 (reference, AVX-VNNI, AVX-512) give each row and token
+ * the one-token bits: 1 to 8 rows, widths of 1 to 67 blocks (not multiples of 8), 1 to 37 tokens
+ * (padded groups). */
 START_TEST(test_q8_0_tile_bit_exact)
 {
 	enum { MAXNB = 67, MAXT = 37 };
@@ -221,6 +223,16 @@ START_TEST(test_q8_0_tile_bit_exact)
 					      "tile reference differs from the one-token one "
 					      "(%d blocks, %d rows, %d tokens)",
 					      nb, rows, ntok);
+				if (isa_supported(ISA_AVXVNNI)) {
+					memset(got, 0xff, sizeof got);
+					qdot_q8_tile_avxvnni(w, nb, rows, xt, xdt, ntok, got,
+							     (size_t)rows);
+					ck_assert_msg(
+					    !memcmp(got, want, sizeof(float) * ntok * rows),
+					    "tile AVX-VNNI differs from the one-token reference "
+					    "(%d blocks, %d rows, %d tokens)",
+					    nb, rows, ntok);
+				}
 				if (!isa_supported(ISA_AVX512))
 					continue;
 				memset(got, 0xff, sizeof got);
@@ -232,6 +244,7 @@ START_TEST(test_q8_0_tile_bit_exact)
 			}
 		}
 	}
+	isa_or_skip(ISA_AVXVNNI);
 	isa_or_skip(ISA_AVX512);
 }
 END_TEST
@@ -272,10 +285,10 @@ START_TEST(test_fexp_simd_bit_exact)
 	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
 		if (!isa_or_skip((Isa)isa))
 			continue;
-		if (isa == ISA_AVX2)
-			fexp8_rows(x, got, n);
-		else
+		if (isa == ISA_AVX512)
 			fexp16_rows(x, got, n);
+		else
+			fexp8_rows(x, got, n);
 		for (int i = 0; i < n; i++) {
 			float want = fexp(x[i]);
 			ck_assert_msg(f32_bits(got[i]) == f32_bits(want) ||
@@ -320,7 +333,7 @@ START_TEST(test_swiglu_bit_exact)
 			memcpy(want, hb, sizeof want);
 			memcpy(got, hb, sizeof got);
 			swiglu_ref(want, hb2, n);
-			(isa == ISA_AVX2 ? swiglu_avx2 : swiglu_avx512)(got, hb2, n);
+			(isa == ISA_AVX512 ? swiglu_avx512 : swiglu_avx2)(got, hb2, n);
 			ck_assert_msg(same_floats(got, want, N), "%s swiglu differs (n = %d)",
 				      isa_names[isa], n);
 		}
@@ -367,7 +380,7 @@ START_TEST(test_attention_bit_exact)
 				if (!isa_supported((Isa)isa))
 					continue;
 				memset(got, 0xff, sizeof got);
-				(isa == ISA_AVX2 ? attn_group_avx2 : attn_group_avx512)(&g, att);
+				(isa == ISA_AVX512 ? attn_group_avx512 : attn_group_avx2)(&g, att);
 				for (int i = 0; i < nq; i++)
 					ck_assert_msg(
 					    !memcmp(got[i], want[i], sizeof(float) * (size_t)hs),
@@ -386,8 +399,10 @@ START_TEST(test_float_kernels_bit_exact)
 {
 	enum { N = 700 };
 	static const int lens[] = {1, 15, 31, 32, 63, 64, 65, 100, 257, 512, N};
-	static const FDotF32Fn f32[] = {fdot_f32_ref, fdot_f32_avx2, fdot_f32_avx512};
-	static const FDotF16Fn f16[] = {fdot_f16_ref, fdot_f16_avx2, fdot_f16_avx512};
+	static const FDotF32Fn f32[] = {fdot_f32_ref, fdot_f32_avx2, fdot_f32_avx2,
+					fdot_f32_avx512};
+	static const FDotF16Fn f16[] = {fdot_f16_ref, fdot_f16_avx2, fdot_f16_avx2,
+					fdot_f16_avx512};
 	static float w[N], x[N];
 	static uint16_t hw[N], hx[N];
 	Rng r;
@@ -525,6 +540,9 @@ START_TEST(test_isa_names)
 	if (isa_supported(ISA_AVX512))
 		ck_assert_msg(kernels_isa() == ISA_AVX512,
 			      "AVX-512 VNNI is preferred when present");
+	else if (isa_supported(ISA_AVXVNNI))
+		ck_assert_msg(kernels_isa() == ISA_AVXVNNI,
+			      "AVX-VNNI is preferred to plain AVX2 when AVX-512 is absent");
 }
 END_TEST
 

@@ -1,6 +1,6 @@
-/* test_tiles.c: the AVX2 prompt tiles give each row and token the bits of the one-token AVX2
- * kernel and of the scalar reference, on odd shapes, and write nothing else. An ISA the CPU
- * lacks is skipped with a loud SKIP line. */
+/* test_tiles.c: the AVX2 and AVX-VNNI prompt tiles give each row and token the bits of the
+ * one-token AVX2 kernel and of the scalar reference, on odd shapes, and write nothing else. An ISA
+ * the CPU lacks is skipped with a loud SKIP line. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,11 +31,12 @@ static float xdt[MAXG * MAXNB * QTILE_TOKENS];
 #define YS (QTILE_ROWS + 1)
 static float got[MAXT * YS], want[MAXT * YS];
 
-/* Activations as the quantizers leave them (values in [-127, 127]), then the batch in the AVX2
- * tile layout: groups of 16 tokens, values as they are, padding x = 0 and scale 0. */
-static void make_batch(Rng *r, int nb, int ntok)
+/* Activations as the quantizers leave them (values in [-127, 127]), then the batch in the tile
+ * layout: groups of 16 tokens, values plus offset (AVX2: as they are, AVX-VNNI: x + 128),
+ * padding x = 0 and scale 0. */
+static void make_batch(Rng *r, int nb, int ntok, uint8_t offset)
 {
-	memset(xt, 0, sizeof xt);
+	memset(xt, offset, sizeof xt);
 	memset(xdt, 0, sizeof xdt);
 	for (int t = 0; t < ntok; t++) {
 		size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
@@ -48,7 +49,7 @@ static void make_batch(Rng *r, int nb, int ntok)
 				xt[(g + (size_t)b) * QTILE_BLOCK_BYTES +
 				   (size_t)(k / 4) * QTILE_LANE_BYTES +
 				   (size_t)(t % QTILE_TOKENS) * 4 + (size_t)(k % 4)] =
-				    (uint8_t)(v + TILE2_X_OFFSET);
+				    (uint8_t)(v + offset);
 			}
 			xsum[t][b] = s;
 			xd[t][b] = rng_float(r) * 0.05f + 1e-4f;
@@ -57,10 +58,9 @@ static void make_batch(Rng *r, int nb, int ntok)
 	}
 }
 
-START_TEST(test_q8_0_tile_avx2_bit_exact)
+/* A tile against the one-token AVX2 kernel and the reference: every shape, 1 to 8 rows. */
+static void check_tile(const char *name, QDotQ8TileFn tile, uint8_t offset)
 {
-	if (!require_cpu("AVX2 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
-		return;
 	Rng r;
 	rng_seed(&r, 21);
 	for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
@@ -72,7 +72,7 @@ START_TEST(test_q8_0_tile_avx2_bit_exact)
 			for (int k = 0; k < QK8_0; k++)
 				w[b].qs[k] = rand_i8(&r, -128);
 		}
-		make_batch(&r, nb, ntok);
+		make_batch(&r, nb, ntok, offset);
 		for (int rows = 1; rows <= QTILE_ROWS; rows++) {
 			memset(want, 0xa5, sizeof want);
 			for (int t = 0; t < ntok; t++)
@@ -85,18 +85,31 @@ START_TEST(test_q8_0_tile_avx2_bit_exact)
 					want[t * YS + i] = one;
 				}
 			memset(got, 0xa5, sizeof got);
-			qdot_q8_tile_avx2(w, nb, rows, xt, xdt, ntok, got, YS);
+			tile(w, nb, rows, xt, xdt, ntok, got, YS);
 			for (int t = 0; t < ntok; t++)
 				ck_assert_msg(
 				    !memcmp(got + t * YS, want + t * YS, sizeof(float) * YS),
-				    "AVX2 tile differs from the one-token kernel (or wrote "
-				    "past its rows): %d blocks, %d rows, token %d of %d",
-				    nb, rows, t, ntok);
+				    "%s tile differs from the one-token kernel (or wrote past its "
+				    "rows): %d blocks, %d rows, token %d of %d",
+				    name, nb, rows, t, ntok);
 			ck_assert_msg(!memcmp(got + ntok * YS, want + ntok * YS,
 					      sizeof(float) * (size_t)(MAXT - ntok) * YS),
-				      "AVX2 tile wrote past its tokens");
+				      "%s tile wrote past its tokens", name);
 		}
 	}
+}
+
+START_TEST(test_q8_0_tile_avx2_bit_exact)
+{
+	if (require_cpu("AVX2 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
+		check_tile("AVX2", qdot_q8_tile_avx2, TILE2_X_OFFSET);
+}
+END_TEST
+
+START_TEST(test_q8_0_tile_avxvnni_bit_exact)
+{
+	if (require_cpu("AVX-VNNI tiles", isa_supported(ISA_AVXVNNI), isa_cpu_flags("avxvnni")))
+		check_tile("AVX-VNNI", qdot_q8_tile_avxvnni, 0x80);
 }
 END_TEST
 
@@ -106,6 +119,7 @@ Suite *tiles_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_q8_0_tile_avx2_bit_exact);
+	tcase_add_test(tc, test_q8_0_tile_avxvnni_bit_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,7 +32,7 @@ const char *shared_model(const char *name);
  * after the SKIP line, or a failure in CI when /proc/cpuinfo lists every one of cpu_flags
  * (space-separated, as /proc/cpuinfo spells them). */
 bool require_cpu(const char *what, bool usable, const char *cpu_flags);
-/* The /proc/cpuinfo flags of an ISA's kernels ("scalar", "avx2", "avx512"). */
+/* The /proc/cpuinfo flags of an ISA's kernels ("scalar", "avx2", "avxvnni", "avx512"). */
 const char *isa_cpu_flags(const char *isa);
 
 #endif

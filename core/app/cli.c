@@ -98,7 +98,7 @@ static const OptionSpec options[OPT_COUNT] = {
 			   "tokens the penalty looks back at"},
     [OPT_SEED] = {NULL, "--seed", "-s", "N", STR(DEFAULT_SAMPLER_SEED), "sampler seed"},
     [OPT_THREADS] = {NULL, "--threads", "-t", "N", NULL, "worker threads (default: all CPUs)"},
-    [OPT_ISA] = {NULL, "--isa", NULL, "scalar|avx2|avx512", NULL,
+    [OPT_ISA] = {NULL, "--isa", NULL, "scalar|avx2|avxvnni|avx512", NULL,
 		 "force a kernel variant (default: the best the CPU has)"},
     [OPT_JIT] = {NULL, "--jit", NULL, "off|auto|always", "off",
 		 "recompile the hot kernels for this model and CPU with LLVM (host)"},
@@ -294,8 +294,9 @@ static int apply(Options *o, OptionId id, const char *opt, const char *val)
 					 MAX_THREADS);
 		break;
 	case OPT_ISA:
-		if (!str_eq(val, "scalar") && !str_eq(val, "avx2") && !str_eq(val, "avx512"))
-			return bad_value(opt, val, "scalar, avx2 or avx512");
+		if (!str_eq(val, "scalar") && !str_eq(val, "avx2") && !str_eq(val, "avxvnni") &&
+		    !str_eq(val, "avx512"))
+			return bad_value(opt, val, "scalar, avx2, avxvnni or avx512");
 		o->isa = val;
 		break;
 	case OPT_JIT:

@@ -46,7 +46,7 @@ typedef struct {
 	const char *fault;	 /* --fault KIND (debug) */
 	uint64_t arena_bytes;	 /* --arena SIZE (host); 0 = default */
 	bool hugepages;		 /* --hugepages: 2 MB pages for the arena (host) */
-	const char *isa;	 /* --isa scalar|avx2|avx512; NULL = best available */
+	const char *isa;	 /* --isa scalar|avx2|avxvnni|avx512; NULL = best available */
 	TierUpMode tierup;	 /* --jit (host) */
 	bool help;
 } Options;

@@ -1,6 +1,6 @@
 /* dot.h: the kernels behind matmul (dot products, prompt tiles, activation quantizers): one
- * signature per family, its variants (scalar reference, AVX2, AVX-512; registry.h picks one),
- * and the canonical reduction order they all follow. */
+ * signature per family, its variants (scalar reference, AVX2, AVX-VNNI, AVX-512; registry.h
+ * picks one), and the canonical reduction order they all follow. */
 #ifndef DOT_H
 #define DOT_H
 
@@ -79,6 +79,9 @@ void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *x
 #define TILE2_X_OFFSET 0
 void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
 		       int ntok, float *y, size_t y_stride);
+/* The same tile with AVX-VNNI's vpdpbusd: it reads the AVX-512 layout (x + 128). */
+void qdot_q8_tile_avxvnni(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+			  const float *xdt, int ntok, float *y, size_t y_stride);
 
 float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
 		  int nb);

@@ -1,6 +1,6 @@
 /* dot_q8_0.c: Q8_0 weight rows against Q8_0 activations, for one token, a batch of tokens and a
  * tile of rows x tokens: the scalar references, which define the bits (dot.h's order), and the
- * AVX2 (tile without VNNI) and AVX-512 VNNI versions that reproduce them. */
+ * AVX2 (tile without VNNI), AVX-VNNI (tile) and AVX-512 VNNI versions that reproduce them. */
 #include <immintrin.h>
 
 #include "core/kernels/dot.h"
@@ -227,10 +227,71 @@ ISA_TARGET_AVX2 static void pass8(const __m256i *wp, const float *dw, int n, con
 	}
 }
 
-ISA_TARGET_AVX2 void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
-				       const float *xdt, int ntok, float *y, size_t y_stride)
+/* --- AVX-VNNI: the same regrouped rows, each token's 4 values of a lane times 8 rows' 4 bytes
+ * in one vpdpbusd. It multiplies unsigned by signed bytes: the tokens come as x + 128 (the
+ * AVX-512 layout, offset 0x80), so each lane sums x w + 128 w, and the block's row sums take
+ * the 128 w back --- */
+
+/* -128 x each row's sum of block b (its 32 bytes, spread over wp[8 b .. 8 b + 7] in lane r),
+ * in lane r of corr[b]: vpdpbusd of the bytes with ones sums them exactly. */
+ISA_TARGET_AVXVNNI static void regroup_corr(const __m256i *wp, int n, __m256i *corr)
 {
-	__m256i wp[TILE2_CHUNK * 8];
+	const __m256i ones = _mm256_set1_epi8(1);
+	for (int b = 0; b < n; b++) {
+		__m256i s = _mm256_setzero_si256();
+		for (int i = 0; i < 8; i++)
+			s = _mm256_dpbusd_avx_epi32(s, ones, wp[8 * b + i]);
+		corr[b] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s, 7));
+	}
+}
+
+ISA_TARGET_AVXVNNI static inline __m256i lane_dot_vnni(__m256i acc, __m256i wv, const uint8_t *x)
+{
+	return _mm256_dpbusd_avx_epi32(
+	    acc, _mm256_set1_epi32(*(const u32_unaligned *)(const void *)x), wv);
+}
+
+/* pass8 with vpdpbusd; each token's block sum starts from the rows' correction. */
+ISA_TARGET_AVXVNNI static void pass8_vnni(const __m256i *wp, const __m256i *corr, const float *dw,
+					  int n, const uint8_t *xg, const float *xdg,
+					  float part[TILE2_PASS][8][8])
+{
+	for (int b = 0; b < n; b++) {
+		const uint8_t *xb = xg + (size_t)b * QTILE_BLOCK_BYTES;
+		__m256i a0 = corr[b], a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+		for (int i = 0; i < 8; i++) {
+			__m256i wv = _mm256_load_si256(wp + 8 * b + i);
+			const uint8_t *xl = xb + i * QTILE_LANE_BYTES;
+			a0 = lane_dot_vnni(a0, wv, xl);
+			a1 = lane_dot_vnni(a1, wv, xl + 4);
+			a2 = lane_dot_vnni(a2, wv, xl + 8);
+			a3 = lane_dot_vnni(a3, wv, xl + 12);
+			a4 = lane_dot_vnni(a4, wv, xl + 16);
+			a5 = lane_dot_vnni(a5, wv, xl + 20);
+			a6 = lane_dot_vnni(a6, wv, xl + 24);
+			a7 = lane_dot_vnni(a7, wv, xl + 28);
+		}
+		__m256 d = _mm256_loadu_ps(dw + 8 * b);
+		const float *xd = xdg + (size_t)b * QTILE_TOKENS;
+		float(*p)[8] = &part[0][b % 8];
+		add_term(p[0], a0, d, xd[0]);
+		add_term(p[8], a1, d, xd[1]);
+		add_term(p[16], a2, d, xd[2]);
+		add_term(p[24], a3, d, xd[3]);
+		add_term(p[32], a4, d, xd[4]);
+		add_term(p[40], a5, d, xd[5]);
+		add_term(p[48], a6, d, xd[6]);
+		add_term(p[56], a7, d, xd[7]);
+	}
+}
+
+/* Both tiles: chunks of TILE2_CHUNK blocks regrouped, then every 8-token pass over them; vnni
+ * (a constant in each caller) picks the pass. */
+ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
+tile2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt, int ntok,
+      float *y, size_t y_stride, const bool vnni)
+{
+	__m256i wp[TILE2_CHUNK * 8], corr[TILE2_CHUNK];
 	float dw[TILE2_CHUNK * 8];
 	float part[TILE2_TOKENS][8][8];
 	for (int t0 = 0; t0 < ntok; t0 += TILE2_TOKENS) {
@@ -242,12 +303,18 @@ ISA_TARGET_AVX2 void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, co
 		for (int c0 = 0; c0 < nb; c0 += TILE2_CHUNK) {
 			int n = nb - c0 < TILE2_CHUNK ? nb - c0 : TILE2_CHUNK;
 			regroup(w, nb, nrows, c0, n, wp, dw);
+			if (vnni)
+				regroup_corr(wp, n, corr);
 			for (int p = 0; p < npass; p++) {
 				/* pass p: half p % 2 of group (t0 + 8 p) / 16 */
 				int tok = t0 + p * TILE2_PASS, half = tok % QTILE_TOKENS;
 				size_t gb = (size_t)(tok / QTILE_TOKENS) * (size_t)nb + (size_t)c0;
-				pass8(wp, dw, n, xt + gb * QTILE_BLOCK_BYTES + (size_t)half * 4,
-				      xdt + gb * QTILE_TOKENS + half, part + p * TILE2_PASS);
+				const uint8_t *xg = xt + gb * QTILE_BLOCK_BYTES + (size_t)half * 4;
+				const float *xdg = xdt + gb * QTILE_TOKENS + half;
+				if (vnni)
+					pass8_vnni(wp, corr, dw, n, xg, xdg, part + p * TILE2_PASS);
+				else
+					pass8(wp, dw, n, xg, xdg, part + p * TILE2_PASS);
 			}
 		}
 		for (int t = 0; t < nt; t++) { /* qdot_tree, 8 rows at once */
@@ -263,6 +330,19 @@ ISA_TARGET_AVX2 void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, co
 				y[(size_t)(t0 + t) * y_stride + (size_t)r] = o[r];
 		}
 	}
+}
+
+ISA_TARGET_AVX2 void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+				       const float *xdt, int ntok, float *y, size_t y_stride)
+{
+	tile2(w, nb, nrows, xt, xdt, ntok, y, y_stride, false);
+}
+
+ISA_TARGET_AVXVNNI void qdot_q8_tile_avxvnni(const BlockQ8_0 *w, int nb, int nrows,
+					     const uint8_t *xt, const float *xdt, int ntok,
+					     float *y, size_t y_stride)
+{
+	tile2(w, nb, nrows, xt, xdt, ntok, y, y_stride, true);
 }
 
 /* --- AVX-512 VNNI --- */

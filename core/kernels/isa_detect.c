@@ -7,7 +7,7 @@
 
 const char *isa_name(Isa isa)
 {
-	static const char *names[ISA_COUNT] = {"scalar", "avx2", "avx512"};
+	static const char *names[ISA_COUNT] = {"scalar", "avx2", "avxvnni", "avx512"};
 	return isa >= 0 && isa < ISA_COUNT ? names[isa] : "?";
 }
 
@@ -30,6 +30,12 @@ bool isa_supported(Isa isa)
 	bool avx2 = (r7[1] >> 5) & 1, f16c = (r1[2] >> 29) & 1;
 	if (isa == ISA_AVX2)
 		return ymm && avx2 && f16c;
+	if (isa == ISA_AVXVNNI) { /* CPUID.(EAX=7,ECX=1):EAX bit 4, where leaf 7 has subleaf 1 */
+		uint32_t r71[4] = {0};
+		if (r7[0] >= 1)
+			cpu_cpuid(7, 1, r71);
+		return ymm && avx2 && f16c && ((r71[0] >> 4) & 1);
+	}
 	bool f = (r7[1] >> 16) & 1, bw = (r7[1] >> 30) & 1, vl = (r7[1] >> 31) & 1;
 	bool vnni = (r7[2] >> 11) & 1;
 	return isa == ISA_AVX512 && ymm && zmm && avx2 && f && bw && vl && vnni && f16c;
@@ -37,9 +43,10 @@ bool isa_supported(Isa isa)
 
 Isa isa_best(void)
 {
-	return isa_supported(ISA_AVX512) ? ISA_AVX512
-	       : isa_supported(ISA_AVX2) ? ISA_AVX2
-					 : ISA_SCALAR;
+	for (int i = ISA_COUNT - 1; i > ISA_SCALAR; i--)
+		if (isa_supported((Isa)i))
+			return (Isa)i;
+	return ISA_SCALAR;
 }
 
 void isa_cpu_ident(CpuIdent *c)

@@ -30,6 +30,24 @@
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_ref,           \
 	}
 
+/* The AVX2 kernels, with the prompt tile of an ISA that has AVX2 and no AVX-512. */
+#define KERNELS_AVX2(q8_tile)                                                                      \
+	{                                                                                          \
+		.dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_avx2),                                        \
+		.dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_avx2),                            \
+		.dot_q8_0_tile = KEEP(DTYPE_Q8_0, q8_tile),                                        \
+		.dot_int8 = KEEP(DTYPE_INT8, qdot_i8_avx2),                                        \
+		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx2),                                         \
+		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx2),                                         \
+		.quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),                                  \
+		.quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),                              \
+		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
+		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
+		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),                              \
+		.attention_group = attn_group_avx2, .rms_norm = rms_norm_ref,                      \
+		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_avx2,          \
+	}
+
 /* The one place an implementation is chosen: a row per ISA. An image has the rows of the ISAs its
  * profile used (features.h); kernels_select_named refuses the others. */
 static const Kernels by_isa[ISA_COUNT] = {
@@ -37,25 +55,11 @@ static const Kernels by_isa[ISA_COUNT] = {
     [ISA_SCALAR] = KERNELS_SCALAR,
 #endif
 #if FEATURE_KEPT(ISA_AVX2)
-    [ISA_AVX2] =
-	{
-	    .dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_avx2),
-	    .dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_avx2),
-	    .dot_q8_0_tile = KEEP(DTYPE_Q8_0, qdot_q8_tile_avx2),
-	    .dot_int8 = KEEP(DTYPE_INT8, qdot_i8_avx2),
-	    .dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx2),
-	    .dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx2),
-	    .quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),
-	    .quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),
-	    .quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),
-	    .quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),
-	    .quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),
-	    .attention_group = attn_group_avx2,
-	    .rms_norm = rms_norm_ref,
-	    .softmax = softmax_ref,
-	    .rope = rope_encoding_ref,
-	    .swiglu = swiglu_avx2,
-	},
+    [ISA_AVX2] = KERNELS_AVX2(qdot_q8_tile_avx2),
+#endif
+#if FEATURE_KEPT(ISA_AVXVNNI)
+    /* AVX2's kernels but the prompt tile: one vpdpbusd where AVX2 needs four instructions */
+    [ISA_AVXVNNI] = KERNELS_AVX2(qdot_q8_tile_avxvnni),
 #endif
 #if FEATURE_KEPT(ISA_AVX512)
     [ISA_AVX512] =
@@ -130,12 +134,14 @@ _Static_assert(sizeof(Kernels) == sizeof slots / sizeof slots[0] * sizeof(Kernel
 #define KEEP_KDOT(isa_kept, table) (FEATURE_KEPT(DTYPE_KQUANT) && (isa_kept) ? (table) : NULL)
 static const KDotFn *const kquant_by_isa[ISA_COUNT] = {
     KEEP_KDOT(1, kdot_ref), /* every ISA falls back to it */
-    KEEP_KDOT(FEATURE_KEPT(ISA_AVX2) || FEATURE_KEPT(ISA_AVX512), kdot_avx2),
+    KEEP_KDOT(FEATURE_KEPT(ISA_AVX2) || FEATURE_KEPT(ISA_AVXVNNI) || FEATURE_KEPT(ISA_AVX512),
+	      kdot_avx2),
+    NULL, /* avxvnni: AVX2's */
     KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot_avx512)};
 
 /* What each ISA's tile entry expects added to the transposed activations (dot.h): x + 128 for
  * vpdpbusd's unsigned operand, x itself for AVX2's vpmaddubsw (dot.h). */
-static const uint8_t tile_offset_by_isa[ISA_COUNT] = {0, TILE2_X_OFFSET, 0x80};
+static const uint8_t tile_offset_by_isa[ISA_COUNT] = {0, TILE2_X_OFFSET, 0x80, 0x80};
 static uint8_t tile_offset;
 
 uint8_t kernels_tile_x_offset(void)
@@ -145,8 +151,9 @@ uint8_t kernels_tile_x_offset(void)
 
 /* The ISAs this image has rows for (all of them in a full build). */
 static const bool isa_kept[ISA_COUNT] = {FEATURE_KEPT(ISA_SCALAR), FEATURE_KEPT(ISA_AVX2),
-					 FEATURE_KEPT(ISA_AVX512)};
-static const Feature isa_feature[ISA_COUNT] = {FEAT_ISA_SCALAR, FEAT_ISA_AVX2, FEAT_ISA_AVX512};
+					 FEATURE_KEPT(ISA_AVXVNNI), FEATURE_KEPT(ISA_AVX512)};
+static const Feature isa_feature[ISA_COUNT] = {FEAT_ISA_SCALAR, FEAT_ISA_AVX2, FEAT_ISA_AVXVNNI,
+					       FEAT_ISA_AVX512};
 
 void kernels_select(Isa isa)
 {
@@ -178,11 +185,14 @@ int kernels_select_named(const char *name)
 			return error_set(
 			    "--isa %s: this CPU (or the register state its OS enabled) "
 			    "does not support it%s",
-			    name, i == ISA_AVX512 ? " (needs AVX-512 F/BW/VL/VNNI and F16C)" : "");
+			    name,
+			    i == ISA_AVX512    ? " (needs AVX-512 F/BW/VL/VNNI and F16C)"
+			    : i == ISA_AVXVNNI ? " (needs AVX-VNNI, AVX2 and F16C)"
+					       : "");
 		kernels_select((Isa)i);
 		return 0;
 	}
-	return error_set("--isa: unknown '%s' (scalar, avx2 or avx512)", name);
+	return error_set("--isa: unknown '%s' (scalar, avx2, avxvnni or avx512)", name);
 }
 
 Isa kernels_isa(void)

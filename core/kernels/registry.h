@@ -51,8 +51,9 @@ extern Kernels kernels;
 
 /* Fills the table with isa's versions; isa must be supported (isa_supported). */
 void kernels_select(Isa isa);
-/* --isa: the named variant ("scalar", "avx2", "avx512"), or the best the CPU and the enabled
- * register state allow (name NULL); 0, or -1 (error set) for an unknown or unsupported name. */
+/* --isa: the named variant ("scalar", "avx2", "avxvnni", "avx512"), or the best the CPU and the
+ * enabled register state allow (name NULL); 0, or -1 (error set) for an unknown or unsupported
+ * name. */
 int kernels_select_named(const char *name);
 /* The byte the dot_q8_0_tile entry wants added to each transposed activation value. */
 uint8_t kernels_tile_x_offset(void);

@@ -22,6 +22,7 @@
 	X(DTYPE_KQUANT, "dtype_kquant", "Q4_0..Q5_1 or K-quant weights")                           \
 	X(ISA_SCALAR, "isa_scalar", "the scalar kernels")                                          \
 	X(ISA_AVX2, "isa_avx2", "the AVX2 kernels")                                                \
+	X(ISA_AVXVNNI, "isa_avxvnni", "the AVX-VNNI kernels")                                      \
 	X(ISA_AVX512, "isa_avx512", "the AVX-512 kernels")                                         \
 	X(TOKENIZER, "tokenizer", "a vocabulary (text in or out)")                                 \
 	X(CHAT, "chat", "--chat")                                                                  \

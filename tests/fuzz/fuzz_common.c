@@ -73,8 +73,8 @@ void fuzz_forward(Model *m, unsigned choice)
 		return;
 	/* The kernels of the ISA the input picks (scalar when the CPU lacks it), a context long
 	 * enough for three groups of 8 tokens in one prompt batch, then one more token alone. */
-	static const char *const isas[3] = {"scalar", "avx2", "avx512"};
-	if (kernels_select_named(isas[choice % 3]) < 0)
+	static const char *const isas[4] = {"scalar", "avx2", "avxvnni", "avx512"};
+	if (kernels_select_named(isas[choice % 4]) < 0)
 		kernels_select_named("scalar");
 	int ctx = c->seq_len < FUZZ_MAX_CTX ? c->seq_len : FUZZ_MAX_CTX;
 	if (model_state_init(m, ctx) < 0)

@@ -105,8 +105,9 @@ static void remove_enum_attr(LLVMValueRef f, const char *name)
 	LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, kind);
 }
 
-/* Builds tl_entry (the source's signature): the shape constants equal -> the source with the
- * constants in their place (inlined), otherwise tl_fallback with the arguments as given. */
+/* Builds tl_entry (the source's signature, without its tuning argument when it has one): the
+ * shape constants equal -> the source with the constants in their place and the tuning
+ * constant after them (inlined), otherwise tl_fallback with the arguments as given. */
 static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 {
 	LLVMContextRef ctx = LLVMGetModuleContext(m);
@@ -115,13 +116,16 @@ static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 		fprintf(stderr, "jit: no kernel '%s' in the embedded bitcode\n", spec->source);
 		return -1;
 	}
-	LLVMTypeRef fty = LLVMGlobalGetValueType(src);
+	LLVMTypeRef src_ty = LLVMGlobalGetValueType(src), params[16];
+	unsigned n_src = LLVMCountParamTypes(src_ty);
+	if (n_src > 16 || n_src < (unsigned)spec->has_tail)
+		return -1;
+	LLVMGetParamTypes(src_ty, params);
+	unsigned n = n_src - (unsigned)spec->has_tail;
+	LLVMTypeRef fty = LLVMFunctionType(LLVMGetReturnType(src_ty), params, n, 0);
 	LLVMValueRef entry = LLVMAddFunction(m, "tl_entry", fty);
 	LLVMValueRef fb = LLVMAddFunction(m, "tl_fallback", fty);
-	unsigned n = LLVMCountParams(entry);
 	LLVMValueRef args[16], spec_args[16];
-	if (n > 16)
-		return -1;
 	LLVMGetParams(entry, args);
 	memcpy(spec_args, args, sizeof args);
 	LLVMBuilderRef b = LLVMCreateBuilderInContext(ctx);
@@ -143,7 +147,9 @@ static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 	LLVMBuildCondBr(b, all, bb_spec, bb_fb);
 	bool is_void = LLVMGetTypeKind(LLVMGetReturnType(fty)) == LLVMVoidTypeKind;
 	LLVMPositionBuilderAtEnd(b, bb_spec);
-	LLVMValueRef r = LLVMBuildCall2(b, fty, src, spec_args, n, "");
+	if (spec->has_tail)
+		spec_args[n] = LLVMConstInt(params[n], (uint64_t)spec->tail, 1);
+	LLVMValueRef r = LLVMBuildCall2(b, src_ty, src, spec_args, n_src, "");
 	if (spec->plant_wrong && LLVMGetTypeKind(LLVMGetReturnType(fty)) == LLVMFloatTypeKind)
 		r = LLVMBuildFAdd(b, r, LLVMConstReal(LLVMFloatTypeInContext(ctx), 1.0), "");
 	is_void ? LLVMBuildRetVoid(b) : LLVMBuildRet(b, r);

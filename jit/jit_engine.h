@@ -30,6 +30,11 @@ typedef struct {
 	JitConst consts[JIT_MAX_CONSTS];
 	int nconsts;
 	uint32_t knobs; /* JIT_KNOB_* */
+	/* Tuning knobs in the kernel: a source with one more argument than the slot (e.g.
+	 * qdot_q8_avx512_tuned's prefetch distance), which the wrapper passes as this constant;
+	 * has_tail false: the source has the slot's own signature. */
+	bool has_tail;
+	int64_t tail;
 	JitTarget target;
 	/* Corrupts the specialised path (adds 1 to a float result): tests of verification only. */
 	bool plant_wrong;

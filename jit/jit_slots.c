@@ -18,23 +18,29 @@ struct JitSlot {
 	DType dtype;
 	const char *source[ISA_COUNT];
 	KernelFn reference;
+	JitKnob knob; /* count 0: none */
+	const char *tuned[ISA_COUNT];
 };
 
 /* clang-format off */
 static const JitSlot slots[] = {
     /* by ISA: scalar (none), avx2, avxvnni (AVX2's dots, its own tile), avx512 */
     {"dot_f32", SLOT_F32, DT_F32, {NULL, "fdot_f32_avx2", "fdot_f32_avx2", "fdot_f32_avx512"},
-     (KernelFn)fdot_f32_ref},
+     (KernelFn)fdot_f32_ref, {NULL, {0}, 0}, {NULL}},
     {"dot_f16", SLOT_F16, DT_F16, {NULL, "fdot_f16_avx2", "fdot_f16_avx2", "fdot_f16_avx512"},
-     (KernelFn)fdot_f16_ref},
+     (KernelFn)fdot_f16_ref, {NULL, {0}, 0}, {NULL}},
+    /* prefetch distance in bytes: the kernels' own is QDOT_PREFETCH (8192) */
     {"dot_q8_0", SLOT_Q8_0, DT_Q8_0, {NULL, "qdot_q8_avx2", "qdot_q8_avx2", "qdot_q8_avx512"},
-     (KernelFn)qdot_q8_ref},
+     (KernelFn)qdot_q8_ref, {"prefetch", {0, 2048, 4096, 16384}, 4},
+     {NULL, "qdot_q8_avx2_tuned", "qdot_q8_avx2_tuned", "qdot_q8_avx512_tuned"}},
     {"dot_int8", SLOT_INT8, DT_INT8, {NULL, "qdot_i8_avx2", "qdot_i8_avx2", "qdot_i8_avx512"},
-     (KernelFn)qdot_i8_ref},
-    /* each ISA's tile wants its own activation offset: only the active ISA's source fits */
+     (KernelFn)qdot_i8_ref, {NULL, {0}, 0}, {NULL}},
+    /* each ISA's tile wants its own activation offset: only the active ISA's source fits;
+     * rows per pass of the AVX-512 tile: its own is QTILE_ROWS (8) */
     {"dot_q8_0_tile", SLOT_TILE, DT_Q8_0,
      {NULL, "qdot_q8_tile_avx2", "qdot_q8_tile_avxvnni", "qdot_q8_tile_avx512"},
-     (KernelFn)qdot_q8_tile_ref},
+     (KernelFn)qdot_q8_tile_ref, {"rows per pass", {2, 4}, 2},
+     {NULL, NULL, NULL, "qdot_q8_tile_avx512_tuned"}},
 };
 /* clang-format on */
 
@@ -56,6 +62,17 @@ const char *jit_slot_source(const JitSlot *s, Isa isa)
 	if (s->kind == SLOT_TILE && isa != kernels_isa())
 		return NULL;
 	return isa < ISA_COUNT ? s->source[isa] : NULL;
+}
+
+const JitKnob *jit_slot_knob(const JitSlot *s)
+{
+	return s->knob.count ? &s->knob : NULL;
+}
+
+const char *jit_slot_tuned_source(const JitSlot *s, Isa isa)
+{
+	/* the tile's sources exist for the active ISA only (jit_slot_source) */
+	return jit_slot_source(s, isa) && isa < ISA_COUNT ? s->tuned[isa] : NULL;
 }
 
 KernelFn jit_slot_reference(const JitSlot *s)

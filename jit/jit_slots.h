@@ -32,6 +32,18 @@ const JitSlot *jit_slot_find(const char *name);
 const char *jit_slot_name(const JitSlot *s);
 /* The kernel in the bitcode for isa (ISA_AVX2, ISA_AVXVNNI or ISA_AVX512), or NULL. */
 const char *jit_slot_source(const JitSlot *s, Isa isa);
+/* A slot's tuning knob inside its kernel: its name, the values the tuning tries besides the
+ * kernel's own (which the plain source has built in), and per ISA the source that takes it as
+ * a last argument (jit_slot_tuned_source; NULL: none). */
+#define JIT_KNOB_VALUES 4
+typedef struct {
+	const char *name;
+	int values[JIT_KNOB_VALUES];
+	int count;
+} JitKnob;
+/* The slot's knob, or NULL when its kernels have none. */
+const JitKnob *jit_slot_knob(const JitSlot *s);
+const char *jit_slot_tuned_source(const JitSlot *s, Isa isa);
 /* The shape constants of the inputs' shape into spec (consts, nconsts). */
 void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec);
 /* The scalar reference (tier 0). */

@@ -37,6 +37,8 @@ int tier_cache_add(const char *slot, const char *dtype, int cols, const JitSpec 
 	k->cols = (uint32_t)cols; /* rows, tokens, head size: any (the entry checks its shape) */
 	k->knobs[0] = spec->knobs;
 	k->knobs[1] = (uint32_t)isa;
+	k->knobs[2] = spec->has_tail; /* the kernel's own knob, and its value */
+	k->knobs[3] = spec->has_tail ? (uint32_t)spec->tail : 0;
 	bool host = spec->target == JIT_TARGET_HOST;
 	k->target = host ? CODECACHE_TARGET_HOST : CODECACHE_TARGET_KERNEL;
 	CodeCacheMachine here;

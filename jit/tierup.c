@@ -98,18 +98,75 @@ typedef struct {
 	JitSpec spec;
 	int isa;
 	uint64_t cycles;
+	uint64_t plain_cycles; /* the fastest verified variant without the kernel's knob */
 	double compile_ms;
 	int variants, verified;
 } Best;
 
-/* Compiles the variants of one record and keeps the fastest that gives tier 1's bits. */
+/* decision, then the kept variant: its source, knob value (and its gain over the fastest
+ * variant without it) and pass knobs (strdup'ed). */
+static const char *with_variant(const char *decision, const JitSlot *s, const Best *b)
+{
+	char buf[256];
+	const JitKnob *knob = jit_slot_knob(s);
+	size_t n = (size_t)snprintf(buf, sizeof buf, "%s; from %s", decision, b->spec.source);
+	if (b->spec.has_tail && knob && n < sizeof buf)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, ", %s %lld", knob->name,
+				      (long long)b->spec.tail);
+	if (b->spec.has_tail && b->plain_cycles && n < sizeof buf)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, " (x%.2f over the best without it)",
+				      (double)b->plain_cycles / (double)b->cycles);
+	if (b->spec.knobs && n < sizeof buf)
+		snprintf(buf + n, sizeof buf - n, ", pass knobs %u", (unsigned)b->spec.knobs);
+	char *text = strdup(buf);
+	return text ? text : decision;
+}
+
+/* Compiles one variant; keeps it in best when it gives tier 1's bits and is the fastest so
+ * far. Returns 1 when it was verified, else 0. */
+static int try_variant(const JitSlot *s, const JitInputs *in, KernelFn current, const float *y1,
+		       float *y2, const JitSpec *spec, Isa isa, Best *best)
+{
+	JitEntry e;
+	best->variants++;
+	if (jit_compile(spec, (void *)current, &e) < 0)
+		return 0;
+	best->compile_ms += e.compile_ms;
+	jit_slot_run(s, in, (KernelFn)e.fn, y2);
+	if (memcmp(y1, y2, (size_t)in->outs * sizeof(float)) != 0) {
+		fprintf(stderr,
+			"jit: %s %dx%d from %s (knobs %u, tail %lld) dropped: its results differ "
+			"from tier 1's\n",
+			jit_slot_name(s), in->rows, in->cols, spec->source, (unsigned)spec->knobs,
+			spec->has_tail ? (long long)spec->tail : -1LL);
+		jit_release(&e);
+		return 0;
+	}
+	best->verified++;
+	uint64_t c = time_entry(s, in, (KernelFn)e.fn, y2);
+	if (!spec->has_tail && (!best->plain_cycles || c < best->plain_cycles))
+		best->plain_cycles = c;
+	if (!best->e.fn || c < best->cycles) {
+		jit_release(&best->e);
+		best->e = e;
+		best->spec = *spec;
+		best->isa = isa;
+		best->cycles = c;
+	} else {
+		jit_release(&e);
+	}
+	return 1;
+}
+
+/* Compiles the variants of one record and keeps the fastest that gives tier 1's bits: the
+ * active ISA's source and the AVX2 one under three pass settings, then the active ISA's
+ * source with the slot's knob (jit_slot_knob) at each value it tries. */
 static void tune(const JitSlot *s, const JitInputs *in, KernelFn current, const float *y1,
 		 float *y2, bool one_variant, Best *best)
 {
 	static const uint32_t knobs[] = {0, JIT_KNOB_NO_UNROLL | JIT_KNOB_NO_INTERLEAVE,
 					 JIT_KNOB_NO_VECTORIZE | JIT_KNOB_NO_SLP};
 	Isa isas[] = {kernels_isa(), ISA_AVX2};
-	size_t n_out = (size_t)in->outs * sizeof(float);
 	for (int a = 0; a < 2; a++) {
 		const char *src = jit_slot_source(s, isas[a]);
 		if (!src || (a == 1 && isas[0] == ISA_AVX2))
@@ -117,35 +174,20 @@ static void tune(const JitSlot *s, const JitInputs *in, KernelFn current, const 
 		for (size_t k = 0; k < sizeof knobs / sizeof knobs[0]; k++) {
 			JitSpec spec = {.source = src, .knobs = knobs[k], .plant_wrong = st.plant};
 			jit_slot_consts(s, in, &spec);
-			JitEntry e;
-			best->variants++;
-			if (jit_compile(&spec, (void *)current, &e) < 0)
-				continue;
-			best->compile_ms += e.compile_ms;
-			jit_slot_run(s, in, (KernelFn)e.fn, y2);
-			if (memcmp(y1, y2, n_out) != 0) {
-				fprintf(
-				    stderr,
-				    "jit: %s %dx%d from %s (knobs %u) dropped: its results differ "
-				    "from tier 1's\n",
-				    jit_slot_name(s), in->rows, in->cols, src, (unsigned)knobs[k]);
-				jit_release(&e);
-				continue;
-			}
-			best->verified++;
-			uint64_t c = time_entry(s, in, (KernelFn)e.fn, y2);
-			if (!best->e.fn || c < best->cycles) {
-				jit_release(&best->e);
-				best->e = e;
-				best->spec = spec;
-				best->isa = isas[a];
-				best->cycles = c;
-			} else {
-				jit_release(&e);
-			}
-			if (one_variant)
+			if (try_variant(s, in, current, y1, y2, &spec, isas[a], best) &&
+			    one_variant)
 				return;
 		}
+	}
+	const JitKnob *knob = jit_slot_knob(s);
+	const char *tuned = jit_slot_tuned_source(s, isas[0]);
+	for (int v = 0; knob && tuned && !one_variant && v < knob->count; v++) {
+		JitSpec spec = {.source = tuned,
+				.has_tail = true,
+				.tail = knob->values[v],
+				.plant_wrong = st.plant};
+		jit_slot_consts(s, in, &spec);
+		try_variant(s, in, current, y1, y2, &spec, isas[0], best);
 	}
 }
 
@@ -159,6 +201,7 @@ static void kernel_entry(const JitSlot *s, const JitInputs *in, const ProfileKer
 	spec.source = jit_slot_source(s, ISA_AVX2);
 	spec.target = JIT_TARGET_KERNEL;
 	spec.knobs = 0;
+	spec.has_tail = false; /* the AVX2 source as it is: QEMU's timing is not this CPU's */
 	JitEntry e;
 	if (!spec.source || jit_compile(&spec, NULL, &e) < 0)
 		return;
@@ -242,10 +285,11 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_t
 		tier_cache_add(k->kernel, k->dtype, k->cols, &b.spec, b.isa, &b.e);
 		kernel_entry(s, &in, k, &b.spec, current, y1, y2);
 	}
-	t.decision = st.mode == TIERUP_AUTO
-			 ? keep_text("tier 2: saves %.2f ms for %.2f ms of compiling", saved_ms,
-				     b.compile_ms)
-			 : "tier 2 (always)";
+	t.decision = with_variant(st.mode == TIERUP_AUTO
+				      ? keep_text("tier 2: saves %.2f ms for %.2f ms of compiling",
+						  saved_ms, b.compile_ms)
+				      : "tier 2 (always)",
+				  s, &b);
 out:
 	profiler_tier_record(&t);
 	free(y1);

@@ -89,6 +89,17 @@ float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const 
 		   int nb);
 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
 		     int nb);
+/* The JIT's sources (jit/jit_slots.c): the kernels above with a tuning knob as a last
+ * argument, which the JIT passes as a constant: the one-token dots' prefetch distance in bytes
+ * (0 = none; the kernels above use QDOT_PREFETCH) and the AVX-512 tile's rows per pass (the
+ * kernel above does all QTILE_ROWS at once). Same bits for every value. */
+float qdot_q8_avx2_tuned(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+			 int nb, int prefetch);
+float qdot_q8_avx512_tuned(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+			   const int32_t *xsum, int nb, int prefetch);
+void qdot_q8_tile_avx512_tuned(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+			       const float *xdt, int ntok, float *y, size_t y_stride,
+			       int rows_per_pass);
 
 float qdot_i8_ref(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
 		  const float *xd, const int32_t *xsum, int n, int B);

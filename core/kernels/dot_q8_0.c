@@ -87,16 +87,17 @@ ISA_TARGET_AVX2 static inline __m256i q8_block(const int8_t *w, const int8_t *x)
 	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
 
-ISA_TARGET_AVX2 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
-				   const int32_t *xsum, int nb)
+/* The one-token kernel with its prefetch distance (bytes, 0 = none) an argument: a constant
+ * here, one of the JIT's tuning knobs in qdot_q8_avx2_tuned. The bits do not depend on it. */
+ISA_TARGET_AVX2 static inline __attribute__((always_inline)) float
+q8_dot_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd, int nb, int prefetch)
 {
-	(void)xsum;
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + QDOT_LANES <= nb; b += QDOT_LANES) {
 		/* see qdot_q8_avx512: one thread streams faster with lines requested ahead */
-		const char *ahead = (const char *)(const void *)(w + b) + QDOT_PREFETCH;
-		for (int k = 0; k < (int)(8 * sizeof(BlockQ8_0)); k += 64)
+		const char *ahead = (const char *)(const void *)(w + b) + prefetch;
+		for (int k = 0; prefetch > 0 && k < (int)(8 * sizeof(BlockQ8_0)); k += 64)
 			_mm_prefetch(ahead + k, _MM_HINT_T0);
 		__m256i v[8];
 /* unrolled, so that v[] stays in registers */
@@ -113,6 +114,20 @@ ISA_TARGET_AVX2 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const f
 		a[b % QDOT_LANES] += (float)qdot_block_i32(w[b].qs, xq + b * QK8_0, QK8_0) *
 				     (fp16_to_fp32(w[b].d) * xd[b]);
 	return qdot_tree(a);
+}
+
+ISA_TARGET_AVX2 float qdot_q8_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+				   const int32_t *xsum, int nb)
+{
+	(void)xsum;
+	return q8_dot_avx2(w, xq, xd, nb, QDOT_PREFETCH);
+}
+
+ISA_TARGET_AVX2 float qdot_q8_avx2_tuned(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+					 const int32_t *xsum, int nb, int prefetch)
+{
+	(void)xsum;
+	return q8_dot_avx2(w, xq, xd, nb, prefetch);
 }
 
 ISA_TARGET_AVX2 void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
@@ -365,16 +380,18 @@ ISA_TARGET_AVX512 static inline __m256 q8_scales_avx512(const BlockQ8_0 *w)
 	return _mm256_cvtph_ps(_mm512_castsi512_si128(h));
 }
 
-ISA_TARGET_AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
-				       const int32_t *xsum, int nb)
+/* The one-token kernel with its prefetch distance an argument (as q8_dot_avx2). */
+ISA_TARGET_AVX512 static inline __attribute__((always_inline)) float
+q8_dot_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum, int nb,
+	      int prefetch)
 {
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + QDOT_LANES <= nb; b += QDOT_LANES) {
 		/* one thread streams faster with the lines QDOT_PREFETCH bytes ahead requested
 		 * now: the hardware prefetcher alone left ~20% of the read bandwidth unused */
-		const char *ahead = (const char *)(const void *)(w + b) + QDOT_PREFETCH;
-		for (int k = 0; k < (int)(8 * sizeof(BlockQ8_0)); k += 64)
+		const char *ahead = (const char *)(const void *)(w + b) + prefetch;
+		for (int k = 0; prefetch > 0 && k < (int)(8 * sizeof(BlockQ8_0)); k += 64)
 			_mm_prefetch(ahead + k, _MM_HINT_T0);
 		__m256i v[8];
 /* unrolled, so that v[] stays in registers */
@@ -394,6 +411,18 @@ ISA_TARGET_AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, con
 		a[b % QDOT_LANES] += (float)qdot_block_i32(w[b].qs, xq + b * QK8_0, QK8_0) *
 				     (fp16_to_fp32(w[b].d) * xd[b]);
 	return qdot_tree(a);
+}
+
+ISA_TARGET_AVX512 float qdot_q8_avx512(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+				       const int32_t *xsum, int nb)
+{
+	return q8_dot_avx512(w, xq, xd, xsum, nb, QDOT_PREFETCH);
+}
+
+ISA_TARGET_AVX512 float qdot_q8_avx512_tuned(const BlockQ8_0 *w, const int8_t *xq, const float *xd,
+					     const int32_t *xsum, int nb, int prefetch)
+{
+	return q8_dot_avx512(w, xq, xd, xsum, nb, prefetch);
 }
 
 /* The row tile's block constants: -128 x each block's weight sum (vpsadbw of w + 128 gives
@@ -490,34 +519,56 @@ tile_rows(const BlockQ8_0 *w, int nb, const int R, const uint8_t *xt, const floa
 	}
 }
 
+/* The tile in passes of rows_per_pass rows (each row's bits do not depend on the rows beside
+ * it): fewer rows a pass hold fewer accumulators, more re-read the activations. A constant
+ * here, one of the JIT's tuning knobs in qdot_q8_tile_avx512_tuned. */
+ISA_TARGET_AVX512 static inline __attribute__((always_inline)) void
+tile_passes(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt, int ntok,
+	    float *y, size_t y_stride, int rows_per_pass)
+{
+	for (int r0 = 0; r0 < nrows; r0 += rows_per_pass) {
+		const BlockQ8_0 *wr = w + (size_t)r0 * (size_t)nb;
+		float *yr = y + r0;
+		/* R a constant in each case: the row loops unroll and f[] stays in registers */
+		switch (nrows - r0 < rows_per_pass ? nrows - r0 : rows_per_pass) {
+		case 8:
+			tile_rows(wr, nb, 8, xt, xdt, ntok, yr, y_stride);
+			break;
+		case 7:
+			tile_rows(wr, nb, 7, xt, xdt, ntok, yr, y_stride);
+			break;
+		case 6:
+			tile_rows(wr, nb, 6, xt, xdt, ntok, yr, y_stride);
+			break;
+		case 5:
+			tile_rows(wr, nb, 5, xt, xdt, ntok, yr, y_stride);
+			break;
+		case 4:
+			tile_rows(wr, nb, 4, xt, xdt, ntok, yr, y_stride);
+			break;
+		case 3:
+			tile_rows(wr, nb, 3, xt, xdt, ntok, yr, y_stride);
+			break;
+		case 2:
+			tile_rows(wr, nb, 2, xt, xdt, ntok, yr, y_stride);
+			break;
+		default:
+			tile_rows(wr, nb, 1, xt, xdt, ntok, yr, y_stride);
+			break;
+		}
+	}
+}
+
 ISA_TARGET_AVX512 void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
 					   const float *xdt, int ntok, float *y, size_t y_stride)
 {
-	/* R a constant in each case: the row loops unroll and f[] stays in registers */
-	switch (nrows) {
-	case 8:
-		tile_rows(w, nb, 8, xt, xdt, ntok, y, y_stride);
-		break;
-	case 7:
-		tile_rows(w, nb, 7, xt, xdt, ntok, y, y_stride);
-		break;
-	case 6:
-		tile_rows(w, nb, 6, xt, xdt, ntok, y, y_stride);
-		break;
-	case 5:
-		tile_rows(w, nb, 5, xt, xdt, ntok, y, y_stride);
-		break;
-	case 4:
-		tile_rows(w, nb, 4, xt, xdt, ntok, y, y_stride);
-		break;
-	case 3:
-		tile_rows(w, nb, 3, xt, xdt, ntok, y, y_stride);
-		break;
-	case 2:
-		tile_rows(w, nb, 2, xt, xdt, ntok, y, y_stride);
-		break;
-	default:
-		tile_rows(w, nb, 1, xt, xdt, ntok, y, y_stride);
-		break;
-	}
+	tile_passes(w, nb, nrows, xt, xdt, ntok, y, y_stride, QTILE_ROWS);
+}
+
+ISA_TARGET_AVX512 void qdot_q8_tile_avx512_tuned(const BlockQ8_0 *w, int nb, int nrows,
+						 const uint8_t *xt, const float *xdt, int ntok,
+						 float *y, size_t y_stride, int rows_per_pass)
+{
+	tile_passes(w, nb, nrows, xt, xdt, ntok, y, y_stride,
+		    rows_per_pass > 0 ? rows_per_pass : QTILE_ROWS);
 }

@@ -10,6 +10,7 @@
 #include "core/kernels/registry.h"
 #include "core/profile/profiler.h"
 #include "jit/jit_engine.h"
+#include "jit/jit_slots.h"
 #include "jit/tierup.h"
 #include "shim/host/host.h"
 
@@ -19,6 +20,39 @@ static void expect(int ok, const char *what)
 {
 	printf("%s %s\n", ok ? "PASS" : "FAIL", what);
 	failures += !ok;
+}
+
+/* dot_q8_0 compiled with each value of its kernel's knob (the prefetch distance, a constant
+ * in the inlined copy) gives tier 1's bits on the model's weights and activations. */
+static int knob_values_verify(const Model *m, KernelFn tier1)
+{
+	const JitSlot *s = jit_slot_find("dot_q8_0");
+	const JitKnob *knob = jit_slot_knob(s);
+	const char *src = jit_slot_tuned_source(s, kernels_isa());
+	JitInputs in;
+	if (!knob || !src ||
+	    jit_inputs_init(&in, s, m, "Q8_0", m->config.dim, m->config.dim, 1) < 0)
+		return 0;
+	size_t n = (size_t)in.outs * sizeof(float);
+	float *y1 = malloc(n), *y2 = malloc(n);
+	int ok = y1 && y2;
+	if (ok)
+		jit_slot_run(s, &in, tier1, y1);
+	for (int v = 0; ok && v < knob->count; v++) {
+		JitSpec spec = {.source = src, .has_tail = true, .tail = knob->values[v]};
+		jit_slot_consts(s, &in, &spec);
+		JitEntry e;
+		ok = jit_compile(&spec, (void *)tier1, &e) == 0;
+		if (ok) {
+			jit_slot_run(s, &in, (KernelFn)e.fn, y2);
+			ok = !memcmp(y1, y2, n);
+			jit_release(&e);
+		}
+	}
+	free(y1);
+	free(y2);
+	jit_inputs_free(&in);
+	return ok;
 }
 
 /* Every tier record filed since index from says tier 1 was kept. */
@@ -52,6 +86,8 @@ int main(void)
 	profiler_disable();
 	Kernels tier1 = kernels;
 	tierup_configure(TIERUP_ALWAYS, 8);
+	expect(knob_values_verify(m, (KernelFn)tier1.dot_q8_0),
+	       "every prefetch distance compiled in gives tier 1's bits");
 
 	tierup_plant_wrong(true);
 	tierup_run(m, 2, 8);

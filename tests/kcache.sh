@@ -5,7 +5,8 @@
 # with 1 and 2 CPUs (host against kernel with it: parity.sh; two cached -icount runs:
 # profile_icount.sh). A cache with a flipped byte, one for another CPU, one for a shape the
 # model does not have and one whose relocation points outside its object are refused, each
-# with its reason on one line: the run goes on with tier 1 and the same ids.
+# with its reason on one line: the run goes on with tier 1 and the same ids. An entry refused
+# after it filled the code area gives the area back to the entry after it.
 # A cache the JIT wrote (host --jit always --code-cache) boots with its kernel-target entries
 # loaded and the host's stdout. Builds nothing: `make check-kernel` builds first.
 # Environment: TIMEOUT, MAKE, KCACHE_TOOL, KCACHE_OBJ, SHARED_DIR (default ../shared).
@@ -26,7 +27,7 @@ ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 for f in "$TOOL" "$OBJ"; do
 	[ -e "$f" ] || { echo "kcache: $f is missing (make check-kernel builds it)"; exit 1; }
 done
-for kind in good other-cpu other-shape bad-reloc; do
+for kind in good other-cpu other-shape bad-reloc hog; do
 	"$TOOL" $kind rms_norm "$OBJ" "$tmp/$kind.tlc" || { echo "kcache: make_test_cache $kind failed"; exit 1; }
 done
 # A flipped byte in the first entry's object: the whole-file checksum no longer matches.
@@ -81,6 +82,23 @@ refused corrupt "checksum"
 refused other-cpu "CPU features"
 refused other-shape "uses no kernel of that shape"
 refused bad-reloc "outside section"
+
+# The hog: an entry that takes the whole code area and is refused once placed gives the area
+# back, so the entry after it loads (with the memory kept, it would find the area full).
+kernel "$tmp/hog.out" "$tmp/hog.tlc" 1
+rc=$?
+if [ $rc -ne 0 ]; then
+	ko "hog cache: exit status $rc"
+	tail -n 5 "$tmp/hog.out.err" | sed 's/^/  /'
+elif ! grep -q "^code-cache: refused rms_norm.*out of range" "$tmp/hog.out.err" ||
+	! grep -q "^code-cache: loaded rms_norm" "$tmp/hog.out.err"; then
+	ko "hog cache: want the hog refused (out of range) and the next entry loaded"
+	grep "code-cache" "$tmp/hog.out.err" | sed 's/^/  /'
+elif ! cmp -s "$tmp/plain.out" "$tmp/hog.out"; then
+	ko "hog cache: stdout differs from the uncached boot"
+else
+	ok "hog cache: the refused entry's code area came back; the next entry loaded"
+fi
 
 # The JIT's own cache: written by the host, loaded by the kernel (its kernel-target entries).
 . tests/require.sh

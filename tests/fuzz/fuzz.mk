@@ -73,14 +73,15 @@ $(BUILD)/tools/%: tests/fuzz/%.c
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
 # Code cache seeds: the unit tests' compiled objects alone, and caches of them (good, keyed
-# for another CPU, a relocation moved out of its section) written by make_test_cache.
+# for another CPU, a relocation moved out of its section, a hog refused after placement)
+# written by make_test_cache.
 CODECACHE_SEEDS := $(FUZZ_DIR)/corpus/codecache
 fuzz-corpus: $(BUILD)/tools/gen_corpus $(CC_TEST_OBJS) $(KCACHE_TOOL) $(KCACHE_OBJ)
 	@mkdir -p $(FUZZ_DIR)/corpus/gguf $(FUZZ_DIR)/corpus/llama2c $(FUZZ_DIR)/corpus/cli \
 		$(FUZZ_DIR)/corpus/tokenizer $(CODECACHE_SEEDS)
 	$(BUILD)/tools/gen_corpus $(FUZZ_DIR)/corpus
 	cp $(CC_TEST_OBJS) $(CODECACHE_SEEDS)/
-	@set -e; for kind in good other-cpu bad-reloc; do \
+	@set -e; for kind in good other-cpu bad-reloc hog; do \
 		$(KCACHE_TOOL) $$kind rms_norm $(KCACHE_OBJ) $(CODECACHE_SEEDS)/rms_norm-$$kind.tlcc; \
 		$(KCACHE_TOOL) $$kind dot_f32 $(word 1,$(CC_TEST_OBJS)) \
 			$(CODECACHE_SEEDS)/dot_f32-nopic-$$kind.tlcc; \

@@ -5,7 +5,10 @@
  *   good       the object as it is
  *   other-cpu  keyed to need a CPUID bit no x86 CPU sets (leaf 1 EDX bit 10, reserved)
  *   other-shape  keyed to a vector length of OTHER_SHAPE_COLS, which no model's layers have
- *   bad-reloc  its first relocation moved past the end of the section it patches */
+ *   bad-reloc  its first relocation moved past the end of the section it patches
+ *   hog        first an entry whose bss fills the kernel's whole code area and whose first
+ *              relocation cannot fit once placed (R_X86_64_32S, addend 2^40), then the
+ *              object as it is: the second loads only if the first gave its memory back */
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 
 #include "core/codecache/codecache.h"
 #include "jit/cache_writer.h"
+#include "kernel/param.h"
 
 #define RESERVED_EDX_BIT (1u << 10) /* CPUID leaf 1 EDX bit 10: reserved, always 0 */
 #define OTHER_SHAPE_COLS 3	    /* a dim or hidden_dim no model has */
@@ -66,6 +70,38 @@ static int break_relocation(unsigned char *obj, size_t size)
 	return -1;
 }
 
+/* The hog: bss of the code area less one page (the code's), first relocation far. 0 or -1. */
+static int make_hog(unsigned char *obj, size_t size)
+{
+	Elf64_Ehdr eh;
+	if (size < sizeof eh)
+		return -1;
+	memcpy(&eh, obj, sizeof eh);
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > size ||
+	    (size - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum)
+		return -1;
+	int bss = 0, rela = 0;
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		Elf64_Shdr sh;
+		unsigned char *at = obj + eh.e_shoff + i * sizeof sh;
+		memcpy(&sh, at, sizeof sh);
+		if (sh.sh_type == SHT_NOBITS && !bss) {
+			sh.sh_size = ((uint64_t)CODE_AREA_KIB << 10) - 4096;
+			memcpy(at, &sh, sizeof sh);
+			bss = 1;
+		} else if (sh.sh_type == SHT_RELA && !rela && sh.sh_size >= sizeof(Elf64_Rela) &&
+			   sh.sh_offset <= size - sizeof(Elf64_Rela)) {
+			Elf64_Rela r;
+			memcpy(&r, obj + sh.sh_offset, sizeof r);
+			r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), R_X86_64_32S);
+			r.r_addend = (int64_t)1 << 40;
+			memcpy(obj + sh.sh_offset, &r, sizeof r);
+			rela = 1;
+		}
+	}
+	return bss && rela ? 0 : -1;
+}
+
 static void key_for(CodeCacheKey *k, const char *slot, uint32_t target, const char *kind)
 {
 	memset(k, 0, sizeof *k);
@@ -94,12 +130,12 @@ int main(int argc, char **argv)
 {
 	if (argc != 5)
 		return fail(
-		    "usage: make_test_cache good|other-cpu|other-shape|bad-reloc SLOT OBJECT "
+		    "usage: make_test_cache good|other-cpu|other-shape|bad-reloc|hog SLOT OBJECT "
 		    "OUT",
 		    "");
 	const char *kind = argv[1];
 	if (strcmp(kind, "good") && strcmp(kind, "other-cpu") && strcmp(kind, "other-shape") &&
-	    strcmp(kind, "bad-reloc"))
+	    strcmp(kind, "bad-reloc") && strcmp(kind, "hog"))
 		return fail("unknown kind ", kind);
 	if (strlen(argv[2]) >= CODECACHE_SLOT_LEN)
 		return fail("slot name too long: ", argv[2]);
@@ -109,16 +145,23 @@ int main(int argc, char **argv)
 		return fail("cannot read ", argv[3]);
 	if (!strcmp(kind, "bad-reloc") && break_relocation(obj, size) < 0)
 		return fail("no relocation to break in ", argv[3]);
-	CodeCacheEntryIn in[2];
-	key_for(&in[0].key, argv[2], CODECACHE_TARGET_KERNEL, kind);
-	key_for(&in[1].key, argv[2], CODECACHE_TARGET_HOST, kind);
-	for (int i = 0; i < 2; i++) {
-		in[i].object = obj;
-		in[i].object_size = size;
-	}
+	unsigned char *hog = NULL;
+	if (!strcmp(kind, "hog") &&
+	    (!(hog = malloc(size)) || (memcpy(hog, obj, size), make_hog(hog, size) < 0)))
+		return fail("no bss and relocation to make a hog of in ", argv[3]);
+	CodeCacheEntryIn in[4];
+	int n = 0;
+	for (int pass = hog ? 0 : 1; pass < 2; pass++)
+		for (int t = 0; t < 2; t++, n++) {
+			key_for(&in[n].key, argv[2],
+				t ? CODECACHE_TARGET_HOST : CODECACHE_TARGET_KERNEL, kind);
+			in[n].object = pass ? obj : hog;
+			in[n].object_size = size;
+		}
 	char err[256];
-	if (code_cache_write(argv[4], in, 2, err, sizeof err) < 0)
+	if (code_cache_write(argv[4], in, n, err, sizeof err) < 0)
 		return fail("", err);
+	free(hog);
 	free(obj);
 	return 0;
 }

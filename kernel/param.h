@@ -16,6 +16,8 @@
 	(256 * 1024)	   /* each other CPU's stack (pool tasks only), above a guard page */
 #define AP_START_MS 5000   /* how long a CPU may take to answer its startup IPI */
 #define POOL_SPIN_US 2000  /* an idle CPU spins this long for the next job, then halts */
+#define POOL_PROBE_JOBS 64 /* a CPU not woken for cost is still woken this often (in jobs) */
+#define POOL_MIN_WORK 4096 /* attention work split across CPUs from (plat_parallel_min_work) */
 #define CODE_AREA_KIB 2048 /* executable memory for a code cache's objects (code_area.c) */
 #define ARENA_MIN_MIB 1	   /* smallest arena the kernel boots with; less RAM is refused */
 

@@ -70,6 +70,9 @@ typedef void (*plat_task_fn)(void *ctx, int ith, int nth);
 int plat_threads_start(int n);
 int plat_threads(void);
 void plat_parallel(plat_task_fn fn, void *ctx);
+/* The attention work (positions in reach x queries x dim multiply-adds) from which a pass is
+ * split across the pool; below it, starting the other threads costs more than they save. */
+size_t plat_parallel_min_work(void);
 
 /* Executable memory for code loaded at run time (core/codecache). platform_code_alloc returns
  * bytes of zeroed, writable, 4096-aligned memory, or NULL with the reason in error_message();

@@ -173,7 +173,8 @@ static void attention(Model *m, int l, int pos0, int n, const float *q, float *o
 	uint64_t t0 = profiled ? plat_cycles() : 0;
 	/* a short context is cheaper than waking the pool */
 	size_t work = ((size_t)pos0 + (size_t)n) * (size_t)n * (size_t)m->config.dim;
-	if (plat_threads() > 1 && plat_threads() <= m->state.att_slots && work >= 65536)
+	if (plat_threads() > 1 && plat_threads() <= m->state.att_slots &&
+	    work >= plat_parallel_min_work())
 		plat_parallel(attention_task, &j);
 	else
 		attention_task(&j, 0, 1);

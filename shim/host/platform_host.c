@@ -242,6 +242,13 @@ int plat_threads(void)
 	return pool.n ? pool.n : 1;
 }
 
+/* A futex wake-up and the workers' return to the job cost tens of microseconds: about the
+ * time of this much attention work on one core. */
+size_t plat_parallel_min_work(void)
+{
+	return 65536;
+}
+
 void plat_parallel(plat_task_fn fn, void *ctx)
 {
 	if (pool.n <= 1) {

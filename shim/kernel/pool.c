@@ -5,7 +5,9 @@
  * is slow to wake (a vCPU the host has not scheduled) has its share run by the caller. An idle
  * CPU spins on the job counter for POOL_SPIN_US (a token's jobs come every few hundred
  * microseconds), then halts until the caller's IPI; the caller waits for the job's end the same
- * way, woken by the CPU that finishes last. --fault ap-KIND raises KIND on a pool CPU. */
+ * way, woken by the CPU that finishes last. A sleeping CPU is woken only while its IPIs cost
+ * the caller less than the shares they bring (see peer). --fault ap-KIND raises KIND on a pool
+ * CPU. */
 #include "core/base/config.h"
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
@@ -24,8 +26,24 @@ static struct {
 	unsigned pending;	/* shares 1..n-1 not finished yet */
 	int sleeping[MAX_CPUS]; /* CPU halted (or about to): it needs an IPI */
 	/* counted by the caller, for pool_report */
-	uint64_t jobs, taken_over, wakeups;
+	uint64_t jobs, taken_over, wakeups, unwoken;
 } pool;
+
+/* The caller's view of the other CPUs, for their wake-up. Under QEMU's TCG on a busy host an
+ * IPI to a halted vCPU costs the sender 1-2 ms (measured around the ICR write: the woken vCPU's
+ * thread wakes on the sender's host core while the sender holds QEMU's lock) and the woken CPU
+ * mostly comes after the caller has run its share; on a quiet host an IPI costs tens of
+ * microseconds and the woken CPU is in time. So a sleeping CPU is woken only while what its
+ * IPIs cost stays below the share it took off the caller (the caller's own share times how
+ * often the woken CPU came in time: moving averages), and otherwise on every
+ * POOL_PROBE_JOBS-th job it slept through, to measure again; its share is the caller's then. */
+static struct {
+	uint64_t ipi_cycles; /* what an IPI to it costs the caller: average, weight 1/4 */
+	unsigned in_time;    /* how often it came in time when woken, of 256: average, weight 1/4 */
+	unsigned unwoken;    /* jobs since its last IPI that it slept through */
+	int woken;	     /* woken for the current job */
+} peer[MAX_CPUS];
+static uint64_t share_cycles; /* the caller's own share of a job: average, weight 1/8 */
 
 static int pool_done(const unsigned *word, unsigned value, int until_equal, int order)
 {
@@ -52,13 +70,30 @@ static void pool_wait(const unsigned *word, unsigned value, int until_equal, int
 	}
 }
 
-/* Returns 1 when it sent an IPI. */
-static int pool_wake(int cpu)
+/* Wakes the caller (CPU 0) if it sleeps: the last share of a job is done. */
+static void pool_wake_caller(void)
+{
+	if (__atomic_load_n(&pool.sleeping[0], __ATOMIC_SEQ_CST))
+		lapic_send_ipi(smp_apic(0), WAKE_VECTOR);
+}
+
+/* Wakes CPU cpu for the job just published if it sleeps, unless the IPI costs more than it
+ * brings (see peer). */
+static void pool_wake_peer(int cpu)
 {
 	if (!__atomic_load_n(&pool.sleeping[cpu], __ATOMIC_SEQ_CST))
-		return 0;
+		return;
+	if (peer[cpu].ipi_cycles * 256 > share_cycles * peer[cpu].in_time &&
+	    ++peer[cpu].unwoken < POOL_PROBE_JOBS) {
+		pool.unwoken++;
+		return;
+	}
+	uint64_t t0 = rdtsc();
 	lapic_send_ipi(smp_apic(cpu), WAKE_VECTOR);
-	return 1;
+	peer[cpu].ipi_cycles += (rdtsc() - t0) / 4 - peer[cpu].ipi_cycles / 4;
+	peer[cpu].unwoken = 0;
+	peer[cpu].woken = 1;
+	pool.wakeups++;
 }
 
 /* Runs share ith of the current job unless another CPU took it; returns 1 when it ran it. */
@@ -69,7 +104,7 @@ static int pool_run_share(int ith)
 		return 0;
 	pool.fn(pool.ctx, ith, pool.n);
 	if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_SEQ_CST) == 0)
-		pool_wake(0);
+		pool_wake_caller();
 	return 1;
 }
 
@@ -89,6 +124,8 @@ int plat_threads_start(int n)
 {
 	if (pool.n)
 		return pool.n;
+	for (int i = 0; i < MAX_CPUS; i++)
+		peer[i].in_time = 256; /* until measured: woken CPUs come in time */
 	int up = smp_cpus();
 	if (n <= 0)
 		n = up;
@@ -106,6 +143,11 @@ int plat_threads(void)
 	return pool.n ? pool.n : 1;
 }
 
+size_t plat_parallel_min_work(void)
+{
+	return POOL_MIN_WORK;
+}
+
 void plat_parallel(plat_task_fn fn, void *ctx)
 {
 	if (pool.n <= 1) {
@@ -119,10 +161,17 @@ void plat_parallel(plat_task_fn fn, void *ctx)
 	__atomic_store_n(&pool.claimed, 1ull, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&pool.gen, 1, __ATOMIC_SEQ_CST);
 	for (int i = 1; i < pool.n; i++)
-		pool.wakeups += (uint64_t)pool_wake(i);
+		pool_wake_peer(i);
+	uint64_t t0 = rdtsc();
 	fn(ctx, 0, pool.n);
-	for (int i = 1; i < pool.n; i++) /* shares whose CPU has not started yet */
-		pool.taken_over += (uint64_t)pool_run_share(i);
+	share_cycles += (rdtsc() - t0) / 8 - share_cycles / 8;
+	for (int i = 1; i < pool.n; i++) { /* shares whose CPU has not started yet */
+		int late = pool_run_share(i);
+		pool.taken_over += (uint64_t)late;
+		if (peer[i].woken)
+			peer[i].in_time += (late ? 0 : 256) / 4 - peer[i].in_time / 4;
+		peer[i].woken = 0;
+	}
 	pool_wait(&pool.pending, 0, 1, 0);
 	pool.jobs++;
 }
@@ -132,9 +181,10 @@ void pool_report(void)
 	if (pool.n > 1)
 		kprintf(
 		    "kernel: pool: %d CPUs, %lu jobs; the boot CPU took over %lu shares of CPUs "
-		    "that had not started them; %lu wake-up IPIs\n",
+		    "that had not started them; %lu wake-up IPIs, %lu not sent (an IPI cost more "
+		    "than a share)\n",
 		    pool.n, (unsigned long)pool.jobs, (unsigned long)pool.taken_over,
-		    (unsigned long)pool.wakeups);
+		    (unsigned long)pool.wakeups, (unsigned long)pool.unwoken);
 }
 
 static int pool_fault_unknown; /* set by the CPU that found the kind unknown */
@@ -171,5 +221,7 @@ void plat_debug_fault(const char *kind)
 		kprintf("kernel: --fault %s needs a second CPU (make qemu SMP=2)\n", kind);
 		return;
 	}
+	for (int i = 1; i < pool.n; i++) /* the fault needs another CPU, whatever an IPI costs */
+		peer[i].in_time = 256, peer[i].ipi_cycles = 0;
 	plat_parallel(pool_fault_task, (void *)(kind + 3));
 }

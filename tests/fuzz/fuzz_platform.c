@@ -86,6 +86,11 @@ int plat_threads(void)
 	return 1;
 }
 
+size_t plat_parallel_min_work(void)
+{
+	return 65536;
+}
+
 void plat_parallel(plat_task_fn fn, void *ctx)
 {
 	fn(ctx, 0, 1);

@@ -1,8 +1,8 @@
 /* dot_q4_q5.c: Q4_0, Q4_1, Q5_0 and Q5_1 weight rows (blocks of 32) against Q8_0/Q8_1
  * activations: the scalar references, which define the bits, and the AVX2 and AVX-512 VNNI
- * versions, eight blocks at a time: the integer sums of each block exactly (codes as unsigned
- * bytes times the int8 activations, any code offset taken out through the activations' block
- * sums), then the reference's float terms and partials. */
+ * versions (two blocks per 512-bit step), eight blocks at a time: the integer sums of each block
+ * exactly (codes as unsigned bytes times the int8 activations, any code offset taken out through
+ * the activations' block sums), then the reference's float terms and partials. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
@@ -205,19 +205,47 @@ AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 
 /* --- AVX-512 (VNNI) --- */
 
-/* 8 int32 partial sums of 32 unsigned codes (< 128) times 32 int8 activations. */
-AVX512 static inline __m256i dot_u8_i8_vnni(__m256i u, const int8_t *x)
+/* Blocks j and j + 1 (qs0, qs1) as 64 unsigned codes in activation order: block j's low
+ * nibbles (values 0-15), its high ones (16-31), then block j + 1's, a 128-bit quarter each. */
+AVX512 static inline __m512i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
 {
-	__m256i vx = _mm256_loadu_si256((const __m256i *)(const void *)x);
-	return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, vx);
+	__m256i q = _mm256_inserti128_si256(
+	    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs0)),
+	    _mm_loadu_si128((const __m128i *)(const void *)qs1), 1);
+	__m512i d =
+	    _mm512_shuffle_i64x2(_mm512_castsi256_si512(q), _mm512_castsi256_si512(q), 0x50);
+	__m512i shift = _mm512_set_epi32(0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0, 0, 0x40004,
+					 0x40004, 0x40004, 0x40004, 0, 0, 0, 0);
+	return _mm512_and_si512(_mm512_srlv_epi16(d, shift), _mm512_set1_epi8(15));
 }
 
-/* Q5 high bits: byte j gets 16 where bit j of the 32-bit qh is set. */
-AVX512 static inline __m256i q5_high_avx512(const uint8_t qh[4])
+/* Q5 high bits of blocks j and j + 1: 16 added to the codes whose bit is set in qh. */
+AVX512 static inline __m512i q5_high_pair(__m512i u, const uint8_t *qh0, const uint8_t *qh1)
 {
-	__mmask32 k = (__mmask32)kq_qh(qh);
-	return _mm256_maskz_mov_epi8(k, _mm256_set1_epi8(16));
+	__mmask64 k = (__mmask64)kq_qh(qh0) | (__mmask64)kq_qh(qh1) << 32;
+	return _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(16));
 }
+
+/* BLOCKS8 two blocks per 512-bit step: CODES(j) gives blocks j and j + 1's codes; lane j of
+ * isum is block b + j's integer sum, code offset removed. */
+#define BLOCKS8_512(CODES, OFFSET)                                                                 \
+	__m256i v[8];                                                                              \
+	_Pragma("GCC unroll 4") for (int j = 0; j < 8; j += 2)                                     \
+	{                                                                                          \
+		__m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), CODES(b + j),              \
+						_mm512_loadu_si512(x->q + (b + j) * QK4));         \
+		v[j] = _mm512_castsi512_si256(d);                                                  \
+		v[j + 1] = _mm512_extracti64x4_epi64(d, 1);                                        \
+	}                                                                                          \
+	__m256i isum = reduce8(v);                                                                 \
+	if (OFFSET)                                                                                \
+		isum = _mm256_sub_epi32(                                                           \
+		    isum, _mm256_mullo_epi32(                                                      \
+			      _mm256_set1_epi32(OFFSET),                                           \
+			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b))));
+
+#define Q4_PAIR(j) nibbles_pair(w[j].qs, w[(j) + 1].qs)
+#define Q5_PAIR(j) q5_high_pair(nibbles_pair(w[j].qs, w[(j) + 1].qs), w[j].qh, w[(j) + 1].qh)
 
 AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 {
@@ -225,7 +253,7 @@ AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
-		BLOCKS8(dot_u8_i8_vnni, BlockQ4_0, nibbles(blk->qs), 8)
+		BLOCKS8_512(Q4_PAIR, 8)
 		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
@@ -243,8 +271,7 @@ AVX512 float kdot_q5_0_avx512(const void *wv, const QAct *x, int nb)
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
-		BLOCKS8(dot_u8_i8_vnni, BlockQ5_0,
-			_mm256_or_si256(nibbles(blk->qs), q5_high_avx512(blk->qh)), 16)
+		BLOCKS8_512(Q5_PAIR, 16)
 		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
@@ -262,7 +289,7 @@ AVX512 float kdot_q4_1_avx512(const void *wv, const QAct *x, int nb)
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
-		BLOCKS8(dot_u8_i8_vnni, BlockQ4_1, nibbles(blk->qs), 0)
+		BLOCKS8_512(Q4_PAIR, 0)
 		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
 	}
 	float a[QDOT_LANES];
@@ -280,8 +307,7 @@ AVX512 float kdot_q5_1_avx512(const void *wv, const QAct *x, int nb)
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
-		BLOCKS8(dot_u8_i8_vnni, BlockQ5_1,
-			_mm256_or_si256(nibbles(blk->qs), q5_high_avx512(blk->qh)), 0)
+		BLOCKS8_512(Q5_PAIR, 0)
 		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
 	}
 	float a[QDOT_LANES];

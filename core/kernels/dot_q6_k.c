@@ -1,7 +1,8 @@
 /* dot_q6_k.c: Q6_K weight rows (6-bit codes in 16 groups of 16 with int8 scales) against Q8_K
  * activations: the scalar reference, which defines the bits, and the AVX2 (one 32-value chunk
- * per step) and AVX-512 (two per 512-bit step) versions: codes as unsigned bytes, their offset
- * of 32 taken out through the activations' group sums, the float term as the reference's. */
+ * per step) and AVX-512 VNNI (64 values per step) versions: codes as unsigned bytes, their
+ * offset of 32 taken out through the activations' group sums, eight super-blocks' integer sums
+ * gathered into one vector, then their float terms 8 lanes at once, as the reference's. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
@@ -29,51 +30,78 @@ float kdot_q6_k_ref(const void *wv, const QAct *x, int nb)
 	return qdot_tree(acc);
 }
 
+/* The body of a Q6_K row kernel of either ISA, BLOCK its one-super-block integer sum (as 8
+ * int32 partials): eight super-blocks per step, the last step short. */
+#define Q6_K_ROW(BLOCK)                                                                            \
+	{                                                                                          \
+		const BlockQ6_K *w = wv;                                                           \
+		__m256 acc = _mm256_setzero_ps();                                                  \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			__m256i vi[8];                                                             \
+			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =                \
+			    j < n ? BLOCK(&w[b + j], x->q + (b + j) * QK_K,                        \
+					  x->bsum + (b + j) * (QK_K / 16))                         \
+				  : _mm256_setzero_si256();                                        \
+			acc = kq_acc8_d_hi(acc, reduce8(vi), &w[b].scales[QK_K / 16 - 2],          \
+					   sizeof *w, x->d + b, n);                                \
+		}                                                                                  \
+		return kq_tree8(acc);                                                              \
+	}
+
 /* --- AVX2 --- */
 
-AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb)
+/* One super-block: sum over the groups of scale times (codes as unsigned 0..63) times x, less 32
+ * times the scales times the activations' group sums, as 8 int32 partials. */
+AVX2 static inline __attribute__((always_inline)) __m256i
+q6_k_block_avx2(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 {
-	const BlockQ6_K *w = wv;
-	float acc[QDOT_LANES] = {0};
-	__m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
-	for (int b = 0; b < nb; b++) {
-		const int8_t *xq = x->q + b * QK_K;
-		const int32_t *bs = x->bsum + b * (QK_K / 16);
-		const int8_t *sc = w[b].scales;
-		int32_t off = 0;
-		for (int g = 0; g < QK_K / 16; g++)
-			off += sc[g] * bs[g];
-		__m256i sum = _mm256_setzero_si256();
-		for (int h = 0; h < 2; h++) {
-			const uint8_t *ql = w[b].ql + 64 * h;
-			__m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)ql);
-			__m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(ql + 32));
-			__m256i qh =
-			    _mm256_loadu_si256((const __m256i *)(const void *)(w[b].qh + 32 * h));
-			__m256i lo4[4] = {_mm256_and_si256(l0, m15), _mm256_and_si256(l1, m15),
-					  _mm256_and_si256(_mm256_srli_epi16(l0, 4), m15),
-					  _mm256_and_si256(_mm256_srli_epi16(l1, 4), m15)};
-			for (int k = 0; k < 4; k++) {
-				__m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m3);
-				__m256i u = _mm256_or_si256(lo4[k], _mm256_slli_epi16(hi2, 4));
-				int g = 8 * h + 2 * k;
-				sum = _mm256_add_epi32(
-				    sum, kq_chunk_scaled(u, xq + 128 * h + 32 * k,
-							 kq_scales2(sc[g], sc[g + 1])));
-			}
+	__m256i m15 = _mm256_set1_epi8(15), m30 = _mm256_set1_epi8(0x30);
+	__m256i s16 =
+	    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)w->scales));
+	__m256i sum = _mm256_setzero_si256();
+	for (int h = 0; h < 2; h++) {
+		/* the half's 8 scales (int16) in both 128-bit halves, for the byte shuffles */
+		__m256i sh = _mm256_broadcastsi128_si256(h ? _mm256_extracti128_si256(s16, 1)
+							   : _mm256_castsi256_si128(s16));
+		const uint8_t *ql = w->ql + 64 * h;
+		__m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)ql);
+		__m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(ql + 32));
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(w->qh + 32 * h));
+		/* code k's high 2 bits (bits 2k of qh) moved to bits 4-5 */
+		__m256i hi[4] = {_mm256_and_si256(_mm256_slli_epi16(qh, 4), m30),
+				 _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30),
+				 _mm256_and_si256(qh, m30),
+				 _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)};
+		__m256i lo[4] = {_mm256_and_si256(l0, m15), _mm256_and_si256(l1, m15),
+				 _mm256_and_si256(_mm256_srli_epi16(l0, 4), m15),
+				 _mm256_and_si256(_mm256_srli_epi16(l1, 4), m15)};
+		for (int k = 0; k < 4; k++) {
+			/* int16 lanes 0-7: scale of group 2k of the half, 8-15: group 2k + 1 */
+			__m256i sel =
+			    _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k + 1))),
+					     _mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k))));
+			sum = _mm256_add_epi32(sum, kq_chunk_scaled(_mm256_or_si256(lo[k], hi[k]),
+								    xq + 128 * h + 32 * k,
+								    _mm256_shuffle_epi8(sh, sel)));
 		}
-		/* codes are u - 32 */
-		acc[b % QDOT_LANES] +=
-		    kq_term_d(kq_hsum_i32(sum) - 32 * off, _cvtsh_ss(w[b].d), x->d[b]);
 	}
-	return qdot_tree(acc);
+	/* the offset: 32 * sum of scale g times the group's activation sum */
+	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
+	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
+	__m256i off = _mm256_add_epi32(
+	    _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s16)), b0),
+	    _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(s16, 1)), b1));
+	return _mm256_sub_epi32(sum, _mm256_slli_epi32(off, 5));
 }
 
-/* --- AVX-512 --- */
+AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_block_avx2)
 
-/* int16 lane i of the result: s[base + i / 8] (s holds 16 int16 scales): the scales of the
- * four groups of 16 that one 64-byte step covers. */
-AVX512 static inline __m512i spread(__m512i s16, int base)
+    /* --- AVX-512 (VNNI) --- */
+
+    /* int16 lane i of the result: s[base + i / 8] (s holds 16 int16 scales): the scales of the
+     * four groups of 16 that one 64-byte step covers. */
+    AVX512 static inline __m512i spread(__m512i s16, int base)
 {
 	__m512i i = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
 				     15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
@@ -81,44 +109,39 @@ AVX512 static inline __m512i spread(__m512i s16, int base)
 	return _mm512_permutexvar_epi16(idx, s16);
 }
 
-AVX512 float kdot_q6_k_avx512(const void *wv, const QAct *x, int nb)
+/* One super-block as q6_k_block_avx2, 64 codes per step: in half h, the low nibbles of ql
+ * are codes k = 0, 1 (values 0-63 of the half), the high ones k = 2, 3; each code's high bits
+ * (bits 2k of qh) are shifted to bits 4-5 by a per-256-bit-half shift count. */
+AVX512 static inline __attribute__((always_inline)) __m256i
+q6_k_block_avx512(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 {
-	const BlockQ6_K *w = wv;
-	float acc[QDOT_LANES] = {0};
-	__m512i m15 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
-	/* qh shifts per half: codes k and k + 1 take bits 2k and 2k + 2 */
-	__m512i sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-	__m512i sh23 = _mm512_add_epi16(sh01, _mm512_set1_epi16(4));
-	for (int b = 0; b < nb; b++) {
-		const int8_t *xq = x->q + b * QK_K;
-		const int32_t *bs = x->bsum + b * (QK_K / 16);
-		const int8_t *sc = w[b].scales;
-		int32_t off = 0;
-		for (int g = 0; g < QK_K / 16; g++)
-			off += sc[g] * bs[g];
-		__m512i s16 = _mm512_castsi256_si512(
-		    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)sc)));
-		__m512i sum = _mm512_setzero_si512();
-		for (int h = 0; h < 2; h++) {
-			__m512i ql = _mm512_loadu_si512(w[b].ql + 64 * h);
-			__m512i qh = _mm512_broadcast_i64x4(
-			    _mm256_loadu_si256((const __m256i *)(const void *)(w[b].qh + 32 * h)));
-			/* halves: codes k = 0, 1 (values 0-63 of the half), then k = 2, 3 */
-			__m512i u01 = _mm512_or_si512(
-			    _mm512_and_si512(ql, m15),
-			    _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, sh01), m3),
-					      4));
-			__m512i u23 = _mm512_or_si512(
-			    _mm512_and_si512(_mm512_srli_epi16(ql, 4), m15),
-			    _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, sh23), m3),
-					      4));
-			__m512i x01 = _mm512_loadu_si512(xq + 128 * h);
-			__m512i x23 = _mm512_loadu_si512(xq + 128 * h + 64);
-			sum = _mm512_add_epi32(sum, kq_scaled512(u01, x01, spread(s16, 8 * h)));
-			sum = _mm512_add_epi32(sum, kq_scaled512(u23, x23, spread(s16, 8 * h + 4)));
-		}
-		acc[b % QDOT_LANES] +=
-		    kq_term_d(_mm512_reduce_add_epi32(sum) - 32 * off, _cvtsh_ss(w[b].d), x->d[b]);
+	__m512i m0f = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
+	__m512i sh01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+	__m512i sh23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+	__m256i s16 =
+	    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)w->scales));
+	__m512i s512 = _mm512_castsi256_si512(s16);
+	__m512i sum = _mm512_setzero_si512();
+	for (int h = 0; h < 2; h++) {
+		__m512i ql = _mm512_loadu_si512(w->ql + 64 * h);
+		__m512i qh = _mm512_broadcast_i64x4(
+		    _mm256_loadu_si256((const __m256i *)(const void *)(w->qh + 32 * h)));
+		/* (nibble & 15) | high bits, the high bits already masked: ternary logic 0xec is
+		 * (A & C) | B */
+		__m512i u01 = _mm512_ternarylogic_epi32(
+		    ql, _mm512_and_si512(_mm512_sllv_epi16(qh, sh01), m30), m0f, 0xec);
+		__m512i u23 = _mm512_ternarylogic_epi32(
+		    _mm512_srli_epi16(ql, 4), _mm512_and_si512(_mm512_srlv_epi16(qh, sh23), m30),
+		    m0f, 0xec);
+		sum = _mm512_dpwssd_epi32(
+		    sum, _mm512_maddubs_epi16(u01, _mm512_loadu_si512(xq + 128 * h)),
+		    spread(s512, 8 * h));
+		sum = _mm512_dpwssd_epi32(
+		    sum, _mm512_maddubs_epi16(u23, _mm512_loadu_si512(xq + 128 * h + 64)),
+		    spread(s512, 8 * h + 4));
 	}
-	return qdot_tree(acc);
+	__m512i off = _mm512_mullo_epi32(_mm512_cvtepi16_epi32(s16), _mm512_loadu_si512(bs));
+	return kq_fold512(_mm512_sub_epi32(sum, _mm512_slli_epi32(off, 5)));
 }
+
+AVX512 float kdot_q6_k_avx512(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_block_avx512)

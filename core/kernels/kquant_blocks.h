@@ -159,4 +159,90 @@ ISA_TARGET_AVX512 static inline __m512i kq_scaled512(__m512i u, __m512i x, __m51
 	return _mm512_madd_epi16(_mm512_maddubs_epi16(u, x), sc);
 }
 
+/* --- Eight super-blocks per step (AVX2 code, callable from the AVX-512 kernels): the integer
+ * sums of blocks b..b + 7 as lanes (reduce8), then their float terms as 8 lanes at once. Lane j
+ * is block b + j (b a multiple of 8), whose term the reference adds to acc[(b + j) % 8]: a
+ * vector of 8 partials does exactly what acc[] does, with the same roundings (no FMA). --- */
+
+/* All-ones in the lanes j < n (the blocks a last, short step has). */
+ISA_TARGET_AVX2 static inline __m256i kq_lanes(int n)
+{
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* The two fp16 values at p + j * stride (4 bytes) of each present lane j, as floats: the
+ * first into *lo, the second into *hi (absent lanes read nothing and give 0). */
+ISA_TARGET_AVX2 static inline void kq_fp16_pairs(const void *p, int stride, __m256i lanes,
+						 __m256 *lo, __m256 *hi)
+{
+	__m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+					 _mm256_set1_epi32(stride));
+	__m256i v =
+	    _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)p, idx, lanes, 1);
+	/* per 128-bit half: the four low halves, then the four high ones; then the halves'
+	 * quarters in the order lo 0-3, lo 4-7, hi 0-3, hi 4-7 */
+	v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11,
+						    14, 15, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7,
+						    10, 11, 14, 15));
+	v = _mm256_permute4x64_epi64(v, 0xd8);
+	*lo = _mm256_cvtph_ps(_mm256_castsi256_si128(v));
+	*hi = _mm256_cvtph_ps(_mm256_extracti128_si256(v, 1));
+}
+
+/* acc + the kq_term_kmin of the present lanes: isum * (d_w * d_x) - msum * (dmin_w * d_x),
+ * d_w and dmin_w the fp16 pair at the start of each block (stride bytes apart). */
+ISA_TARGET_AVX2 static inline __m256 kq_acc8_kmin(__m256 acc, __m256i isum, __m256i msum,
+						  const void *dm, int stride, const float *dx,
+						  int n)
+{
+	__m256i lanes = kq_lanes(n);
+	__m256 d, dmin;
+	kq_fp16_pairs(dm, stride, lanes, &d, &dmin);
+	__m256 vdx = _mm256_maskload_ps(dx, lanes);
+	__m256 t = _mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, vdx)),
+				 _mm256_mul_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, vdx)));
+	return _mm256_blendv_ps(acc, _mm256_add_ps(acc, t), _mm256_castsi256_ps(lanes));
+}
+
+/* acc + the kq_term_d of the present lanes, d_w the second fp16 of the 4 bytes at p + j *
+ * stride (Q6_K's d ends its block: reading from 2 bytes before it stays inside the row). */
+ISA_TARGET_AVX2 static inline __m256 kq_acc8_d_hi(__m256 acc, __m256i isum, const void *p,
+						  int stride, const float *dx, int n)
+{
+	__m256i lanes = kq_lanes(n);
+	__m256 unused, d;
+	kq_fp16_pairs(p, stride, lanes, &unused, &d);
+	__m256 vdx = _mm256_maskload_ps(dx, lanes);
+	__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, vdx));
+	return _mm256_blendv_ps(acc, _mm256_add_ps(acc, t), _mm256_castsi256_ps(lanes));
+}
+
+/* The 8 partials folded as qdot_tree folds them. */
+ISA_TARGET_AVX2 static inline float kq_tree8(__m256 acc)
+{
+	float a[QDOT_LANES];
+	_mm256_storeu_ps(a, acc);
+	return qdot_tree(a);
+}
+
+/* Q4_K/Q5_K mins: sum over the 8 groups of min j times the activations' 16-value sums 2j and
+ * 2j + 1, as 8 int32 partial sums. */
+ISA_TARGET_AVX2 static inline __m256i kq_mins8(uint64_t m, const int32_t *bs)
+{
+	__m128i md =
+	    _mm_shuffle_epi8(_mm_cvtsi64_si128((long long)m),
+			     _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
+	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
+	return _mm256_add_epi32(
+	    _mm256_mullo_epi32(_mm256_cvtepu8_epi32(md), b0),
+	    _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(md, 8)), b1));
+}
+
+/* The 512 bits' two halves added (exact). */
+ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
+{
+	return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+
 #endif

@@ -1,5 +1,6 @@
-/* test_tiles.c: the AVX2 and AVX-VNNI prompt tiles give each row and token the bits of the
- * one-token AVX2 kernel and of the scalar reference, on odd shapes, and write nothing else. An ISA
+/* test_tiles.c: the AVX2 and AVX-VNNI prompt tiles (Q8_0, int8) give each row and token the bits
+ * of the one-token AVX2 kernel and of the scalar reference, on odd shapes, and write nothing
+ * else. An ISA
  * the CPU lacks is skipped with a loud SKIP line. */
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +114,78 @@ START_TEST(test_q8_0_tile_avxvnni_bit_exact)
 }
 END_TEST
 
+/* int8 tiles: {values per row, group size (0: per tensor with a zero point, blocks of 32 and
+ * a short last one), tokens}: groups of 32 to 128 values, a width across the 64-piece chunks,
+ * a group of 16 (the reference's path), 1 to 37 tokens across the 8-token passes. */
+enum { I8N = 2368, I8T = 37 };
+static const int i8_shapes[][3] = {{7, 0, 3},	   {33, 0, 9},	 {100, 0, 37},	{2200, 0, 17},
+				   {96, 32, 1},	   {320, 32, 8}, {192, 64, 37}, {I8N, 64, 5},
+				   {640, 128, 11}, {48, 16, 6},	 {288, 0, I8T}};
+static int8_t i8w[QTILE_ROWS * I8N], i8x[I8T * I8N];
+static float i8ws[QTILE_ROWS * I8N / 16], i8xd[I8T * (I8N / 16 + 1)];
+static int32_t i8xs[I8T * (I8N / 16 + 1)];
+
+START_TEST(test_int8_tile_avx2_bit_exact)
+{
+	if (!require_cpu("AVX2 int8 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
+		return;
+	Rng r;
+	rng_seed(&r, 22);
+	for (size_t si = 0; si < sizeof i8_shapes / sizeof i8_shapes[0]; si++) {
+		int n = i8_shapes[si][0], gs = i8_shapes[si][1], ntok = i8_shapes[si][2];
+		int B = gs ? gs : QK8_0, nb = (n + B - 1) / B;
+		/* per tensor: any int8 and a zero point; grouped: symmetric, as the files hold */
+		for (int k = 0; k < QTILE_ROWS * n; k++)
+			i8w[k] = rand_i8(&r, gs ? -127 : -128);
+		for (int k = 0; k < QTILE_ROWS * nb; k++)
+			i8ws[k] = rng_float(&r) * 0.01f;
+		int32_t zp = gs ? 0 : (int32_t)(rng_next(&r) % 256) - 128;
+		float sc = rng_float(&r) * 0.01f;
+		const float *ws = gs ? i8ws : NULL;
+		for (int t = 0; t < ntok; t++)
+			for (int b = 0; b < nb; b++) {
+				int32_t sum = 0;
+				for (int k = b * B; k < n && k < (b + 1) * B; k++) {
+					i8x[t * n + k] = rand_i8(&r, -127);
+					sum += i8x[t * n + k];
+				}
+				i8xs[t * nb + b] = sum;
+				i8xd[t * nb + b] = rng_float(&r) * 0.05f + 1e-4f;
+			}
+		for (int rows = 1; rows <= QTILE_ROWS; rows++) {
+			memset(want, 0xa5, sizeof want);
+			for (int t = 0; t < ntok; t++)
+				for (int i = 0; i < rows; i++) {
+					const int8_t *row = i8w + (size_t)i * (size_t)n;
+					const float *wsr = ws ? ws + (size_t)i * (size_t)nb : NULL;
+					float one =
+					    qdot_i8_avx2(row, wsr, sc, zp, i8x + t * n,
+							 i8xd + t * nb, i8xs + t * nb, n, B);
+					float ref = qdot_i8_ref(row, wsr, sc, zp, i8x + t * n,
+								i8xd + t * nb, i8xs + t * nb, n, B);
+					ck_assert_msg(
+					    !memcmp(&one, &ref, sizeof one),
+					    "one-token int8 AVX2 differs from the reference");
+					want[t * YS + i] = one;
+				}
+			memset(got, 0xa5, sizeof got);
+			qdot_i8_tile_avx2(i8w, ws, (size_t)nb, sc, zp, rows, i8x, i8xd, i8xs, n, B,
+					  ntok, got, YS);
+			ck_assert_msg(!memcmp(got, want, sizeof(float) * (size_t)MAXT * YS),
+				      "int8 AVX2 tile differs from the one-token kernel (or wrote "
+				      "elsewhere): %d values, group %d, zero point %d, %d rows, %d "
+				      "tokens",
+				      n, gs, zp, rows, ntok);
+			memset(got, 0xa5, sizeof got);
+			qdot_i8_tile_ref(i8w, ws, (size_t)nb, sc, zp, rows, i8x, i8xd, i8xs, n, B,
+					 ntok, got, YS);
+			ck_assert_msg(!memcmp(got, want, sizeof(float) * (size_t)MAXT * YS),
+				      "int8 tile reference differs from the one-token kernel");
+		}
+	}
+}
+END_TEST
+
 Suite *tiles_suite(void)
 {
 	Suite *s = suite_create("tiles");
@@ -120,6 +193,7 @@ Suite *tiles_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_q8_0_tile_avx2_bit_exact);
 	tcase_add_test(tc, test_q8_0_tile_avxvnni_bit_exact);
+	tcase_add_test(tc, test_int8_tile_avx2_bit_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -108,6 +108,24 @@ float qdot_i8_avx2(const int8_t *w, const float *ws, float wscale, int32_t zp, c
 float qdot_i8_avx512(const int8_t *w, const float *ws, float wscale, int32_t zp, const int8_t *xq,
 		     const float *xd, const int32_t *xsum, int n, int B);
 
+/* int8 rows w + r n (r < nrows <= QTILE_ROWS; group scales at ws + r ws_stride, or wscale per
+ * tensor when ws is NULL; zero point zp) against ntok tokens, token t's activations at xq + t n,
+ * xd + t nb and xsum + t nb (nb = ceil(n / B)): y[t * y_stride + r] gets the one-token kernel's
+ * bits. */
+typedef void (*QDotI8TileFn)(const int8_t *w, const float *ws, size_t ws_stride, float wscale,
+			     int32_t zp, int nrows, const int8_t *xq, const float *xd,
+			     const int32_t *xsum, int n, int B, int ntok, float *y,
+			     size_t y_stride);
+void qdot_i8_tile_ref(const int8_t *w, const float *ws, size_t ws_stride, float wscale, int32_t zp,
+		      int nrows, const int8_t *xq, const float *xd, const int32_t *xsum, int n,
+		      int B, int ntok, float *y, size_t y_stride);
+/* 8 rows x 8 tokens per pass as the Q8_0 AVX2 tile, reading each token's values in place (the
+ * int8 x stay in [-127, 127], so |w| x pairs fit int16 for any weight byte). Groups that are
+ * not whole multiples of 32 values, or longer than 2048, take the reference. */
+void qdot_i8_tile_avx2(const int8_t *w, const float *ws, size_t ws_stride, float wscale, int32_t zp,
+		       int nrows, const int8_t *xq, const float *xd, const int32_t *xsum, int n,
+		       int B, int ntok, float *y, size_t y_stride);
+
 /* Q8_0 activations of x (n, n % 32 == 0): int8 values q (n), block scales (n / 32, the fp16
  * rounded scale as a float) and block sums (n / 32), the values quantize_row_q8_0 gives. The
  * AVX2 one (also used by the avx512 ISA) gives the same bytes. */
@@ -205,6 +223,52 @@ ISA_TARGET_AVX2 static inline __m256i reduce8(const __m256i v[8])
 	/* a: v0..v3's sums of their low 128 bits, then of their high 128 bits */
 	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20),
 				_mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/* Shared by the AVX2 prompt tiles (dot_q8_0.c, dot_int8.c): 8 weight rows, one per 32-bit lane,
+ * against one token's 4 values at a time. */
+
+/* Unaligned 4 bytes, read in place (broadcast to every lane, or vpdpbusd's embedded broadcast). */
+typedef int32_t u32_unaligned __attribute__((may_alias, aligned(1)));
+
+/* 32 bytes of each of 8 rows (r[k]: row k) regrouped: out[i] holds bytes 4 i .. 4 i + 3 of row
+ * k in 32-bit lane k. An 8 x 8 transpose of 32-bit lanes. */
+ISA_TARGET_AVX2 static inline void tile_transpose8(const __m256i r[8], __m256i *out)
+{
+	__m256i t[8], u[8];
+	for (int k = 0; k < 8; k += 2) {
+		t[k] = _mm256_unpacklo_epi32(r[k], r[k + 1]);
+		t[k + 1] = _mm256_unpackhi_epi32(r[k], r[k + 1]);
+	}
+	for (int k = 0; k < 8; k += 4) {
+		u[k] = _mm256_unpacklo_epi64(t[k], t[k + 2]);
+		u[k + 1] = _mm256_unpackhi_epi64(t[k], t[k + 2]);
+		u[k + 2] = _mm256_unpacklo_epi64(t[k + 1], t[k + 3]);
+		u[k + 3] = _mm256_unpackhi_epi64(t[k + 1], t[k + 3]);
+	}
+	/* u[k]: rows 0-3 (k < 4) or 4-7 of lane k % 4 (low half) and k % 4 + 4 (high) */
+	for (int i = 0; i < 4; i++) {
+		out[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+		out[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+	}
+}
+
+/* A token's 4 values x (int8) times lane i of 8 rows (wv, aw = |wv|), into each row's int32
+ * lane: |w| times x with w's sign, pairs summed in int16 (exact while |x| <= 127, as in
+ * qdot_q8_avx2), then in int32. */
+ISA_TARGET_AVX2 static inline __m256i tile_lane_dot(__m256i acc, __m256i aw, __m256i wv,
+						    const void *x)
+{
+	__m256i xv = _mm256_set1_epi32(*(const u32_unaligned *)x);
+	__m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv));
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+/* The canonical float step for one token and 8 rows: partial += (float)isum * (d * xd). */
+ISA_TARGET_AVX2 static inline void tile_add_term(float *partial, __m256i isum, __m256 d, float xd)
+{
+	__m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(xd)));
+	_mm256_storeu_ps(partial, _mm256_add_ps(_mm256_loadu_ps(partial), term));
 }
 
 /* vpdpbusd multiplies unsigned by signed bytes: w + 128 (w xor 0x80) is unsigned, and

@@ -143,10 +143,6 @@ ISA_TARGET_AVX2 void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, co
 /* --- AVX2 tile: prompt batches without VNNI: 8 weight rows (one per 32-bit lane) against 8
  * tokens at a time, bit-identical to qdot_q8_avx2 for every row and token --- */
 
-/* Unaligned 4 weight bytes, read in place (broadcast to every lane, or vpdpbusd's embedded
- * broadcast). */
-typedef int32_t u32_unaligned __attribute__((may_alias, aligned(1)));
-
 /* Blocks regrouped at once: their weights (16 KB) stay in L1 while every token passes. */
 #define TILE2_CHUNK 64
 /* Tokens whose float partials are held at once (16 KB). */
@@ -168,40 +164,8 @@ ISA_TARGET_AVX2 static void regroup(const BlockQ8_0 *w, int nb, int R, int b0, i
 				     : _mm256_setzero_si256();
 			dw[8 * b + k] = k < R ? _cvtsh_ss(blk->d) : 0.0f;
 		}
-		__m256i t[8], u[8];
-		for (int k = 0; k < 8; k += 2) {
-			t[k] = _mm256_unpacklo_epi32(r[k], r[k + 1]);
-			t[k + 1] = _mm256_unpackhi_epi32(r[k], r[k + 1]);
-		}
-		for (int k = 0; k < 8; k += 4) {
-			u[k] = _mm256_unpacklo_epi64(t[k], t[k + 2]);
-			u[k + 1] = _mm256_unpackhi_epi64(t[k], t[k + 2]);
-			u[k + 2] = _mm256_unpacklo_epi64(t[k + 1], t[k + 3]);
-			u[k + 3] = _mm256_unpackhi_epi64(t[k + 1], t[k + 3]);
-		}
-		/* u[k]: rows 0-3 (k < 4) or 4-7 of lane k % 4 (low half) and k % 4 + 4 (high) */
-		for (int i = 0; i < 4; i++) {
-			wp[8 * b + i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
-			wp[8 * b + i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
-		}
+		tile_transpose8(r, wp + 8 * b);
 	}
-}
-
-/* Token t's 4 values of lane i in every row's lane: |w| times x with w's sign, pairs summed in
- * int16 (exact, as in qdot_q8_avx2), then in int32. */
-ISA_TARGET_AVX2 static inline __m256i lane_dot(__m256i acc, __m256i aw, __m256i wv,
-					       const uint8_t *x)
-{
-	__m256i xv = _mm256_set1_epi32(*(const u32_unaligned *)(const void *)x);
-	__m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv));
-	return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
-}
-
-/* The canonical float step for one token and 8 rows: partial += (float)isum * (d * xd). */
-ISA_TARGET_AVX2 static inline void add_term(float *partial, __m256i isum, __m256 d, float xd)
-{
-	__m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(xd)));
-	_mm256_storeu_ps(partial, _mm256_add_ps(_mm256_loadu_ps(partial), term));
 }
 
 /* 8 tokens (xg: their lanes in a transposed group, xdg: their scales) against the n regrouped
@@ -219,26 +183,26 @@ ISA_TARGET_AVX2 static void pass8(const __m256i *wp, const float *dw, int n, con
 			__m256i wv = _mm256_load_si256(wp + 8 * b + i);
 			__m256i aw = _mm256_abs_epi8(wv);
 			const uint8_t *xl = xb + i * QTILE_LANE_BYTES;
-			a0 = lane_dot(a0, aw, wv, xl);
-			a1 = lane_dot(a1, aw, wv, xl + 4);
-			a2 = lane_dot(a2, aw, wv, xl + 8);
-			a3 = lane_dot(a3, aw, wv, xl + 12);
-			a4 = lane_dot(a4, aw, wv, xl + 16);
-			a5 = lane_dot(a5, aw, wv, xl + 20);
-			a6 = lane_dot(a6, aw, wv, xl + 24);
-			a7 = lane_dot(a7, aw, wv, xl + 28);
+			a0 = tile_lane_dot(a0, aw, wv, xl);
+			a1 = tile_lane_dot(a1, aw, wv, xl + 4);
+			a2 = tile_lane_dot(a2, aw, wv, xl + 8);
+			a3 = tile_lane_dot(a3, aw, wv, xl + 12);
+			a4 = tile_lane_dot(a4, aw, wv, xl + 16);
+			a5 = tile_lane_dot(a5, aw, wv, xl + 20);
+			a6 = tile_lane_dot(a6, aw, wv, xl + 24);
+			a7 = tile_lane_dot(a7, aw, wv, xl + 28);
 		}
 		__m256 d = _mm256_loadu_ps(dw + 8 * b);
 		const float *xd = xdg + (size_t)b * QTILE_TOKENS;
 		float(*p)[8] = &part[0][b % 8];
-		add_term(p[0], a0, d, xd[0]);
-		add_term(p[8], a1, d, xd[1]);
-		add_term(p[16], a2, d, xd[2]);
-		add_term(p[24], a3, d, xd[3]);
-		add_term(p[32], a4, d, xd[4]);
-		add_term(p[40], a5, d, xd[5]);
-		add_term(p[48], a6, d, xd[6]);
-		add_term(p[56], a7, d, xd[7]);
+		tile_add_term(p[0], a0, d, xd[0]);
+		tile_add_term(p[8], a1, d, xd[1]);
+		tile_add_term(p[16], a2, d, xd[2]);
+		tile_add_term(p[24], a3, d, xd[3]);
+		tile_add_term(p[32], a4, d, xd[4]);
+		tile_add_term(p[40], a5, d, xd[5]);
+		tile_add_term(p[48], a6, d, xd[6]);
+		tile_add_term(p[56], a7, d, xd[7]);
 	}
 }
 
@@ -289,14 +253,14 @@ ISA_TARGET_AVXVNNI static void pass8_vnni(const __m256i *wp, const __m256i *corr
 		__m256 d = _mm256_loadu_ps(dw + 8 * b);
 		const float *xd = xdg + (size_t)b * QTILE_TOKENS;
 		float(*p)[8] = &part[0][b % 8];
-		add_term(p[0], a0, d, xd[0]);
-		add_term(p[8], a1, d, xd[1]);
-		add_term(p[16], a2, d, xd[2]);
-		add_term(p[24], a3, d, xd[3]);
-		add_term(p[32], a4, d, xd[4]);
-		add_term(p[40], a5, d, xd[5]);
-		add_term(p[48], a6, d, xd[6]);
-		add_term(p[56], a7, d, xd[7]);
+		tile_add_term(p[0], a0, d, xd[0]);
+		tile_add_term(p[8], a1, d, xd[1]);
+		tile_add_term(p[16], a2, d, xd[2]);
+		tile_add_term(p[24], a3, d, xd[3]);
+		tile_add_term(p[32], a4, d, xd[4]);
+		tile_add_term(p[40], a5, d, xd[5]);
+		tile_add_term(p[48], a6, d, xd[6]);
+		tile_add_term(p[56], a7, d, xd[7]);
 	}
 }
 

@@ -111,6 +111,23 @@ static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	const QuantizedTensor *t = &o->W->i8;
 	int n = t->cols, B = j->B, nb = (n + B - 1) / B;
 	const MatmulScratch *s = j->s;
+	QDotI8TileFn tile = kernels.dot_int8_tile;
+	if (tile && j->n > 1) { /* tiles of rows (in L1) against every token */
+		/* grouped files' groups divide the rows (llama2c.c checks), so row i's scales
+		 * start at i n / group */
+		CORE_ASSERT(!t->group_scales || n % t->group_size == 0);
+		size_t ws_stride = t->group_scales ? (size_t)(n / t->group_size) : 0;
+		for (int i = r0; i < r1; i += QTILE_ROWS) {
+			size_t base = (size_t)i * (size_t)n;
+			tile(t->q + base,
+			     t->group_scales ? t->group_scales + base / (size_t)t->group_size
+					     : NULL,
+			     ws_stride, t->scale, t->zero_point,
+			     r1 - i < QTILE_ROWS ? r1 - i : QTILE_ROWS, s->xq, s->xd, s->xsum, n, B,
+			     j->n, o->y + i, (size_t)o->y_stride);
+		}
+		return;
+	}
 	QDotI8Fn dot = kernels.dot_int8;
 	for (int i0 = r0; i0 < r1; i0 += MATMUL_ROW_TILE) {
 		int i1 = i0 + MATMUL_ROW_TILE < r1 ? i0 + MATMUL_ROW_TILE : r1;
@@ -296,7 +313,7 @@ static const char *entry_name(DType type, int n, bool tiled)
 	case DT_Q8_0:
 		return n == 1 ? "dot_q8_0" : tiled ? "dot_q8_0_tile" : "dot_q8_0_batch";
 	case DT_INT8:
-		return "dot_int8";
+		return n > 1 && kernels.dot_int8_tile ? "dot_int8_tile" : "dot_int8";
 	case DT_Q4_0:
 		return "dot_q4_0";
 	case DT_Q4_1:

@@ -28,6 +28,8 @@ typedef struct Kernels {
 	QDotQ8TileFn dot_q8_0_tile;   /* "dot_q8_0_tile": rows x 16-token groups; NULL where the
 					 ISA has none (the batch entry runs prompts) */
 	QDotI8Fn dot_int8;	      /* "dot_int8": one int8 row, one token */
+	QDotI8TileFn dot_int8_tile;   /* "dot_int8_tile": int8 rows x a prompt batch; NULL where
+					 the ISA has none (the one-token entry runs prompts) */
 	FDotF32Fn dot_f32;	      /* "dot_f32" */
 	FDotF16Fn dot_f16;	      /* "dot_f16" */
 	QuantActQ8Fn quant_act_q8_0;  /* "quant_act_q8_0": activations for Q8_0 weights */

@@ -57,6 +57,19 @@ if require_shared "$M/stories260K.bin" "stories260K goldens"; then
 	if $BIN -m "$M/stories260K.bin" --quant int8 -n 16 --temp 0 --ids >"$tmp/out" 2>"$tmp/err" &&
 		[ "$(wc -w <"$tmp/out")" -eq 16 ]; then ok "stories260K --quant int8 runs"
 	else ko "stories260K --quant int8 runs"; cat "$tmp/err"; fi
+	# int8 prompt batches (the tiles where an ISA has them) give the scalar one-token path's ids
+	p8=$(seq 1 3 90 | tr '\n' ' ')
+	want8=$($BIN -m "$M/stories260K.bin" --quant int8 --prompt-ids "$p8" -n 16 --temp 0 --ids \
+		--isa scalar 2>/dev/null)
+	for isa in $isas; do
+		for t in 1 2; do
+			got8=$($BIN -m "$M/stories260K.bin" --quant int8 --prompt-ids "$p8" -n 16 \
+				--temp 0 --ids --isa $isa -t $t 2>/dev/null)
+			if [ -n "$want8" ] && [ "$got8" = "$want8" ]; then
+				ok "stories260K --quant int8, 30-id prompt: --isa $isa -t $t = scalar"
+			else ko "stories260K --quant int8, 30-id prompt: --isa $isa -t $t: $got8, scalar: $want8"; fi
+		done
+	done
 	expect_error "stories260K --quant q8_0 refuses rows of 172" "not a multiple of 32" \
 		-m "$M/stories260K.bin" --quant q8_0
 	expect_error "context longer than the model's" "longer than the model" \

@@ -125,10 +125,10 @@ static int8_t i8w[QTILE_ROWS * I8N], i8x[I8T * I8N];
 static float i8ws[QTILE_ROWS * I8N / 16], i8xd[I8T * (I8N / 16 + 1)];
 static int32_t i8xs[I8T * (I8N / 16 + 1)];
 
-START_TEST(test_int8_tile_avx2_bit_exact)
+/* An int8 tile against the one-token AVX2 kernel and the reference: every shape, 1 to 8
+ * rows; the tile reference too. */
+static void check_i8_tile(const char *name, QDotI8TileFn tile)
 {
-	if (!require_cpu("AVX2 int8 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
-		return;
 	Rng r;
 	rng_seed(&r, 22);
 	for (size_t si = 0; si < sizeof i8_shapes / sizeof i8_shapes[0]; si++) {
@@ -169,13 +169,13 @@ START_TEST(test_int8_tile_avx2_bit_exact)
 					want[t * YS + i] = one;
 				}
 			memset(got, 0xa5, sizeof got);
-			qdot_i8_tile_avx2(i8w, ws, (size_t)nb, sc, zp, rows, i8x, i8xd, i8xs, n, B,
-					  ntok, got, YS);
+			tile(i8w, ws, (size_t)nb, sc, zp, rows, i8x, i8xd, i8xs, n, B, ntok, got,
+			     YS);
 			ck_assert_msg(!memcmp(got, want, sizeof(float) * (size_t)MAXT * YS),
-				      "int8 AVX2 tile differs from the one-token kernel (or wrote "
+				      "int8 %s tile differs from the one-token kernel (or wrote "
 				      "elsewhere): %d values, group %d, zero point %d, %d rows, %d "
 				      "tokens",
-				      n, gs, zp, rows, ntok);
+				      name, n, gs, zp, rows, ntok);
 			memset(got, 0xa5, sizeof got);
 			qdot_i8_tile_ref(i8w, ws, (size_t)nb, sc, zp, rows, i8x, i8xd, i8xs, n, B,
 					 ntok, got, YS);
@@ -183,6 +183,20 @@ START_TEST(test_int8_tile_avx2_bit_exact)
 				      "int8 tile reference differs from the one-token kernel");
 		}
 	}
+}
+
+START_TEST(test_int8_tile_avx2_bit_exact)
+{
+	if (require_cpu("AVX2 int8 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
+		check_i8_tile("AVX2", qdot_i8_tile_avx2);
+}
+END_TEST
+
+START_TEST(test_int8_tile_avxvnni_bit_exact)
+{
+	if (require_cpu("AVX-VNNI int8 tiles", isa_supported(ISA_AVXVNNI),
+			isa_cpu_flags("avxvnni")))
+		check_i8_tile("AVX-VNNI", qdot_i8_tile_avxvnni);
 }
 END_TEST
 
@@ -194,6 +208,7 @@ Suite *tiles_suite(void)
 	tcase_add_test(tc, test_q8_0_tile_avx2_bit_exact);
 	tcase_add_test(tc, test_q8_0_tile_avxvnni_bit_exact);
 	tcase_add_test(tc, test_int8_tile_avx2_bit_exact);
+	tcase_add_test(tc, test_int8_tile_avxvnni_bit_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -125,6 +125,10 @@ void qdot_i8_tile_ref(const int8_t *w, const float *ws, size_t ws_stride, float 
 void qdot_i8_tile_avx2(const int8_t *w, const float *ws, size_t ws_stride, float wscale, int32_t zp,
 		       int nrows, const int8_t *xq, const float *xd, const int32_t *xsum, int n,
 		       int B, int ntok, float *y, size_t y_stride);
+/* The same tile with AVX-VNNI's vpdpbusd. */
+void qdot_i8_tile_avxvnni(const int8_t *w, const float *ws, size_t ws_stride, float wscale,
+			  int32_t zp, int nrows, const int8_t *xq, const float *xd,
+			  const int32_t *xsum, int n, int B, int ntok, float *y, size_t y_stride);
 
 /* Q8_0 activations of x (n, n % 32 == 0): int8 values q (n), block scales (n / 32, the fp16
  * rounded scale as a float) and block sums (n / 32), the values quantize_row_q8_0 gives. The

@@ -86,25 +86,25 @@ ISA_TARGET_AVX2 float qdot_i8_avx2(const int8_t *w, const float *ws, float wscal
 #define I8TILE_TOKENS 64
 #define I8TILE_PASS 8
 
-/* Full blocks b0 .. b0 + nblk - 1 (B = 32 per values each) of R rows, regrouped: piece s of
- * block b at wp + 8 (b per + s) (tile_transpose8; absent rows 0), the rows' scales of the
- * block at dw + 8 b (0 for absent rows). */
+/* Full blocks b0 .. b0 + nblk - 1 (B = 32 per values each) of R rows, xor flip (0, or 0x80
+ * bytes for vpdpbusd's unsigned operand), regrouped: piece s of block b at wp + 8 (b per + s)
+ * (tile_transpose8; absent rows 0), the rows' scales of the block at dw + 8 b (0 for absent
+ * rows). */
 ISA_TARGET_AVX2 static void i8_regroup(const int8_t *w, int n, int R, int per, int b0, int nblk,
-				       const float *ws, size_t ws_stride, float wscale, __m256i *wp,
-				       float *dw)
+				       const float *ws, size_t ws_stride, float wscale,
+				       __m256i flip, __m256i *wp, float *dw)
 {
 	for (int b = 0; b < nblk; b++) {
 		for (int s = 0; s < per; s++) {
 			size_t off = ((size_t)(b0 + b) * (size_t)per + (size_t)s) * 32;
 			__m256i r[8];
-			for (int k = 0; k < 8; k++)
-				r[k] =
-				    k < R
-					? _mm256_loadu_si256((
-					      const __m256i *)(const void *)(w +
-									     (size_t)k * (size_t)n +
-									     off))
-					: _mm256_setzero_si256();
+			for (int k = 0; k < 8; k++) {
+				const int8_t *p = w + (size_t)k * (size_t)n + off;
+				r[k] = k < R ? _mm256_xor_si256(
+						   flip, _mm256_loadu_si256(
+							     (const __m256i *)(const void *)p))
+					     : _mm256_setzero_si256();
+			}
 			tile_transpose8(r, wp + 8 * (b * per + s));
 		}
 		for (int k = 0; k < 8; k++)
@@ -154,10 +154,58 @@ ISA_TARGET_AVX2 static void i8_pass8(const __m256i *wp, const float *dw, int nbl
 	}
 }
 
-ISA_TARGET_AVX2 void qdot_i8_tile_avx2(const int8_t *w, const float *ws, size_t ws_stride,
-				       float wscale, int32_t zp, int nrows, const int8_t *xq,
-				       const float *xd, const int32_t *xsum, int n, int B, int ntok,
-				       float *y, size_t y_stride)
+/* i8_pass8 with AVX-VNNI: vpdpbusd of the weights + 128 (unsigned) and the token's values, so
+ * each lane sums x w + 128 x, and (128 + zp) times the token's block sum takes both offsets
+ * back, exactly, in int32. */
+ISA_TARGET_AVXVNNI static inline __m256i i8_lane_vnni(__m256i acc, __m256i wv, const int8_t *x)
+{
+	return _mm256_dpbusd_avx_epi32(acc, wv,
+				       _mm256_set1_epi32(*(const u32_unaligned *)(const void *)x));
+}
+
+ISA_TARGET_AVXVNNI static void i8_pass8_vnni(const __m256i *wp, const float *dw, int nblk, int per,
+					     int b0, int32_t zp, const int8_t *const x[I8TILE_PASS],
+					     const float *const xd[I8TILE_PASS],
+					     const int32_t *const xs[I8TILE_PASS],
+					     float part[I8TILE_PASS][8][8])
+{
+	for (int b = 0; b < nblk; b++) {
+		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+			a6 = a0, a7 = a0;
+		for (int s = 0; s < per; s++) {
+			size_t off = ((size_t)(b0 + b) * (size_t)per + (size_t)s) * 32;
+			const __m256i *wv8 = wp + 8 * (b * per + s);
+			for (int i = 0; i < 8; i++) {
+				__m256i wv = _mm256_load_si256(wv8 + i);
+				size_t o = off + (size_t)i * 4;
+				a0 = i8_lane_vnni(a0, wv, x[0] + o);
+				a1 = i8_lane_vnni(a1, wv, x[1] + o);
+				a2 = i8_lane_vnni(a2, wv, x[2] + o);
+				a3 = i8_lane_vnni(a3, wv, x[3] + o);
+				a4 = i8_lane_vnni(a4, wv, x[4] + o);
+				a5 = i8_lane_vnni(a5, wv, x[5] + o);
+				a6 = i8_lane_vnni(a6, wv, x[6] + o);
+				a7 = i8_lane_vnni(a7, wv, x[7] + o);
+			}
+		}
+		int bb = b0 + b;
+		__m256i acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+		__m256 d = _mm256_loadu_ps(dw + 8 * b);
+		for (int k = 0; k < I8TILE_PASS; k++)
+			tile_add_term(
+			    part[k][bb % 8],
+			    _mm256_sub_epi32(acc[k], _mm256_set1_epi32((128 + zp) * xs[k][bb])), d,
+			    xd[k][bb]);
+	}
+}
+
+/* Both tiles: chunks of whole blocks regrouped, then every 8-token pass over them, then each
+ * row's short last block as the one-token kernel's tail; vnni (a constant in each caller) picks
+ * the pass. */
+ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
+i8_tile(const int8_t *w, const float *ws, size_t ws_stride, float wscale, int32_t zp, int nrows,
+	const int8_t *xq, const float *xd, const int32_t *xsum, int n, int B, int ntok, float *y,
+	size_t y_stride, const bool vnni)
 {
 	int per = B / 32;
 	if (B % 32 || per > I8TILE_PIECES) {
@@ -177,22 +225,26 @@ ISA_TARGET_AVX2 void qdot_i8_tile_avx2(const int8_t *w, const float *ws, size_t 
 				_mm256_storeu_ps(part[t][j], _mm256_setzero_ps());
 		for (int c0 = 0; c0 < nbf; c0 += chunk) {
 			int nblk = nbf - c0 < chunk ? nbf - c0 : chunk;
-			i8_regroup(w, n, nrows, per, c0, nblk, ws, ws_stride, wscale, wp, dw);
+			i8_regroup(w, n, nrows, per, c0, nblk, ws, ws_stride, wscale,
+				   _mm256_set1_epi8(vnni ? (char)0x80 : 0), wp, dw);
 			for (int p = 0; p < npass; p++) {
 				const int8_t *x[I8TILE_PASS];
 				const float *xdk[I8TILE_PASS];
 				const int32_t *xsk[I8TILE_PASS];
 				for (int k = 0; k < I8TILE_PASS; k++) {
-					/* past the batch: the last token again, its results unused
-					 */
+					/* past the batch: the last token, results unused */
 					int t = t0 + p * I8TILE_PASS + k;
 					size_t tk = (size_t)(t < ntok ? t : ntok - 1);
 					x[k] = xq + tk * (size_t)n;
 					xdk[k] = xd + tk * (size_t)nb;
 					xsk[k] = xsum + tk * (size_t)nb;
 				}
-				i8_pass8(wp, dw, nblk, per, c0, zp, x, xdk, xsk,
-					 part + p * I8TILE_PASS);
+				if (vnni)
+					i8_pass8_vnni(wp, dw, nblk, per, c0, zp, x, xdk, xsk,
+						      part + p * I8TILE_PASS);
+				else
+					i8_pass8(wp, dw, nblk, per, c0, zp, x, xdk, xsk,
+						 part + p * I8TILE_PASS);
 			}
 		}
 		for (int t = 0; t < nt; t++) {
@@ -210,6 +262,22 @@ ISA_TARGET_AVX2 void qdot_i8_tile_avx2(const int8_t *w, const float *ws, size_t 
 			}
 		}
 	}
+}
+
+ISA_TARGET_AVX2 void qdot_i8_tile_avx2(const int8_t *w, const float *ws, size_t ws_stride,
+				       float wscale, int32_t zp, int nrows, const int8_t *xq,
+				       const float *xd, const int32_t *xsum, int n, int B, int ntok,
+				       float *y, size_t y_stride)
+{
+	i8_tile(w, ws, ws_stride, wscale, zp, nrows, xq, xd, xsum, n, B, ntok, y, y_stride, false);
+}
+
+ISA_TARGET_AVXVNNI void qdot_i8_tile_avxvnni(const int8_t *w, const float *ws, size_t ws_stride,
+					     float wscale, int32_t zp, int nrows, const int8_t *xq,
+					     const float *xd, const int32_t *xsum, int n, int B,
+					     int ntok, float *y, size_t y_stride)
+{
+	i8_tile(w, ws, ws_stride, wscale, zp, nrows, xq, xd, xsum, n, B, ntok, y, y_stride, true);
 }
 
 /* --- AVX-512 VNNI --- */

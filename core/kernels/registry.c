@@ -30,14 +30,14 @@
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_ref,           \
 	}
 
-/* The AVX2 kernels, with the prompt tile of an ISA that has AVX2 and no AVX-512. */
-#define KERNELS_AVX2(q8_tile)                                                                      \
+/* The AVX2 kernels, with the prompt tiles of an ISA that has AVX2 and no AVX-512. */
+#define KERNELS_AVX2(q8_tile, i8_tile)                                                             \
 	{                                                                                          \
 		.dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_avx2),                                        \
 		.dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_avx2),                            \
 		.dot_q8_0_tile = KEEP(DTYPE_Q8_0, q8_tile),                                        \
 		.dot_int8 = KEEP(DTYPE_INT8, qdot_i8_avx2),                                        \
-		.dot_int8_tile = KEEP(DTYPE_INT8, qdot_i8_tile_avx2),                              \
+		.dot_int8_tile = KEEP(DTYPE_INT8, i8_tile),                                        \
 		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx2),                                         \
 		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx2),                                         \
 		.quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),                                  \
@@ -56,11 +56,11 @@ static const Kernels by_isa[ISA_COUNT] = {
     [ISA_SCALAR] = KERNELS_SCALAR,
 #endif
 #if FEATURE_KEPT(ISA_AVX2)
-    [ISA_AVX2] = KERNELS_AVX2(qdot_q8_tile_avx2),
+    [ISA_AVX2] = KERNELS_AVX2(qdot_q8_tile_avx2, qdot_i8_tile_avx2),
 #endif
 #if FEATURE_KEPT(ISA_AVXVNNI)
-    /* AVX2's kernels but the prompt tile: one vpdpbusd where AVX2 needs four instructions */
-    [ISA_AVXVNNI] = KERNELS_AVX2(qdot_q8_tile_avxvnni),
+    /* AVX2's kernels but the prompt tiles: one vpdpbusd where AVX2 needs four instructions */
+    [ISA_AVXVNNI] = KERNELS_AVX2(qdot_q8_tile_avxvnni, qdot_i8_tile_avxvnni),
 #endif
 #if FEATURE_KEPT(ISA_AVX512)
     [ISA_AVX512] =

@@ -383,7 +383,9 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 		CORE_ASSERT(outs[c].W->rows > 0 && outs[c].y_stride >= outs[c].W->rows);
 		j.total_rows += outs[c].W->rows;
 	}
-	if (plat_threads() > 1 && j.total_rows >= 64)
+	/* a small pass (stories260K's 64 x 64 rows) costs less than handing it to the pool */
+	size_t work = (size_t)j.total_rows * (size_t)W->cols * (size_t)n;
+	if (plat_threads() > 1 && j.total_rows >= 64 && work >= plat_parallel_min_work())
 		plat_parallel(matmul_task, &j);
 	else
 		matmul_task(&j, 0, 1);

@@ -370,7 +370,8 @@ START_TEST(test_refused_after_placement_gives_memory_back)
 				 -1);
 		ck_assert_msg(strstr(error_message(), "out of range"), "%s", error_message());
 	}
-	uint64_t grown = mapped_bytes() - before;
+	/* the size may also shrink (valgrind's own mappings move): no growth is no growth */
+	uint64_t after = mapped_bytes(), grown = after > before ? after - before : 0;
 	ck_assert_msg(grown < (16u << 20), "8 refused objects left %llu bytes mapped",
 		      (unsigned long long)grown);
 	free(o);

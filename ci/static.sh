@@ -130,3 +130,4 @@ core/formats/llama2c.c|invalidPointerCast|q->group_scales = (const float *)w->p;
 core/formats/loader.c|invalidPointerCast|*out = (const float *)t->data;|F32 norm weights used in place after the alignment check
 core/model/session.c|objectIndex|s->last = ids[n - 1];|the one caller that passes a local (&next) passes n = 1, so ids[n - 1] is ids[0]
 core/kernels/kquant.c|clang-analyzer-core.DivideZero|int nb = n / kquant_block(t);|callers pass block types only (dtype_row_bytes refused the others at load), for which kquant_block is 32 or 256
+core/kernels/dot_int8.c|clang-analyzer-core.uninitialized.Assign|a[j] = part[t][j][r];|part's first 8 npass tokens are zeroed before the passes, and t < nt <= 8 npass

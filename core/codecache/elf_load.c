@@ -365,8 +365,8 @@ static int relocate(const Elf *e, uint32_t r, uint8_t *base, KernelFn fallback)
 		if (off > sh_size(e, target) || width > sh_size(e, target) - off)
 			return error_set("a relocation points outside section %s",
 					 sec_name(e, target));
-		uintptr_t s;
-		SymKind kind;
+		uintptr_t s = 0;
+		SymKind kind = SYM_HERE;
 		if (resolve(e, si, (uintptr_t)base, fallback, &s, &kind) < 0)
 			return -1;
 		uintptr_t p = (uintptr_t)base + (uintptr_t)(e->place[target] + off);

@@ -248,7 +248,7 @@ i8_tile(const int8_t *w, const float *ws, size_t ws_stride, float wscale, int32_
 			}
 		}
 		for (int t = 0; t < nt; t++) {
-			size_t tk = (size_t)(t0 + t);
+			size_t tk = (size_t)t0 + (size_t)t;
 			for (int r = 0; r < nrows; r++) {
 				float a[QDOT_LANES];
 				for (int j = 0; j < QDOT_LANES; j++)

@@ -20,8 +20,8 @@ void fuzz_end(size_t mark);
  * Q8_0 or one of llama.cpp's mixes, picked by b / 4 (gen_corpus.c writes b = 4 k + 3). */
 QuantMode fuzz_quant(const uint8_t *data, size_t size);
 /* Runs a prompt batch and one more token when the model is tiny (skipped otherwise), with the
- * kernels of ISA choice % 4 (scalar, avx2, avxvnni, avx512) when the CPU has them; checks nothing but
- * that memory is only touched where the loader and the run state put it. */
+ * kernels of ISA choice % 4 (scalar, avx2, avxvnni, avx512) when the CPU has them; checks nothing
+ * but that memory is only touched where the loader and the run state put it. */
 void fuzz_forward(Model *m, unsigned choice);
 /* Frees the code memory the loader took for one input (fuzz_platform.c). */
 void fuzz_code_reset(void);

@@ -8,9 +8,10 @@
 
 #include "core/kernels/dot.h"
 #include "core/kernels/dtype.h"
+#include "core/kernels/kquant.h"
 #include "shim/platform.h"
 
-typedef enum { SLOT_F32, SLOT_F16, SLOT_Q8_0, SLOT_INT8, SLOT_TILE } SlotKind;
+typedef enum { SLOT_F32, SLOT_F16, SLOT_Q8_0, SLOT_INT8, SLOT_TILE, SLOT_KQUANT } SlotKind;
 
 struct JitSlot {
 	const char *name;
@@ -41,6 +42,35 @@ static const JitSlot slots[] = {
      {NULL, "qdot_q8_tile_avx2", "qdot_q8_tile_avxvnni", "qdot_q8_tile_avx512"},
      (KernelFn)qdot_q8_tile_ref, {"rows per pass", {2, 4}, 2},
      {NULL, NULL, NULL, "qdot_q8_tile_avx512_tuned"}},
+    /* the 4/5-bit and K-quant dots (KDotFn), specialised on blocks per row: Q2_K and Q3_K
+     * have no AVX-512 version (the registry's AVX-512 row runs their AVX2 one) */
+    {"dot_q4_0", SLOT_KQUANT, DT_Q4_0,
+     {NULL, "kdot_q4_0_avx2", "kdot_q4_0_avx2", "kdot_q4_0_avx512"},
+     (KernelFn)kdot_q4_0_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q4_1", SLOT_KQUANT, DT_Q4_1,
+     {NULL, "kdot_q4_1_avx2", "kdot_q4_1_avx2", "kdot_q4_1_avx512"},
+     (KernelFn)kdot_q4_1_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q5_0", SLOT_KQUANT, DT_Q5_0,
+     {NULL, "kdot_q5_0_avx2", "kdot_q5_0_avx2", "kdot_q5_0_avx512"},
+     (KernelFn)kdot_q5_0_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q5_1", SLOT_KQUANT, DT_Q5_1,
+     {NULL, "kdot_q5_1_avx2", "kdot_q5_1_avx2", "kdot_q5_1_avx512"},
+     (KernelFn)kdot_q5_1_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q2_k", SLOT_KQUANT, DT_Q2_K,
+     {NULL, "kdot_q2_k_avx2", "kdot_q2_k_avx2", NULL},
+     (KernelFn)kdot_q2_k_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q3_k", SLOT_KQUANT, DT_Q3_K,
+     {NULL, "kdot_q3_k_avx2", "kdot_q3_k_avx2", NULL},
+     (KernelFn)kdot_q3_k_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q4_k", SLOT_KQUANT, DT_Q4_K,
+     {NULL, "kdot_q4_k_avx2", "kdot_q4_k_avx2", "kdot_q4_k_avx512"},
+     (KernelFn)kdot_q4_k_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q5_k", SLOT_KQUANT, DT_Q5_K,
+     {NULL, "kdot_q5_k_avx2", "kdot_q5_k_avx2", "kdot_q5_k_avx512"},
+     (KernelFn)kdot_q5_k_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q6_k", SLOT_KQUANT, DT_Q6_K,
+     {NULL, "kdot_q6_k_avx2", "kdot_q6_k_avx2", "kdot_q6_k_avx512"},
+     (KernelFn)kdot_q6_k_ref, {NULL, {0}, 0}, {NULL}},
 };
 /* clang-format on */
 
@@ -108,6 +138,10 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec)
 		spec->consts[1] = (JitConst){8, int8_block(in->W)};
 		spec->nconsts = 2;
 		break;
+	case SLOT_KQUANT: /* (w, x, nb) */
+		spec->consts[0] = (JitConst){2, in->cols / kquant_block(s->dtype)};
+		spec->nconsts = 1;
+		break;
 	}
 }
 
@@ -125,6 +159,23 @@ static const Tensor *find_tensor(const Model *m, DType t, int cols)
 	if (w->classifier.type == t && w->classifier.cols == cols)
 		return &w->classifier;
 	return NULL;
+}
+
+/* One token's activations for a 4/5-bit or K-quant type t, as the registry quantizes them. */
+static void quant_kquant(DType t, const float *x, int n, int8_t *q, float *d, float *s,
+			 int32_t *sums)
+{
+	switch (kquant_act(t)) {
+	case ACT_Q8_0:
+		kernels.quant_act_q8_0(x, n, q, d, sums);
+		break;
+	case ACT_Q8_1:
+		kernels.quant_act_q8_1(x, n, q, d, s);
+		break;
+	case ACT_Q8_K:
+		kernels.quant_act_q8_k(x, n, q, d, sums);
+		break;
+	}
 }
 
 /* The tile's inputs: tokens of the run state's last prompt batch, quantized and transposed in
@@ -212,12 +263,16 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		return -1;
 	}
 	in->outs = rows * in->nx;
-	int nb = cols / QK8_0 + 1, B = s->kind == SLOT_INT8 ? int8_block(in->W) : QK8_0;
+	/* the activation blocks: Q8_K's sums are per 16 values, the smallest */
+	int nb = cols / QK8_0 + 1, B = s->kind == SLOT_INT8	? int8_block(in->W)
+				       : s->kind == SLOT_KQUANT ? kquant_act_block(ACT_Q8_K)
+								: QK8_0;
 	for (int i = 0; i < in->nx; i++) {
 		in->act[i] = calloc((size_t)cols, sizeof(float));
 		in->xd[i] = calloc((size_t)cols / (size_t)B + 1, sizeof(float));
 		in->xsum[i] = calloc((size_t)nb + (size_t)cols / (size_t)B, sizeof(int32_t));
-		if (!in->act[i] || !in->xd[i] || !in->xsum[i]) {
+		in->xs[i] = calloc((size_t)cols / (size_t)B + 1, sizeof(float));
+		if (!in->act[i] || !in->xd[i] || !in->xsum[i] || !in->xs[i]) {
 			jit_inputs_free(in);
 			fprintf(stderr, "jit: out of memory\n");
 			return -1;
@@ -238,6 +293,11 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 			kernels.quant_act_int8(in->x[i], cols, B, in->act[i], in->xd[i],
 					       in->xsum[i]);
 			break;
+		case SLOT_KQUANT: /* as matmul.c's quant_task: the type's activation kind */
+			quant_kquant(s->dtype, in->x[i], cols, in->act[i], in->xd[i], in->xs[i],
+				     in->xsum[i]);
+			in->qa[i] = (QAct){in->act[i], in->xd[i], in->xs[i], in->xsum[i]};
+			break;
 		}
 	}
 	return 0;
@@ -249,6 +309,7 @@ void jit_inputs_free(JitInputs *in)
 		free(in->act[i]);
 		free(in->xd[i]);
 		free(in->xsum[i]);
+		free(in->xs[i]);
 	}
 	*in = (JitInputs){0};
 }
@@ -284,6 +345,9 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 						       n / QK8_0);
 				break;
 			case SLOT_TILE: /* above */
+				break;
+			case SLOT_KQUANT:
+				yi[r] = ((KDotFn)fn)(row, &in->qa[i], n / kquant_block(W->type));
 				break;
 			case SLOT_INT8: {
 				const QuantizedTensor *q = &W->i8;

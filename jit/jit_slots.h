@@ -24,6 +24,8 @@ typedef struct {
 	void *act[JIT_MAX_INPUTS]; /* quantized copies (malloc'ed) */
 	float *xd[JIT_MAX_INPUTS];
 	int32_t *xsum[JIT_MAX_INPUTS];
+	float *xs[JIT_MAX_INPUTS]; /* the Q8_1 block sums (4/5-bit types with a min) */
+	QAct qa[JIT_MAX_INPUTS];   /* the K-quant dots' view of act, xd, xs, xsum */
 } JitInputs;
 
 typedef struct JitSlot JitSlot;

@@ -3,7 +3,7 @@
 # model and the synthetic small one, in text and ids; --jit auto likewise; the verification
 # test (build/tests/test_jit: a planted wrong entry dropped); --jit always --code-cache F then
 # --code-cache F alone: the same ids, nothing compiled; a later --jit run on another model keeps
-# the entries it does not replace.
+# the entries it does not replace. Also on the K-quant files of $SHARED_DIR/models/kquant.
 # A build without LLVM is a SKIP line (a FAIL in CI, which installs LLVM 14).
 set -u
 cd "$(dirname "$0")/.."
@@ -43,6 +43,14 @@ for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
 	same_ids "$f sampled, 2 threads" -m "$M/$f" --ids -n 24 -t 2 -s 7
 done
 same_ids "synthetic small" --synthetic small --ids -n 12 --prompt-ids "1 5 9 200"
+# The 4/5-bit and K-quant dots (every type among these files), from the prompt the K-quant
+# goldens use (tests/kquant_golden.sh)
+KQ=$M/kquant
+KQ_PROMPT=$(sed -n 's/^Prompt ids[^`]*`\([0-9 ]*\)`.*/\1/p' "$KQ/README.md" 2>/dev/null | head -n 1)
+for f in Q2_K Q3_K_M Q4_0 Q4_1 Q5_0 Q5_1 Q4_K_M; do
+	require_shared "$KQ/$f.gguf" "--jit goldens on kquant/$f.gguf" || continue
+	same_ids "kquant/$f.gguf greedy" -m "$KQ/$f.gguf" --prompt-ids "$KQ_PROMPT" --ids -n 12 --temp 0
+done
 same_ids "synthetic small, int8" --synthetic small --quant int8 --ids -n 8
 
 # round_trip NAME ARGS...: --jit always --code-cache F writes entries; --code-cache F alone
@@ -67,6 +75,10 @@ for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
 	[ -f "$M/$f" ] && round_trip "$f" -m "$M/$f" --ids -n 24 --temp 0
 done
 round_trip "synthetic small" --synthetic small --ids -n 12 -s 3
+for f in Q4_K_M Q5_1; do
+	[ -f "$KQ/$f.gguf" ] &&
+		round_trip "kquant/$f.gguf" -m "$KQ/$f.gguf" --prompt-ids "$KQ_PROMPT" --ids -n 12 --temp 0
+done
 # a prompt batch: the prompt tiles (dot_q8_0_tile) are compiled too and run from the cache
 round_trip "synthetic small, 40-id prompt" --synthetic small --ids -n 8 --prompt-ids "$(seq -s ' ' 1 40)"
 grep -q "^code-cache: loaded dot_q8_0_tile" "$tmp/err" && ok "the prompt tile entry loads" ||

@@ -1,6 +1,7 @@
-/* test_jit.c: the tier-up's verification on the synthetic small model (Q8_0): an entry with a
- * planted wrong result is dropped and the registry keeps tier 1; correct entries are swapped
- * in and the logits keep their bits. Built and run by tests/jit.sh when LLVM is built in. */
+/* test_jit.c: the tier-up's verification on the synthetic small model (Q8_0, and Q4_1) and the
+ * shared Q4_K_M.gguf (the K-quant dots): an entry with a planted wrong result is dropped and the
+ * registry keeps tier 1; correct entries are swapped in and the logits keep their bits. Built and
+ * run by tests/jit.sh when LLVM is built in. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,19 +66,21 @@ static int all_kept_tier1(int from)
 	return n > from;
 }
 
-int main(void)
+/* The active entry of the slot named name. */
+static KernelFn slot_entry(const char *name)
 {
-	host_std_streams();
-	host_files_init();
-	host_platform_init(0);
-	static LoadedModel lm;
-	LoadOptions lo = {NULL, "small", SYNTH_DEFAULT_SEED, QUANT_NONE};
-	if (kernels_select_named(NULL) < 0 || model_load(&lm, &lo) < 0 ||
-	    model_state_init(&lm.model, 16) < 0 || jit_engine_init() < 0) {
-		fprintf(stderr, "error: test_jit: set-up failed\n");
-		return 1;
-	}
-	Model *m = &lm.model;
+	for (int i = 0; i < kernels_slot_count(); i++)
+		if (!strcmp(kernels_slot_name(i), name))
+			return kernels_slot_get(i);
+	return NULL;
+}
+
+/* On m (label in the messages): two tokens' records, then a tier-up with planted wrong
+ * entries (all dropped, the registry unchanged), then one that swaps in slot, whose logits
+ * must keep tier 1's bits. The registry is tier 1's again at the end. */
+static void tier_up_checks(Model *m, const char *label, const char *slot)
+{
+	char what[160];
 	int vocab = m->config.vocab_size;
 	profiler_init();
 	profiler_enable();
@@ -85,30 +88,75 @@ int main(void)
 	model_forward(m, 2, 1);
 	profiler_disable();
 	Kernels tier1 = kernels;
-	tierup_configure(TIERUP_ALWAYS, 8);
-	expect(knob_values_verify(m, (KernelFn)tier1.dot_q8_0),
-	       "every prefetch distance compiled in gives tier 1's bits");
 
 	tierup_plant_wrong(true);
 	tierup_run(m, 2, 8);
-	expect(!memcmp(&kernels, &tier1, sizeof kernels) && all_kept_tier1(0),
-	       "a planted wrong entry is dropped; the registry keeps tier 1");
+	snprintf(what, sizeof what,
+		 "%s: a planted wrong entry is dropped; the registry keeps tier 1", label);
+	expect(!memcmp(&kernels, &tier1, sizeof kernels) && all_kept_tier1(0), what);
 
 	tierup_plant_wrong(false);
 	int before = profiler_tier_count();
+	KernelFn old = slot_entry(slot);
 	tierup_run(m, 2, 8);
-	expect(kernels.dot_q8_0 != tier1.dot_q8_0 && !all_kept_tier1(before),
-	       "a verified entry replaces dot_q8_0");
+	snprintf(what, sizeof what, "%s: a verified entry replaces %s", label, slot);
+	expect(old && slot_entry(slot) != old && !all_kept_tier1(before), what);
 
 	float *y2 = malloc((size_t)vocab * sizeof(float)),
 	      *y1 = malloc((size_t)vocab * sizeof(float));
-	if (!y1 || !y2)
-		return 1;
-	memcpy(y2, model_forward(m, 3, 2), (size_t)vocab * sizeof(float));
+	if (y1 && y2) {
+		memcpy(y2, model_forward(m, 3, 2), (size_t)vocab * sizeof(float));
+		kernels = tier1;
+		memcpy(y1, model_forward(m, 3, 2), (size_t)vocab * sizeof(float));
+	}
+	snprintf(what, sizeof what, "%s: tier 2 logits have tier 1's bits", label);
+	expect(y1 && y2 && !memcmp(y1, y2, (size_t)vocab * sizeof(float)), what);
 	kernels = tier1;
-	memcpy(y1, model_forward(m, 3, 2), (size_t)vocab * sizeof(float));
-	expect(!memcmp(y1, y2, (size_t)vocab * sizeof(float)), "tier 2 logits have tier 1's bits");
 	free(y1);
 	free(y2);
+}
+
+/* Loads a model (path, or the synthetic small one quantized by quant) with a run state. */
+static int load(LoadedModel *lm, const char *path, QuantMode quant)
+{
+	LoadOptions lo = {path, path ? NULL : "small", SYNTH_DEFAULT_SEED, quant};
+	return model_load(lm, &lo) < 0 || model_state_init(&lm->model, 16) < 0 ? -1 : 0;
+}
+
+int main(void)
+{
+	host_std_streams();
+	host_files_init();
+	host_platform_init(0);
+	static LoadedModel q8, q41, q4k;
+	if (kernels_select_named(NULL) < 0 || load(&q8, NULL, QUANT_NONE) < 0 ||
+	    load(&q41, NULL, QUANT_Q4_1) < 0 || jit_engine_init() < 0) {
+		fprintf(stderr, "error: test_jit: set-up failed\n");
+		return 1;
+	}
+	profiler_init();
+	profiler_enable();
+	model_forward(&q8.model, 1, 0);
+	profiler_disable();
+	tierup_configure(TIERUP_ALWAYS, 8);
+	expect(knob_values_verify(&q8.model, (KernelFn)kernels.dot_q8_0),
+	       "every prefetch distance compiled in gives tier 1's bits");
+
+	tier_up_checks(&q8.model, "synthetic small Q8_0", "dot_q8_0");
+	/* the 4/5-bit dots on Q8_1 activations, and the K-quants' on Q8_K (a shared model) */
+	tier_up_checks(&q41.model, "synthetic small Q4_1", "dot_q4_1");
+	const char *dir = getenv("SHARED_DIR");
+	char path[512];
+	snprintf(path, sizeof path, "%s/models/kquant/Q4_K_M.gguf", dir ? dir : "../shared");
+	FILE *f = fopen(path, "rb");
+	const char *ci = getenv("CI");
+	if (!f && ci && !strcmp(ci, "true")) /* tests/require.sh's rule: CI has the models */
+		expect(0, "the shared Q4_K_M.gguf is there (CI=true)");
+	else if (!f)
+		printf("SKIP the K-quant checks: no %s\n", path);
+	else if (fclose(f), load(&q4k, path, QUANT_NONE) < 0)
+		expect(0, "Q4_K_M.gguf loads");
+	else
+		tier_up_checks(&q4k.model, "Q4_K_M.gguf", "dot_q4_k");
 	return failures ? 1 : 0;
 }

@@ -44,15 +44,23 @@ static unsigned char *read_file(const char *path, size_t *size)
 	return buf;
 }
 
+/* The ELF header of obj, whose section headers must lie inside its size bytes; 0 or -1. */
+static int read_ehdr(const unsigned char *obj, size_t size, Elf64_Ehdr *eh)
+{
+	if (size < sizeof *eh)
+		return -1;
+	memcpy(eh, obj, sizeof *eh);
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size ||
+	    (size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum)
+		return -1;
+	return 0;
+}
+
 /* Moves the first RELA entry's offset past the end of the section it relocates; 0 or -1. */
 static int break_relocation(unsigned char *obj, size_t size)
 {
 	Elf64_Ehdr eh;
-	if (size < sizeof eh)
-		return -1;
-	memcpy(&eh, obj, sizeof eh);
-	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > size ||
-	    (size - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum)
+	if (read_ehdr(obj, size, &eh) < 0)
 		return -1;
 	for (unsigned i = 0; i < eh.e_shnum; i++) {
 		Elf64_Shdr rel, target;
@@ -74,11 +82,7 @@ static int break_relocation(unsigned char *obj, size_t size)
 static int make_hog(unsigned char *obj, size_t size)
 {
 	Elf64_Ehdr eh;
-	if (size < sizeof eh)
-		return -1;
-	memcpy(&eh, obj, sizeof eh);
-	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > size ||
-	    (size - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum)
+	if (read_ehdr(obj, size, &eh) < 0)
 		return -1;
 	int bss = 0, rela = 0;
 	for (unsigned i = 0; i < eh.e_shnum; i++) {

@@ -49,7 +49,9 @@ int jit_engine_init(void)
 {
 	if (target)
 		return 0;
-	if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter())
+	/* the asm parser: the attention's softmax timing reads the cycle counter by inline asm */
+	if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter() ||
+	    LLVMInitializeNativeAsmParser())
 		return llvm_fail("no native target in this LLVM", NULL);
 	triple = LLVMGetDefaultTargetTriple();
 	char *msg = NULL;
@@ -134,19 +136,60 @@ static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 	LLVMBasicBlockRef bb_fb = LLVMAppendBasicBlockInContext(ctx, entry, "fallback");
 	LLVMPositionBuilderAtEnd(b, bb0);
 	LLVMValueRef all = LLVMConstInt(LLVMInt1TypeInContext(ctx), 1, 0);
+	LLVMTypeRef i8 = LLVMInt8TypeInContext(ctx);
+	bool is_void = LLVMGetTypeKind(LLVMGetReturnType(fty)) == LLVMVoidTypeKind;
+	LLVMValueRef copy = NULL; /* the struct copy of the field constants, in the entry block */
 	for (int i = 0; i < spec->nconsts; i++) {
 		const JitConst *c = &spec->consts[i];
-		if (c->param < 0 || (unsigned)c->param >= n) {
+		if (c->param < 0 || (unsigned)c->param >= n ||
+		    (c->field_bytes && (LLVMGetTypeKind(params[c->param]) != LLVMPointerTypeKind ||
+					c->offset + c->field_bytes > spec->struct_bytes))) {
 			LLVMDisposeBuilder(b);
 			return -1;
 		}
-		LLVMValueRef k = LLVMConstInt(LLVMTypeOf(args[c->param]), (uint64_t)c->value, 1);
-		spec_args[c->param] = k;
-		all = LLVMBuildAnd(b, all, LLVMBuildICmp(b, LLVMIntEQ, args[c->param], k, ""), "");
+		if (!c->field_bytes) {
+			LLVMValueRef k =
+			    LLVMConstInt(LLVMTypeOf(args[c->param]), (uint64_t)c->value, 1);
+			spec_args[c->param] = k;
+			all = LLVMBuildAnd(b, all,
+					   LLVMBuildICmp(b, LLVMIntEQ, args[c->param], k, ""), "");
+			continue;
+		}
+		if (!copy)
+			copy = LLVMBuildArrayAlloca(
+			    b, i8, LLVMConstInt(LLVMInt32TypeInContext(ctx), spec->struct_bytes, 0),
+			    "copy");
+		LLVMTypeRef fty_i = LLVMIntTypeInContext(ctx, 8 * c->field_bytes);
+		LLVMValueRef k = LLVMConstInt(fty_i, (uint64_t)c->value, 1);
+		LLVMValueRef at = LLVMConstInt(LLVMInt64TypeInContext(ctx), c->offset, 0);
+		LLVMValueRef p = LLVMBuildBitCast(b, args[c->param], LLVMPointerType(i8, 0), "");
+		LLVMValueRef fp = LLVMBuildBitCast(b, LLVMBuildInBoundsGEP2(b, i8, p, &at, 1, ""),
+						   LLVMPointerType(fty_i, 0), "");
+		all = LLVMBuildAnd(
+		    b, all, LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildLoad2(b, fty_i, fp, ""), k, ""),
+		    "");
 	}
 	LLVMBuildCondBr(b, all, bb_spec, bb_fb);
-	bool is_void = LLVMGetTypeKind(LLVMGetReturnType(fty)) == LLVMVoidTypeKind;
 	LLVMPositionBuilderAtEnd(b, bb_spec);
+	for (int i = 0, copied = 0; copy && i < spec->nconsts; i++) {
+		const JitConst *c = &spec->consts[i];
+		if (!c->field_bytes)
+			continue;
+		if (!copied++) /* the struct as given, then the constants over its fields */
+			LLVMBuildMemCpy(
+			    b, copy, 8,
+			    LLVMBuildBitCast(b, args[c->param], LLVMPointerType(i8, 0), ""), 8,
+			    LLVMConstInt(LLVMInt64TypeInContext(ctx), spec->struct_bytes, 0));
+		uint64_t v = (uint64_t)c->value;
+		if (spec->plant_wrong && is_void && i == spec->nconsts - 1)
+			v ^= 1u << 23;
+		LLVMTypeRef fty_i = LLVMIntTypeInContext(ctx, 8 * c->field_bytes);
+		LLVMValueRef at = LLVMConstInt(LLVMInt64TypeInContext(ctx), c->offset, 0);
+		LLVMBuildStore(b, LLVMConstInt(fty_i, v, 1),
+			       LLVMBuildBitCast(b, LLVMBuildInBoundsGEP2(b, i8, copy, &at, 1, ""),
+						LLVMPointerType(fty_i, 0), ""));
+		spec_args[c->param] = LLVMBuildBitCast(b, copy, params[c->param], "");
+	}
 	if (spec->has_tail)
 		spec_args[n] = LLVMConstInt(params[n], (uint64_t)spec->tail, 1);
 	LLVMValueRef r = LLVMBuildCall2(b, src_ty, src, spec_args, n_src, "");

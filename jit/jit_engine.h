@@ -8,10 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Argument param of the kernel becomes value in the specialised path. */
+/* Argument param of the kernel becomes value in the specialised path; or, field_bytes > 0,
+ * the field of that many bytes at byte offset in the struct param points to (a copy of the
+ * struct with the field set is passed instead, so the constant reaches the inlined kernel). */
 typedef struct {
 	int param;
 	int64_t value;
+	unsigned offset, field_bytes;
 } JitConst;
 #define JIT_MAX_CONSTS 4
 
@@ -36,7 +39,11 @@ typedef struct {
 	bool has_tail;
 	int64_t tail;
 	JitTarget target;
-	/* Corrupts the specialised path (adds 1 to a float result): tests of verification only. */
+	/* The size of the struct the field constants are in (they all share one param). */
+	unsigned struct_bytes;
+	/* Corrupts the specialised path: adds 1 to a float result; for a void kernel, flips bit
+	 * 23 of the last field constant in the struct copy (a float's lowest exponent bit, e.g.
+	 * the attention's scale doubles or halves). Tests of verification only. */
 	bool plant_wrong;
 } JitSpec;
 

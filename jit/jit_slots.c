@@ -2,6 +2,7 @@
  * (jit_slots.h). */
 #include "jit/jit_slots.h"
 
+#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,15 @@
 #include "core/kernels/kquant.h"
 #include "shim/platform.h"
 
-typedef enum { SLOT_F32, SLOT_F16, SLOT_Q8_0, SLOT_INT8, SLOT_TILE, SLOT_KQUANT } SlotKind;
+typedef enum {
+	SLOT_F32,
+	SLOT_F16,
+	SLOT_Q8_0,
+	SLOT_INT8,
+	SLOT_TILE,
+	SLOT_KQUANT,
+	SLOT_ATTN
+} SlotKind;
 
 struct JitSlot {
 	const char *name;
@@ -71,6 +80,9 @@ static const JitSlot slots[] = {
     {"dot_q6_k", SLOT_KQUANT, DT_Q6_K,
      {NULL, "kdot_q6_k_avx2", "kdot_q6_k_avx2", "kdot_q6_k_avx512"},
      (KernelFn)kdot_q6_k_ref, {NULL, {0}, 0}, {NULL}},
+    /* specialised on the model's head size, KV row stride and score scale */
+    {"attention_group", SLOT_ATTN, DT_F32, {NULL, "attn_group_avx2", "attn_group_avx2",
+     "attn_group_avx512"}, (KernelFn)attn_group_ref, {NULL, {0}, 0}, {NULL}},
 };
 /* clang-format on */
 
@@ -121,25 +133,39 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec)
 	switch (s->kind) {
 	case SLOT_F32:
 	case SLOT_F16: /* (w, x, n) */
-		spec->consts[0] = (JitConst){2, in->cols};
+		spec->consts[0] = (JitConst){.param = 2, .value = in->cols};
 		spec->nconsts = 1;
 		break;
 	case SLOT_Q8_0: /* (w, xq, xd, xsum, nb) */
-		spec->consts[0] = (JitConst){4, in->cols / QK8_0};
+		spec->consts[0] = (JitConst){.param = 4, .value = in->cols / QK8_0};
 		spec->nconsts = 1;
 		break;
 	case SLOT_TILE: /* (w, nb, nrows, xt, xdt, ntok, y, y_stride): full tiles of rows */
-		spec->consts[0] = (JitConst){1, in->cols / QK8_0};
-		spec->consts[1] = (JitConst){2, QTILE_ROWS};
+		spec->consts[0] = (JitConst){.param = 1, .value = in->cols / QK8_0};
+		spec->consts[1] = (JitConst){.param = 2, .value = QTILE_ROWS};
 		spec->nconsts = 2;
 		break;
 	case SLOT_INT8: /* (w, ws, wscale, zp, xq, xd, xsum, n, B) */
-		spec->consts[0] = (JitConst){7, in->cols};
-		spec->consts[1] = (JitConst){8, int8_block(in->W)};
+		spec->consts[0] = (JitConst){.param = 7, .value = in->cols};
+		spec->consts[1] = (JitConst){.param = 8, .value = int8_block(in->W)};
 		spec->nconsts = 2;
 		break;
+	case SLOT_ATTN: { /* (g, att): fields of *g, the scale (a float, by its bits) last */
+		const AttnGroup *g = &in->groups[0];
+		uint32_t scale;
+		memcpy(&scale, &g->scale, sizeof scale);
+		spec->consts[0] = (JitConst){0, g->head_size, offsetof(AttnGroup, head_size),
+					     sizeof g->head_size};
+		spec->consts[1] = (JitConst){0, (int64_t)g->stride, offsetof(AttnGroup, stride),
+					     sizeof g->stride};
+		spec->consts[2] = (JitConst){0, scale, offsetof(AttnGroup, scale), sizeof scale};
+		spec->nconsts = 3;
+		spec->struct_bytes = sizeof(AttnGroup);
+		break;
+	}
 	case SLOT_KQUANT: /* (w, x, nb) */
-		spec->consts[0] = (JitConst){2, in->cols / kquant_block(s->dtype)};
+		spec->consts[0] =
+		    (JitConst){.param = 2, .value = in->cols / kquant_block(s->dtype)};
 		spec->nconsts = 1;
 		break;
 	}
@@ -216,10 +242,60 @@ static int tile_inputs(JitInputs *in, const float *batch)
 	return 0;
 }
 
+/* The attention's inputs: the last generated token's queries (the run state's, of the last
+ * layer) over the last layer's KV cache of positions, grouped as model.c groups them (its scale
+ * is core's math_sqrtf: one sqrtss, which jit/ without -fno-math-errno gets from the
+ * intrinsic). */
+static int attn_inputs(JitInputs *in, const Model *m, int positions)
+{
+	const ModelConfig *c = &m->config;
+	int hs = c->dim / c->n_heads, kv_dim = hs * c->n_kv_heads,
+	    kv_mul = c->n_heads / c->n_kv_heads;
+	int per_head = (kv_mul + ATTN_LANES - 1) / ATTN_LANES;
+	if (in->cols != hs || positions < 1 || positions > m->ctx_len)
+		return -1;
+	in->rows = c->n_heads;
+	in->nx = 1;
+	in->x[0] = m->state.q;
+	in->outs = c->n_heads * hs;
+	in->ngroups = c->n_kv_heads * per_head;
+	in->groups = calloc((size_t)in->ngroups, sizeof(AttnGroup));
+	in->att = calloc((size_t)positions * ATTN_LANES, sizeof(float));
+	if (!in->groups || !in->att)
+		return -1;
+	size_t loff = (size_t)(c->n_layers - 1) * (size_t)m->ctx_len * (size_t)kv_dim;
+	for (int u = 0; u < in->ngroups; u++) {
+		int kvh = u / per_head, first = u % per_head * ATTN_LANES;
+		AttnGroup *g = &in->groups[u];
+		*g = (AttnGroup){.keys = m->state.key_cache + loff + (size_t)kvh * (size_t)hs,
+				 .values = m->state.value_cache + loff + (size_t)kvh * (size_t)hs,
+				 .stride = (size_t)kv_dim,
+				 .head_size = hs,
+				 .scale = _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss((float)hs))),
+				 .cold = 1};
+		for (int i = first; i < kv_mul && g->nq < ATTN_LANES; i++, g->nq++) {
+			g->q[g->nq] = m->state.q + (size_t)(kvh * kv_mul + i) * (size_t)hs;
+			g->last[g->nq] = positions - 1;
+		}
+	}
+	return 0;
+}
+
 int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char *dtype, int rows,
-		    int cols, int tokens)
+		    int cols, int tokens, int positions)
 {
 	*in = (JitInputs){0};
+	if (s->kind == SLOT_ATTN) {
+		in->cols = cols;
+		if (attn_inputs(in, m, positions) < 0) {
+			fprintf(stderr,
+				"jit: no attention inputs of head size %d at %d positions\n", cols,
+				positions);
+			jit_inputs_free(in);
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(dtype, dtype_name(s->dtype)) != 0) {
 		fprintf(stderr, "jit: %s runs %s weights, not %s\n", s->name, dtype_name(s->dtype),
 			dtype);
@@ -279,6 +355,7 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		}
 		switch (s->kind) {
 		case SLOT_TILE: /* tile_inputs */
+		case SLOT_ATTN: /* attn_inputs */
 			break;
 		case SLOT_F32:
 			memcpy(in->act[i], in->x[i], (size_t)cols * sizeof(float));
@@ -311,11 +388,28 @@ void jit_inputs_free(JitInputs *in)
 		free(in->xsum[i]);
 		free(in->xs[i]);
 	}
+	free(in->groups);
+	free(in->att);
 	*in = (JitInputs){0};
+}
+
+/* The attention's groups of one token: query h's output is y + h * head size. */
+static uint64_t attn_run(const JitInputs *in, AttnGroupFn fn, float *y)
+{
+	uint64_t t0 = plat_cycles();
+	for (int u = 0; u < in->ngroups; u++) {
+		AttnGroup g = in->groups[u];
+		for (int i = 0; i < g.nq; i++)
+			g.out[i] = y + (g.q[i] - in->x[0]);
+		fn(&g, in->att);
+	}
+	return plat_cycles() - t0;
 }
 
 uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y)
 {
+	if (s->kind == SLOT_ATTN)
+		return attn_run(in, (AttnGroupFn)fn, y);
 	const Tensor *W = in->W;
 	int n = in->cols;
 	size_t row_bytes = dtype_row_bytes(W->type, n);
@@ -345,6 +439,7 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 						       n / QK8_0);
 				break;
 			case SLOT_TILE: /* above */
+			case SLOT_ATTN:
 				break;
 			case SLOT_KQUANT:
 				yi[r] = ((KDotFn)fn)(row, &in->qa[i], n / kquant_block(W->type));

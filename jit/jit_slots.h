@@ -13,7 +13,8 @@
 
 /* Real inputs of one record's shape: a weight tensor of its dtype and cols (rows taken
  * cyclically up to the record's rows), activations from the model's run state, prepared as
- * the slot's activation quantizer does. */
+ * the slot's activation quantizer does; for the attention, the run state's KV cache and
+ * queries. */
 #define JIT_MAX_INPUTS 3
 typedef struct {
 	const Tensor *W;
@@ -26,6 +27,11 @@ typedef struct {
 	int32_t *xsum[JIT_MAX_INPUTS];
 	float *xs[JIT_MAX_INPUTS]; /* the Q8_1 block sums (4/5-bit types with a min) */
 	QAct qa[JIT_MAX_INPUTS];   /* the K-quant dots' view of act, xd, xs, xsum */
+	/* attention_group: one generated token's groups over the last layer's KV cache (out
+	 * pointers set per run: query x[0] + h * cols writes y + h * cols), its score rows */
+	AttnGroup *groups;
+	int ngroups;
+	float *att;
 } JitInputs;
 
 typedef struct JitSlot JitSlot;
@@ -51,10 +57,11 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec);
 /* The scalar reference (tier 0). */
 KernelFn jit_slot_reference(const JitSlot *s);
 
-/* Finds and prepares inputs for (dtype, rows, cols, tokens) in m; 0, or -1 when the model has no
- * such tensor or no activations of that width (the reason printed). */
+/* Finds and prepares inputs for (dtype, rows, cols, tokens) in m, whose KV cache holds positions
+ * (the attention's inputs); 0, or -1 when the model has no such tensor or no activations of that
+ * width (the reason printed). */
 int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char *dtype, int rows,
-		    int cols, int tokens);
+		    int cols, int tokens, int positions);
 void jit_inputs_free(JitInputs *in);
 /* Runs fn over the inputs: y (outs) gets every result; returns the cycles it took. */
 uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float *y);

@@ -222,7 +222,8 @@ static void kernel_entry(const JitSlot *s, const JitInputs *in, const ProfileKer
 }
 
 /* One record: measure tiers 0 and 1, tune tier 2, decide, swap; files its tier record. */
-static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_to_come)
+static void tier_up_record(const ProfileKernelStats *k, Model *m, int positions,
+			   double calls_to_come)
 {
 	const JitSlot *s = jit_slot_find(k->kernel);
 	int slot = slot_index(k->kernel);
@@ -230,7 +231,7 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, double calls_t
 		return;
 	ProfileTierRecord t = {k->kernel, k->dtype, k->rows, k->cols, k->tokens, {0}, 0, NULL};
 	JitInputs in;
-	if (jit_inputs_init(&in, s, m, k->dtype, k->rows, k->cols, k->tokens) < 0) {
+	if (jit_inputs_init(&in, s, m, k->dtype, k->rows, k->cols, k->tokens, positions) < 0) {
 		t.decision = "tier 1 kept: no real inputs of this shape";
 		profiler_tier_record(&t);
 		return;
@@ -335,7 +336,7 @@ static int hot_records(ProfileKernelStats *out, uint64_t *gen_calls, int max)
 	return n;
 }
 
-void tierup_run(Model *m, int tokens, int to_come)
+void tierup_run(Model *m, int positions, int tokens, int to_come)
 {
 	ProfileKernelStats recs[MAX_RECORDS];
 	uint64_t gen_calls[MAX_RECORDS];
@@ -349,7 +350,7 @@ void tierup_run(Model *m, int tokens, int to_come)
 	}
 	for (int i = 0; i < n; i++) {
 		double per_token = tokens > 0 ? (double)gen_calls[i] / tokens : 0.0;
-		tier_up_record(&recs[i], m, per_token * (to_come > 0 ? to_come : 0));
+		tier_up_record(&recs[i], m, positions, per_token * (to_come > 0 ? to_come : 0));
 	}
 	if (st.cache_path)
 		tier_cache_write(st.cache_path);
@@ -369,7 +370,7 @@ static void between_tokens(void *arg, Model *m, int pos)
 		profiler_disable();
 	int tokens = st.single_feeds, before = profiler_tier_count();
 	uint64_t t0 = plat_cycles();
-	tierup_run(m, tokens, st.n_predict - tokens);
+	tierup_run(m, pos, tokens, st.n_predict - tokens);
 	int swapped = 0;
 	for (int i = before; i < profiler_tier_count(); i++)
 		swapped += !strncmp(profiler_tier_get(i)->decision, "tier 2", 6);

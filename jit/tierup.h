@@ -14,9 +14,10 @@ int tierup_start(const Options *o);
 /* The parts tierup_start puts together, for tests: the mode and the tokens the run will
  * generate; one tier-up over the profile's kernel records now (tokens: tokens they cover;
  * to_come: tokens still to run, for auto's projection). m's run state holds the last
- * activations (the verification inputs). LLVM must be up (jit_engine_init). */
+ * activations and its KV cache positions (the verification inputs). LLVM must be up
+ * (jit_engine_init). */
 void tierup_configure(TierUpMode mode, int n_predict);
-void tierup_run(Model *m, int tokens, int to_come);
+void tierup_run(Model *m, int positions, int tokens, int to_come);
 
 /* Test hook: the next compiled entries carry a planted wrong result (verification must drop
  * them). Not reachable from the command line. */

@@ -32,7 +32,7 @@ static int knob_values_verify(const Model *m, KernelFn tier1)
 	const char *src = jit_slot_tuned_source(s, kernels_isa());
 	JitInputs in;
 	if (!knob || !src ||
-	    jit_inputs_init(&in, s, m, "Q8_0", m->config.dim, m->config.dim, 1) < 0)
+	    jit_inputs_init(&in, s, m, "Q8_0", m->config.dim, m->config.dim, 1, 0) < 0)
 		return 0;
 	size_t n = (size_t)in.outs * sizeof(float);
 	float *y1 = malloc(n), *y2 = malloc(n);
@@ -76,8 +76,9 @@ static KernelFn slot_entry(const char *name)
 }
 
 /* On m (label in the messages): two tokens' records, then a tier-up with planted wrong
- * entries (all dropped, the registry unchanged), then one that swaps in slot, whose logits
- * must keep tier 1's bits. The registry is tier 1's again at the end. */
+ * entries (all dropped, the registry unchanged), then one that swaps in slot and
+ * attention_group, whose logits must keep tier 1's bits. The registry is tier 1's again at the end.
+ */
 static void tier_up_checks(Model *m, const char *label, const char *slot)
 {
 	char what[160];
@@ -90,17 +91,19 @@ static void tier_up_checks(Model *m, const char *label, const char *slot)
 	Kernels tier1 = kernels;
 
 	tierup_plant_wrong(true);
-	tierup_run(m, 2, 8);
+	tierup_run(m, 2, 2, 8);
 	snprintf(what, sizeof what,
 		 "%s: a planted wrong entry is dropped; the registry keeps tier 1", label);
 	expect(!memcmp(&kernels, &tier1, sizeof kernels) && all_kept_tier1(0), what);
 
 	tierup_plant_wrong(false);
 	int before = profiler_tier_count();
-	KernelFn old = slot_entry(slot);
-	tierup_run(m, 2, 8);
+	KernelFn old = slot_entry(slot), old_attn = slot_entry("attention_group");
+	tierup_run(m, 2, 2, 8);
 	snprintf(what, sizeof what, "%s: a verified entry replaces %s", label, slot);
 	expect(old && slot_entry(slot) != old && !all_kept_tier1(before), what);
+	snprintf(what, sizeof what, "%s: a verified entry replaces attention_group", label);
+	expect(old_attn && slot_entry("attention_group") != old_attn, what);
 
 	float *y2 = malloc((size_t)vocab * sizeof(float)),
 	      *y1 = malloc((size_t)vocab * sizeof(float));

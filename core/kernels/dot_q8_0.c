@@ -264,6 +264,19 @@ ISA_TARGET_AVXVNNI static void pass8_vnni(const __m256i *wp, const __m256i *corr
 	}
 }
 
+/* Requests into L1 the blocks c0 .. c0 + n - 1 of rows k0, k0 + step, ... < QTILE_ROWS of w (the
+ * rows the next tile regroups: they follow this tile's in memory, and prefetches past the
+ * matrix's end are dropped, not faulted). */
+ISA_TARGET_AVX2 static inline void prefetch_rows(const BlockQ8_0 *w, int nb, int c0, int n, int k0,
+						 int step)
+{
+	for (int k = k0; k < QTILE_ROWS; k += step) {
+		const char *p = (const char *)(const void *)(w + (size_t)k * (size_t)nb + c0);
+		for (size_t o = 0; o < (size_t)n * sizeof(BlockQ8_0); o += 64)
+			_mm_prefetch(p + o, _MM_HINT_T0);
+	}
+}
+
 /* Both tiles: chunks of TILE2_CHUNK blocks regrouped, then every 8-token pass over them; vnni
  * (a constant in each caller) picks the pass. */
 ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
@@ -290,6 +303,11 @@ tile2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt
 				size_t gb = (size_t)(tok / QTILE_TOKENS) * (size_t)nb + (size_t)c0;
 				const uint8_t *xg = xt + gb * QTILE_BLOCK_BYTES + (size_t)half * 4;
 				const float *xdg = xdt + gb * QTILE_TOKENS + half;
+				/* the next tile's rows come from memory while this one computes
+				 * (regroup waiting on them cost ~5% of a 11264 x 2048 pass) */
+				if (t0 == 0)
+					prefetch_rows(w + (size_t)QTILE_ROWS * (size_t)nb, nb, c0,
+						      n, p, npass);
 				if (vnni)
 					pass8_vnni(wp, corr, dw, n, xg, xdg, part + p * TILE2_PASS);
 				else

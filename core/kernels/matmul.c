@@ -234,20 +234,30 @@ typedef struct {
 	bool tiled; /* also write the tokens transposed (see the tile entry) */
 } QuantJob;
 
+/* The 4 bytes of w each plus the bytes of o, modulo 256 (no carry between bytes). */
+static uint32_t bytes_add(uint32_t w, uint32_t o)
+{
+	return ((w & 0x7f7f7f7fu) + (o & 0x7f7f7f7fu)) ^ ((w ^ o) & 0x80808080u);
+}
+
 /* Copies token t's quantized Q8_0 activations into its lane of its group (layout in
- * dot.h); each token writes only its own bytes, so threads may share a group. A
- * padding token (t >= the batch) gets x = 0 and scale 0. */
+ * dot.h), 4 bytes (one lane) at a time; each token writes only its own bytes, so threads may
+ * share a group. A padding token (t >= the batch) gets x = 0 and scale 0. */
 static void transpose_token(MatmulScratch *s, int t, int nb, bool pad)
 {
 	size_t g = (size_t)(t / QTILE_TOKENS) * (size_t)nb;
 	int lane = t % QTILE_TOKENS;
-	uint8_t offset = kernels_tile_x_offset();
+	uint32_t offset = kernels_tile_x_offset() * 0x01010101u;
 	const int8_t *x = s->xq + (size_t)t * (size_t)nb * QK8_0;
 	for (int b = 0; b < nb; b++) {
 		uint8_t *dst = s->xt + (g + (size_t)b) * QTILE_BLOCK_BYTES + lane * 4;
-		for (int k = 0; k < QK8_0; k++)
-			dst[(k / 4) * QTILE_LANE_BYTES + k % 4] =
-			    (uint8_t)((pad ? 0 : x[b * QK8_0 + k]) + offset);
+		for (int i = 0; i < QK8_0 / 4; i++) {
+			uint32_t w = 0;
+			if (!pad)
+				__builtin_memcpy(&w, x + b * QK8_0 + i * 4, 4);
+			w = bytes_add(w, offset);
+			__builtin_memcpy(dst + i * QTILE_LANE_BYTES, &w, 4);
+		}
 		s->xdt[(g + (size_t)b) * QTILE_TOKENS + (size_t)lane] =
 		    pad ? 0.0f : s->xd[(size_t)t * (size_t)nb + (size_t)b];
 	}

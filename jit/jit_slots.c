@@ -260,7 +260,8 @@ static int attn_inputs(JitInputs *in, const Model *m, int positions)
 	in->outs = c->n_heads * hs;
 	in->ngroups = c->n_kv_heads * per_head;
 	in->groups = calloc((size_t)in->ngroups, sizeof(AttnGroup));
-	in->att = calloc((size_t)positions * ATTN_LANES, sizeof(float));
+	/* the kernels' aligned stores: rows of ATTN_LANES floats (64 bytes) at a 64-byte line */
+	in->att = aligned_alloc(64, (size_t)positions * ATTN_LANES * sizeof(float));
 	if (!in->groups || !in->att)
 		return -1;
 	size_t loff = (size_t)(c->n_layers - 1) * (size_t)m->ctx_len * (size_t)kv_dim;

@@ -1,6 +1,6 @@
 /* test_kquant.c: the 4/5-bit and K-quant types: row sizes, the activation quantizers' rules,
- * the dot kernels against their dequantized rows, and every ISA's kernels against the scalar
- * reference, bit for bit, on odd shapes. */
+ * the dot kernels against their dequantized rows, and every ISA's kernels (one token, and the
+ * prompt batches) against the scalar reference, bit for bit, on odd shapes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +232,104 @@ START_TEST(test_kquant_simd_same_bits)
 }
 END_TEST
 
+/* One token's activations for the batch tests: int8 values over their whole range (-128
+ * included: the kernels take any int8), their 16-value sums, and scales from tiny to large;
+ * extreme tokens hold only -128 or only 127. */
+static Act random_act(Rng *r, DType t, int n, bool extreme)
+{
+	int per = kquant_act(t) == ACT_Q8_K ? QK_K : QK4, sums = kquant_act_block(kquant_act(t));
+	Act a = {malloc((size_t)n),
+		 malloc((size_t)(n / per) * 4),
+		 malloc((size_t)(n / QK4) * 4),
+		 calloc((size_t)(n / sums), 4),
+		 {0}};
+	int8_t fill = rng_next(r) & 1 ? 127 : -128;
+	for (int i = 0; i < n; i++) {
+		a.q[i] = extreme ? fill : (int8_t)rng_next(r);
+		a.bsum[i / sums] += a.q[i];
+	}
+	for (int b = 0; b < n / per; b++)
+		a.d[b] = (rng_next(r) & 1 ? 1e-6f : 1e3f) * (rng_float(r) - 0.5f);
+	for (int b = 0; b < n / QK4; b++)
+		a.s[b] = fp16_to_fp32(fp32_to_fp16(100.0f * (rng_float(r) - 0.5f)));
+	a.a = (QAct){a.q, a.d, a.s, a.bsum};
+	return a;
+}
+
+/* A row whose codes and packed scales are all ones (largest codes, scales and mins) or random,
+ * with the fp16 scales random_row gives. */
+static void *batch_row(Rng *r, DType t, int nb, bool extreme)
+{
+	int n = kquant_block(t) * nb;
+	uint8_t *p = random_row(r, t, n);
+	size_t bb = kquant_block_bytes(t);
+	/* the fp16 d (and dmin) kept: Q4_K/Q5_K start with them, Q6_K ends with d */
+	size_t keep0 = t == DT_Q4_K || t == DT_Q5_K ? 4 : 0, keep1 = t == DT_Q6_K ? 2 : 0;
+	for (int b = 0; extreme && b < nb; b++)
+		memset(p + b * bb + keep0, 0xff, bb - keep0 - keep1);
+	return p;
+}
+
+/* Every ISA's batch entries give, for each token, the bits of the one-token reference, on rows
+ * of 1 to 20 blocks and 1 to 11 tokens (groups of 8, 4, 2, 1 and their tails), the outputs
+ * strided. */
+START_TEST(test_kquant_batch_same_bits)
+{
+	if (!require_cpu("K-quant batch kernels", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
+		return;
+	static const struct {
+		const char *isa;
+		Isa id;
+		const KDotBatchFn *table;
+	} isas[] = {{"avx2", ISA_AVX2, kdot_batch_avx2}, {"avx512", ISA_AVX512, kdot_batch_avx512}};
+	enum { MAXTOK = 11, STRIDE = 3 };
+	Rng r;
+	rng_seed(&r, 79);
+	int tested = 0;
+	for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
+		if (!isa_supported(isas[k].id))
+			continue;
+		for (int ti = 0; ti < NTYPES; ti++) {
+			DType t = TYPES[ti];
+			KDotBatchFn batch = isas[k].table[kquant_index(t)];
+			if (!batch)
+				continue;
+			for (int nb = 1; nb <= 20; nb++) {
+				int n = kquant_block(t) * nb;
+				bool extreme = nb % 5 == 0;
+				void *row = batch_row(&r, t, nb, extreme);
+				Act a[MAXTOK];
+				QAct x[MAXTOK];
+				for (int i = 0; i < MAXTOK; i++) {
+					a[i] = random_act(&r, t, n, extreme && i % 3 != 1);
+					x[i] = a[i].a;
+				}
+				for (int ntok = 1; ntok <= MAXTOK; ntok++) {
+					float y[MAXTOK * STRIDE];
+					memset(y, 0, sizeof y);
+					batch(row, x, ntok, nb, y, STRIDE);
+					for (int i = 0; i < ntok; i++) {
+						float want =
+						    kdot_ref[kquant_index(t)](row, &x[i], nb);
+						ck_assert_msg(
+						    memcmp(&want, &y[i * STRIDE], 4) == 0,
+						    "%s %s batch, %d blocks, token %d of %d: "
+						    "%.9g, ref %.9g",
+						    dtype_name(t), isas[k].isa, nb, i, ntok,
+						    (double)y[i * STRIDE], (double)want);
+					}
+					tested++;
+				}
+				for (int i = 0; i < MAXTOK; i++)
+					act_free(&a[i]);
+				free(row);
+			}
+		}
+	}
+	ck_assert_msg(tested > 0, "no batch entry tested");
+}
+END_TEST
+
 /* A whole file into memory (NULL when absent). */
 static uint8_t *slurp(const char *path, size_t *size)
 {
@@ -356,6 +454,7 @@ Suite *kquant_suite(void)
 	tcase_add_test(tc, test_q8_1_rule);
 	tcase_add_test(tc, test_kquant_dot_matches_dequantized);
 	tcase_add_test(tc, test_kquant_simd_same_bits);
+	tcase_add_test(tc, test_kquant_batch_same_bits);
 	tcase_add_test(tc, test_kquant_quantize_like_llama_cpp);
 	tcase_add_test(tc, test_kquant_mix_types_like_llama_cpp);
 	tcase_set_timeout(tc, 60);

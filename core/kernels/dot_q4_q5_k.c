@@ -63,13 +63,6 @@ float kdot_q5_k_ref(const void *wv, const QAct *x, int nb)
 
 /* --- AVX2 --- */
 
-/* int16 lanes of one group's scale: byte k of the 64-bit sc (both 128-bit halves hold it), the
- * high byte zeroed (shuffle index 0xff). */
-AVX2 static inline __m256i scale16_avx2(__m256i scb, int k)
-{
-	return _mm256_shuffle_epi8(scb, _mm256_set1_epi16((short)(0xff00 | k)));
-}
-
 /* Q4_K (qh NULL) and Q5_K: one super-block's integer sums as 8 int32 partials: *vi of the
  * scaled codes, *vm of the mins. */
 AVX2 static inline __attribute__((always_inline)) void
@@ -98,10 +91,10 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 			    hi,
 			    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
 		}
-		sum = _mm256_add_epi32(sum,
-				       kq_chunk_scaled(lo, xq + 64 * c, scale16_avx2(scb, 2 * c)));
+		sum =
+		    _mm256_add_epi32(sum, kq_chunk_scaled(lo, xq + 64 * c, kq_scale16(scb, 2 * c)));
 		sum = _mm256_add_epi32(
-		    sum, kq_chunk_scaled(hi, xq + 64 * c + 32, scale16_avx2(scb, 2 * c + 1)));
+		    sum, kq_chunk_scaled(hi, xq + 64 * c + 32, kq_scale16(scb, 2 * c + 1)));
 	}
 	*vi = sum;
 	*vm = kq_mins8(m, bs);

@@ -175,4 +175,23 @@ extern const KDotFn kdot_ref[KQ_COUNT];
 extern const KDotFn kdot_avx2[KQ_COUNT];
 extern const KDotFn kdot_avx512[KQ_COUNT]; /* NULL for Q2_K and Q3_K */
 
+/* Prompts: one weight row against ntok >= 1 tokens (x[0..ntok)): y[t * y_stride] gets exactly
+ * the bits of the KDotFn of x[t]. Each (super-)block's codes and scales are unpacked once for
+ * up to KQ_BATCH_TOKENS tokens, whose integer sums and float terms follow the one-token
+ * kernel's order token by token. */
+typedef void (*KDotBatchFn)(const void *w, const QAct *x, int ntok, int nb, float *y,
+			    size_t y_stride);
+#define KQ_BATCH_TOKENS 8 /* the largest group a batch kernel takes at once */
+
+/* The versions, one file per family beside the one-token kernels: dot_q4_q5_k_batch.c,
+ * dot_q6_k_batch.c. */
+typedef void KDotBatchKernel(const void *w, const QAct *x, int ntok, int nb, float *y,
+			     size_t y_stride);
+KDotBatchKernel kdot_q4_k_batch_avx2, kdot_q5_k_batch_avx2, kdot_q6_k_batch_avx2;
+KDotBatchKernel kdot_q4_k_batch_avx512, kdot_q5_k_batch_avx512, kdot_q6_k_batch_avx512;
+
+/* Each ISA's batch kernels (NULL where it has none: the one-token kernel runs prompts). */
+extern const KDotBatchFn kdot_batch_avx2[KQ_COUNT];
+extern const KDotBatchFn kdot_batch_avx512[KQ_COUNT];
+
 #endif

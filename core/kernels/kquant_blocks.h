@@ -189,6 +189,18 @@ ISA_TARGET_AVX2 static inline void kq_fp16_pairs(const void *p, int stride, __m2
 	*hi = _mm256_cvtph_ps(_mm256_extracti128_si256(v, 1));
 }
 
+/* acc + the kq_term_kmin of the present lanes (all-ones in lanes), the weights' d_w and
+ * dmin_w given as floats (a batch converts them once for all its tokens). */
+ISA_TARGET_AVX2 static inline __m256 kq_acc8_kmin_dm(__m256 acc, __m256i isum, __m256i msum,
+						     __m256 d, __m256 dmin, const float *dx,
+						     __m256i lanes)
+{
+	__m256 vdx = _mm256_maskload_ps(dx, lanes);
+	__m256 t = _mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, vdx)),
+				 _mm256_mul_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, vdx)));
+	return _mm256_blendv_ps(acc, _mm256_add_ps(acc, t), _mm256_castsi256_ps(lanes));
+}
+
 /* acc + the kq_term_kmin of the present lanes: isum * (d_w * d_x) - msum * (dmin_w * d_x),
  * d_w and dmin_w the fp16 pair at the start of each block (stride bytes apart). */
 ISA_TARGET_AVX2 static inline __m256 kq_acc8_kmin(__m256 acc, __m256i isum, __m256i msum,
@@ -198,9 +210,15 @@ ISA_TARGET_AVX2 static inline __m256 kq_acc8_kmin(__m256 acc, __m256i isum, __m2
 	__m256i lanes = kq_lanes(n);
 	__m256 d, dmin;
 	kq_fp16_pairs(dm, stride, lanes, &d, &dmin);
+	return kq_acc8_kmin_dm(acc, isum, msum, d, dmin, dx, lanes);
+}
+
+/* acc + the kq_term_d of the present lanes (all-ones in lanes), d_w given as floats. */
+ISA_TARGET_AVX2 static inline __m256 kq_acc8_d(__m256 acc, __m256i isum, __m256 d, const float *dx,
+					       __m256i lanes)
+{
 	__m256 vdx = _mm256_maskload_ps(dx, lanes);
-	__m256 t = _mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, vdx)),
-				 _mm256_mul_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, vdx)));
+	__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, vdx));
 	return _mm256_blendv_ps(acc, _mm256_add_ps(acc, t), _mm256_castsi256_ps(lanes));
 }
 
@@ -212,9 +230,7 @@ ISA_TARGET_AVX2 static inline __m256 kq_acc8_d_hi(__m256 acc, __m256i isum, cons
 	__m256i lanes = kq_lanes(n);
 	__m256 unused, d;
 	kq_fp16_pairs(p, stride, lanes, &unused, &d);
-	__m256 vdx = _mm256_maskload_ps(dx, lanes);
-	__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, vdx));
-	return _mm256_blendv_ps(acc, _mm256_add_ps(acc, t), _mm256_castsi256_ps(lanes));
+	return kq_acc8_d(acc, isum, d, dx, lanes);
 }
 
 /* The 8 partials folded as qdot_tree folds them. */
@@ -225,18 +241,38 @@ ISA_TARGET_AVX2 static inline float kq_tree8(__m256 acc)
 	return qdot_tree(a);
 }
 
-/* Q4_K/Q5_K mins: sum over the 8 groups of min j times the activations' 16-value sums 2j and
- * 2j + 1, as 8 int32 partial sums. */
-ISA_TARGET_AVX2 static inline __m256i kq_mins8(uint64_t m, const int32_t *bs)
+/* Q4_K/Q5_K: int16 lanes of one group's scale: byte k of the 64-bit sc (both 128-bit halves
+ * hold it), the high byte zeroed (shuffle index 0xff). */
+ISA_TARGET_AVX2 static inline __m256i kq_scale16(__m256i scb, int k)
+{
+	return _mm256_shuffle_epi8(scb, _mm256_set1_epi16((short)(0xff00 | k)));
+}
+
+/* Q4_K/Q5_K: the mins m (bytes of the 64-bit m, as kq_scales_mins_k4 gives them) widened for
+ * kq_mins8: min j in the int32 lanes 2j and 2j + 1 of lo (j < 4) and hi (j >= 4). */
+ISA_TARGET_AVX2 static inline void kq_mins_spread(uint64_t m, __m256i *lo, __m256i *hi)
 {
 	__m128i md =
 	    _mm_shuffle_epi8(_mm_cvtsi64_si128((long long)m),
 			     _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+	*lo = _mm256_cvtepu8_epi32(md);
+	*hi = _mm256_cvtepu8_epi32(_mm_srli_si128(md, 8));
+}
+
+/* Q4_K/Q5_K mins: sum over the 8 groups of min j times the activations' 16-value sums 2j and
+ * 2j + 1, as 8 int32 partial sums. */
+ISA_TARGET_AVX2 static inline __m256i kq_mins8_spread(__m256i mlo, __m256i mhi, const int32_t *bs)
+{
 	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
 	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
-	return _mm256_add_epi32(
-	    _mm256_mullo_epi32(_mm256_cvtepu8_epi32(md), b0),
-	    _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(md, 8)), b1));
+	return _mm256_add_epi32(_mm256_mullo_epi32(mlo, b0), _mm256_mullo_epi32(mhi, b1));
+}
+
+ISA_TARGET_AVX2 static inline __m256i kq_mins8(uint64_t m, const int32_t *bs)
+{
+	__m256i mlo, mhi;
+	kq_mins_spread(m, &mlo, &mhi);
+	return kq_mins8_spread(mlo, mhi, bs);
 }
 
 /* The 512 bits' two halves added (exact). */
@@ -244,5 +280,37 @@ ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
 {
 	return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
+
+/* --- Prompt batches (the *_batch.c files): one row against T tokens at a time --- */
+
+/* A block's integer sums for T tokens: sums[t][j] for block j of an 8-block step, 8 int32
+ * partials whose total is the one-token kernels' exact sum. */
+typedef __m256i BlockSums[8];
+
+/* A batch entry: its tokens 8, 4, 2, then 1 at a time, GROUP the row kernel of a fixed count
+ * (each count compiled with its accumulators in registers). */
+#define KQ_BATCH_ENTRY(GROUP)                                                                      \
+	{                                                                                          \
+		for (int T = KQ_BATCH_TOKENS; T >= 1; T /= 2)                                      \
+			for (; ntok >= T; ntok -= T, x += T, y += (size_t)T * y_stride)            \
+				switch (T) {                                                       \
+				case 8:                                                            \
+					GROUP(wv, x, 8, nb, y, y_stride);                          \
+					break;                                                     \
+				case 4:                                                            \
+					GROUP(wv, x, 4, nb, y, y_stride);                          \
+					break;                                                     \
+				case 2:                                                            \
+					GROUP(wv, x, 2, nb, y, y_stride);                          \
+					break;                                                     \
+				default:                                                           \
+					GROUP(wv, x, 1, nb, y, y_stride);                          \
+				}                                                                  \
+	}
+_Static_assert(KQ_BATCH_TOKENS == 8, "KQ_BATCH_ENTRY takes groups of 8, 4, 2, 1");
+
+/* A row kernel of a fixed token count T, and a batch entry (kquant.h's KDotBatchFn). */
+#define GROUP_ARGS const void *wv, const QAct *x, const int T, int nb, float *y, size_t y_stride
+#define ENTRY_ARGS const void *wv, const QAct *x, int ntok, int nb, float *y, size_t y_stride
 
 #endif

@@ -147,24 +147,48 @@ static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	}
 }
 
-/* The 4/5-bit and K-quant types: each row against every token of the batch. */
+/* Rows per tile of the K-quant batches: the tile's weights stay in L1 while each group of
+ * tokens passes over them, so each group's activations come from L2 once per tile. */
+#define KQ_ROW_TILE 8
+
+/* The 4/5-bit and K-quant types: each row against every token of the batch, KQ_BATCH_TOKENS at
+ * a time where the ISA has a batch entry (the one-token entry's bits either way). */
 static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 {
 	DType type = o->W->type;
 	KDotFn dot = kernels.dot_kquant[kquant_index(type)];
+	KDotBatchFn batch = j->n > 1 ? kernels.dot_kquant_batch[kquant_index(type)] : NULL;
 	CORE_ASSERT(dot); /* filled by kernels_select */
 	int cols = j->cols, nb = cols / kquant_block(type), na = cols / j->B;
-	size_t row_bytes = dtype_row_bytes(type, cols);
+	size_t row_bytes = dtype_row_bytes(type, cols), ys = (size_t)o->y_stride;
 	const uint8_t *w = o->W->data;
 	const MatmulScratch *s = j->s;
-	for (int i = r0; i < r1; i++)
-		for (int t = 0; t < j->n; t++) {
-			size_t xo = (size_t)t * (size_t)na;
-			QAct x = {s->xq + (size_t)t * (size_t)cols, s->xd + xo, s->xs + xo,
-				  s->xsum + xo};
-			o->y[(size_t)t * (size_t)o->y_stride + (size_t)i] =
-			    dot(w + (size_t)i * row_bytes, &x, nb);
+	if (!batch) {
+		for (int i = r0; i < r1; i++)
+			for (int t = 0; t < j->n; t++) {
+				size_t xo = (size_t)t * (size_t)na;
+				QAct x = {s->xq + (size_t)t * (size_t)cols, s->xd + xo, s->xs + xo,
+					  s->xsum + xo};
+				o->y[(size_t)t * ys + (size_t)i] =
+				    dot(w + (size_t)i * row_bytes, &x, nb);
+			}
+		return;
+	}
+	for (int i0 = r0; i0 < r1; i0 += KQ_ROW_TILE) {
+		int i1 = i0 + KQ_ROW_TILE < r1 ? i0 + KQ_ROW_TILE : r1;
+		for (int t0 = 0; t0 < j->n; t0 += KQ_BATCH_TOKENS) {
+			int m = j->n - t0 < KQ_BATCH_TOKENS ? j->n - t0 : KQ_BATCH_TOKENS;
+			QAct x[KQ_BATCH_TOKENS];
+			for (int t = 0; t < m; t++) {
+				size_t xo = (size_t)(t0 + t) * (size_t)na;
+				x[t] = (QAct){s->xq + (size_t)(t0 + t) * (size_t)cols, s->xd + xo,
+					      s->xs + xo, s->xsum + xo};
+			}
+			for (int i = i0; i < i1; i++)
+				batch(w + (size_t)i * row_bytes, x, m, nb,
+				      o->y + (size_t)t0 * ys + (size_t)i, ys);
 		}
+	}
 }
 
 static void rows_any(const MatmulJob *j, const MatmulOut *o, int a, int b)
@@ -315,6 +339,13 @@ static bool outs_compatible(const MatmulOut *outs, int count)
 /* The registry entry a pass runs (its stable name, for the kernel record). */
 static const char *entry_name(DType type, int n, bool tiled)
 {
+	/* the K-quants' one-token entry, then their batch entry */
+	static const char *const kq[KQ_COUNT][2] = {
+	    [KQ_Q4_0] = {"dot_q4_0", "dot_q4_0_batch"}, [KQ_Q4_1] = {"dot_q4_1", "dot_q4_1_batch"},
+	    [KQ_Q5_0] = {"dot_q5_0", "dot_q5_0_batch"}, [KQ_Q5_1] = {"dot_q5_1", "dot_q5_1_batch"},
+	    [KQ_Q2_K] = {"dot_q2_k", "dot_q2_k_batch"}, [KQ_Q3_K] = {"dot_q3_k", "dot_q3_k_batch"},
+	    [KQ_Q4_K] = {"dot_q4_k", "dot_q4_k_batch"}, [KQ_Q5_K] = {"dot_q5_k", "dot_q5_k_batch"},
+	    [KQ_Q6_K] = {"dot_q6_k", "dot_q6_k_batch"}};
 	switch (type) {
 	case DT_F32:
 		return "dot_f32";
@@ -324,26 +355,11 @@ static const char *entry_name(DType type, int n, bool tiled)
 		return n == 1 ? "dot_q8_0" : tiled ? "dot_q8_0_tile" : "dot_q8_0_batch";
 	case DT_INT8:
 		return n > 1 && kernels.dot_int8_tile ? "dot_int8_tile" : "dot_int8";
-	case DT_Q4_0:
-		return "dot_q4_0";
-	case DT_Q4_1:
-		return "dot_q4_1";
-	case DT_Q5_0:
-		return "dot_q5_0";
-	case DT_Q5_1:
-		return "dot_q5_1";
-	case DT_Q2_K:
-		return "dot_q2_k";
-	case DT_Q3_K:
-		return "dot_q3_k";
-	case DT_Q4_K:
-		return "dot_q4_k";
-	case DT_Q5_K:
-		return "dot_q5_k";
-	case DT_Q6_K:
-		return "dot_q6_k";
+	default:
+		break;
 	}
-	return "?";
+	int k = kquant_index(type);
+	return k < 0 ? "?" : kq[k][n > 1 && kernels.dot_kquant_batch[k]];
 }
 
 /* Bytes of weights a pass reads: the rows, and an int8 tensor's group scales. */

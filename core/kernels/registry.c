@@ -122,6 +122,15 @@ static const struct {
     {"dot_q4_k", offsetof(Kernels, dot_kquant) + KQ_Q4_K * sizeof(KDotFn)},
     {"dot_q5_k", offsetof(Kernels, dot_kquant) + KQ_Q5_K * sizeof(KDotFn)},
     {"dot_q6_k", offsetof(Kernels, dot_kquant) + KQ_Q6_K * sizeof(KDotFn)},
+    {"dot_q4_0_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q4_0 * sizeof(KDotBatchFn)},
+    {"dot_q4_1_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q4_1 * sizeof(KDotBatchFn)},
+    {"dot_q5_0_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q5_0 * sizeof(KDotBatchFn)},
+    {"dot_q5_1_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q5_1 * sizeof(KDotBatchFn)},
+    {"dot_q2_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q2_K * sizeof(KDotBatchFn)},
+    {"dot_q3_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q3_K * sizeof(KDotBatchFn)},
+    {"dot_q4_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q4_K * sizeof(KDotBatchFn)},
+    {"dot_q5_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q5_K * sizeof(KDotBatchFn)},
+    {"dot_q6_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q6_K * sizeof(KDotBatchFn)},
     {"attention_group", offsetof(Kernels, attention_group)},
     {"rms_norm", offsetof(Kernels, rms_norm)},
     {"softmax", offsetof(Kernels, softmax)},
@@ -143,6 +152,13 @@ static const KDotFn *const kquant_by_isa[ISA_COUNT] = {
 	      kdot_avx2),
     NULL, /* avxvnni: AVX2's */
     KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot_avx512)};
+/* Their prompt batches, alike (the scalar row has none: its one-token kernels run prompts). */
+static const KDotBatchFn *const kquant_batch_by_isa[ISA_COUNT] = {
+    NULL,
+    KEEP_KDOT(FEATURE_KEPT(ISA_AVX2) || FEATURE_KEPT(ISA_AVXVNNI) || FEATURE_KEPT(ISA_AVX512),
+	      kdot_batch_avx2),
+    NULL, /* avxvnni: AVX2's */
+    KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot_batch_avx512)};
 
 /* What each ISA's tile entry expects added to the transposed activations (dot.h): x + 128 for
  * vpdpbusd's unsigned operand, x itself for AVX2's vpmaddubsw (dot.h). */
@@ -165,9 +181,13 @@ void kernels_select(Isa isa)
 	feature_mark(isa_feature[isa]);
 	kernels = by_isa[isa];
 	tile_offset = tile_offset_by_isa[isa];
-	for (int i = 0; i < KQ_COUNT; i++)
+	for (int i = 0; i < KQ_COUNT; i++) {
 		for (int k = isa; k >= ISA_SCALAR && !kernels.dot_kquant[i]; k--)
 			kernels.dot_kquant[i] = kquant_by_isa[k] ? kquant_by_isa[k][i] : NULL;
+		for (int k = isa; k >= ISA_SCALAR && !kernels.dot_kquant_batch[i]; k--)
+			kernels.dot_kquant_batch[i] =
+			    kquant_batch_by_isa[k] ? kquant_batch_by_isa[k][i] : NULL;
+	}
 	active_isa = isa;
 }
 

@@ -240,10 +240,13 @@ typedef int32_t u32_unaligned __attribute__((may_alias, aligned(1)));
 ISA_TARGET_AVX2 static inline void tile_transpose8(const __m256i r[8], __m256i *out)
 {
 	__m256i t[8], u[8];
+/* unrolled, so that t[] and u[] stay in registers */
+#pragma GCC unroll 4
 	for (int k = 0; k < 8; k += 2) {
 		t[k] = _mm256_unpacklo_epi32(r[k], r[k + 1]);
 		t[k + 1] = _mm256_unpackhi_epi32(r[k], r[k + 1]);
 	}
+#pragma GCC unroll 2
 	for (int k = 0; k < 8; k += 4) {
 		u[k] = _mm256_unpacklo_epi64(t[k], t[k + 2]);
 		u[k + 1] = _mm256_unpackhi_epi64(t[k], t[k + 2]);
@@ -251,6 +254,7 @@ ISA_TARGET_AVX2 static inline void tile_transpose8(const __m256i r[8], __m256i *
 		u[k + 3] = _mm256_unpackhi_epi64(t[k + 1], t[k + 3]);
 	}
 	/* u[k]: rows 0-3 (k < 4) or 4-7 of lane k % 4 (low half) and k % 4 + 4 (high) */
+#pragma GCC unroll 4
 	for (int i = 0; i < 4; i++) {
 		out[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
 		out[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);

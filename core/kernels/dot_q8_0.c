@@ -156,6 +156,32 @@ ISA_TARGET_AVX2 void qdot_q8_batch_avx2(const BlockQ8_0 *w, const int8_t *xq, co
 ISA_TARGET_AVX2 static void regroup(const BlockQ8_0 *w, int nb, int R, int b0, int n, __m256i *wp,
 				    float *dw)
 {
+	if (R == 8) { /* every tile but a short last one: rows in registers, 8 scales at once */
+		size_t s = (size_t)nb;
+		for (int b = 0; b < n; b++) {
+			const BlockQ8_0 *p = w + b0 + b;
+			__m256i r[8];
+			r[0] = _mm256_loadu_si256((const __m256i *)(const void *)p[0].qs);
+			r[1] = _mm256_loadu_si256((const __m256i *)(const void *)p[s].qs);
+			r[2] = _mm256_loadu_si256((const __m256i *)(const void *)p[2 * s].qs);
+			r[3] = _mm256_loadu_si256((const __m256i *)(const void *)p[3 * s].qs);
+			r[4] = _mm256_loadu_si256((const __m256i *)(const void *)p[4 * s].qs);
+			r[5] = _mm256_loadu_si256((const __m256i *)(const void *)p[5 * s].qs);
+			r[6] = _mm256_loadu_si256((const __m256i *)(const void *)p[6 * s].qs);
+			r[7] = _mm256_loadu_si256((const __m256i *)(const void *)p[7 * s].qs);
+			__m128i h = _mm_cvtsi32_si128(p[0].d);
+			h = _mm_insert_epi16(h, p[s].d, 1);
+			h = _mm_insert_epi16(h, p[2 * s].d, 2);
+			h = _mm_insert_epi16(h, p[3 * s].d, 3);
+			h = _mm_insert_epi16(h, p[4 * s].d, 4);
+			h = _mm_insert_epi16(h, p[5 * s].d, 5);
+			h = _mm_insert_epi16(h, p[6 * s].d, 6);
+			h = _mm_insert_epi16(h, p[7 * s].d, 7);
+			_mm256_storeu_ps(dw + 8 * b, _mm256_cvtph_ps(h)); /* exact, as _cvtsh_ss */
+			tile_transpose8(r, wp + 8 * b);
+		}
+		return;
+	}
 	for (int b = 0; b < n; b++) {
 		__m256i r[8];
 		for (int k = 0; k < 8; k++) {

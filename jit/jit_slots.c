@@ -19,6 +19,7 @@ typedef enum {
 	SLOT_INT8,
 	SLOT_TILE,
 	SLOT_KQUANT,
+	SLOT_KQUANT_BATCH,
 	SLOT_ATTN
 } SlotKind;
 
@@ -80,6 +81,17 @@ static const JitSlot slots[] = {
     {"dot_q6_k", SLOT_KQUANT, DT_Q6_K,
      {NULL, "kdot_q6_k_avx2", "kdot_q6_k_avx2", "kdot_q6_k_avx512"},
      (KernelFn)kdot_q6_k_ref, {NULL, {0}, 0}, {NULL}},
+    /* their prompt batches (KDotBatchFn; Q4_K, Q5_K, Q6_K only), on blocks per row; no
+     * scalar batch kernel: the references run tokens one by one */
+    {"dot_q4_k_batch", SLOT_KQUANT_BATCH, DT_Q4_K,
+     {NULL, "kdot_q4_k_batch_avx2", "kdot_q4_k_batch_avx2", "kdot_q4_k_batch_avx512"},
+     NULL, {NULL, {0}, 0}, {NULL}},
+    {"dot_q5_k_batch", SLOT_KQUANT_BATCH, DT_Q5_K,
+     {NULL, "kdot_q5_k_batch_avx2", "kdot_q5_k_batch_avx2", "kdot_q5_k_batch_avx512"},
+     NULL, {NULL, {0}, 0}, {NULL}},
+    {"dot_q6_k_batch", SLOT_KQUANT_BATCH, DT_Q6_K,
+     {NULL, "kdot_q6_k_batch_avx2", "kdot_q6_k_batch_avx2", "kdot_q6_k_batch_avx512"},
+     NULL, {NULL, {0}, 0}, {NULL}},
     /* specialised on the model's head size, KV row stride and score scale */
     {"attention_group", SLOT_ATTN, DT_F32, {NULL, "attn_group_avx2", "attn_group_avx2",
      "attn_group_avx512"}, (KernelFn)attn_group_ref, {NULL, {0}, 0}, {NULL}},
@@ -168,6 +180,11 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec)
 		    (JitConst){.param = 2, .value = in->cols / kquant_block(s->dtype)};
 		spec->nconsts = 1;
 		break;
+	case SLOT_KQUANT_BATCH: /* (w, x, ntok, nb, y, y_stride) */
+		spec->consts[0] =
+		    (JitConst){.param = 3, .value = in->cols / kquant_block(s->dtype)};
+		spec->nconsts = 1;
+		break;
 	}
 }
 
@@ -202,6 +219,31 @@ static void quant_kquant(DType t, const float *x, int n, int8_t *q, float *d, fl
 		kernels.quant_act_q8_k(x, n, q, d, sums);
 		break;
 	}
+}
+
+/* A K-quant batch's inputs: tokens of the run state's last prompt batch, each quantized as
+ * matmul.c's quant_task does, in one buffer per part (as its scratch). */
+static int kquant_batch_inputs(JitInputs *in, DType t, const float *batch)
+{
+	size_t n = (size_t)in->tokens, cols = (size_t)in->cols;
+	size_t na = cols / (size_t)kquant_act_block(kquant_act(t)); /* sums per token */
+	in->nx = 1;
+	in->outs = in->rows * in->tokens;
+	in->act[0] = malloc(n * cols);
+	in->xd[0] = malloc(n * na * sizeof(float));
+	in->xs[0] = malloc(n * na * sizeof(float));
+	in->xsum[0] = malloc(n * na * sizeof(int32_t));
+	in->qbatch = malloc(n * sizeof(QAct));
+	if (!in->act[0] || !in->xd[0] || !in->xs[0] || !in->xsum[0] || !in->qbatch)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		int8_t *q = (int8_t *)in->act[0] + k * cols;
+		float *d = in->xd[0] + k * na, *xs = in->xs[0] + k * na;
+		int32_t *sums = in->xsum[0] + k * na;
+		quant_kquant(t, batch + k * cols, in->cols, q, d, xs, sums);
+		in->qbatch[k] = (QAct){q, d, xs, sums};
+	}
+	return 0;
 }
 
 /* The tile's inputs: tokens of the run state's last prompt batch, quantized and transposed in
@@ -309,7 +351,8 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 	}
 	in->rows = rows;
 	in->cols = cols;
-	in->tokens = s->kind == SLOT_TILE ? tokens : 1;
+	bool batched = s->kind == SLOT_TILE || s->kind == SLOT_KQUANT_BATCH;
+	in->tokens = batched ? tokens : 1;
 	if (s->kind == SLOT_TILE) /* whole tiles: the specialised path's row count */
 		in->rows = rows < QTILE_ROWS ? QTILE_ROWS : rows / QTILE_ROWS * QTILE_ROWS;
 	/* the run state's last activations of that width: real inputs of the shape */
@@ -327,6 +370,19 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 			return -1;
 		}
 		in->outs = in->rows * in->tokens; /* what the harness writes: whole tiles */
+		return 0;
+	}
+	if (s->kind == SLOT_KQUANT_BATCH) {
+		const float *batch = cols == c->dim	     ? st->bxb
+				     : cols == c->hidden_dim ? st->bhb
+							     : NULL;
+		if (!batch || in->tokens < 1 || in->tokens > MODEL_BATCH ||
+		    kquant_batch_inputs(in, s->dtype, batch) < 0) {
+			fprintf(stderr, "jit: no batch inputs %dx%d for %d tokens\n", rows, cols,
+				in->tokens);
+			jit_inputs_free(in);
+			return -1;
+		}
 		return 0;
 	}
 	if (cols == c->dim) {
@@ -355,8 +411,9 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 			return -1;
 		}
 		switch (s->kind) {
-		case SLOT_TILE: /* tile_inputs */
-		case SLOT_ATTN: /* attn_inputs */
+		case SLOT_TILE:		/* tile_inputs */
+		case SLOT_KQUANT_BATCH: /* kquant_batch_inputs */
+		case SLOT_ATTN:		/* attn_inputs */
 			break;
 		case SLOT_F32:
 			memcpy(in->act[i], in->x[i], (size_t)cols * sizeof(float));
@@ -391,6 +448,7 @@ void jit_inputs_free(JitInputs *in)
 	}
 	free(in->groups);
 	free(in->att);
+	free(in->qbatch);
 	*in = (JitInputs){0};
 }
 
@@ -423,6 +481,18 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 					   y + r, (size_t)in->rows);
 		return plat_cycles() - t0;
 	}
+	if (s->kind == SLOT_KQUANT_BATCH) { /* as matmul.c: KQ_BATCH_TOKENS tokens a call */
+		size_t ys = (size_t)in->rows;
+		for (int r = 0; r < in->rows; r++)
+			for (int t = 0; t < in->tokens; t += KQ_BATCH_TOKENS)
+				((KDotBatchFn)fn)(
+				    (const char *)W->data + (size_t)(r % W->rows) * row_bytes,
+				    in->qbatch + t,
+				    in->tokens - t < KQ_BATCH_TOKENS ? in->tokens - t
+								     : KQ_BATCH_TOKENS,
+				    n / kquant_block(W->type), y + (size_t)t * ys + (size_t)r, ys);
+		return plat_cycles() - t0;
+	}
 	for (int i = 0; i < in->nx; i++) {
 		float *yi = y + (size_t)i * (size_t)in->rows;
 		for (int r = 0; r < in->rows; r++) {
@@ -440,6 +510,7 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 						       n / QK8_0);
 				break;
 			case SLOT_TILE: /* above */
+			case SLOT_KQUANT_BATCH:
 			case SLOT_ATTN:
 				break;
 			case SLOT_KQUANT:

@@ -27,6 +27,7 @@ typedef struct {
 	int32_t *xsum[JIT_MAX_INPUTS];
 	float *xs[JIT_MAX_INPUTS]; /* the Q8_1 block sums (4/5-bit types with a min) */
 	QAct qa[JIT_MAX_INPUTS];   /* the K-quant dots' view of act, xd, xs, xsum */
+	QAct *qbatch;		   /* a K-quant batch's tokens (act[0] .. xsum[0], per token) */
 	/* attention_group: one generated token's groups over the last layer's KV cache (out
 	 * pointers set per run: query x[0] + h * cols writes y + h * cols), its score rows */
 	AttnGroup *groups;
@@ -54,7 +55,7 @@ const JitKnob *jit_slot_knob(const JitSlot *s);
 const char *jit_slot_tuned_source(const JitSlot *s, Isa isa);
 /* The shape constants of the inputs' shape into spec (consts, nconsts). */
 void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec);
-/* The scalar reference (tier 0). */
+/* The scalar reference (tier 0), or NULL where the slot has none (the K-quant batches). */
 KernelFn jit_slot_reference(const JitSlot *s);
 
 /* Finds and prepares inputs for (dtype, rows, cols, tokens) in m, whose KV cache holds positions

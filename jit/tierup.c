@@ -245,7 +245,8 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, int positions,
 		goto out;
 	}
 	/* tier 0 once: the scalar tile alone took seconds on TinyLlama's shapes */
-	t.cycles_per_call[0] = time_runs(s, &in, jit_slot_reference(s), y2, 1);
+	if (jit_slot_reference(s))
+		t.cycles_per_call[0] = time_runs(s, &in, jit_slot_reference(s), y2, 1);
 	t.cycles_per_call[1] = time_entry(s, &in, tier1, y1);
 	if (cached != tier1 && cached == current) {
 		/* the code cache replaced this slot: its chain of entries, if it holds this shape,

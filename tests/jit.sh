@@ -75,10 +75,15 @@ for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
 	[ -f "$M/$f" ] && round_trip "$f" -m "$M/$f" --ids -n 24 --temp 0
 done
 round_trip "synthetic small" --synthetic small --ids -n 12 -s 3
-for f in Q4_K_M Q5_1; do
+for f in Q5_1 Q4_K_M; do
 	[ -f "$KQ/$f.gguf" ] &&
 		round_trip "kquant/$f.gguf" -m "$KQ/$f.gguf" --prompt-ids "$KQ_PROMPT" --ids -n 12 --temp 0
 done
+# the prompt's K-quant batch entries (dot_q4_k_batch, dot_q6_k_batch) run from the cache
+if [ -f "$KQ/Q4_K_M.gguf" ]; then
+	grep -q "^code-cache: loaded dot_q4_k_batch" "$tmp/err" && ok "the K-quant batch entry loads" ||
+		ko "no dot_q4_k_batch entry loaded from the cache"
+fi
 # a prompt batch: the prompt tiles (dot_q8_0_tile) are compiled too and run from the cache
 round_trip "synthetic small, 40-id prompt" --synthetic small --ids -n 8 --prompt-ids "$(seq -s ' ' 1 40)"
 grep -q "^code-cache: loaded dot_q8_0_tile" "$tmp/err" && ok "the prompt tile entry loads" ||

@@ -50,6 +50,7 @@ typedef struct {
 	bool swiglu; /* matmul_swiglu: rows split alike in both outs, then SwiGLU on them */
 	bool tiled;  /* the batch is in xt/xdt too, for the tile entry */
 	uint64_t *swiglu_cycles; /* NULL, or gets thread 0's SwiGLU cycles (profiled runs) */
+	int next_chunk;		 /* batches: the next chunk of rows to claim (matmul_task) */
 } MatmulJob;
 
 /* Rows per tile of the batched loops: their weights stay in L1/L2 while every token of the
@@ -212,40 +213,66 @@ static void rows_any(const MatmulJob *j, const MatmulOut *o, int a, int b)
 	}
 }
 
-static void matmul_task(void *ctx, int ith, int nth)
+/* Rows [a, b) of both outs of a matmul_swiglu job, then SwiGLU on them (every token). */
+static void swiglu_rows(const MatmulJob *j, int a, int b, bool timed)
 {
-	const MatmulJob *j = ctx;
-	if (j->swiglu) {
-		const MatmulOut *o = j->outs;
-		int rows = o[0].W->rows;
-		int a = (int)((int64_t)rows * ith / nth),
-		    b = (int)((int64_t)rows * (ith + 1) / nth);
-		if (a >= b)
-			return;
-		rows_any(j, &o[0], a, b);
-		rows_any(j, &o[1], a, b);
-		/* only thread 0's share is filed (see matmul_pass): the other threads skip the
-		 * clock reads */
-		bool timed = j->swiglu_cycles && ith == 0;
-		uint64_t t0 = timed ? plat_cycles() : 0;
-		SwigluFn swiglu = kernels.swiglu;
-		for (int t = 0; t < j->n; t++)
-			swiglu(o[0].y + (size_t)t * (size_t)o[0].y_stride + (size_t)a,
-			       o[1].y + (size_t)t * (size_t)o[1].y_stride + (size_t)a, b - a);
-		if (timed)
-			*j->swiglu_cycles = plat_cycles() - t0;
-		return;
-	}
-	int R = j->total_rows;
-	int r0 = (int)((int64_t)R * ith / nth);
-	int r1 = (int)((int64_t)R * (ith + 1) / nth);
+	const MatmulOut *o = j->outs;
+	rows_any(j, &o[0], a, b);
+	rows_any(j, &o[1], a, b);
+	uint64_t t0 = timed ? plat_cycles() : 0;
+	SwigluFn swiglu = kernels.swiglu;
+	for (int t = 0; t < j->n; t++)
+		swiglu(o[0].y + (size_t)t * (size_t)o[0].y_stride + (size_t)a,
+		       o[1].y + (size_t)t * (size_t)o[1].y_stride + (size_t)a, b - a);
+	if (timed)
+		*j->swiglu_cycles += plat_cycles() - t0;
+}
+
+/* Rows [r0, r1) of the job's outs, numbered one after the other. */
+static void job_rows(const MatmulJob *j, int r0, int r1)
+{
 	for (int c = 0, first = 0; c < j->count; first += j->outs[c].W->rows, c++) {
 		const MatmulOut *o = &j->outs[c];
 		int a = r0 > first ? r0 - first : 0;
 		int b = r1 - first < o->W->rows ? r1 - first : o->W->rows;
-		if (a >= b)
-			continue;
-		rows_any(j, o, a, b);
+		if (a < b)
+			rows_any(j, o, a, b);
+	}
+}
+
+/* Claims per thread of a prompt batch's pass: each thread takes the next chunk of rows when it
+ * is done with one, so a thread that another process holds up, or that runs slower, delays
+ * the pass by about a chunk instead of by its whole share. */
+#define MATMUL_CHUNKS_PER_THREAD 16
+
+static void matmul_task(void *ctx, int ith, int nth)
+{
+	MatmulJob *j = ctx;
+	int R = j->swiglu ? j->outs[0].W->rows : j->total_rows;
+	/* only thread 0's SwiGLU time is filed (see matmul_pass): the others skip the clock */
+	bool timed = j->swiglu_cycles && ith == 0;
+	if (j->n == 1 || nth == 1) { /* one token streams weights: an even split in order */
+		int r0 = (int)((int64_t)R * ith / nth), r1 = (int)((int64_t)R * (ith + 1) / nth);
+		if (r0 >= r1)
+			return;
+		if (j->swiglu)
+			swiglu_rows(j, r0, r1, timed);
+		else
+			job_rows(j, r0, r1);
+		return;
+	}
+	/* whole tiles of QTILE_ROWS rows per chunk */
+	int chunk = (R + nth * MATMUL_CHUNKS_PER_THREAD - 1) / (nth * MATMUL_CHUNKS_PER_THREAD);
+	chunk = (chunk + QTILE_ROWS - 1) / QTILE_ROWS * QTILE_ROWS;
+	for (;;) {
+		int r0 = __atomic_fetch_add(&j->next_chunk, 1, __ATOMIC_RELAXED) * chunk;
+		if (r0 >= R)
+			return;
+		int r1 = R - r0 < chunk ? R : r0 + chunk;
+		if (j->swiglu)
+			swiglu_rows(j, r0, r1, timed);
+		else
+			job_rows(j, r0, r1);
 	}
 }
 
@@ -402,9 +429,11 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 	}
 	for (int t = n; tiled && t % QTILE_TOKENS; t++)
 		transpose_token(s, t, W->cols / QK8_0, true);
-	MatmulJob j = {outs,	     count,  0,	    x,
-		       x_stride,     n,	     s,	    W->cols,
-		       act_block(W), swiglu, tiled, profiled ? &swiglu_cycles : NULL};
+	MatmulJob j = {outs,   count,	 0,
+		       x,      x_stride, n,
+		       s,      W->cols,	 act_block(W),
+		       swiglu, tiled,	 profiled ? &swiglu_cycles : NULL,
+		       0};
 	for (int c = 0; c < count; c++) {
 		CORE_ASSERT(outs[c].W->rows > 0 && outs[c].y_stride >= outs[c].W->rows);
 		j.total_rows += outs[c].W->rows;

@@ -155,10 +155,13 @@ static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 					   LLVMBuildICmp(b, LLVMIntEQ, args[c->param], k, ""), "");
 			continue;
 		}
-		if (!copy)
+		if (!copy) { /* aligned as any C struct may need (the kernel's own loads assume it)
+			      */
 			copy = LLVMBuildArrayAlloca(
 			    b, i8, LLVMConstInt(LLVMInt32TypeInContext(ctx), spec->struct_bytes, 0),
 			    "copy");
+			LLVMSetAlignment(copy, 16);
+		}
 		LLVMTypeRef fty_i = LLVMIntTypeInContext(ctx, 8 * c->field_bytes);
 		LLVMValueRef k = LLVMConstInt(fty_i, (uint64_t)c->value, 1);
 		LLVMValueRef at = LLVMConstInt(LLVMInt64TypeInContext(ctx), c->offset, 0);

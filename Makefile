@@ -54,6 +54,7 @@ CORE_SRCS := \
 	core/kernels/matmul.c \
 	core/kernels/kquant.c \
 	core/kernels/dot_q4_q5.c \
+	core/kernels/dot_q4_q5_batch.c \
 	core/kernels/dot_q2_q3_k.c \
 	core/kernels/dot_q4_q5_k.c \
 	core/kernels/dot_q4_q5_k_batch.c \

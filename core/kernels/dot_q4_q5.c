@@ -56,37 +56,13 @@ float kdot_q5_1_ref(const void *wv, const QAct *x, int nb)
 
 /* --- Shared by both SIMD versions (AVX2 code, callable from the AVX-512 kernels) --- */
 
-/* The 16 bytes of 4-bit codes as 32 unsigned codes: low nibbles (values 0-15) first. */
-AVX2 static inline __m256i nibbles(const uint8_t *qs)
-{
-	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)qs);
-	__m128i m = _mm_set1_epi8(15);
-	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
-}
-
-/* 8 fp16 values 'stride' bytes apart, as floats (exact). */
-AVX2 static inline __m256 fp16x8(const uint16_t *p, int stride)
-{
-	const uint8_t *b = (const uint8_t *)p;
-	__m128i h = _mm_setzero_si128();
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 0 * stride), 0);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 1 * stride), 1);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 2 * stride), 2);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 3 * stride), 3);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 4 * stride), 4);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 5 * stride), 5);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 6 * stride), 6);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 7 * stride), 7);
-	return _mm256_cvtph_ps(h);
-}
-
 /* kq_term_dm on 8 lanes: isum * (d_w * d_x) + m_w * s_x. */
 AVX2 static inline __m256 term_dm8(__m256i isum, const uint16_t *d, const uint16_t *m, int stride,
 				   const QAct *x, int b)
 {
 	__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum),
-				 _mm256_mul_ps(fp16x8(d, stride), _mm256_loadu_ps(x->d + b)));
-	return _mm256_add_ps(t, _mm256_mul_ps(fp16x8(m, stride), _mm256_loadu_ps(x->s + b)));
+				 _mm256_mul_ps(kq_fp16x8(d, stride), _mm256_loadu_ps(x->d + b)));
+	return _mm256_add_ps(t, _mm256_mul_ps(kq_fp16x8(m, stride), _mm256_loadu_ps(x->s + b)));
 }
 
 /* The 8 blocks' integer sums of codes (unsigned) times activations by DOT, code offset
@@ -135,8 +111,9 @@ AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
-		BLOCKS8(dot_u8_i8_avx2, BlockQ4_0, nibbles(blk->qs), 8)
-		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		BLOCKS8(dot_u8_i8_avx2, BlockQ4_0, kq_nibbles(blk->qs), 8)
+		__m256 scale =
+		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
 	float a[QDOT_LANES];
@@ -154,8 +131,9 @@ AVX2 float kdot_q5_0_avx2(const void *wv, const QAct *x, int nb)
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
 		BLOCKS8(dot_u8_i8_avx2, BlockQ5_0,
-			_mm256_or_si256(nibbles(blk->qs), q5_high_avx2(blk->qh)), 16)
-		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+			_mm256_or_si256(kq_nibbles(blk->qs), q5_high_avx2(blk->qh)), 16)
+		__m256 scale =
+		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
 	float a[QDOT_LANES];
@@ -172,7 +150,7 @@ AVX2 float kdot_q4_1_avx2(const void *wv, const QAct *x, int nb)
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
-		BLOCKS8(dot_u8_i8_avx2, BlockQ4_1, nibbles(blk->qs), 0)
+		BLOCKS8(dot_u8_i8_avx2, BlockQ4_1, kq_nibbles(blk->qs), 0)
 		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
 	}
 	float a[QDOT_LANES];
@@ -191,7 +169,7 @@ AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
 		BLOCKS8(dot_u8_i8_avx2, BlockQ5_1,
-			_mm256_or_si256(nibbles(blk->qs), q5_high_avx2(blk->qh)), 0)
+			_mm256_or_si256(kq_nibbles(blk->qs), q5_high_avx2(blk->qh)), 0)
 		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
 	}
 	float a[QDOT_LANES];
@@ -204,20 +182,6 @@ AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 }
 
 /* --- AVX-512 (VNNI) --- */
-
-/* Blocks j and j + 1 (qs0, qs1) as 64 unsigned codes in activation order: block j's low
- * nibbles (values 0-15), its high ones (16-31), then block j + 1's, a 128-bit quarter each. */
-AVX512 static inline __m512i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
-{
-	__m256i q = _mm256_inserti128_si256(
-	    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs0)),
-	    _mm_loadu_si128((const __m128i *)(const void *)qs1), 1);
-	__m512i d =
-	    _mm512_shuffle_i64x2(_mm512_castsi256_si512(q), _mm512_castsi256_si512(q), 0x50);
-	__m512i shift = _mm512_set_epi32(0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0, 0, 0x40004,
-					 0x40004, 0x40004, 0x40004, 0, 0, 0, 0);
-	return _mm512_and_si512(_mm512_srlv_epi16(d, shift), _mm512_set1_epi8(15));
-}
 
 /* Q5 high bits of blocks j and j + 1: 16 added to the codes whose bit is set in qh. */
 AVX512 static inline __m512i q5_high_pair(__m512i u, const uint8_t *qh0, const uint8_t *qh1)
@@ -244,8 +208,8 @@ AVX512 static inline __m512i q5_high_pair(__m512i u, const uint8_t *qh0, const u
 			      _mm256_set1_epi32(OFFSET),                                           \
 			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b))));
 
-#define Q4_PAIR(j) nibbles_pair(w[j].qs, w[(j) + 1].qs)
-#define Q5_PAIR(j) q5_high_pair(nibbles_pair(w[j].qs, w[(j) + 1].qs), w[j].qh, w[(j) + 1].qh)
+#define Q4_PAIR(j) kq_nibbles_pair(w[j].qs, w[(j) + 1].qs)
+#define Q5_PAIR(j) q5_high_pair(kq_nibbles_pair(w[j].qs, w[(j) + 1].qs), w[j].qh, w[(j) + 1].qh)
 
 AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 {
@@ -254,7 +218,8 @@ AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
 		BLOCKS8_512(Q4_PAIR, 8)
-		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		__m256 scale =
+		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
 	float a[QDOT_LANES];
@@ -272,7 +237,8 @@ AVX512 float kdot_q5_0_avx512(const void *wv, const QAct *x, int nb)
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
 		BLOCKS8_512(Q5_PAIR, 16)
-		__m256 scale = _mm256_mul_ps(fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		__m256 scale =
+		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
 	float a[QDOT_LANES];

@@ -25,9 +25,9 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 	__m256i hv =
 	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
 	__m256i sum[KQ_BATCH_TOKENS];
-	for (int t = 0; t < T; t++)
-		sum[t] = _mm256_setzero_si256();
-	for (int c = 0; c < 4; c++) {
+	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) sum[t] = _mm256_setzero_si256();
+	_Pragma("GCC unroll 8") for (int c = 0; c < 4; c++)
+	{
 		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c));
 		__m256i lo = _mm256_and_si256(q, m15);
 		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
@@ -43,7 +43,8 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 			    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
 		}
 		__m256i slo = kq_scale16(scb, 2 * c), shi = kq_scale16(scb, 2 * c + 1);
-		for (int t = 0; t < T; t++) {
+		_Pragma("GCC unroll 8") for (int t = 0; t < T; t++)
+		{
 			const int8_t *xq = x[t].q + blk * QK_K + 64 * c;
 			sum[t] = _mm256_add_epi32(sum[t], kq_chunk_scaled(lo, xq, slo));
 			sum[t] = _mm256_add_epi32(sum[t], kq_chunk_scaled(hi, xq + 32, shi));
@@ -51,7 +52,8 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 	}
 	__m256i mlo, mhi;
 	kq_mins_spread(m, &mlo, &mhi);
-	for (int t = 0; t < T; t++) {
+	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++)
+	{
 		vi[t][j] = sum[t];
 		vm[t][j] = kq_mins8_spread(mlo, mhi, x[t].bsum + blk * (QK_K / 16));
 	}
@@ -59,9 +61,10 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 
 /* --- AVX-512 (VNNI) --- */
 
-/* As q45_k_block_avx2, 64 values per step as the one-token AVX-512 kernel takes them: chunk c's
- * low nibbles in the low 256 bits, its high nibbles in the high 256 bits, scales applied by
- * vpdpwssd. */
+/* As q45_k_block_avx2, chunk c's low nibbles in the low 256 bits, its high nibbles in the high
+ * 256 bits (as the one-token AVX-512 kernel), summed by vpdpbusd into int32 lanes of 4 values
+ * (|sum| <= 4 * 31 * 128 fits int16), chunks 0-1 and 2-3 packed to int16 and scaled by
+ * vpdpwssd: 6 multiplies per token where maddubs + vpdpwssd take 8. */
 AVX512 static inline __attribute__((always_inline)) void
 q45_k_block_avx512(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, const QAct *x,
 		   const int T, int blk, int j, BlockSums *vi, BlockSums *vm)
@@ -71,13 +74,21 @@ q45_k_block_avx512(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, 
 	__m512i scb = _mm512_set1_epi64((long long)sc);
 	__m512i m15 = _mm512_set1_epi8(15);
 	__m512i shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
-	__m512i sel = _mm512_inserti64x4(_mm512_set1_epi16((short)0xff00),
-					 _mm256_set1_epi16((short)0xff01), 1);
+	/* packs(p0, p1) holds, in 128-bit lane k, 4 sums of group k / 2 then 4 of group 2 + k / 2:
+	 * the byte of sc each int16 scale takes (high byte zeroed by index 0xff) */
+	__m512i i = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+				     15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+	__m512i g = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(i, 1), _mm512_set1_epi16(2)),
+				    _mm512_srli_epi16(i, 4));
+	g = _mm512_or_si512(g, _mm512_set1_epi16((short)0xff00));
+	__m512i s01 = _mm512_shuffle_epi8(scb, g);
+	__m512i s23 = _mm512_shuffle_epi8(scb, _mm512_add_epi16(g, _mm512_set1_epi16(4)));
 	__m512i hv =
 	    qh ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)qh))
 	       : _mm512_setzero_si512();
-	__m512i u[4], s[4];
-	for (int c = 0; c < 4; c++) {
+	__m512i u[4];
+	_Pragma("GCC unroll 8") for (int c = 0; c < 4; c++)
+	{
 		__m512i q = _mm512_broadcast_i64x4(
 		    _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c)));
 		u[c] = _mm512_and_si512(_mm512_srlv_epi16(q, shift), m15);
@@ -88,19 +99,19 @@ q45_k_block_avx512(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, 
 			u[c] = _mm512_mask_add_epi8(u[c], _mm512_test_epi8_mask(hv, bit), u[c],
 						    _mm512_set1_epi8(16));
 		}
-		s[c] = _mm512_shuffle_epi8(
-		    scb, _mm512_add_epi16(sel, _mm512_set1_epi16((short)(2 * c))));
 	}
-	__m256i mlo, mhi;
-	kq_mins_spread(m, &mlo, &mhi);
-	for (int t = 0; t < T; t++) {
+	__m256i m16 = kq_mins16(m);
+	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++)
+	{
 		const int8_t *xq = x[t].q + blk * QK_K;
-		__m512i sum = _mm512_setzero_si512();
-		for (int c = 0; c < 4; c++)
-			sum = _mm512_dpwssd_epi32(
-			    sum, _mm512_maddubs_epi16(u[c], _mm512_loadu_si512(xq + 64 * c)), s[c]);
+		__m512i p[4];
+		_Pragma("GCC unroll 8") for (int c = 0; c < 4; c++) p[c] = _mm512_dpbusd_epi32(
+		    _mm512_setzero_si512(), u[c], _mm512_loadu_si512(xq + 64 * c));
+		__m512i sum =
+		    _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), s01),
+					_mm512_packs_epi32(p[2], p[3]), s23);
 		vi[t][j] = kq_fold512(sum);
-		vm[t][j] = kq_mins8_spread(mlo, mhi, x[t].bsum + blk * (QK_K / 16));
+		vm[t][j] = _mm256_madd_epi16(m16, kq_bsum16(x[t].bsum + blk * (QK_K / 16)));
 	}
 }
 
@@ -111,8 +122,7 @@ q45_k_block_avx512(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, 
 	{                                                                                          \
 		const TY *w = wv;                                                                  \
 		__m256 acc[KQ_BATCH_TOKENS];                                                       \
-		for (int t = 0; t < T; t++)                                                        \
-			acc[t] = _mm256_setzero_ps();                                              \
+		_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();  \
 		for (int b = 0; b < nb; b += 8) {                                                  \
 			int n = nb - b < 8 ? nb - b : 8;                                           \
 			BlockSums vi[KQ_BATCH_TOKENS], vm[KQ_BATCH_TOKENS];                        \
@@ -122,18 +132,18 @@ q45_k_block_avx512(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, 
 					      vi, vm);                                             \
 					continue;                                                  \
 				}                                                                  \
-				for (int t = 0; t < T; t++)                                        \
-					vi[t][j] = vm[t][j] = _mm256_setzero_si256();              \
+				_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) vi[t][j] =     \
+				    vm[t][j] = _mm256_setzero_si256();                             \
 			}                                                                          \
 			__m256i lanes = kq_lanes(n);                                               \
 			__m256 d, dmin;                                                            \
 			kq_fp16_pairs(&w[b], sizeof *w, lanes, &d, &dmin);                         \
-			for (int t = 0; t < T; t++)                                                \
-				acc[t] = kq_acc8_kmin_dm(acc[t], reduce8(vi[t]), reduce8(vm[t]),   \
-							 d, dmin, x[t].d + b, lanes);              \
+			_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) acc[t] =               \
+			    kq_acc8_kmin_dm(acc[t], reduce8(vi[t]), reduce8(vm[t]), d, dmin,       \
+					    x[t].d + b, lanes);                                    \
 		}                                                                                  \
-		for (int t = 0; t < T; t++)                                                        \
-			y[(size_t)t * y_stride] = kq_tree8(acc[t]);                                \
+		_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) y[(size_t)t * y_stride] =      \
+		    kq_tree8(acc[t]);                                                              \
 	}
 
 #define INLINE static inline __attribute__((always_inline))

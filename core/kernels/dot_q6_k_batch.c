@@ -11,15 +11,10 @@
 #define INLINE static inline __attribute__((always_inline))
 
 /* The codes' offset of 32 for one token: 32 times the sum over the 16 groups of scale times
- * the group's activation sum, as 8 int32 partials (s16: the scales as int16; the activation
- * sums fit int16: 16 values of at most 128). */
+ * the group's activation sum, as 8 int32 partials (s16: the scales as int16). */
 AVX2 INLINE __m256i q6_offset(__m256i s16, const int32_t *bs)
 {
-	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
-	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
-	/* packs works per 128-bit half: sums 0-3, 8-11, 4-7, 12-15; put them back in order */
-	__m256i b16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(b0, b1), 0xd8);
-	return _mm256_slli_epi32(_mm256_madd_epi16(s16, b16), 5);
+	return _mm256_slli_epi32(_mm256_madd_epi16(s16, kq_bsum16(bs)), 5);
 }
 
 /* --- AVX2 --- */
@@ -33,16 +28,17 @@ AVX2 INLINE void q6_k_block_avx2(const BlockQ6_K *w, const QAct *x, const int T,
 	__m256i s16 =
 	    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)w->scales));
 	__m256i sum[KQ_BATCH_TOKENS];
-	for (int t = 0; t < T; t++)
-		sum[t] = _mm256_setzero_si256();
-	for (int h = 0; h < 2; h++) {
+	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) sum[t] = _mm256_setzero_si256();
+	_Pragma("GCC unroll 8") for (int h = 0; h < 2; h++)
+	{
 		__m256i sh = _mm256_broadcastsi128_si256(h ? _mm256_extracti128_si256(s16, 1)
 							   : _mm256_castsi256_si128(s16));
 		const uint8_t *ql = w->ql + 64 * h;
 		__m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)ql);
 		__m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(ql + 32));
 		__m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(w->qh + 32 * h));
-		for (int k = 0; k < 4; k++) {
+		_Pragma("GCC unroll 8") for (int k = 0; k < 4; k++)
+		{
 			/* code k's low 4 bits, and its high 2 bits (bits 2k of qh) moved to 4-5 */
 			__m256i lo = _mm256_and_si256(
 			    k < 2 ? (k ? l1 : l0) : _mm256_srli_epi16(k == 3 ? l1 : l0, 4), m15);
@@ -54,28 +50,22 @@ AVX2 INLINE void q6_k_block_avx2(const BlockQ6_K *w, const QAct *x, const int T,
 			    _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k + 1))),
 					     _mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k))));
 			__m256i sc = _mm256_shuffle_epi8(sh, sel);
-			for (int t = 0; t < T; t++)
-				sum[t] = _mm256_add_epi32(
-				    sum[t],
-				    kq_chunk_scaled(u, x[t].q + blk * QK_K + 128 * h + 32 * k, sc));
+			_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) sum[t] =
+			    _mm256_add_epi32(
+				sum[t],
+				kq_chunk_scaled(u, x[t].q + blk * QK_K + 128 * h + 32 * k, sc));
 		}
 	}
-	for (int t = 0; t < T; t++)
-		vi[t][j] = _mm256_sub_epi32(sum[t], q6_offset(s16, x[t].bsum + blk * (QK_K / 16)));
+	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) vi[t][j] =
+	    _mm256_sub_epi32(sum[t], q6_offset(s16, x[t].bsum + blk * (QK_K / 16)));
 }
 
 /* --- AVX-512 (VNNI) --- */
 
-/* int16 lane i of the result: s[base + i / 8] (as dot_q6_k.c's spread). */
-AVX512 INLINE __m512i spread(__m512i s16, int base)
-{
-	__m512i i = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
-				     15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-	__m512i idx = _mm512_add_epi16(_mm512_set1_epi16((short)base), _mm512_srli_epi16(i, 3));
-	return _mm512_permutexvar_epi16(idx, s16);
-}
-
-/* As q6_k_block_avx2, 64 codes per step as q6_k_block_avx512 takes them. */
+/* As q6_k_block_avx2, 64 codes per step as q6_k_block_avx512 unpacks them, but summed by
+ * vpdpbusd into int32 lanes of 4 values (one 128-bit lane per group of 16: group 4c + k in
+ * lane k of step c; |sum| <= 4 * 63 * 128 fits int16), steps 0-1 and 2-3 packed to int16
+ * and scaled by vpdpwssd: 6 multiplies per token where maddubs + vpdpwssd take 8. */
 AVX512 INLINE void q6_k_block_avx512(const BlockQ6_K *w, const QAct *x, const int T, int blk, int j,
 				     BlockSums *vi)
 {
@@ -84,9 +74,17 @@ AVX512 INLINE void q6_k_block_avx512(const BlockQ6_K *w, const QAct *x, const in
 	__m512i sh23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
 	__m256i s16 =
 	    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)w->scales));
+	/* packs(p0, p1) holds, in 128-bit lane k, 4 sums of group k then 4 of group 4 + k */
+	__m512i i = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+				     15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+	__m512i g =
+	    _mm512_or_si512(_mm512_and_si512(i, _mm512_set1_epi16(4)), _mm512_srli_epi16(i, 3));
 	__m512i s512 = _mm512_castsi256_si512(s16);
-	__m512i u[4], s[4];
-	for (int h = 0; h < 2; h++) {
+	__m512i s01 = _mm512_permutexvar_epi16(g, s512);
+	__m512i s23 = _mm512_permutexvar_epi16(_mm512_add_epi16(g, _mm512_set1_epi16(8)), s512);
+	__m512i u[4];
+	_Pragma("GCC unroll 8") for (int h = 0; h < 2; h++)
+	{
 		__m512i ql = _mm512_loadu_si512(w->ql + 64 * h);
 		__m512i qh = _mm512_broadcast_i64x4(
 		    _mm256_loadu_si256((const __m256i *)(const void *)(w->qh + 32 * h)));
@@ -96,15 +94,16 @@ AVX512 INLINE void q6_k_block_avx512(const BlockQ6_K *w, const QAct *x, const in
 		u[2 * h + 1] = _mm512_ternarylogic_epi32(
 		    _mm512_srli_epi16(ql, 4), _mm512_and_si512(_mm512_srlv_epi16(qh, sh23), m30),
 		    m0f, 0xec);
-		s[2 * h] = spread(s512, 8 * h);
-		s[2 * h + 1] = spread(s512, 8 * h + 4);
 	}
-	for (int t = 0; t < T; t++) {
+	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++)
+	{
 		const int8_t *xq = x[t].q + blk * QK_K;
-		__m512i sum = _mm512_setzero_si512();
-		for (int c = 0; c < 4; c++)
-			sum = _mm512_dpwssd_epi32(
-			    sum, _mm512_maddubs_epi16(u[c], _mm512_loadu_si512(xq + 64 * c)), s[c]);
+		__m512i p[4];
+		_Pragma("GCC unroll 8") for (int c = 0; c < 4; c++) p[c] = _mm512_dpbusd_epi32(
+		    _mm512_setzero_si512(), u[c], _mm512_loadu_si512(xq + 64 * c));
+		__m512i sum =
+		    _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), s01),
+					_mm512_packs_epi32(p[2], p[3]), s23);
 		vi[t][j] = _mm256_sub_epi32(kq_fold512(sum),
 					    q6_offset(s16, x[t].bsum + blk * (QK_K / 16)));
 	}
@@ -116,8 +115,7 @@ AVX512 INLINE void q6_k_block_avx512(const BlockQ6_K *w, const QAct *x, const in
 	{                                                                                          \
 		const BlockQ6_K *w = wv;                                                           \
 		__m256 acc[KQ_BATCH_TOKENS];                                                       \
-		for (int t = 0; t < T; t++)                                                        \
-			acc[t] = _mm256_setzero_ps();                                              \
+		_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();  \
 		for (int b = 0; b < nb; b += 8) {                                                  \
 			int n = nb - b < 8 ? nb - b : 8;                                           \
 			BlockSums vi[KQ_BATCH_TOKENS];                                             \
@@ -126,17 +124,17 @@ AVX512 INLINE void q6_k_block_avx512(const BlockQ6_K *w, const QAct *x, const in
 					BLOCK(&w[b + j], x, T, b + j, j, vi);                      \
 					continue;                                                  \
 				}                                                                  \
-				for (int t = 0; t < T; t++)                                        \
-					vi[t][j] = _mm256_setzero_si256();                         \
+				_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) vi[t][j] =     \
+				    _mm256_setzero_si256();                                        \
 			}                                                                          \
 			__m256i lanes = kq_lanes(n);                                               \
 			__m256 unused, d;                                                          \
 			kq_fp16_pairs(&w[b].scales[QK_K / 16 - 2], sizeof *w, lanes, &unused, &d); \
-			for (int t = 0; t < T; t++)                                                \
-				acc[t] = kq_acc8_d(acc[t], reduce8(vi[t]), d, x[t].d + b, lanes);  \
+			_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) acc[t] =               \
+			    kq_acc8_d(acc[t], reduce8(vi[t]), d, x[t].d + b, lanes);               \
 		}                                                                                  \
-		for (int t = 0; t < T; t++)                                                        \
-			y[(size_t)t * y_stride] = kq_tree8(acc[t]);                                \
+		_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) y[(size_t)t * y_stride] =      \
+		    kq_tree8(acc[t]);                                                              \
 	}
 
 AVX2 INLINE void q6_k_group_avx2(GROUP_ARGS) Q6_K_GROUP(q6_k_block_avx2) AVX512 INLINE

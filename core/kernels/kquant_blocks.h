@@ -259,6 +259,24 @@ ISA_TARGET_AVX2 static inline void kq_mins_spread(uint64_t m, __m256i *lo, __m25
 	*hi = _mm256_cvtepu8_epi32(_mm_srli_si128(md, 8));
 }
 
+/* A super-block's 16 activation sums (int32) as int16 lanes in order (they fit: 16 values of
+ * at most 128 in magnitude); packs works per 128-bit half, the permute puts them back. */
+ISA_TARGET_AVX2 static inline __m256i kq_bsum16(const int32_t *bs)
+{
+	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
+	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
+	return _mm256_permute4x64_epi64(_mm256_packs_epi32(b0, b1), 0xd8);
+}
+
+/* Q4_K/Q5_K: the mins as int16 lanes 2j and 2j + 1 (min j), for vpmaddwd with kq_bsum16: the
+ * mins' sum of one token in one multiply. */
+ISA_TARGET_AVX2 static inline __m256i kq_mins16(uint64_t m)
+{
+	return _mm256_cvtepu8_epi16(
+	    _mm_shuffle_epi8(_mm_cvtsi64_si128((long long)m),
+			     _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
+}
+
 /* Q4_K/Q5_K mins: sum over the 8 groups of min j times the activations' 16-value sums 2j and
  * 2j + 1, as 8 int32 partial sums. */
 ISA_TARGET_AVX2 static inline __m256i kq_mins8_spread(__m256i mlo, __m256i mhi, const int32_t *bs)
@@ -275,6 +293,44 @@ ISA_TARGET_AVX2 static inline __m256i kq_mins8(uint64_t m, const int32_t *bs)
 	return kq_mins8_spread(mlo, mhi, bs);
 }
 
+/* Q4_0/Q4_1: the 16 bytes of 4-bit codes as 32 unsigned codes: low nibbles (values 0-15) first. */
+ISA_TARGET_AVX2 static inline __m256i kq_nibbles(const uint8_t *qs)
+{
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)qs);
+	__m128i m = _mm_set1_epi8(15);
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+}
+
+/* Blocks of 32: 8 fp16 values 'stride' bytes apart, as floats (exact). */
+ISA_TARGET_AVX2 static inline __m256 kq_fp16x8(const uint16_t *p, int stride)
+{
+	const uint8_t *b = (const uint8_t *)p;
+	__m128i h = _mm_setzero_si128();
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 0 * stride), 0);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 1 * stride), 1);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 2 * stride), 2);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 3 * stride), 3);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 4 * stride), 4);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 5 * stride), 5);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 6 * stride), 6);
+	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 7 * stride), 7);
+	return _mm256_cvtph_ps(h);
+}
+
+/* Q4_0/Q4_1 blocks j and j + 1 (qs0, qs1) as 64 unsigned codes in activation order: block j's low
+ * nibbles (values 0-15), its high ones (16-31), then block j + 1's, a 128-bit quarter each. */
+ISA_TARGET_AVX512 static inline __m512i kq_nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
+{
+	__m256i q = _mm256_inserti128_si256(
+	    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs0)),
+	    _mm_loadu_si128((const __m128i *)(const void *)qs1), 1);
+	__m512i d =
+	    _mm512_shuffle_i64x2(_mm512_castsi256_si512(q), _mm512_castsi256_si512(q), 0x50);
+	__m512i shift = _mm512_set_epi32(0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0, 0, 0x40004,
+					 0x40004, 0x40004, 0x40004, 0, 0, 0, 0);
+	return _mm512_and_si512(_mm512_srlv_epi16(d, shift), _mm512_set1_epi8(15));
+}
+
 /* The 512 bits' two halves added (exact). */
 ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
 {
@@ -288,24 +344,21 @@ ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
 typedef __m256i BlockSums[8];
 
 /* A batch entry: its tokens 8, 4, 2, then 1 at a time, GROUP the row kernel of a fixed count
- * (each count compiled with its accumulators in registers). */
+ * (each count compiled on its own, its token loops unrolled). */
 #define KQ_BATCH_ENTRY(GROUP)                                                                      \
 	{                                                                                          \
-		for (int T = KQ_BATCH_TOKENS; T >= 1; T /= 2)                                      \
-			for (; ntok >= T; ntok -= T, x += T, y += (size_t)T * y_stride)            \
-				switch (T) {                                                       \
-				case 8:                                                            \
-					GROUP(wv, x, 8, nb, y, y_stride);                          \
-					break;                                                     \
-				case 4:                                                            \
-					GROUP(wv, x, 4, nb, y, y_stride);                          \
-					break;                                                     \
-				case 2:                                                            \
-					GROUP(wv, x, 2, nb, y, y_stride);                          \
-					break;                                                     \
-				default:                                                           \
-					GROUP(wv, x, 1, nb, y, y_stride);                          \
-				}                                                                  \
+		for (; ntok >= 8; ntok -= 8, x += 8, y += 8 * y_stride)                            \
+			GROUP(wv, x, 8, nb, y, y_stride);                                          \
+		if (ntok >= 4) {                                                                   \
+			GROUP(wv, x, 4, nb, y, y_stride);                                          \
+			ntok -= 4, x += 4, y += 4 * y_stride;                                      \
+		}                                                                                  \
+		if (ntok >= 2) {                                                                   \
+			GROUP(wv, x, 2, nb, y, y_stride);                                          \
+			ntok -= 2, x += 2, y += 2 * y_stride;                                      \
+		}                                                                                  \
+		if (ntok >= 1)                                                                     \
+			GROUP(wv, x, 1, nb, y, y_stride);                                          \
 	}
 _Static_assert(KQ_BATCH_TOKENS == 8, "KQ_BATCH_ENTRY takes groups of 8, 4, 2, 1");
 

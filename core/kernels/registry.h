@@ -5,7 +5,8 @@
  * Adding a kernel family: declare its signature and variants in the family's header (one .c
  * file per family holds its scalar reference and every SIMD version: dot_q8_0.c with its tiles,
  * swiglu.c..., the K-quant dots by related types: dot_q4_q5.c, dot_q2_q3_k.c, dot_q4_q5_k.c,
- * dot_q6_k.c, their prompt batches in dot_q4_q5_k_batch.c and dot_q6_k_batch.c, gathered per ISA in
+ * dot_q6_k.c, their prompt batches in dot_q4_q5_batch.c, dot_q4_q5_k_batch.c and
+ * dot_q6_k_batch.c, gathered per ISA in
  * kquant.c), add a member to Kernels, fill it in every row of the per-ISA table in registry.c (the
  * scalar reference where an ISA has no version of its own), and add {name, offset} to the
  * slot list there. Adding an ISA's version of an existing family: define it in the family's

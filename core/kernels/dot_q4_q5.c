@@ -92,19 +92,6 @@ AVX2 static inline __m256i dot_u8_i8_avx2(__m256i u, const int8_t *x)
 	return _mm256_madd_epi16(_mm256_maddubs_epi16(u, vx), _mm256_set1_epi16(1));
 }
 
-/* Q5 high bits: byte j gets 16 where bit j of the 32-bit qh is set. */
-AVX2 static inline __m256i q5_high_avx2(const uint8_t qh[4])
-{
-	uint32_t h = kq_qh(qh);
-	__m256i v = _mm256_set1_epi32((int32_t)h);
-	/* byte j takes byte j / 8 of h, then tests its bit j % 8 */
-	__m256i spread = _mm256_shuffle_epi8(
-	    v, _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
-	__m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201);
-	__m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
-	return _mm256_and_si256(set, _mm256_set1_epi8(16));
-}
-
 AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 {
 	const BlockQ4_0 *w = wv;
@@ -131,7 +118,7 @@ AVX2 float kdot_q5_0_avx2(const void *wv, const QAct *x, int nb)
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
 		BLOCKS8(dot_u8_i8_avx2, BlockQ5_0,
-			_mm256_or_si256(kq_nibbles(blk->qs), q5_high_avx2(blk->qh)), 16)
+			_mm256_or_si256(kq_nibbles(blk->qs), kq_q5_high(blk->qh)), 16)
 		__m256 scale =
 		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
@@ -169,7 +156,7 @@ AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
 		BLOCKS8(dot_u8_i8_avx2, BlockQ5_1,
-			_mm256_or_si256(kq_nibbles(blk->qs), q5_high_avx2(blk->qh)), 0)
+			_mm256_or_si256(kq_nibbles(blk->qs), kq_q5_high(blk->qh)), 0)
 		acc = _mm256_add_ps(acc, term_dm8(isum, &w[b].d, &w[b].m, sizeof *w, x, b));
 	}
 	float a[QDOT_LANES];
@@ -182,13 +169,6 @@ AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 }
 
 /* --- AVX-512 (VNNI) --- */
-
-/* Q5 high bits of blocks j and j + 1: 16 added to the codes whose bit is set in qh. */
-AVX512 static inline __m512i q5_high_pair(__m512i u, const uint8_t *qh0, const uint8_t *qh1)
-{
-	__mmask64 k = (__mmask64)kq_qh(qh0) | (__mmask64)kq_qh(qh1) << 32;
-	return _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(16));
-}
 
 /* BLOCKS8 two blocks per 512-bit step: CODES(j) gives blocks j and j + 1's codes; lane j of
  * isum is block b + j's integer sum, code offset removed. */
@@ -209,7 +189,7 @@ AVX512 static inline __m512i q5_high_pair(__m512i u, const uint8_t *qh0, const u
 			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b))));
 
 #define Q4_PAIR(j) kq_nibbles_pair(w[j].qs, w[(j) + 1].qs)
-#define Q5_PAIR(j) q5_high_pair(kq_nibbles_pair(w[j].qs, w[(j) + 1].qs), w[j].qh, w[(j) + 1].qh)
+#define Q5_PAIR(j) kq_q5_high_pair(kq_nibbles_pair(w[j].qs, w[(j) + 1].qs), w[j].qh, w[(j) + 1].qh)
 
 AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 {

@@ -217,15 +217,15 @@ const KDotFn kdot_avx512[KQ_COUNT] = {
 };
 
 const KDotBatchFn kdot_batch_avx2[KQ_COUNT] = {
-    [KQ_Q4_0] = kdot_q4_0_batch_avx2,
-    [KQ_Q4_K] = kdot_q4_k_batch_avx2,
-    [KQ_Q5_K] = kdot_q5_k_batch_avx2,
+    [KQ_Q4_0] = kdot_q4_0_batch_avx2, [KQ_Q4_1] = kdot_q4_1_batch_avx2,
+    [KQ_Q5_0] = kdot_q5_0_batch_avx2, [KQ_Q5_1] = kdot_q5_1_batch_avx2,
+    [KQ_Q4_K] = kdot_q4_k_batch_avx2, [KQ_Q5_K] = kdot_q5_k_batch_avx2,
     [KQ_Q6_K] = kdot_q6_k_batch_avx2,
 };
 
 const KDotBatchFn kdot_batch_avx512[KQ_COUNT] = {
-    [KQ_Q4_0] = kdot_q4_0_batch_avx512,
-    [KQ_Q4_K] = kdot_q4_k_batch_avx512,
-    [KQ_Q5_K] = kdot_q5_k_batch_avx512,
+    [KQ_Q4_0] = kdot_q4_0_batch_avx512, [KQ_Q4_1] = kdot_q4_1_batch_avx512,
+    [KQ_Q5_0] = kdot_q5_0_batch_avx512, [KQ_Q5_1] = kdot_q5_1_batch_avx512,
+    [KQ_Q4_K] = kdot_q4_k_batch_avx512, [KQ_Q5_K] = kdot_q5_k_batch_avx512,
     [KQ_Q6_K] = kdot_q6_k_batch_avx512,
 };

@@ -301,6 +301,19 @@ ISA_TARGET_AVX2 static inline __m256i kq_nibbles(const uint8_t *qs)
 	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
 }
 
+/* Q5_0/Q5_1 high bits: byte j gets 16 where bit j of the 32-bit qh is set. */
+ISA_TARGET_AVX2 static inline __m256i kq_q5_high(const uint8_t qh[4])
+{
+	uint32_t h = kq_qh(qh);
+	__m256i v = _mm256_set1_epi32((int32_t)h);
+	/* byte j takes byte j / 8 of h, then tests its bit j % 8 */
+	__m256i spread = _mm256_shuffle_epi8(
+	    v, _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+	__m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201);
+	__m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+	return _mm256_and_si256(set, _mm256_set1_epi8(16));
+}
+
 /* Blocks of 32: 8 fp16 values 'stride' bytes apart, as floats (exact). */
 ISA_TARGET_AVX2 static inline __m256 kq_fp16x8(const uint16_t *p, int stride)
 {
@@ -329,6 +342,14 @@ ISA_TARGET_AVX512 static inline __m512i kq_nibbles_pair(const uint8_t *qs0, cons
 	__m512i shift = _mm512_set_epi32(0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0, 0, 0x40004,
 					 0x40004, 0x40004, 0x40004, 0, 0, 0, 0);
 	return _mm512_and_si512(_mm512_srlv_epi16(d, shift), _mm512_set1_epi8(15));
+}
+
+/* Q5_0/Q5_1 high bits of blocks j and j + 1: 16 added to the codes whose bit is set in qh. */
+ISA_TARGET_AVX512 static inline __m512i kq_q5_high_pair(__m512i u, const uint8_t *qh0,
+							const uint8_t *qh1)
+{
+	__mmask64 k = (__mmask64)kq_qh(qh0) | (__mmask64)kq_qh(qh1) << 32;
+	return _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(16));
 }
 
 /* The 512 bits' two halves added (exact). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/kernels/dot.h"
 #include "core/kernels/dtype.h"
@@ -202,6 +203,30 @@ static const Tensor *find_tensor(const Model *m, DType t, int cols)
 	if (w->classifier.type == t && w->classifier.cols == cols)
 		return &w->classifier;
 	return NULL;
+}
+
+/* The bytes of m's matrices: what one generated token reads. */
+static double matrix_bytes(const Model *m)
+{
+	const ModelWeights *w = &m->weights;
+	double n = 0;
+	for (int l = 0; l < m->config.n_layers; l++) {
+		const Tensor *c[] = {&w->wq[l], &w->wk[l], &w->wv[l], &w->wo[l],
+				     &w->w1[l], &w->w2[l], &w->w3[l]};
+		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+			n += (double)dtype_row_bytes(c[i]->type, c[i]->cols) * c[i]->rows;
+	}
+	return n +
+	       (double)dtype_row_bytes(w->classifier.type, w->classifier.cols) * w->classifier.rows;
+}
+
+bool jit_slot_memory_bound(const JitSlot *s, const Model *m)
+{
+	if (s->kind != SLOT_F32 && s->kind != SLOT_F16 && s->kind != SLOT_Q8_0 &&
+	    s->kind != SLOT_INT8)
+		return false;
+	long llc = sysconf(_SC_LEVEL3_CACHE_SIZE); /* 0 or -1 where the C library has none */
+	return matrix_bytes(m) > (double)(llc > 0 ? llc : 32L << 20);
 }
 
 /* One token's activations for a 4/5-bit or K-quant type t, as the registry quantizes them. */

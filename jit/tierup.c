@@ -248,6 +248,10 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, int positions,
 	if (jit_slot_reference(s))
 		t.cycles_per_call[0] = time_runs(s, &in, jit_slot_reference(s), y2, 1);
 	t.cycles_per_call[1] = time_entry(s, &in, tier1, y1);
+	if (jit_slot_memory_bound(s, m)) {
+		t.decision = "tier 1 kept: its rows stream from memory, at the memory's speed";
+		goto out;
+	}
 	if (cached != tier1 && cached == current) {
 		/* the code cache replaced this slot: its chain of entries, if it holds this shape,
 		 * is faster than tier 1 here and gives its bits (otherwise it is only the fallback

@@ -3,7 +3,7 @@
 # and pp (a PP-token prompt: the stats line's prompt_tok_per_s) at tier 1 (the AOT kernels),
 # with --jit always (tier 2 swapped in after the first 2 generated tokens; the tier-up pause,
 # which the jit: line reports, is taken out of gen_ms), tier 0 as the scalar references
-# (--isa scalar, -O2) and tier 0 as the seed ran them (a -O0 build, --isa scalar), REPS runs
+# (--isa scalar, core's -O3) and tier 0 as the seed ran them (a -O0 build, --isa scalar), REPS runs
 # each (min-max); then the --jit run's tier report (cycles per call, compile ms, decision).
 # ONLY=TEXT: only the models whose name holds TEXT.
 # Prints figures only. Run from the repository root: sh bench/jit.sh
@@ -63,7 +63,7 @@ model() {
 	row "tier 2 (--jit always, in run)" "$BIN" "$@" -n "$n" --prompt-ids "$ids" --jit always
 	row "tier 2 (from the code cache)" "$BIN" "$@" -n "$n" --prompt-ids "$ids" \
 		--code-cache "$tmp/cache"
-	row "tier 0 (scalar, -O2)" "$BIN" "$@" -n "$t0n" --prompt-ids "$ids0" --isa scalar
+	row "tier 0 (scalar, -O3)" "$BIN" "$@" -n "$t0n" --prompt-ids "$ids0" --isa scalar
 	row "tier 0 (scalar, -O0)" "$O0_BIN" "$@" -n "$t0n" --prompt-ids "$ids0" --isa scalar
 	sed -n '/^Tier-up/,$p' "$tmp/jit" | sed 's/^/  /'
 	grep '^jit:' "$tmp/jit" | sed 's/^/  /'

@@ -23,7 +23,7 @@ FUZZ_SAN   := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-rec
 FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -ffp-contract=off -fno-strict-aliasing -I. \
 	$(FUZZ_SAN)
 # core keeps its own flags (freestanding) under the fuzz sanitizers, CORE_ASSERTs on.
-FUZZ_CORE_CFLAGS := $(filter-out -O2,$(CORE_CFLAGS)) -O1 $(FUZZ_SAN) -DCORE_CHECKS
+FUZZ_CORE_CFLAGS := $(filter-out -O3,$(CORE_CFLAGS)) -O1 $(FUZZ_SAN) -DCORE_CHECKS
 
 # Files whose float-cast-overflow check is off while a reported bug is open (none now:
 # the NaN casts in core/kernels/quant.c and core/model/ops.c are fixed; tests/regress/README.md).

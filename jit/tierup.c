@@ -287,9 +287,16 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, int positions,
 		goto out;
 	}
 	kernels_replace(k->kernel, (KernelFn)b.e.fn); /* b.e's code lives to the end */
-	if (st.cache_path) {
+	/* the cache holds only entries timed faster than tier 1, so that a run from it is never
+	 * slower (always swaps the others in for this run alone) */
+	if (st.cache_path && b.cycles < t.cycles_per_call[1]) {
 		tier_cache_add(k->kernel, k->dtype, k->cols, &b.spec, b.isa, &b.e);
 		kernel_entry(s, &in, k, &b.spec, current, y1, y2);
+	} else if (st.cache_path) {
+		fprintf(stderr,
+			"jit: %s %s %d wide not filed in the code cache: x%.2f of tier 1's speed\n",
+			k->kernel, k->dtype, k->cols,
+			(double)t.cycles_per_call[1] / (double)(b.cycles ? b.cycles : 1));
 	}
 	t.decision = with_variant(st.mode == TIERUP_AUTO
 				      ? keep_text("tier 2: saves %.2f ms for %.2f ms of compiling",

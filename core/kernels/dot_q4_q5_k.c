@@ -72,25 +72,12 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 	uint64_t sc, m;
 	kq_scales_mins_k4(scales, &sc, &m);
 	__m256i scb = _mm256_set1_epi64x((long long)sc);
-	__m256i m15 = _mm256_set1_epi8(15);
 	__m256i hv =
 	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
 	__m256i sum = _mm256_setzero_si256();
 	for (int c = 0; c < 4; c++) {
-		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c));
-		__m256i lo = _mm256_and_si256(q, m15);
-		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
-		if (qh) {
-			__m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c)));
-			__m256i b1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
-			__m256i s16 = _mm256_set1_epi8(16);
-			lo = _mm256_or_si256(
-			    lo,
-			    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b0), b0), s16));
-			hi = _mm256_or_si256(
-			    hi,
-			    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
-		}
+		__m256i lo, hi;
+		kq_k45_chunk(qs, hv, qh != NULL, c, &lo, &hi);
 		sum =
 		    _mm256_add_epi32(sum, kq_chunk_scaled(lo, xq + 64 * c, kq_scale16(scb, 2 * c)));
 		sum = _mm256_add_epi32(

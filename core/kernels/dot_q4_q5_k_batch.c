@@ -21,27 +21,14 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 	uint64_t sc, m;
 	kq_scales_mins_k4(scales, &sc, &m);
 	__m256i scb = _mm256_set1_epi64x((long long)sc);
-	__m256i m15 = _mm256_set1_epi8(15);
 	__m256i hv =
 	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
 	__m256i sum[KQ_BATCH_TOKENS];
 	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++) sum[t] = _mm256_setzero_si256();
 	_Pragma("GCC unroll 8") for (int c = 0; c < 4; c++)
 	{
-		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c));
-		__m256i lo = _mm256_and_si256(q, m15);
-		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
-		if (qh) {
-			__m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c)));
-			__m256i b1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
-			__m256i s16 = _mm256_set1_epi8(16);
-			lo = _mm256_or_si256(
-			    lo,
-			    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b0), b0), s16));
-			hi = _mm256_or_si256(
-			    hi,
-			    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
-		}
+		__m256i lo, hi;
+		kq_k45_chunk(qs, hv, qh != NULL, c, &lo, &hi);
 		__m256i slo = kq_scale16(scb, 2 * c), shi = kq_scale16(scb, 2 * c + 1);
 		_Pragma("GCC unroll 8") for (int t = 0; t < T; t++)
 		{
@@ -103,14 +90,7 @@ q45_k_block_avx512(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, 
 	__m256i m16 = kq_mins16(m);
 	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++)
 	{
-		const int8_t *xq = x[t].q + blk * QK_K;
-		__m512i p[4];
-		_Pragma("GCC unroll 8") for (int c = 0; c < 4; c++) p[c] = _mm512_dpbusd_epi32(
-		    _mm512_setzero_si512(), u[c], _mm512_loadu_si512(xq + 64 * c));
-		__m512i sum =
-		    _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), s01),
-					_mm512_packs_epi32(p[2], p[3]), s23);
-		vi[t][j] = kq_fold512(sum);
+		vi[t][j] = kq_fold512(kq_sum512(u, x[t].q + blk * QK_K, s01, s23));
 		vm[t][j] = _mm256_madd_epi16(m16, kq_bsum16(x[t].bsum + blk * (QK_K / 16)));
 	}
 }

@@ -97,14 +97,7 @@ AVX512 INLINE void q6_k_block_avx512(const BlockQ6_K *w, const QAct *x, const in
 	}
 	_Pragma("GCC unroll 8") for (int t = 0; t < T; t++)
 	{
-		const int8_t *xq = x[t].q + blk * QK_K;
-		__m512i p[4];
-		_Pragma("GCC unroll 8") for (int c = 0; c < 4; c++) p[c] = _mm512_dpbusd_epi32(
-		    _mm512_setzero_si512(), u[c], _mm512_loadu_si512(xq + 64 * c));
-		__m512i sum =
-		    _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), s01),
-					_mm512_packs_epi32(p[2], p[3]), s23);
-		vi[t][j] = _mm256_sub_epi32(kq_fold512(sum),
+		vi[t][j] = _mm256_sub_epi32(kq_fold512(kq_sum512(u, x[t].q + blk * QK_K, s01, s23)),
 					    q6_offset(s16, x[t].bsum + blk * (QK_K / 16)));
 	}
 }

@@ -6,6 +6,8 @@
 #ifndef KQUANT_BLOCKS_H
 #define KQUANT_BLOCKS_H
 
+#include <stdbool.h>
+
 #include "core/kernels/dot.h"
 #include "core/kernels/kquant.h"
 
@@ -356,6 +358,42 @@ ISA_TARGET_AVX512 static inline __m512i kq_q5_high_pair(__m512i u, const uint8_t
 ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
 {
 	return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+
+/* Chunk c (64 values) of a Q4_K/Q5_K super-block, AVX2: its low nibbles (group 2c) in *lo and
+ * high nibbles (group 2c + 1) in *hi, plus 16 where Q5_K's fifth bit is set (bits 2c and
+ * 2c + 1 of hv's bytes; q5 false for Q4_K). */
+ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
+kq_k45_chunk(const uint8_t *qs, __m256i hv, bool q5, int c, __m256i *lo, __m256i *hi)
+{
+	__m256i m15 = _mm256_set1_epi8(15);
+	__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c));
+	*lo = _mm256_and_si256(q, m15);
+	*hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
+	if (q5) {
+		__m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c)));
+		__m256i b1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
+		__m256i s16 = _mm256_set1_epi8(16);
+		*lo = _mm256_or_si256(
+		    *lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b0), b0), s16));
+		*hi = _mm256_or_si256(
+		    *hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
+	}
+}
+
+/* One token's scaled integer sum of a K-quant super-block, AVX-512: u[c] holds chunk c's 64
+ * unsigned codes, summed against the token's 256 values xq by vpdpbusd into int32 lanes of 4
+ * values (|sum| fits int16), chunks 0-1 and 2-3 packed to int16 and scaled by s01 and s23
+ * (madd, vpdpwssd). */
+ISA_TARGET_AVX512 static inline __attribute__((always_inline)) __m512i
+kq_sum512(const __m512i u[4], const int8_t *xq, __m512i s01, __m512i s23)
+{
+	__m512i p[4];
+	for (int c = 0; c < 4; c++)
+		p[c] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[c],
+					   _mm512_loadu_si512(xq + 64 * c));
+	return _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), s01),
+				   _mm512_packs_epi32(p[2], p[3]), s23);
 }
 
 /* --- Prompt batches (the *_batch.c files): one row against T tokens at a time --- */

@@ -8,54 +8,58 @@
 #include "core/base/fmt.h"
 #include "shim/platform.h"
 
-/* serial_puts takes NUL-terminated text: formatted pieces are gathered here and handed over
- * whenever the buffer fills, and once more at the end of each out_printf. */
-typedef struct {
+/* Formatted pieces gathered and handed over whenever the buffer fills, and once more at the
+ * end of each call: serial_puts takes NUL-terminated text, and a log line reaches the stream in
+ * one write (on the host stderr is unbuffered: the stats line took 14 writes, and another
+ * process writing the same stream could land inside it). */
+typedef struct Gathered {
 	char buf[256];
 	size_t n;
-} ConsoleText;
+	void (*flush)(struct Gathered *);
+} Gathered;
 
-static void console_flush(ConsoleText *c)
+static void console_flush(Gathered *c)
 {
-	if (c->n) {
-		c->buf[c->n] = 0;
-		serial_puts(c->buf);
-		c->n = 0;
-	}
+	c->buf[c->n] = 0;
+	serial_puts(c->buf);
 }
 
-static void console_put(void *ctx, const char *s, size_t n)
+static void log_flush(Gathered *c)
 {
-	ConsoleText *c = ctx;
+	plat_write(PLAT_LOG, c->buf, c->n);
+}
+
+static void gather(void *ctx, const char *s, size_t n)
+{
+	Gathered *c = ctx;
 	for (size_t i = 0; i < n; i++) {
-		if (c->n == sizeof c->buf - 1)
-			console_flush(c);
+		if (c->n == sizeof c->buf - 1) /* room for serial_puts' NUL */
+			c->flush(c), c->n = 0;
 		c->buf[c->n++] = s[i];
 	}
 }
 
-void out_printf(const char *fmt, ...)
+static void emit(void (*flush)(Gathered *), const char *fmt, va_list ap)
 {
-	ConsoleText c;
-	c.n = 0;
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vemit(console_put, &c, fmt, ap);
-	va_end(ap);
-	console_flush(&c);
+	Gathered c = {.n = 0, .flush = flush};
+	fmt_vemit(gather, &c, fmt, ap);
+	if (c.n)
+		flush(&c);
 }
 
-static void log_put(void *ctx, const char *s, size_t n)
+void out_printf(const char *fmt, ...)
 {
-	(void)ctx;
-	plat_write(PLAT_LOG, s, n);
+	va_list ap;
+	va_start(ap, fmt);
+	emit(console_flush, fmt, ap);
+	va_end(ap);
 }
 
 void log_printf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fmt_vemit(log_put, NULL, fmt, ap);
+	emit(log_flush, fmt, ap);
 	va_end(ap);
 }
 

@@ -189,14 +189,23 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec)
 	}
 }
 
+/* Layer l's seven matrices. */
+#define LAYER_MATRICES 7
+static void layer_matrices(const ModelWeights *w, int l, const Tensor *c[LAYER_MATRICES])
+{
+	const Tensor *all[LAYER_MATRICES] = {&w->wq[l], &w->wk[l], &w->wv[l], &w->wo[l],
+					     &w->w1[l], &w->w2[l], &w->w3[l]};
+	memcpy(c, all, sizeof all);
+}
+
 /* A tensor of m of type t with cols columns, or NULL. */
 static const Tensor *find_tensor(const Model *m, DType t, int cols)
 {
 	const ModelWeights *w = &m->weights;
 	for (int l = 0; l < m->config.n_layers; l++) {
-		const Tensor *c[] = {&w->wq[l], &w->wk[l], &w->wv[l], &w->wo[l],
-				     &w->w1[l], &w->w2[l], &w->w3[l]};
-		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		const Tensor *c[LAYER_MATRICES];
+		layer_matrices(w, l, c);
+		for (int i = 0; i < LAYER_MATRICES; i++)
 			if (c[i]->type == t && c[i]->cols == cols)
 				return c[i];
 	}
@@ -209,15 +218,15 @@ static const Tensor *find_tensor(const Model *m, DType t, int cols)
 static double matrix_bytes(const Model *m)
 {
 	const ModelWeights *w = &m->weights;
-	double n = 0;
+	double n =
+	    (double)dtype_row_bytes(w->classifier.type, w->classifier.cols) * w->classifier.rows;
 	for (int l = 0; l < m->config.n_layers; l++) {
-		const Tensor *c[] = {&w->wq[l], &w->wk[l], &w->wv[l], &w->wo[l],
-				     &w->w1[l], &w->w2[l], &w->w3[l]};
-		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		const Tensor *c[LAYER_MATRICES];
+		layer_matrices(w, l, c);
+		for (int i = 0; i < LAYER_MATRICES; i++)
 			n += (double)dtype_row_bytes(c[i]->type, c[i]->cols) * c[i]->rows;
 	}
-	return n +
-	       (double)dtype_row_bytes(w->classifier.type, w->classifier.cols) * w->classifier.rows;
+	return n;
 }
 
 bool jit_slot_memory_bound(const JitSlot *s, const Model *m)

@@ -249,6 +249,8 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, int positions,
 		t.cycles_per_call[0] = time_runs(s, &in, jit_slot_reference(s), y2, 1);
 	t.cycles_per_call[1] = time_entry(s, &in, tier1, y1);
 	if (jit_slot_memory_bound(s, m)) {
+		if (current != tier1) /* an older cache's entry for it: tier 1 goes back in */
+			kernels_replace(k->kernel, tier1);
 		t.decision = "tier 1 kept: its rows stream from memory, at the memory's speed";
 		goto out;
 	}
@@ -296,7 +298,7 @@ static void tier_up_record(const ProfileKernelStats *k, Model *m, int positions,
 		fprintf(stderr,
 			"jit: %s %s %d wide not filed in the code cache: x%.2f of tier 1's speed\n",
 			k->kernel, k->dtype, k->cols,
-			(double)t.cycles_per_call[1] / (double)(b.cycles ? b.cycles : 1));
+			(double)t.cycles_per_call[1] / (double)b.cycles);
 	}
 	t.decision = with_variant(st.mode == TIERUP_AUTO
 				      ? keep_text("tier 2: saves %.2f ms for %.2f ms of compiling",

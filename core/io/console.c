@@ -33,8 +33,10 @@ static void gather(void *ctx, const char *s, size_t n)
 {
 	Gathered *c = ctx;
 	for (size_t i = 0; i < n; i++) {
-		if (c->n == sizeof c->buf - 1) /* room for serial_puts' NUL */
-			c->flush(c), c->n = 0;
+		if (c->n == sizeof c->buf - 1) { /* room for serial_puts' NUL */
+			c->flush(c);
+			c->n = 0;
+		}
 		c->buf[c->n++] = s[i];
 	}
 }

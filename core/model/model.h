@@ -56,9 +56,10 @@ typedef struct {
 } RunState;
 
 /* Prompt tokens per batch of model_forward_batch: each weight row is read and regrouped once
- * per batch. 128 against 64, TinyLlama Q8_0 pp128 on the EPYC: AVX2 +2.5-4 % at -t 1 and -t 2,
- * AVX-512 +4-12 %. An 8-row tile then reads its 128 tokens' activations (704 KB at 5632 wide)
- * from L2 or L3 at ~2 bytes a cycle, which either level serves. */
+ * per batch. 128 against 64, TinyLlama Q8_0 pp128 on the EPYC (alternated, three sets): AVX-512
+ * +3-12 %; AVX2 level within the host's noise (+2.5-4 % in one set, -4 % in one with a
+ * neighbour on the host). An 8-row tile then reads its 128 tokens' activations (704 KB at 5632
+ * wide) from L2 or L3 at ~2 bytes a cycle. */
 #define MODEL_BATCH 128
 
 typedef struct {

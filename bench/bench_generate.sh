@@ -5,8 +5,8 @@
 # (mapped from the page cache, as a user runs it); tg and pp beside llama.cpp's llama-bench on
 # the same GGUF file when LLAMA_BENCH=path/to/llama-bench is set (a fork's too, ik_llama.cpp's;
 # LLAMA_BENCH_AVX2: a second one, built for AVX2 only, for our AVX2 figures on an AVX-512
-# machine). Then peak RSS, the profiler's cost, CPU, load and date. Prints figures only;
-# asserts nothing about time.
+# machine). Then -t 1 and -t 2 beside a busy loop, peak RSS, the profiler's cost, CPU, load and
+# date. Prints figures only; asserts nothing about time.
 # Run from the repository root (make bench does).
 set -u
 BIN=${BIN:-host/tinyllama-host}
@@ -79,6 +79,27 @@ for i in $isas; do
 			>>"$tmp/summary"
 	done
 done
+# Beside another process holding a core (a shell busy loop): -t 2 should not fall below -t 1
+# (the pool runs jobs on the caller alone while a worker keeps coming late). Best of REPS each.
+busy_tps() {
+	b=0
+	for _ in $(seq "$REPS"); do
+		"$BIN" -m "$tmp/synth.gguf" -n "$N" -t "$1" --temp 0 --ids >/dev/null 2>"$tmp/err" ||
+			{ cat "$tmp/err"; exit 1; }
+		v=$(sed -n 's/.*tok_per_s=\([0-9.]*\).*/\1/p' "$tmp/err")
+		b=$(awk -v a="$b" -v c="$v" 'BEGIN { print (c > a) ? c : a }')
+	done
+	echo "$b"
+}
+sh -c 'while :; do :; done' &
+busy=$!
+busy1=$(busy_tps 1)
+busy2=$(busy_tps 2)
+kill "$busy"
+awk -v a="$busy1" -v b="$busy2" 'BEGIN {
+	printf("generation beside a busy loop (exported GGUF): -t 1 %.2f tok/s, -t 2 %.2f: %.2f\n",
+	       a, b, b / a)
+}'
 # The profiler's cost on a whole token: the same run with every zone enabled (--profile) and
 # disabled, best of 3 each, at -t 1.
 best_tps() {

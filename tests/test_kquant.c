@@ -330,6 +330,87 @@ START_TEST(test_kquant_batch_same_bits)
 }
 END_TEST
 
+/* The AVX-512 tiles give, for each row and token, the bits of the one-token reference: 1 to 11
+ * rows (a tile of 8 and its tail), 1 to 37 tokens (groups of 16 and padded tails), rows of
+ * 1 to 9 super-blocks, extreme rows and tokens among them, the outputs strided. */
+START_TEST(test_kquant_tile_same_bits)
+{
+	if (!require_cpu("K-quant tiles", isa_supported(ISA_AVX512), isa_cpu_flags("avx512")))
+		return;
+	static const struct {
+		DType t;
+		KTileFn tile;
+	} tiles[] = {{DT_Q4_K, kdot_q4_k_tile_avx512}, {DT_Q5_K, kdot_q5_k_tile_avx512}};
+	enum { MAXROWS = 11, MAXTOK = 37, STRIDE = 13 };
+	static const int nbs[] = {1, 2, 3, 8, 9}, ntoks[] = {1, 2, 15, 16, 17, 37};
+	Rng r;
+	rng_seed(&r, 83);
+	int tested = 0;
+	for (size_t k = 0; k < sizeof tiles / sizeof tiles[0]; k++)
+		for (size_t bi = 0; bi < sizeof nbs / sizeof nbs[0]; bi++) {
+			DType t = tiles[k].t;
+			int nb = nbs[bi], n = QK_K * nb;
+			size_t row_bytes = kquant_block_bytes(t) * (size_t)nb;
+			uint8_t *rows = malloc(row_bytes * MAXROWS);
+			for (int i = 0; i < MAXROWS; i++) {
+				void *row = batch_row(&r, t, nb, i % 4 == 3);
+				memcpy(rows + (size_t)i * row_bytes, row, row_bytes);
+				free(row);
+			}
+			Act a[MAXTOK];
+			int groups = (MAXTOK + KTILE_TOKENS - 1) / KTILE_TOKENS;
+			KTileAct xt = {malloc((size_t)groups * (size_t)nb * KTILE_BLOCK_BYTES),
+				       malloc((size_t)groups * (size_t)nb * KTILE_TOKENS * 4),
+				       malloc((size_t)groups * (size_t)nb * 8 * KTILE_TOKENS * 2)};
+			for (int i = 0; i < MAXTOK; i++)
+				a[i] = random_act(&r, t, n, nb == 3 && i % 3 != 1);
+			for (size_t ni = 0; ni < sizeof ntoks / sizeof ntoks[0]; ni++) {
+				int ntok = ntoks[ni];
+				for (int i = 0; i < groups * KTILE_TOKENS; i++)
+					if (i < ntok)
+						ktile_put_token(&xt, nb, i, a[i].q, a[i].d,
+								a[i].bsum);
+					else
+						ktile_put_token(&xt, nb, i, NULL, NULL, NULL);
+				for (int nrows = 1; nrows <= MAXROWS; nrows += 1 + (nrows > 2)) {
+					float y[MAXTOK * STRIDE];
+					memset(y, 0, sizeof y);
+					tiles[k].tile(rows, row_bytes, nrows, nb, &xt, ntok, y,
+						      STRIDE);
+					for (int i = 0; i < ntok; i++)
+						for (int w = 0; w < nrows; w++) {
+							float want = kdot_ref[kquant_index(t)](
+							    rows + (size_t)w * row_bytes, &a[i].a,
+							    nb);
+							ck_assert_msg(
+							    memcmp(&want, &y[i * STRIDE + w], 4) ==
+								0,
+							    "%s tile, %d blocks, row %d of %d, "
+							    "token "
+							    "%d of %d: %.9g, ref %.9g",
+							    dtype_name(t), nb, w, nrows, i, ntok,
+							    (double)y[i * STRIDE + w],
+							    (double)want);
+						}
+					for (int i = ntok; i < MAXTOK; i++)
+						for (int w = 0; w < STRIDE; w++)
+							ck_assert_msg(y[i * STRIDE + w] == 0,
+								      "token %d past %d written", i,
+								      ntok);
+					tested++;
+				}
+			}
+			for (int i = 0; i < MAXTOK; i++)
+				act_free(&a[i]);
+			free(xt.q);
+			free(xt.d);
+			free(xt.bs);
+			free(rows);
+		}
+	ck_assert_msg(tested > 0, "no tile tested");
+}
+END_TEST
+
 /* A whole file into memory (NULL when absent). */
 static uint8_t *slurp(const char *path, size_t *size)
 {
@@ -455,6 +536,7 @@ Suite *kquant_suite(void)
 	tcase_add_test(tc, test_kquant_dot_matches_dequantized);
 	tcase_add_test(tc, test_kquant_simd_same_bits);
 	tcase_add_test(tc, test_kquant_batch_same_bits);
+	tcase_add_test(tc, test_kquant_tile_same_bits);
 	tcase_add_test(tc, test_kquant_quantize_like_llama_cpp);
 	tcase_add_test(tc, test_kquant_mix_types_like_llama_cpp);
 	tcase_set_timeout(tc, 60);

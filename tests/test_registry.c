@@ -25,12 +25,13 @@ static int slot_index(const char *name)
 	return -1;
 }
 
-/* The slots an ISA may leave empty: the prompt tiles and the K-quant batches (their
+/* The slots an ISA may leave empty: the prompt tiles and the K-quant batches (their batch or
  * one-token entries run prompts then). */
 static bool optional_slot(const char *name)
 {
 	size_t n = strlen(name);
 	return !strcmp(name, "dot_q8_0_tile") || !strcmp(name, "dot_int8_tile") ||
+	       !strcmp(name, "dot_q4_k_tile") || !strcmp(name, "dot_q5_k_tile") ||
 	       (strcmp(name, "dot_q8_0_batch") && n > 6 && !strcmp(name + n - 6, "_batch"));
 }
 

@@ -1,7 +1,8 @@
 /* dot_q4_q5_k_batch.c: Q4_K and Q5_K weight rows against a group of tokens (prompts), AVX2 and
  * AVX-512 VNNI: each super-block's codes, scales and mins are unpacked once and meet every token
  * of the group; each token then gets the integer sums and float terms of dot_q4_q5_k.c's
- * one-token kernels, in their order, so its bits are theirs. */
+ * one-token kernels, in their order, so its bits are theirs. On AVX-512, tiles of 8 rows x 16
+ * transposed tokens (kquant.h) keep each token's sums in its own lane. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
@@ -139,3 +140,161 @@ AVX2 INLINE void q4_k_group_avx2(GROUP_ARGS)
     void kdot_q5_k_batch_avx2(ENTRY_ARGS) KQ_BATCH_ENTRY(q5_k_group_avx2) AVX512
     void kdot_q4_k_batch_avx512(ENTRY_ARGS) KQ_BATCH_ENTRY(q4_k_group_avx512) AVX512
     void kdot_q5_k_batch_avx512(ENTRY_ARGS) KQ_BATCH_ENTRY(q5_k_group_avx512)
+
+    /* --- AVX-512 tiles (kquant.h's KTileFn) --- */
+
+    /* Row r's super-block, unpacked for a tile: its codes (0..31) one per byte, in value order; its
+     * 8 scales; its mins as int16 pairs (groups 2p, 2p + 1), as the activation sums are paired. */
+    typedef struct {
+	_Alignas(64) uint8_t codes[KTILE_ROWS][QK_K];
+	int32_t sc[KTILE_ROWS][8], mp[KTILE_ROWS][4];
+	float d[KTILE_ROWS], dmin[KTILE_ROWS];
+} TileRows;
+
+AVX512 static inline __attribute__((always_inline)) void
+q45_k_unpack(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, uint16_t d, uint16_t dmin,
+	     TileRows *t, int r)
+{
+	uint64_t sc, m;
+	kq_scales_mins_k4(scales, &sc, &m);
+	for (int k = 0; k < 8; k++)
+		t->sc[r][k] = (int32_t)(sc >> (8 * k) & 0xff);
+	for (int p = 0; p < 4; p++)
+		t->mp[r][p] = (int32_t)(m >> (16 * p) & 0xff) | (int32_t)(m >> (16 * p + 8) & 0xff)
+								    << 16;
+	t->d[r] = _cvtsh_ss(d);
+	t->dmin[r] = _cvtsh_ss(dmin);
+	__m256i m15 = _mm256_set1_epi8(15), sixteen = _mm256_set1_epi8(16);
+	__m256i hv =
+	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
+	_Pragma("GCC unroll 4") for (int c = 0; c < 4; c++)
+	{
+		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c));
+		__m256i lo = _mm256_and_si256(q, m15);
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
+		if (qh) { /* bit 2c of qh[l] for the low nibbles, 2c + 1 for the high */
+			__m256i blo = _mm256_set1_epi8((char)(1 << (2 * c)));
+			__m256i bhi = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
+			lo = _mm256_add_epi8(
+			    lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, blo), blo),
+						 sixteen));
+			hi = _mm256_add_epi8(
+			    hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, bhi), bhi),
+						 sixteen));
+		}
+		_mm256_store_si256((__m256i *)(void *)(t->codes[r] + 64 * c), lo);
+		_mm256_store_si256((__m256i *)(void *)(t->codes[r] + 64 * c + 32), hi);
+	}
+}
+
+/* R rows (a constant after inlining) against one group of 16 tokens. Per super-block: each
+ * group of 32 values' sums by 8 vpdpbusd (codes unsigned, broadcast; x signed), times its
+ * scale; the mins' sum by vpdpwssd on the paired activation sums; then the float term of
+ * kq_term_kmin into partial b % 8, as the one-token kernels add it; the partials fold as
+ * qdot_tree does. */
+AVX512 static inline __attribute__((always_inline)) void
+q45_k_tile_group(const uint8_t *w, size_t row_bytes, const int R, const bool q5, int nb,
+		 const int8_t *xq, const float *xd, const int16_t *xb, float *y, size_t y_stride,
+		 int ntok)
+{
+	TileRows t;
+	__m512 part[KTILE_ROWS][8];
+	for (int r = 0; r < R; r++)
+		for (int p = 0; p < 8; p++)
+			part[r][p] = _mm512_setzero_ps();
+	for (int b = 0; b < nb; b++) {
+		for (int r = 0; r < R; r++) {
+			const uint8_t *blk = w + (size_t)r * row_bytes;
+			if (q5) {
+				const BlockQ5_K *k = (const BlockQ5_K *)(const void *)blk + b;
+				q45_k_unpack(k->scales, k->qh, k->qs, k->d, k->dmin, &t, r);
+			} else {
+				const BlockQ4_K *k = (const BlockQ4_K *)(const void *)blk + b;
+				q45_k_unpack(k->scales, NULL, k->qs, k->d, k->dmin, &t, r);
+			}
+		}
+		const int8_t *xs = xq + (size_t)b * KTILE_BLOCK_BYTES;
+		__m512i isum[KTILE_ROWS], msum[KTILE_ROWS];
+		for (int r = 0; r < R; r++)
+			isum[r] = msum[r] = _mm512_setzero_si512();
+		for (int k = 0; k < 8; k++) {
+			__m512i p[KTILE_ROWS];
+			for (int r = 0; r < R; r++)
+				p[r] = _mm512_setzero_si512();
+			_Pragma("GCC unroll 8") for (int l = 0; l < 8; l++)
+			{
+				__m512i xv = _mm512_loadu_si512(xs + (8 * k + l) * 64);
+				for (int r = 0; r < R; r++) {
+					int32_t wl;
+					__builtin_memcpy(&wl, t.codes[r] + 32 * k + 4 * l, 4);
+					p[r] = _mm512_dpbusd_epi32(p[r], _mm512_set1_epi32(wl), xv);
+				}
+			}
+			for (int r = 0; r < R; r++)
+				isum[r] = _mm512_add_epi32(
+				    isum[r],
+				    _mm512_mullo_epi32(p[r], _mm512_set1_epi32(t.sc[r][k])));
+		}
+		for (int q = 0; q < 4; q++) {
+			__m512i xv =
+			    _mm512_loadu_si512(xb + ((size_t)b * 4 + (size_t)q) * 2 * KTILE_TOKENS);
+			for (int r = 0; r < R; r++)
+				msum[r] =
+				    _mm512_dpwssd_epi32(msum[r], xv, _mm512_set1_epi32(t.mp[r][q]));
+		}
+		__m512 vdx = _mm512_loadu_ps(xd + (size_t)b * KTILE_TOKENS);
+		for (int r = 0; r < R; r++) {
+			__m512 term = _mm512_sub_ps(
+			    _mm512_mul_ps(_mm512_cvtepi32_ps(isum[r]),
+					  _mm512_mul_ps(_mm512_set1_ps(t.d[r]), vdx)),
+			    _mm512_mul_ps(_mm512_cvtepi32_ps(msum[r]),
+					  _mm512_mul_ps(_mm512_set1_ps(t.dmin[r]), vdx)));
+			part[r][b % 8] = _mm512_add_ps(part[r][b % 8], term);
+		}
+	}
+	for (int r = 0; r < R; r++) {
+		__m512 *a = part[r];
+		__m512 s = _mm512_add_ps(
+		    _mm512_add_ps(_mm512_add_ps(a[0], a[4]), _mm512_add_ps(a[2], a[6])),
+		    _mm512_add_ps(_mm512_add_ps(a[1], a[5]), _mm512_add_ps(a[3], a[7])));
+		float v[KTILE_TOKENS];
+		_mm512_storeu_ps(v, s);
+		for (int i = 0; i < ntok; i++)
+			y[(size_t)i * y_stride + (size_t)r] = v[i];
+	}
+}
+
+/* Every group of the batch against the rows, 8 at a time where nrows allows. */
+AVX512 static inline __attribute__((always_inline)) void
+q45_k_tile(const uint8_t *w, size_t row_bytes, int nrows, const bool q5, int nb, const KTileAct *x,
+	   int ntok, float *y, size_t y_stride)
+{
+	for (int g = 0; g * KTILE_TOKENS < ntok; g++) {
+		int n =
+		    ntok - g * KTILE_TOKENS < KTILE_TOKENS ? ntok - g * KTILE_TOKENS : KTILE_TOKENS;
+		size_t o = (size_t)g * (size_t)nb;
+		const int8_t *xq = x->q + o * KTILE_BLOCK_BYTES;
+		const float *xd = x->d + o * KTILE_TOKENS;
+		const int16_t *xb = x->bs + o * 4 * 2 * KTILE_TOKENS;
+		float *yg = y + (size_t)g * KTILE_TOKENS * y_stride;
+		int r = 0;
+		for (; r + KTILE_ROWS <= nrows; r += KTILE_ROWS)
+			q45_k_tile_group(w + (size_t)r * row_bytes, row_bytes, KTILE_ROWS, q5, nb,
+					 xq, xd, xb, yg + r, y_stride, n);
+		for (; r < nrows; r++)
+			q45_k_tile_group(w + (size_t)r * row_bytes, row_bytes, 1, q5, nb, xq, xd,
+					 xb, yg + r, y_stride, n);
+	}
+}
+
+AVX512 void kdot_q4_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
+				  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	q45_k_tile(w, row_bytes, nrows, false, nb, x, ntok, y, y_stride);
+}
+
+AVX512 void kdot_q5_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
+				  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	q45_k_tile(w, row_bytes, nrows, true, nb, x, ntok, y, y_stride);
+}

@@ -229,3 +229,24 @@ const KDotBatchFn kdot_batch_avx512[KQ_COUNT] = {
     [KQ_Q4_K] = kdot_q4_k_batch_avx512, [KQ_Q5_K] = kdot_q5_k_batch_avx512,
     [KQ_Q6_K] = kdot_q6_k_batch_avx512,
 };
+
+void ktile_put_token(const KTileAct *x, int nb, int t, const int8_t *q, const float *d,
+		     const int32_t *bsum)
+{
+	int lane = t % KTILE_TOKENS;
+	size_t g = (size_t)(t / KTILE_TOKENS) * (size_t)nb;
+	for (int b = 0; b < nb; b++) {
+		int8_t *dst = x->q + (g + (size_t)b) * KTILE_BLOCK_BYTES + lane * 4;
+		for (int l = 0; l < QK_K / 4; l++)
+			for (int i = 0; i < 4; i++)
+				dst[l * 4 * KTILE_TOKENS + i] = q ? q[b * QK_K + 4 * l + i] : 0;
+		x->d[(g + (size_t)b) * KTILE_TOKENS + (size_t)lane] = q ? d[b] : 0.0f;
+		for (int p = 0; p < 4; p++)
+			for (int h = 0; h < 2; h++) {
+				const int32_t *s = bsum + b * (QK_K / 16) + 4 * p + 2 * h;
+				x->bs[((g + (size_t)b) * 4 + (size_t)p) * 2 * KTILE_TOKENS +
+				      (size_t)lane * 2 + (size_t)h] =
+				    q ? (int16_t)(s[0] + s[1]) : 0;
+			}
+	}
+}

@@ -25,9 +25,10 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 		    (((size_t)max_batch + QTILE_TOKENS - 1) / QTILE_TOKENS * QTILE_TOKENS);
 	s->xt = arena_alloc(nt, 64, "matmul scratch (x, transposed)");
 	s->xdt = arena_alloc(nt / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (x scales, t)");
+	s->xbt = arena_alloc(nt / QK8_0 * sizeof(int16_t) + 64, 64, "matmul scratch (x sums, t)");
 	s->cap = max_cols;
 	s->batch = max_batch;
-	return s->xq && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt ? 0 : -1;
+	return s->xq && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt && s->xbt ? 0 : -1;
 }
 
 int matmul_scratch_init(MatmulScratch *s, int max_cols)
@@ -164,6 +165,12 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	size_t row_bytes = dtype_row_bytes(type, cols), ys = (size_t)o->y_stride;
 	const uint8_t *w = o->W->data;
 	const MatmulScratch *s = j->s;
+	if (j->tiled) { /* the ISA's tile: 8 rows x 16 tokens at a time */
+		KTileAct xt = {(int8_t *)s->xt, s->xdt, s->xbt};
+		KTileFn tile = type == DT_Q4_K ? kernels.dot_q4_k_tile : kernels.dot_q5_k_tile;
+		tile(w + (size_t)r0 * row_bytes, row_bytes, r1 - r0, nb, &xt, j->n, o->y + r0, ys);
+		return;
+	}
 	if (!batch) {
 		for (int i = r0; i < r1; i++)
 			for (int t = 0; t < j->n; t++) {
@@ -314,6 +321,8 @@ static void transpose_token(MatmulScratch *s, int t, int nb, bool pad)
 	}
 }
 
+_Static_assert(KTILE_TOKENS == QTILE_TOKENS, "the K-quant tiles pad the batch as the Q8_0 tiles do");
+
 static void quant_task(void *ctx, int ith, int nth)
 {
 	const QuantJob *q = ctx;
@@ -338,9 +347,15 @@ static void quant_task(void *ctx, int ith, int nth)
 		else if (kquant_act(q->type) == ACT_Q8_1)
 			kernels.quant_act_q8_1(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xs + xo);
-		else
+		else {
 			kernels.quant_act_q8_k(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
+			if (q->tiled)
+				ktile_put_token(
+				    &(KTileAct){(int8_t *)q->s->xt, q->s->xdt, q->s->xbt},
+				    q->cols / QK_K, t, q->s->xq + vo, q->s->xd + xo,
+				    q->s->xsum + xo);
+		}
 	}
 }
 
@@ -385,6 +400,8 @@ static const char *entry_name(DType type, int n, bool tiled)
 	default:
 		break;
 	}
+	if (tiled)
+		return type == DT_Q4_K ? "dot_q4_k_tile" : "dot_q5_k_tile";
 	int k = kquant_index(type);
 	return k < 0 ? "?" : kq[k][n > 1 && kernels.dot_kquant_batch[k]];
 }
@@ -418,8 +435,13 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 						      : "matmul_int8");
 	bool profiled = profiler_enabled();
 	uint64_t start = profiled ? plat_cycles() : 0, swiglu_cycles = 0;
+	KTileFn ktile = type == DT_Q4_K	  ? kernels.dot_q4_k_tile
+			: type == DT_Q5_K ? kernels.dot_q5_k_tile
+					  : NULL;
 	bool tiled =
-	    kernels.dot_q8_0_tile && type == DT_Q8_0 && n > 1 && W->cols / QK8_0 <= QTILE_MAX_NB;
+	    n > 1 &&
+	    ((kernels.dot_q8_0_tile && type == DT_Q8_0 && W->cols / QK8_0 <= QTILE_MAX_NB) ||
+	     ktile);
 	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, tiled};
 	if (type != DT_F32) {
 		if (n > 1 && plat_threads() > 1)
@@ -428,7 +450,11 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 			quant_task(&q, 0, 1);
 	}
 	for (int t = n; tiled && t % QTILE_TOKENS; t++)
-		transpose_token(s, t, W->cols / QK8_0, true);
+		if (type == DT_Q8_0)
+			transpose_token(s, t, W->cols / QK8_0, true);
+		else
+			ktile_put_token(&(KTileAct){(int8_t *)s->xt, s->xdt, s->xbt},
+					W->cols / QK_K, t, NULL, NULL, NULL);
 	MatmulJob j = {outs,   count,	 0,
 		       x,      x_stride, n,
 		       s,      W->cols,	 act_block(W),

@@ -340,7 +340,9 @@ START_TEST(test_kquant_tile_same_bits)
 	static const struct {
 		DType t;
 		KTileFn tile;
-	} tiles[] = {{DT_Q4_K, kdot_q4_k_tile_avx512}, {DT_Q5_K, kdot_q5_k_tile_avx512}};
+	} tiles[] = {{DT_Q4_K, kdot_q4_k_tile_avx512},
+		     {DT_Q5_K, kdot_q5_k_tile_avx512},
+		     {DT_Q6_K, kdot_q6_k_tile_avx512}};
 	enum { MAXROWS = 11, MAXTOK = 37, STRIDE = 13 };
 	static const int nbs[] = {1, 2, 3, 8, 9}, ntoks[] = {1, 2, 15, 16, 17, 37};
 	Rng r;
@@ -361,7 +363,7 @@ START_TEST(test_kquant_tile_same_bits)
 			int groups = (MAXTOK + KTILE_TOKENS - 1) / KTILE_TOKENS;
 			KTileAct xt = {malloc((size_t)groups * (size_t)nb * KTILE_BLOCK_BYTES),
 				       malloc((size_t)groups * (size_t)nb * KTILE_TOKENS * 4),
-				       malloc((size_t)groups * (size_t)nb * 8 * KTILE_TOKENS * 2)};
+				       malloc((size_t)groups * (size_t)nb * 16 * KTILE_TOKENS * 2)};
 			for (int i = 0; i < MAXTOK; i++)
 				a[i] = random_act(&r, t, n, nb == 3 && i % 3 != 1);
 			for (size_t ni = 0; ni < sizeof ntoks / sizeof ntoks[0]; ni++) {

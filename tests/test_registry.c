@@ -30,8 +30,7 @@ static int slot_index(const char *name)
 static bool optional_slot(const char *name)
 {
 	size_t n = strlen(name);
-	return !strcmp(name, "dot_q8_0_tile") || !strcmp(name, "dot_int8_tile") ||
-	       !strcmp(name, "dot_q4_k_tile") || !strcmp(name, "dot_q5_k_tile") ||
+	return (n > 5 && !strcmp(name + n - 5, "_tile")) ||
 	       (strcmp(name, "dot_q8_0_batch") && n > 6 && !strcmp(name + n - 6, "_batch"));
 }
 

@@ -241,12 +241,9 @@ void ktile_put_token(const KTileAct *x, int nb, int t, const int8_t *q, const fl
 			for (int i = 0; i < 4; i++)
 				dst[l * 4 * KTILE_TOKENS + i] = q ? q[b * QK_K + 4 * l + i] : 0;
 		x->d[(g + (size_t)b) * KTILE_TOKENS + (size_t)lane] = q ? d[b] : 0.0f;
-		for (int p = 0; p < 4; p++)
-			for (int h = 0; h < 2; h++) {
-				const int32_t *s = bsum + b * (QK_K / 16) + 4 * p + 2 * h;
-				x->bs[((g + (size_t)b) * 4 + (size_t)p) * 2 * KTILE_TOKENS +
-				      (size_t)lane * 2 + (size_t)h] =
-				    q ? (int16_t)(s[0] + s[1]) : 0;
-			}
+		for (int i = 0; i < QK_K / 16; i++)
+			x->bs[((g + (size_t)b) * 8 + (size_t)i / 2) * 2 * KTILE_TOKENS +
+			      (size_t)lane * 2 + (size_t)i % 2] =
+			    q ? (int16_t)bsum[b * (QK_K / 16) + i] : 0;
 	}
 }

@@ -196,15 +196,15 @@ KDotBatchKernel kdot_q4_0_batch_avx512, kdot_q4_1_batch_avx512, kdot_q5_0_batch_
 extern const KDotBatchFn kdot_batch_avx2[KQ_COUNT];
 extern const KDotBatchFn kdot_batch_avx512[KQ_COUNT];
 
-/* Prompt tiles (AVX-512 VNNI, Q4_K and Q5_K): a batch's Q8_K activations also held in groups of
- * KTILE_TOKENS tokens, transposed, so that one vpdpbusd multiplies 4 values of a weight row,
- * broadcast, by the same 4 values of 16 tokens and each token's sum stays in its own int32
- * lane (no horizontal sums). For group g and super-block b of a row of nb:
+/* Prompt tiles (AVX-512 VNNI; Q4_K, Q5_K, Q6_K): a batch's Q8_K activations also held in
+ * groups of KTILE_TOKENS tokens, transposed, so that one vpdpbusd multiplies 4 values of a
+ * weight row, broadcast, by the same 4 values of 16 tokens and each token's sum stays in its
+ * own int32 lane (no horizontal sums). For group g and super-block b of a row of nb:
  *   q  + (g nb + b) KTILE_BLOCK_BYTES: 64 lanes of 64 bytes, lane l holding values 4l..4l+3
  *      of token 0, then of token 1, ...;
  *   d  + (g nb + b) KTILE_TOKENS: each token's Q8_K scale;
- *   bs + ((g nb + b) 4 + p) 2 KTILE_TOKENS: each token's sums of the 32 values of groups 2p
- *      and 2p + 1, as an int16 pair (|sum| <= 32 * 128).
+ *   bs + ((g nb + b) 8 + p) 2 KTILE_TOKENS: each token's sums of values 32p..32p+15 and
+ *      32p+16..32p+31 (Q8_K's bsums 2p and 2p + 1), an int16 pair.
  * A padding token has q = 0 and d = 0. */
 #define KTILE_TOKENS 16
 #define KTILE_BLOCK_BYTES (QK_K * KTILE_TOKENS)
@@ -225,6 +225,8 @@ typedef void (*KTileFn)(const void *w, size_t row_bytes, int nrows, int nb, cons
 void kdot_q4_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			   int ntok, float *y, size_t y_stride);
 void kdot_q5_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			   int ntok, float *y, size_t y_stride);
+void kdot_q6_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			   int ntok, float *y, size_t y_stride);
 
 #endif

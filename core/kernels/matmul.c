@@ -25,7 +25,7 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 		    (((size_t)max_batch + QTILE_TOKENS - 1) / QTILE_TOKENS * QTILE_TOKENS);
 	s->xt = arena_alloc(nt, 64, "matmul scratch (x, transposed)");
 	s->xdt = arena_alloc(nt / QK8_0 * sizeof(float) + 64, 64, "matmul scratch (x scales, t)");
-	s->xbt = arena_alloc(nt / QK8_0 * sizeof(int16_t) + 64, 64, "matmul scratch (x sums, t)");
+	s->xbt = arena_alloc(nt / 16 * sizeof(int16_t) + 64, 64, "matmul scratch (x sums, t)");
 	s->cap = max_cols;
 	s->batch = max_batch;
 	return s->xq && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt && s->xbt ? 0 : -1;
@@ -167,7 +167,9 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	const MatmulScratch *s = j->s;
 	if (j->tiled) { /* the ISA's tile: 8 rows x 16 tokens at a time */
 		KTileAct xt = {(int8_t *)s->xt, s->xdt, s->xbt};
-		KTileFn tile = type == DT_Q4_K ? kernels.dot_q4_k_tile : kernels.dot_q5_k_tile;
+		KTileFn tile = type == DT_Q4_K	 ? kernels.dot_q4_k_tile
+			       : type == DT_Q5_K ? kernels.dot_q5_k_tile
+						 : kernels.dot_q6_k_tile;
 		tile(w + (size_t)r0 * row_bytes, row_bytes, r1 - r0, nb, &xt, j->n, o->y + r0, ys);
 		return;
 	}
@@ -321,7 +323,8 @@ static void transpose_token(MatmulScratch *s, int t, int nb, bool pad)
 	}
 }
 
-_Static_assert(KTILE_TOKENS == QTILE_TOKENS, "the K-quant tiles pad the batch as the Q8_0 tiles do");
+_Static_assert(KTILE_TOKENS == QTILE_TOKENS,
+	       "the K-quant tiles pad the batch as the Q8_0 tiles do");
 
 static void quant_task(void *ctx, int ith, int nth)
 {
@@ -401,7 +404,9 @@ static const char *entry_name(DType type, int n, bool tiled)
 		break;
 	}
 	if (tiled)
-		return type == DT_Q4_K ? "dot_q4_k_tile" : "dot_q5_k_tile";
+		return type == DT_Q4_K	 ? "dot_q4_k_tile"
+		       : type == DT_Q5_K ? "dot_q5_k_tile"
+					 : "dot_q6_k_tile";
 	int k = kquant_index(type);
 	return k < 0 ? "?" : kq[k][n > 1 && kernels.dot_kquant_batch[k]];
 }
@@ -437,6 +442,7 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 	uint64_t start = profiled ? plat_cycles() : 0, swiglu_cycles = 0;
 	KTileFn ktile = type == DT_Q4_K	  ? kernels.dot_q4_k_tile
 			: type == DT_Q5_K ? kernels.dot_q5_k_tile
+			: type == DT_Q6_K ? kernels.dot_q6_k_tile
 					  : NULL;
 	bool tiled =
 	    n > 1 &&

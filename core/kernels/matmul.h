@@ -17,7 +17,7 @@ typedef struct {
 	uint16_t *f16;	/* (batch, cols) activations as fp16 for F16 weights */
 	uint8_t *xt;	/* (batch, cols) Q8_0 batches in groups of 16 tokens, transposed */
 	float *xdt;	/* (batch, cols / 32) their scales */
-	int16_t *xbt;	/* (batch, cols / 32) K-quant tiles' activation sums (kquant.h) */
+	int16_t *xbt;	/* (batch, cols / 16) K-quant tiles' activation sums (kquant.h) */
 	int cap, batch; /* cols and tokens it holds */
 } MatmulScratch;
 /* Allocates scratch for one input up to max_cols from the arena; -1 on exhaustion. */

@@ -44,9 +44,9 @@ typedef struct Kernels {
 	/* "dot_q4_0_batch" .. "dot_q6_k_batch": the same rows against a prompt's tokens, a few at
 	 * a time; NULL where the ISA has none (the one-token entry runs prompts) */
 	KDotBatchFn dot_kquant_batch[KQ_COUNT];
-	/* "dot_q4_k_tile", "dot_q5_k_tile": Q4_K/Q5_K rows x 16-token groups (kquant.h's
-	 * layout); NULL where the ISA has none (the batch entry runs prompts) */
-	KTileFn dot_q4_k_tile, dot_q5_k_tile;
+	/* "dot_q4_k_tile", "dot_q5_k_tile", "dot_q6_k_tile": K-quant rows x 16-token groups
+	 * (kquant.h's layout); NULL where the ISA has none (the batch entry runs prompts) */
+	KTileFn dot_q4_k_tile, dot_q5_k_tile, dot_q6_k_tile;
 	AttnGroupFn attention_group; /* "attention_group" */
 	RmsNormFn rms_norm;	     /* "rms_norm" */
 	SoftmaxFn softmax;	     /* "softmax" */

@@ -1,0 +1,215 @@
+/* dot_kquant_tile.c: the AVX-512 VNNI prompt tiles of Q4_K, Q5_K and Q6_K (kquant.h's KTileFn):
+ * up to 8 weight rows against 16 transposed tokens, each token's sums in its own int32 lane, with
+ * the integer sums and float terms of the one-token kernels, so each token gets their bits. */
+#include <immintrin.h>
+
+#include "core/kernels/kquant_blocks.h"
+
+#define AVX512 ISA_TARGET_AVX512
+
+typedef enum { TILE_Q4_K, TILE_Q5_K, TILE_Q6_K } TileKind;
+
+/* The rows' current super-block, unpacked: codes (Q4_K 0..15, Q5_K 0..31, Q6_K 0..63) one per
+ * byte in value order; the scales of the groups of 32 (Q4_K/Q5_K) or 16 (Q6_K); pair[p], the
+ * int16 pair that meets the activations' sums of values 32p..32p+15 and 32p+16..32p+31: the
+ * group's min twice (Q4_K/Q5_K), or the scales of groups 2p and 2p + 1 (Q6_K, whose codes carry
+ * +32 that these sums take back off). */
+typedef struct {
+	_Alignas(64) uint8_t codes[KTILE_ROWS][QK_K];
+	int32_t sc[KTILE_ROWS][16], pair[KTILE_ROWS][8];
+	float d[KTILE_ROWS], dmin[KTILE_ROWS];
+} TileRows;
+
+AVX512 static inline __attribute__((always_inline)) void
+unpack_q45_k(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, uint16_t d, uint16_t dmin,
+	     TileRows *t, int r)
+{
+	uint64_t sc, m;
+	kq_scales_mins_k4(scales, &sc, &m);
+	for (int k = 0; k < 8; k++) {
+		t->sc[r][k] = (int32_t)(sc >> (8 * k) & 0xff);
+		int32_t mk = (int32_t)(m >> (8 * k) & 0xff);
+		t->pair[r][k] = mk | mk << 16;
+	}
+	t->d[r] = _cvtsh_ss(d);
+	t->dmin[r] = _cvtsh_ss(dmin);
+	__m256i m15 = _mm256_set1_epi8(15), sixteen = _mm256_set1_epi8(16);
+	__m256i hv =
+	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
+	_Pragma("GCC unroll 4") for (int c = 0; c < 4; c++)
+	{
+		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c));
+		__m256i lo = _mm256_and_si256(q, m15);
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
+		if (qh) { /* bit 2c of qh[l] for the low nibbles, 2c + 1 for the high */
+			__m256i blo = _mm256_set1_epi8((char)(1 << (2 * c)));
+			__m256i bhi = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
+			lo = _mm256_add_epi8(
+			    lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, blo), blo),
+						 sixteen));
+			hi = _mm256_add_epi8(
+			    hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, bhi), bhi),
+						 sixteen));
+		}
+		_mm256_store_si256((__m256i *)(void *)(t->codes[r] + 64 * c), lo);
+		_mm256_store_si256((__m256i *)(void *)(t->codes[r] + 64 * c + 32), hi);
+	}
+}
+
+/* Q6_K: value 128 h + 32 k + l as kq_q6_code reads it, without the - 32. */
+AVX512 static inline __attribute__((always_inline)) void unpack_q6_k(const BlockQ6_K *w,
+								     TileRows *t, int r)
+{
+	for (int g = 0; g < 16; g++)
+		t->sc[r][g] = w->scales[g];
+	for (int p = 0; p < 8; p++)
+		t->pair[r][p] = (int32_t)(uint16_t)(int16_t)w->scales[2 * p] |
+				(int32_t)w->scales[2 * p + 1] << 16;
+	t->d[r] = _cvtsh_ss(w->d);
+	__m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+	_Pragma("GCC unroll 2") for (int h = 0; h < 2; h++)
+	{
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(w->qh + 32 * h));
+		_Pragma("GCC unroll 4") for (int k = 0; k < 4; k++)
+		{
+			__m256i ql = _mm256_loadu_si256(
+			    (const __m256i *)(const void *)(w->ql + 64 * h + 32 * (k & 1)));
+			__m256i lo = _mm256_and_si256(k >> 1 ? _mm256_srli_epi16(ql, 4) : ql, m15);
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m3);
+			_mm256_store_si256((__m256i *)(void *)(t->codes[r] + 128 * h + 32 * k),
+					   _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)));
+		}
+	}
+}
+
+/* R rows (a constant after inlining) against one group of 16 tokens. Per super-block: the
+ * sums of each group of G values (32, Q6_K 16) by G / 4 vpdpbusd (codes unsigned, broadcast;
+ * x signed), times the group's scale; the pairs against the activation sums by vpdpwssd
+ * (the mins' sum, or Q6_K's 32 x its scaled sums); then the one-token kernels' float term
+ * into partial b % 8; the partials fold as qdot_tree does. */
+AVX512 static inline __attribute__((always_inline)) void
+tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind, int nb,
+	   const int8_t *xq, const float *xd, const int16_t *xb, float *y, size_t y_stride,
+	   int ntok)
+{
+	const int G = kind == TILE_Q6_K ? 16 : 32,
+		  block_bytes = kind == TILE_Q4_K   ? sizeof(BlockQ4_K)
+				: kind == TILE_Q5_K ? sizeof(BlockQ5_K)
+						    : sizeof(BlockQ6_K);
+	TileRows t;
+	__m512 part[KTILE_ROWS][8];
+	for (int r = 0; r < R; r++)
+		for (int p = 0; p < 8; p++)
+			part[r][p] = _mm512_setzero_ps();
+	for (int b = 0; b < nb; b++) {
+		for (int r = 0; r < R; r++) {
+			const void *blk =
+			    w + (size_t)r * row_bytes + (size_t)b * (size_t)block_bytes;
+			if (kind == TILE_Q6_K)
+				unpack_q6_k(blk, &t, r);
+			else if (kind == TILE_Q5_K) {
+				const BlockQ5_K *k = blk;
+				unpack_q45_k(k->scales, k->qh, k->qs, k->d, k->dmin, &t, r);
+			} else {
+				const BlockQ4_K *k = blk;
+				unpack_q45_k(k->scales, NULL, k->qs, k->d, k->dmin, &t, r);
+			}
+		}
+		const int8_t *xs = xq + (size_t)b * KTILE_BLOCK_BYTES;
+		__m512i isum[KTILE_ROWS], psum[KTILE_ROWS];
+		for (int r = 0; r < R; r++)
+			isum[r] = psum[r] = _mm512_setzero_si512();
+		for (int k = 0; k < QK_K / G; k++) {
+			__m512i p[KTILE_ROWS];
+			for (int r = 0; r < R; r++)
+				p[r] = _mm512_setzero_si512();
+			_Pragma("GCC unroll 8") for (int l = 0; l < G / 4; l++)
+			{
+				__m512i xv = _mm512_loadu_si512(xs + (G / 4 * k + l) * 64);
+				for (int r = 0; r < R; r++) {
+					int32_t wl;
+					__builtin_memcpy(&wl, t.codes[r] + G * k + 4 * l, 4);
+					p[r] = _mm512_dpbusd_epi32(p[r], _mm512_set1_epi32(wl), xv);
+				}
+			}
+			for (int r = 0; r < R; r++)
+				isum[r] = _mm512_add_epi32(
+				    isum[r],
+				    _mm512_mullo_epi32(p[r], _mm512_set1_epi32(t.sc[r][k])));
+		}
+		for (int q = 0; q < 8; q++) {
+			__m512i xv =
+			    _mm512_loadu_si512(xb + ((size_t)b * 8 + (size_t)q) * 2 * KTILE_TOKENS);
+			for (int r = 0; r < R; r++)
+				psum[r] = _mm512_dpwssd_epi32(psum[r], xv,
+							      _mm512_set1_epi32(t.pair[r][q]));
+		}
+		__m512 vdx = _mm512_loadu_ps(xd + (size_t)b * KTILE_TOKENS);
+		for (int r = 0; r < R; r++) {
+			__m512 term;
+			if (kind == TILE_Q6_K) /* kq_term_d of the codes minus 32 */
+				term = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+							 isum[r], _mm512_slli_epi32(psum[r], 5))),
+						     _mm512_mul_ps(_mm512_set1_ps(t.d[r]), vdx));
+			else /* kq_term_kmin */
+				term = _mm512_sub_ps(
+				    _mm512_mul_ps(_mm512_cvtepi32_ps(isum[r]),
+						  _mm512_mul_ps(_mm512_set1_ps(t.d[r]), vdx)),
+				    _mm512_mul_ps(_mm512_cvtepi32_ps(psum[r]),
+						  _mm512_mul_ps(_mm512_set1_ps(t.dmin[r]), vdx)));
+			part[r][b % 8] = _mm512_add_ps(part[r][b % 8], term);
+		}
+	}
+	for (int r = 0; r < R; r++) {
+		const __m512 *a = part[r];
+		__m512 s = _mm512_add_ps(
+		    _mm512_add_ps(_mm512_add_ps(a[0], a[4]), _mm512_add_ps(a[2], a[6])),
+		    _mm512_add_ps(_mm512_add_ps(a[1], a[5]), _mm512_add_ps(a[3], a[7])));
+		float v[KTILE_TOKENS];
+		_mm512_storeu_ps(v, s);
+		for (int i = 0; i < ntok; i++)
+			y[(size_t)i * y_stride + (size_t)r] = v[i];
+	}
+}
+
+/* Every group of the batch against the rows, 8 at a time where nrows allows. */
+AVX512 static inline __attribute__((always_inline)) void tile(const uint8_t *w, size_t row_bytes,
+							      int nrows, const TileKind kind,
+							      int nb, const KTileAct *x, int ntok,
+							      float *y, size_t y_stride)
+{
+	for (int g = 0; g * KTILE_TOKENS < ntok; g++) {
+		int n =
+		    ntok - g * KTILE_TOKENS < KTILE_TOKENS ? ntok - g * KTILE_TOKENS : KTILE_TOKENS;
+		size_t o = (size_t)g * (size_t)nb;
+		const int8_t *xq = x->q + o * KTILE_BLOCK_BYTES;
+		const float *xd = x->d + o * KTILE_TOKENS;
+		const int16_t *xb = x->bs + o * 8 * 2 * KTILE_TOKENS;
+		float *yg = y + (size_t)g * KTILE_TOKENS * y_stride;
+		int r = 0;
+		for (; r + KTILE_ROWS <= nrows; r += KTILE_ROWS)
+			tile_group(w + (size_t)r * row_bytes, row_bytes, KTILE_ROWS, kind, nb, xq,
+				   xd, xb, yg + r, y_stride, n);
+		for (; r < nrows; r++)
+			tile_group(w + (size_t)r * row_bytes, row_bytes, 1, kind, nb, xq, xd, xb,
+				   yg + r, y_stride, n);
+	}
+}
+
+AVX512 void kdot_q4_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
+				  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	tile(w, row_bytes, nrows, TILE_Q4_K, nb, x, ntok, y, y_stride);
+}
+
+AVX512 void kdot_q5_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
+				  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	tile(w, row_bytes, nrows, TILE_Q5_K, nb, x, ntok, y, y_stride);
+}
+
+AVX512 void kdot_q6_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
+				  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	tile(w, row_bytes, nrows, TILE_Q6_K, nb, x, ntok, y, y_stride);
+}

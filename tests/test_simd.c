@@ -485,6 +485,64 @@ START_TEST(test_matmul_isa_batch_threads)
 }
 END_TEST
 
+/* The same for the 4/5-bit and K-quant types with prompt tiles (Q4_0 and Q5_0 through the
+ * Q8_0 tile, Q4_K, Q5_K and Q6_K through their own) and one without (Q4_1): random codes and
+ * scales, small fp16 d (and dmin), 67 rows (tiles of 8 and a tail), 43 tokens in slices of 20. */
+START_TEST(test_matmul_kquant_batch_threads)
+{
+	static const DType types[] = {DT_Q4_0, DT_Q5_0, DT_Q4_1, DT_Q4_K, DT_Q5_K, DT_Q6_K};
+	const int rows = 67, cols = 512, n = 43;
+	size_t mark = arena_mark();
+	Rng r;
+	rng_seed(&r, 17);
+	float *x = arena_alloc(sizeof(float) * n * cols, 64, "test");
+	float *want = arena_alloc(sizeof(float) * n * rows, 64, "test");
+	float *got = arena_alloc(sizeof(float) * n * rows, 64, "test");
+	ck_assert_msg(x && want && got, "test arena");
+	for (int k = 0; k < n * cols; k++)
+		x[k] = rng_float(&r) * 2 - 1;
+	MatmulScratch s;
+	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 20) == 0, "scratch");
+	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+		DType t = types[ti];
+		size_t bb = kquant_block_bytes(t), nbk = (size_t)(cols / kquant_block(t));
+		uint8_t *w = arena_alloc((size_t)rows * nbk * bb, 64, "test");
+		ck_assert_msg(w != NULL, "test arena");
+		for (size_t i = 0; i < (size_t)rows * nbk * bb; i++)
+			w[i] = (uint8_t)rng_next(&r);
+		/* d (and dmin) first, Q6_K's d last */
+		for (size_t b = 0; b < (size_t)rows * nbk; b++)
+			for (int h = 0; h < (t == DT_Q4_K || t == DT_Q5_K || t == DT_Q4_1 ? 2 : 1);
+			     h++) {
+				uint16_t d = fp32_to_fp16(rng_float(&r) * 0.01f);
+				memcpy(w + b * bb + (t == DT_Q6_K ? bb - 2 : 2 * (size_t)h), &d, 2);
+			}
+		Tensor W = {.type = t, .rows = rows, .cols = cols, .data = w};
+		ck_assert_msg(kernels_select_named("scalar") == 0, "scalar is always there");
+		for (int k = 0; k < n; k++)
+			matmul(want + k * rows, &W, x + k * cols, &s);
+		for (int threads = 1; threads <= 2; threads++) {
+			if (threads == 2)
+				plat_threads_start(2);
+			for (int isa = ISA_SCALAR; isa <= ISA_AVX512; isa++) {
+				if (!isa_or_skip((Isa)isa))
+					continue;
+				ck_assert_msg(kernels_select_named(isa_names[isa]) == 0,
+					      "select %s", isa_names[isa]);
+				memset(got, 0xff, sizeof(float) * n * rows);
+				MatmulOut out = {got, &W, rows};
+				matmul_multi(&out, 1, x, cols, n, &s);
+				ck_assert_msg(!memcmp(got, want, sizeof(float) * n * rows),
+					      "%s %s, %d threads: the batch differs from one token "
+					      "at a time on the scalar kernels",
+					      dtype_name(t), isa_names[isa], threads);
+			}
+		}
+	}
+	arena_reset(mark);
+}
+END_TEST
+
 /* A prompt run as batches gives the one-token path's logits and KV cache, bit for bit, on
  * every ISA and on 1 and 2 threads (70 tokens: a full batch and a short one). */
 START_TEST(test_forward_batch_equals_one_token)
@@ -560,6 +618,7 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_swiglu_bit_exact);
 	tcase_add_test(tc, test_float_kernels_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
+	tcase_add_test(tc, test_matmul_kquant_batch_threads);
 	tcase_add_test(tc, test_isa_names);
 	tcase_add_test(tc, test_forward_batch_equals_one_token);
 	suite_add_tcase(s, tc);

@@ -63,8 +63,8 @@ AVX512 static inline __attribute__((always_inline)) void unpack_q6_k(const Block
 	for (int g = 0; g < 16; g++)
 		t->sc[r][g] = w->scales[g];
 	for (int p = 0; p < 8; p++)
-		t->pair[r][p] = (int32_t)(uint16_t)(int16_t)w->scales[2 * p] |
-				(int32_t)w->scales[2 * p + 1] << 16;
+		t->pair[r][p] = (int32_t)((uint32_t)(uint16_t)w->scales[2 * p] |
+					  (uint32_t)(uint16_t)w->scales[2 * p + 1] << 16);
 	t->d[r] = _cvtsh_ss(w->d);
 	__m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
 	_Pragma("GCC unroll 2") for (int h = 0; h < 2; h++)

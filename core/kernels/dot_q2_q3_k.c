@@ -67,6 +67,7 @@ AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
 	float acc[QDOT_LANES] = {0};
 	__m256i m3 = _mm256_set1_epi8(3);
 	for (int b = 0; b < nb; b++) {
+		kq_prefetch(&w[b], sizeof *w);
 		const int8_t *xq = x->q + b * QK_K;
 		const int32_t *bs = x->bsum + b * (QK_K / 16);
 		__m256i sum = _mm256_setzero_si256();
@@ -97,6 +98,7 @@ AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
 	float acc[QDOT_LANES] = {0};
 	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
 	for (int b = 0; b < nb; b++) {
+		kq_prefetch(&w[b], sizeof *w);
 		const int8_t *xq = x->q + b * QK_K;
 		const int32_t *bs = x->bsum + b * (QK_K / 16);
 		int32_t sc[QK_K / 16], off = 0;

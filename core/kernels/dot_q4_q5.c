@@ -69,6 +69,7 @@ AVX2 static inline __m256 term_dm8(__m256i isum, const uint16_t *d, const uint16
  * removed: isum = sum(u x) - offset * sum(x). Lane j of the vectors is block b + j, whose term
  * goes to partial (b + j) % 8 as in the reference. */
 #define BLOCKS8(DOT, TYPE, CODES, OFFSET)                                                          \
+	kq_prefetch(&w[b], 8 * sizeof *w);                                                         \
 	__m256i v[8];                                                                              \
 	_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                                        \
 	{                                                                                          \
@@ -173,6 +174,7 @@ AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 /* BLOCKS8 two blocks per 512-bit step: CODES(j) gives blocks j and j + 1's codes; lane j of
  * isum is block b + j's integer sum, code offset removed. */
 #define BLOCKS8_512(CODES, OFFSET)                                                                 \
+	kq_prefetch(&w[b], 8 * sizeof *w);                                                         \
 	__m256i v[8];                                                                              \
 	_Pragma("GCC unroll 4") for (int j = 0; j < 8; j += 2)                                     \
 	{                                                                                          \

@@ -95,6 +95,7 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 		__m256 acc = _mm256_setzero_ps();                                                  \
 		for (int b = 0; b < nb; b += 8) {                                                  \
 			int n = nb - b < 8 ? nb - b : 8;                                           \
+			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
 			__m256i vi[8], vm[8];                                                      \
 			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
 			{                                                                          \

@@ -38,6 +38,7 @@ float kdot_q6_k_ref(const void *wv, const QAct *x, int nb)
 		__m256 acc = _mm256_setzero_ps();                                                  \
 		for (int b = 0; b < nb; b += 8) {                                                  \
 			int n = nb - b < 8 ? nb - b : 8;                                           \
+			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
 			__m256i vi[8];                                                             \
 			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =                \
 			    j < n ? BLOCK(&w[b + j], x->q + (b + j) * QK_K,                        \

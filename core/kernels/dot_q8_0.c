@@ -5,10 +5,6 @@
 
 #include "core/kernels/dot.h"
 
-/* How far ahead of the Q8_0 weights being read the kernels prefetch, in bytes (8 KB measured
- * best of 0.5-8 KB on the EPYC: about +15% of matmul GB/s on one thread). */
-#define QDOT_PREFETCH 8192
-
 /* --- Scalar references --- */
 
 float qdot_q8_ref(const BlockQ8_0 *w, const int8_t *xq, const float *xd, const int32_t *xsum,

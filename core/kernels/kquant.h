@@ -196,6 +196,11 @@ KDotBatchKernel kdot_q4_0_batch_avx512, kdot_q4_1_batch_avx512, kdot_q5_0_batch_
 extern const KDotBatchFn kdot_batch_avx2[KQ_COUNT];
 extern const KDotBatchFn kdot_batch_avx512[KQ_COUNT];
 
+/* A Q4_0 or Q5_0 row of nb blocks as Q8_0 blocks with the same scales, codes minus 8 (16):
+ * the Q8_0 kernels' integer sums and float terms on them are the Q4_0/Q5_0 kernels', so the
+ * Q8_0 prompt tiles serve these rows too. */
+void kquant_row_to_q8_0(DType t, const void *row, int nb, BlockQ8_0 *out);
+
 /* Prompt tiles (AVX-512 VNNI; Q4_K, Q5_K, Q6_K): a batch's Q8_K activations also held in
  * groups of KTILE_TOKENS tokens, transposed, so that one vpdpbusd multiplies 4 values of a
  * weight row, broadcast, by the same 4 values of 16 tokens and each token's sum stays in its

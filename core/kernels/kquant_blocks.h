@@ -132,6 +132,16 @@ static inline int32_t kq_q6_code(const BlockQ6_K *w, int h, int k, int l)
 /* --- SIMD steps of the K-quants (dot.h brings immintrin.h); the AVX2 ones are callable from
  * the AVX-512 kernels too. Integer arithmetic only: exact on every target. --- */
 
+/* Asks for the bytes QDOT_PREFETCH past [p, p + n) of a row (a one-token kernel's next
+ * steps): the hardware prefetcher stops at each 4 KB page of a mapped file. A prefetch past the
+ * row's end does not fault. */
+ISA_TARGET_AVX2 static inline void kq_prefetch(const void *p, size_t n)
+{
+	const char *ahead = (const char *)p + QDOT_PREFETCH;
+	for (size_t k = 0; k < n; k += 64)
+		_mm_prefetch(ahead + k, _MM_HINT_T0);
+}
+
 /* Sum of the 8 int32 lanes (exact). */
 ISA_TARGET_AVX2 static inline int32_t kq_hsum_i32(__m256i v)
 {

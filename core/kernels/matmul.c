@@ -153,6 +153,11 @@ static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
  * tokens passes over them, so each group's activations come from L2 once per tile. */
 #define KQ_ROW_TILE 8
 
+/* Q8_0 blocks a Q4_0/Q5_0 prompt tile unpacks its rows into, on the stack (47 KB): 8 rows of
+ * 5632 values (TinyLlama's FFN down), fewer rows per tile of longer ones. */
+#define Q8_ROWS_BLOCKS (QTILE_ROWS * 176)
+_Static_assert(Q8_ROWS_BLOCKS >= QTILE_MAX_NB, "a tile takes at least one row");
+
 /* The 4/5-bit and K-quant types: each row against every token of the batch, KQ_BATCH_TOKENS at
  * a time where the ISA has a batch entry (the one-token entry's bits either way). */
 static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
@@ -165,6 +170,18 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	size_t row_bytes = dtype_row_bytes(type, cols), ys = (size_t)o->y_stride;
 	const uint8_t *w = o->W->data;
 	const MatmulScratch *s = j->s;
+	if (j->tiled && kquant_act(type) == ACT_Q8_0) { /* as Q8_0 rows, in the Q8_0 tile */
+		BlockQ8_0 rows[Q8_ROWS_BLOCKS];
+		int per = Q8_ROWS_BLOCKS / nb < QTILE_ROWS ? Q8_ROWS_BLOCKS / nb : QTILE_ROWS;
+		for (int i = r0; i < r1; i += per) {
+			int m = r1 - i < per ? r1 - i : per;
+			for (int r = 0; r < m; r++)
+				kquant_row_to_q8_0(type, w + (size_t)(i + r) * row_bytes, nb,
+						   rows + (size_t)r * (size_t)nb);
+			kernels.dot_q8_0_tile(rows, nb, m, s->xt, s->xdt, j->n, o->y + i, ys);
+		}
+		return;
+	}
 	if (j->tiled) { /* the ISA's tile: 8 rows x 16 tokens at a time */
 		KTileAct xt = {(int8_t *)s->xt, s->xdt, s->xbt};
 		KTileFn tile = type == DT_Q4_K	 ? kernels.dot_q4_k_tile
@@ -344,10 +361,12 @@ static void quant_task(void *ctx, int ith, int nth)
 					       q->s->xsum + xo);
 		else if (q->type == DT_F16)
 			kernels.quant_act_f16(x, q->cols, q->s->f16 + vo);
-		else if (kquant_act(q->type) == ACT_Q8_0)
+		else if (kquant_act(q->type) == ACT_Q8_0) {
 			kernels.quant_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
-		else if (kquant_act(q->type) == ACT_Q8_1)
+			if (q->tiled)
+				transpose_token(q->s, t, nb, false);
+		} else if (kquant_act(q->type) == ACT_Q8_1)
 			kernels.quant_act_q8_1(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xs + xo);
 		else {
@@ -403,6 +422,8 @@ static const char *entry_name(DType type, int n, bool tiled)
 	default:
 		break;
 	}
+	if (tiled && (type == DT_Q4_0 || type == DT_Q5_0))
+		return type == DT_Q4_0 ? "dot_q4_0_tile" : "dot_q5_0_tile";
 	if (tiled)
 		return type == DT_Q4_K	 ? "dot_q4_k_tile"
 		       : type == DT_Q5_K ? "dot_q5_k_tile"
@@ -444,10 +465,11 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 			: type == DT_Q5_K ? kernels.dot_q5_k_tile
 			: type == DT_Q6_K ? kernels.dot_q6_k_tile
 					  : NULL;
+	/* Q8_0, and Q4_0/Q5_0 unpacked to Q8_0 rows (rows_kquant), in the Q8_0 tile */
+	bool q8_tiled = type == DT_Q8_0 || type == DT_Q4_0 || type == DT_Q5_0;
 	bool tiled =
 	    n > 1 &&
-	    ((kernels.dot_q8_0_tile && type == DT_Q8_0 && W->cols / QK8_0 <= QTILE_MAX_NB) ||
-	     ktile);
+	    ((kernels.dot_q8_0_tile && q8_tiled && W->cols / QK8_0 <= QTILE_MAX_NB) || ktile);
 	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, tiled};
 	if (type != DT_F32) {
 		if (n > 1 && plat_threads() > 1)
@@ -456,7 +478,7 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 			quant_task(&q, 0, 1);
 	}
 	for (int t = n; tiled && t % QTILE_TOKENS; t++)
-		if (type == DT_Q8_0)
+		if (q8_tiled)
 			transpose_token(s, t, W->cols / QK8_0, true);
 		else
 			ktile_put_token(&(KTileAct){(int8_t *)s->xt, s->xdt, s->xbt},

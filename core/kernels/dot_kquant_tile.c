@@ -82,39 +82,50 @@ AVX512 static inline __attribute__((always_inline)) void unpack_q6_k(const Block
 	}
 }
 
-/* R rows (a constant after inlining) against one group of 16 tokens. Per super-block: the
- * sums of each group of G values (32, Q6_K 16) by G / 4 vpdpbusd (codes unsigned, broadcast;
- * x signed), times the group's scale; the pairs against the activation sums by vpdpwssd
- * (the mins' sum, or Q6_K's 32 x its scaled sums); then the one-token kernels' float term
- * into partial b % 8; the partials fold as qdot_tree does. */
+/* Super-block b of R rows into t. */
+AVX512 static inline __attribute__((always_inline)) void unpack_rows(const uint8_t *w,
+								     size_t row_bytes, const int R,
+								     const TileKind kind, int b,
+								     TileRows *t)
+{
+	const size_t block_bytes = kind == TILE_Q4_K   ? sizeof(BlockQ4_K)
+				   : kind == TILE_Q5_K ? sizeof(BlockQ5_K)
+						       : sizeof(BlockQ6_K);
+	for (int r = 0; r < R; r++) {
+		const void *blk = w + (size_t)r * row_bytes + (size_t)b * block_bytes;
+		if (kind == TILE_Q6_K)
+			unpack_q6_k(blk, t, r);
+		else if (kind == TILE_Q5_K) {
+			const BlockQ5_K *k = blk;
+			unpack_q45_k(k->scales, k->qh, k->qs, k->d, k->dmin, t, r);
+		} else {
+			const BlockQ4_K *k = blk;
+			unpack_q45_k(k->scales, NULL, k->qs, k->d, k->dmin, t, r);
+		}
+	}
+}
+
+/* R rows (a constant after inlining) against one group of 16 tokens, their super-blocks
+ * unpacked in pre[b] (NULL: unpacked here, per group). Per super-block: the sums of each group
+ * of G values (32, Q6_K 16) by G / 4 vpdpbusd (codes unsigned, broadcast; x signed), times the
+ * group's scale; the pairs against the activation sums by vpdpwssd (the mins' sum, or Q6_K's
+ * 32 x its scaled sums); then the one-token kernels' float term into partial b % 8; the
+ * partials fold as qdot_tree does. */
 AVX512 static inline __attribute__((always_inline)) void
 tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind, int nb,
-	   const int8_t *xq, const float *xd, const int16_t *xb, float *y, size_t y_stride,
-	   int ntok)
+	   const TileRows *pre, const int8_t *xq, const float *xd, const int16_t *xb, float *y,
+	   size_t y_stride, int ntok)
 {
-	const int G = kind == TILE_Q6_K ? 16 : 32,
-		  block_bytes = kind == TILE_Q4_K   ? sizeof(BlockQ4_K)
-				: kind == TILE_Q5_K ? sizeof(BlockQ5_K)
-						    : sizeof(BlockQ6_K);
-	TileRows t;
+	const int G = kind == TILE_Q6_K ? 16 : 32;
+	TileRows own;
 	__m512 part[KTILE_ROWS][8];
 	for (int r = 0; r < R; r++)
 		for (int p = 0; p < 8; p++)
 			part[r][p] = _mm512_setzero_ps();
 	for (int b = 0; b < nb; b++) {
-		for (int r = 0; r < R; r++) {
-			const void *blk =
-			    w + (size_t)r * row_bytes + (size_t)b * (size_t)block_bytes;
-			if (kind == TILE_Q6_K)
-				unpack_q6_k(blk, &t, r);
-			else if (kind == TILE_Q5_K) {
-				const BlockQ5_K *k = blk;
-				unpack_q45_k(k->scales, k->qh, k->qs, k->d, k->dmin, &t, r);
-			} else {
-				const BlockQ4_K *k = blk;
-				unpack_q45_k(k->scales, NULL, k->qs, k->d, k->dmin, &t, r);
-			}
-		}
+		if (!pre)
+			unpack_rows(w, row_bytes, R, kind, b, &own);
+		const TileRows *t = pre ? &pre[b] : &own;
 		const int8_t *xs = xq + (size_t)b * KTILE_BLOCK_BYTES;
 		__m512i isum[KTILE_ROWS], psum[KTILE_ROWS];
 		for (int r = 0; r < R; r++)
@@ -128,21 +139,21 @@ tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind,
 				__m512i xv = _mm512_loadu_si512(xs + (G / 4 * k + l) * 64);
 				for (int r = 0; r < R; r++) {
 					int32_t wl;
-					__builtin_memcpy(&wl, t.codes[r] + G * k + 4 * l, 4);
+					__builtin_memcpy(&wl, t->codes[r] + G * k + 4 * l, 4);
 					p[r] = _mm512_dpbusd_epi32(p[r], _mm512_set1_epi32(wl), xv);
 				}
 			}
 			for (int r = 0; r < R; r++)
 				isum[r] = _mm512_add_epi32(
 				    isum[r],
-				    _mm512_mullo_epi32(p[r], _mm512_set1_epi32(t.sc[r][k])));
+				    _mm512_mullo_epi32(p[r], _mm512_set1_epi32(t->sc[r][k])));
 		}
 		for (int q = 0; q < 8; q++) {
 			__m512i xv =
 			    _mm512_loadu_si512(xb + ((size_t)b * 8 + (size_t)q) * 2 * KTILE_TOKENS);
 			for (int r = 0; r < R; r++)
 				psum[r] = _mm512_dpwssd_epi32(psum[r], xv,
-							      _mm512_set1_epi32(t.pair[r][q]));
+							      _mm512_set1_epi32(t->pair[r][q]));
 		}
 		__m512 vdx = _mm512_loadu_ps(xd + (size_t)b * KTILE_TOKENS);
 		for (int r = 0; r < R; r++) {
@@ -150,13 +161,13 @@ tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind,
 			if (kind == TILE_Q6_K) /* kq_term_d of the codes minus 32 */
 				term = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
 							 isum[r], _mm512_slli_epi32(psum[r], 5))),
-						     _mm512_mul_ps(_mm512_set1_ps(t.d[r]), vdx));
+						     _mm512_mul_ps(_mm512_set1_ps(t->d[r]), vdx));
 			else /* kq_term_kmin */
 				term = _mm512_sub_ps(
 				    _mm512_mul_ps(_mm512_cvtepi32_ps(isum[r]),
-						  _mm512_mul_ps(_mm512_set1_ps(t.d[r]), vdx)),
+						  _mm512_mul_ps(_mm512_set1_ps(t->d[r]), vdx)),
 				    _mm512_mul_ps(_mm512_cvtepi32_ps(psum[r]),
-						  _mm512_mul_ps(_mm512_set1_ps(t.dmin[r]), vdx)));
+						  _mm512_mul_ps(_mm512_set1_ps(t->dmin[r]), vdx)));
 			part[r][b % 8] = _mm512_add_ps(part[r][b % 8], term);
 		}
 	}
@@ -172,28 +183,43 @@ tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind,
 	}
 }
 
-/* Every group of the batch against the rows, 8 at a time where nrows allows. */
+/* Super-blocks per row a tile unpacks once for all its groups (on the stack, 69 KB): TinyLlama's
+ * widest rows (5632 values) have 22; longer rows unpack per group. */
+#define TILE_PRE_NB 24
+
+/* Every group of the batch against R rows. */
+AVX512 static inline __attribute__((always_inline)) void
+tile_rows(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind, int nb,
+	  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	TileRows pre[TILE_PRE_NB];
+	bool once = nb <= TILE_PRE_NB;
+	for (int b = 0; once && b < nb; b++)
+		unpack_rows(w, row_bytes, R, kind, b, &pre[b]);
+	for (int g = 0; g * KTILE_TOKENS < ntok; g++) {
+		int n =
+		    ntok - g * KTILE_TOKENS < KTILE_TOKENS ? ntok - g * KTILE_TOKENS : KTILE_TOKENS;
+		size_t o = (size_t)g * (size_t)nb;
+		tile_group(w, row_bytes, R, kind, nb, once ? pre : NULL,
+			   x->q + o * KTILE_BLOCK_BYTES, x->d + o * KTILE_TOKENS,
+			   x->bs + o * 8 * 2 * KTILE_TOKENS,
+			   y + (size_t)g * KTILE_TOKENS * y_stride, y_stride, n);
+	}
+}
+
+/* The rows 8 at a time where nrows allows, then one by one. */
 AVX512 static inline __attribute__((always_inline)) void tile(const uint8_t *w, size_t row_bytes,
 							      int nrows, const TileKind kind,
 							      int nb, const KTileAct *x, int ntok,
 							      float *y, size_t y_stride)
 {
-	for (int g = 0; g * KTILE_TOKENS < ntok; g++) {
-		int n =
-		    ntok - g * KTILE_TOKENS < KTILE_TOKENS ? ntok - g * KTILE_TOKENS : KTILE_TOKENS;
-		size_t o = (size_t)g * (size_t)nb;
-		const int8_t *xq = x->q + o * KTILE_BLOCK_BYTES;
-		const float *xd = x->d + o * KTILE_TOKENS;
-		const int16_t *xb = x->bs + o * 8 * 2 * KTILE_TOKENS;
-		float *yg = y + (size_t)g * KTILE_TOKENS * y_stride;
-		int r = 0;
-		for (; r + KTILE_ROWS <= nrows; r += KTILE_ROWS)
-			tile_group(w + (size_t)r * row_bytes, row_bytes, KTILE_ROWS, kind, nb, xq,
-				   xd, xb, yg + r, y_stride, n);
-		for (; r < nrows; r++)
-			tile_group(w + (size_t)r * row_bytes, row_bytes, 1, kind, nb, xq, xd, xb,
-				   yg + r, y_stride, n);
-	}
+	int r = 0;
+	for (; r + KTILE_ROWS <= nrows; r += KTILE_ROWS)
+		tile_rows(w + (size_t)r * row_bytes, row_bytes, KTILE_ROWS, kind, nb, x, ntok,
+			  y + r, y_stride);
+	for (; r < nrows; r++)
+		tile_rows(w + (size_t)r * row_bytes, row_bytes, 1, kind, nb, x, ntok, y + r,
+			  y_stride);
 }
 
 AVX512 void kdot_q4_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,

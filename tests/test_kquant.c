@@ -330,27 +330,32 @@ START_TEST(test_kquant_batch_same_bits)
 }
 END_TEST
 
-/* The AVX-512 tiles give, for each row and token, the bits of the one-token reference: 1 to 11
- * rows (a tile of 8 and its tail), 1 to 37 tokens (groups of 16 and padded tails), rows of
- * 1 to 9 super-blocks and 25 (unpacked per group), extreme rows and tokens among them, the outputs
+/* The AVX-512 and AVX2 tiles give, for each row and token, the bits of the one-token reference: 1
+ * to 11 rows (a tile of 8 and its tail), 1 to 37 tokens (groups of 16 and padded tails), rows of 1
+ * to 9 super-blocks and 25 (unpacked per group), extreme rows and tokens among them, the outputs
  * strided. */
 START_TEST(test_kquant_tile_same_bits)
 {
-	if (!require_cpu("K-quant tiles", isa_supported(ISA_AVX512), isa_cpu_flags("avx512")))
+	if (!require_cpu("K-quant tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
 		return;
 	static const struct {
 		DType t;
+		Isa isa;
 		KTileFn tile;
-	} tiles[] = {{DT_Q4_K, kdot_q4_k_tile_avx512},
-		     {DT_Q5_K, kdot_q5_k_tile_avx512},
-		     {DT_Q6_K, kdot_q6_k_tile_avx512}};
+	} tiles[] = {{DT_Q4_K, ISA_AVX512, kdot_q4_k_tile_avx512},
+		     {DT_Q5_K, ISA_AVX512, kdot_q5_k_tile_avx512},
+		     {DT_Q6_K, ISA_AVX512, kdot_q6_k_tile_avx512},
+		     {DT_Q4_K, ISA_AVX2, kdot_q4_k_tile_avx2},
+		     {DT_Q5_K, ISA_AVX2, kdot_q5_k_tile_avx2},
+		     {DT_Q6_K, ISA_AVX2, kdot_q6_k_tile_avx2}};
 	enum { MAXROWS = 11, MAXTOK = 37, STRIDE = 13 };
 	static const int nbs[] = {1, 2, 3, 8, 9, 25}, ntoks[] = {1, 2, 15, 16, 17, 37};
 	Rng r;
 	rng_seed(&r, 83);
 	int tested = 0;
 	for (size_t k = 0; k < sizeof tiles / sizeof tiles[0]; k++)
-		for (size_t bi = 0; bi < sizeof nbs / sizeof nbs[0]; bi++) {
+		for (size_t bi = 0; bi < sizeof nbs / sizeof nbs[0] && isa_supported(tiles[k].isa);
+		     bi++) {
 			DType t = tiles[k].t;
 			int nb = nbs[bi], n = QK_K * nb;
 			size_t row_bytes = kquant_block_bytes(t) * (size_t)nb;

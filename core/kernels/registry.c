@@ -45,6 +45,9 @@
 		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
 		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
 		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),                              \
+		.dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_avx2),                          \
+		.dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_avx2),                          \
+		.dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_avx2),                          \
 		.attention_group = attn_group_avx2, .rms_norm = rms_norm_ref,                      \
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_avx2,          \
 	}

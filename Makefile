@@ -59,10 +59,8 @@ CORE_SRCS := \
 	core/kernels/dot_q4_q5_batch.c \
 	core/kernels/dot_q2_q3_k.c \
 	core/kernels/dot_q4_q5_k.c \
-	core/kernels/dot_q4_q5_k_batch.c \
 	core/kernels/dot_kquant_tile.c \
 	core/kernels/dot_q6_k.c \
-	core/kernels/dot_q6_k_batch.c \
 	core/kernels/kquant_quantize.c \
 	core/codecache/format.c \
 	core/codecache/key.c \

@@ -82,16 +82,14 @@ static const JitSlot slots[] = {
     {"dot_q6_k", SLOT_KQUANT, DT_Q6_K,
      {NULL, "kdot_q6_k_avx2", "kdot_q6_k_avx2", "kdot_q6_k_avx512"},
      (KernelFn)kdot_q6_k_ref, {NULL, {0}, 0}, {NULL}},
-    /* their prompt batches (KDotBatchFn; Q4_K, Q5_K, Q6_K only), on blocks per row; no
-     * scalar batch kernel: the references run tokens one by one */
-    {"dot_q4_k_batch", SLOT_KQUANT_BATCH, DT_Q4_K,
-     {NULL, "kdot_q4_k_batch_avx2", "kdot_q4_k_batch_avx2", "kdot_q4_k_batch_avx512"},
+    /* their prompt batches (KDotBatchFn), on blocks per row: Q4_1 and Q5_1, whose prompts run
+     * as batches (the K-quants' run as tiles, Q4_0/Q5_0's in the Q8_0 tile); no scalar batch
+     * kernel: the references run tokens one by one */
+    {"dot_q4_1_batch", SLOT_KQUANT_BATCH, DT_Q4_1,
+     {NULL, "kdot_q4_1_batch_avx2", "kdot_q4_1_batch_avx2", "kdot_q4_1_batch_avx512"},
      NULL, {NULL, {0}, 0}, {NULL}},
-    {"dot_q5_k_batch", SLOT_KQUANT_BATCH, DT_Q5_K,
-     {NULL, "kdot_q5_k_batch_avx2", "kdot_q5_k_batch_avx2", "kdot_q5_k_batch_avx512"},
-     NULL, {NULL, {0}, 0}, {NULL}},
-    {"dot_q6_k_batch", SLOT_KQUANT_BATCH, DT_Q6_K,
-     {NULL, "kdot_q6_k_batch_avx2", "kdot_q6_k_batch_avx2", "kdot_q6_k_batch_avx512"},
+    {"dot_q5_1_batch", SLOT_KQUANT_BATCH, DT_Q5_1,
+     {NULL, "kdot_q5_1_batch_avx2", "kdot_q5_1_batch_avx2", "kdot_q5_1_batch_avx512"},
      NULL, {NULL, {0}, 0}, {NULL}},
     /* specialised on the model's head size, KV row stride and score scale */
     {"attention_group", SLOT_ATTN, DT_F32, {NULL, "attn_group_avx2", "attn_group_avx2",

@@ -53,6 +53,12 @@ for f in Q2_K Q3_K_M Q4_0 Q4_1 Q5_0 Q5_1 Q4_K_M; do
 done
 same_ids "synthetic small, int8" --synthetic small --quant int8 --ids -n 8
 
+# filed: ENTRY loaded from the cache, unless the writing run ($tmp/wrote) timed it no faster
+# than tier 1 and said so (the cache keeps only faster entries).
+filed() {
+	grep -q "^code-cache: loaded $1" "$tmp/err" ||
+		grep -q "^jit: $1 .* not filed in the code cache" "$tmp/wrote"
+}
 # round_trip NAME ARGS...: --jit always --code-cache F writes entries; --code-cache F alone
 # loads them (host entries loaded, kernel ones refused here), compiles nothing, same ids.
 round_trip() {
@@ -76,23 +82,14 @@ for f in stories260K.bin stories260K-f32.gguf llama-2-tiny-random.gguf; do
 done
 round_trip "synthetic small" --synthetic small --ids -n 12 -s 3
 for f in Q5_1 Q4_K_M; do
-	[ -f "$KQ/$f.gguf" ] &&
-		round_trip "kquant/$f.gguf" -m "$KQ/$f.gguf" --prompt-ids "$KQ_PROMPT" --ids -n 12 --temp 0
+	[ -f "$KQ/$f.gguf" ] || continue
+	round_trip "kquant/$f.gguf" -m "$KQ/$f.gguf" --prompt-ids "$KQ_PROMPT" --ids -n 12 --temp 0
+	# Q5_1's prompt runs as batches (the K-quants' as tiles, which stay at tier 1)
+	if [ $f = Q5_1 ]; then
+		filed dot_q5_1_batch && ok "the K-quant batch entry loads" ||
+			ko "no dot_q5_1_batch entry loaded from the cache"
+	fi
 done
-# filed: ENTRY loaded from the cache, unless the writing run ($tmp/wrote) timed it no faster
-# than tier 1 and said so (the cache keeps only faster entries).
-filed() {
-	grep -q "^code-cache: loaded $1" "$tmp/err" ||
-		grep -q "^jit: $1 .* not filed in the code cache" "$tmp/wrote"
-}
-# the prompt's K-quant batch entries run from the cache (with --isa avx2: on AVX-512 the
-# K-quant prompt tiles run instead, which the compiler leaves to tier 1)
-if [ -f "$KQ/Q4_K_M.gguf" ]; then
-	round_trip "kquant/Q4_K_M.gguf --isa avx2" -m "$KQ/Q4_K_M.gguf" --isa avx2 \
-		--prompt-ids "$KQ_PROMPT" --ids -n 12 --temp 0
-	filed dot_q4_k_batch && ok "the K-quant batch entry loads" ||
-		ko "no dot_q4_k_batch entry loaded from the cache"
-fi
 # a prompt batch: the prompt tiles (dot_q8_0_tile) are compiled too and run from the cache
 round_trip "synthetic small, 40-id prompt" --synthetic small --ids -n 8 --prompt-ids "$(seq -s ' ' 1 40)"
 filed dot_q8_0_tile && ok "the prompt tile entry loads" ||

@@ -1,8 +1,8 @@
 /* kquant.c: the 4/5-bit and K-quant types: block sizes, the activation type each meets, row
  * dequantizers (GGML's arithmetic), and each ISA's tables of their dot kernels (one token, and
  * the prompt batches), which live in one file per family (dot_q4_q5.c, dot_q2_q3_k.c,
- * dot_q4_q5_k.c, dot_q6_k.c; the batches in dot_q4_q5_batch.c, dot_q4_q5_k_batch.c,
- * dot_q6_k_batch.c). */
+ * dot_q4_q5_k.c, dot_q6_k.c; the batches in dot_q4_q5_batch.c; the K-quant tiles in
+ * dot_kquant_tile.c). */
 #include "core/kernels/kquant_blocks.h"
 
 int kquant_index(DType t)
@@ -217,17 +217,17 @@ const KDotFn kdot_avx512[KQ_COUNT] = {
 };
 
 const KDotBatchFn kdot_batch_avx2[KQ_COUNT] = {
-    [KQ_Q4_0] = kdot_q4_0_batch_avx2, [KQ_Q4_1] = kdot_q4_1_batch_avx2,
-    [KQ_Q5_0] = kdot_q5_0_batch_avx2, [KQ_Q5_1] = kdot_q5_1_batch_avx2,
-    [KQ_Q4_K] = kdot_q4_k_batch_avx2, [KQ_Q5_K] = kdot_q5_k_batch_avx2,
-    [KQ_Q6_K] = kdot_q6_k_batch_avx2,
+    [KQ_Q4_0] = kdot_q4_0_batch_avx2,
+    [KQ_Q4_1] = kdot_q4_1_batch_avx2,
+    [KQ_Q5_0] = kdot_q5_0_batch_avx2,
+    [KQ_Q5_1] = kdot_q5_1_batch_avx2,
 };
 
 const KDotBatchFn kdot_batch_avx512[KQ_COUNT] = {
-    [KQ_Q4_0] = kdot_q4_0_batch_avx512, [KQ_Q4_1] = kdot_q4_1_batch_avx512,
-    [KQ_Q5_0] = kdot_q5_0_batch_avx512, [KQ_Q5_1] = kdot_q5_1_batch_avx512,
-    [KQ_Q4_K] = kdot_q4_k_batch_avx512, [KQ_Q5_K] = kdot_q5_k_batch_avx512,
-    [KQ_Q6_K] = kdot_q6_k_batch_avx512,
+    [KQ_Q4_0] = kdot_q4_0_batch_avx512,
+    [KQ_Q4_1] = kdot_q4_1_batch_avx512,
+    [KQ_Q5_0] = kdot_q5_0_batch_avx512,
+    [KQ_Q5_1] = kdot_q5_1_batch_avx512,
 };
 
 void kquant_row_to_q8_0(DType t, const void *row, int nb, BlockQ8_0 *out)

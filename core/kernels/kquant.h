@@ -183,14 +183,14 @@ typedef void (*KDotBatchFn)(const void *w, const QAct *x, int ntok, int nb, floa
 			    size_t y_stride);
 #define KQ_BATCH_TOKENS 8 /* the largest group a batch kernel takes at once */
 
-/* The versions, one file per family beside the one-token kernels: dot_q4_q5_batch.c,
- * dot_q4_q5_k_batch.c, dot_q6_k_batch.c. */
+/* The versions, beside the one-token kernels in dot_q4_q5_batch.c (the K-quants' prompts run
+ * as tiles, below; Q2_K and Q3_K's through their one-token kernels). */
 typedef void KDotBatchKernel(const void *w, const QAct *x, int ntok, int nb, float *y,
 			     size_t y_stride);
 KDotBatchKernel kdot_q4_0_batch_avx2, kdot_q4_1_batch_avx2, kdot_q5_0_batch_avx2,
-    kdot_q5_1_batch_avx2, kdot_q4_k_batch_avx2, kdot_q5_k_batch_avx2, kdot_q6_k_batch_avx2;
+    kdot_q5_1_batch_avx2;
 KDotBatchKernel kdot_q4_0_batch_avx512, kdot_q4_1_batch_avx512, kdot_q5_0_batch_avx512,
-    kdot_q5_1_batch_avx512, kdot_q4_k_batch_avx512, kdot_q5_k_batch_avx512, kdot_q6_k_batch_avx512;
+    kdot_q5_1_batch_avx512;
 
 /* Each ISA's batch kernels (NULL where it has none: the one-token kernel runs prompts). */
 extern const KDotBatchFn kdot_batch_avx2[KQ_COUNT];

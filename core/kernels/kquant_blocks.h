@@ -164,13 +164,6 @@ ISA_TARGET_AVX2 static inline __m256i kq_chunk_scaled(__m256i u, const int8_t *x
 	return _mm256_madd_epi16(_mm256_maddubs_epi16(u, vx), sc);
 }
 
-/* AVX-512: sum of codes u (unsigned, < 64) times x, each int16 pair of products times its
- * scale. */
-ISA_TARGET_AVX512 static inline __m512i kq_scaled512(__m512i u, __m512i x, __m512i sc)
-{
-	return _mm512_madd_epi16(_mm512_maddubs_epi16(u, x), sc);
-}
-
 /* --- Eight super-blocks per step (AVX2 code, callable from the AVX-512 kernels): the integer
  * sums of blocks b..b + 7 as lanes (reduce8), then their float terms as 8 lanes at once. Lane j
  * is block b + j (b a multiple of 8), whose term the reference adds to acc[(b + j) % 8]: a
@@ -269,24 +262,6 @@ ISA_TARGET_AVX2 static inline void kq_mins_spread(uint64_t m, __m256i *lo, __m25
 			     _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
 	*lo = _mm256_cvtepu8_epi32(md);
 	*hi = _mm256_cvtepu8_epi32(_mm_srli_si128(md, 8));
-}
-
-/* A super-block's 16 activation sums (int32) as int16 lanes in order (they fit: 16 values of
- * at most 128 in magnitude); packs works per 128-bit half, the permute puts them back. */
-ISA_TARGET_AVX2 static inline __m256i kq_bsum16(const int32_t *bs)
-{
-	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
-	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
-	return _mm256_permute4x64_epi64(_mm256_packs_epi32(b0, b1), 0xd8);
-}
-
-/* Q4_K/Q5_K: the mins as int16 lanes 2j and 2j + 1 (min j), for vpmaddwd with kq_bsum16: the
- * mins' sum of one token in one multiply. */
-ISA_TARGET_AVX2 static inline __m256i kq_mins16(uint64_t m)
-{
-	return _mm256_cvtepu8_epi16(
-	    _mm_shuffle_epi8(_mm_cvtsi64_si128((long long)m),
-			     _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
 }
 
 /* Q4_K/Q5_K mins: sum over the 8 groups of min j times the activations' 16-value sums 2j and

@@ -5,8 +5,8 @@
  * Adding a kernel family: declare its signature and variants in the family's header (one .c
  * file per family holds its scalar reference and every SIMD version: dot_q8_0.c with its tiles,
  * swiglu.c..., the K-quant dots by related types: dot_q4_q5.c, dot_q2_q3_k.c, dot_q4_q5_k.c,
- * dot_q6_k.c, their prompt batches in dot_q4_q5_batch.c, dot_q4_q5_k_batch.c and
- * dot_q6_k_batch.c, gathered per ISA in
+ * dot_q6_k.c, their prompt batches in dot_q4_q5_batch.c and tiles in dot_kquant_tile.c,
+ * gathered per ISA in
  * kquant.c), add a member to Kernels, fill it in every row of the per-ISA table in registry.c (the
  * scalar reference where an ISA has no version of its own), and add {name, offset} to the
  * slot list there. Adding an ISA's version of an existing family: define it in the family's
@@ -42,10 +42,11 @@ typedef struct Kernels {
 	 * gives them as one table per ISA, copied in by kernels_select (NULL before it runs) */
 	KDotFn dot_kquant[KQ_COUNT];
 	/* "dot_q4_0_batch" .. "dot_q6_k_batch": the same rows against a prompt's tokens, a few at
-	 * a time; NULL where the ISA has none (the one-token entry runs prompts) */
+	 * a time; NULL where the ISA or the type has none (the tiles below, the Q8_0 tile for
+	 * Q4_0/Q5_0 rows unpacked to Q8_0, or the one-token entry run prompts then) */
 	KDotBatchFn dot_kquant_batch[KQ_COUNT];
 	/* "dot_q4_k_tile", "dot_q5_k_tile", "dot_q6_k_tile": K-quant rows x 16-token groups
-	 * (kquant.h's layout); NULL where the ISA has none (the batch entry runs prompts) */
+	 * (kquant.h's layout); NULL where the ISA has none (the one-token entry runs prompts) */
 	KTileFn dot_q4_k_tile, dot_q5_k_tile, dot_q6_k_tile;
 	AttnGroupFn attention_group; /* "attention_group" */
 	RmsNormFn rms_norm;	     /* "rms_norm" */

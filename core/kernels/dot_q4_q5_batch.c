@@ -2,7 +2,8 @@
  * tokens (prompts), AVX2 and AVX-512 VNNI: eight blocks' codes and fp16 scales (and mins) are
  * unpacked once and meet every token of the group; each token then gets the integer sums and
  * float terms of dot_q4_q5.c's one-token kernels, in their order (the 8-block steps, then the
- * tail blocks one by one as the reference writes them), so its bits are theirs. */
+ * tail blocks one by one as the reference writes them), so its bits are theirs. Also Q4_0 and
+ * Q5_0 rows unpacked to Q8_0 blocks for the Q8_0 tiles, scalar and AVX2. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
@@ -159,3 +160,62 @@ AVX2 INLINE void q4_0_group_avx2(GROUP_ARGS) GROUP_AVX2(KQ_Q4_0) AVX2 INLINE
     void kdot_q4_1_batch_avx512(ENTRY_ARGS) KQ_BATCH_ENTRY(q4_1_group_avx512) AVX512
     void kdot_q5_0_batch_avx512(ENTRY_ARGS) KQ_BATCH_ENTRY(q5_0_group_avx512) AVX512
     void kdot_q5_1_batch_avx512(ENTRY_ARGS) KQ_BATCH_ENTRY(q5_1_group_avx512)
+
+    /* --- Q4_0/Q5_0 rows as Q8_0 blocks (kquant.h) --- */
+
+    void kquant_row_to_q8_0_ref(DType t, const void *row, int nb, BlockQ8_0 *out)
+{
+	for (int b = 0; b < nb; b++) {
+		int8_t *q = out[b].qs;
+		if (t == DT_Q4_0) {
+			const BlockQ4_0 *w = (const BlockQ4_0 *)row + b;
+			out[b].d = w->d;
+			for (int j = 0; j < QK4 / 2; j++) {
+				q[j] = (int8_t)((w->qs[j] & 15) - 8);
+				q[j + QK4 / 2] = (int8_t)((w->qs[j] >> 4) - 8);
+			}
+		} else {
+			const BlockQ5_0 *w = (const BlockQ5_0 *)row + b;
+			uint32_t qh = kq_qh(w->qh);
+			out[b].d = w->d;
+			for (int j = 0; j < QK4 / 2; j++) {
+				q[j] = (int8_t)(((w->qs[j] & 15) | ((qh >> j & 1) << 4)) - 16);
+				q[j + QK4 / 2] =
+				    (int8_t)(((w->qs[j] >> 4) | ((qh >> (j + 16) & 1) << 4)) - 16);
+			}
+		}
+	}
+}
+
+/* 32 codes a block: the low nibbles in the low 16 bytes, the high ones above; Q5_0's fifth bit
+ * i of qh spread to byte i (byte i / 8 of qh shuffled into it, tested against bit i % 8). */
+AVX2 void kquant_row_to_q8_0_avx2(DType t, const void *row, int nb, BlockQ8_0 *out)
+{
+	const __m128i m15 = _mm_set1_epi8(15);
+	const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+	const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2,
+						2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+	for (int b = 0; b < nb; b++) {
+		const uint8_t *qs;
+		uint16_t d;
+		__m256i off;
+		if (t == DT_Q4_0) {
+			const BlockQ4_0 *w = (const BlockQ4_0 *)row + b;
+			qs = w->qs, d = w->d, off = _mm256_set1_epi8(8);
+		} else {
+			const BlockQ5_0 *w = (const BlockQ5_0 *)row + b;
+			qs = w->qs, d = w->d;
+			__m256i h =
+			    _mm256_shuffle_epi8(_mm256_set1_epi32((int)kq_qh(w->qh)), spread);
+			/* 16 - 16 where the bit is set, 16 where not */
+			off =
+			    _mm256_andnot_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, bits), bits),
+						_mm256_set1_epi8(16));
+		}
+		__m128i q = _mm_loadu_si128((const __m128i *)(const void *)qs);
+		__m256i v = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m15),
+					     _mm_and_si128(q, m15));
+		_mm256_storeu_si256((__m256i *)(void *)out[b].qs, _mm256_sub_epi8(v, off));
+		out[b].d = d;
+	}
+}

@@ -230,30 +230,6 @@ const KDotBatchFn kdot_batch_avx512[KQ_COUNT] = {
     [KQ_Q5_1] = kdot_q5_1_batch_avx512,
 };
 
-void kquant_row_to_q8_0(DType t, const void *row, int nb, BlockQ8_0 *out)
-{
-	for (int b = 0; b < nb; b++) {
-		int8_t *q = out[b].qs;
-		if (t == DT_Q4_0) {
-			const BlockQ4_0 *w = (const BlockQ4_0 *)row + b;
-			out[b].d = w->d;
-			for (int j = 0; j < QK4 / 2; j++) {
-				q[j] = (int8_t)((w->qs[j] & 15) - 8);
-				q[j + QK4 / 2] = (int8_t)((w->qs[j] >> 4) - 8);
-			}
-		} else {
-			const BlockQ5_0 *w = (const BlockQ5_0 *)row + b;
-			uint32_t qh = kq_qh(w->qh);
-			out[b].d = w->d;
-			for (int j = 0; j < QK4 / 2; j++) {
-				q[j] = (int8_t)(((w->qs[j] & 15) | ((qh >> j & 1) << 4)) - 16);
-				q[j + QK4 / 2] =
-				    (int8_t)(((w->qs[j] >> 4) | ((qh >> (j + 16) & 1) << 4)) - 16);
-			}
-		}
-	}
-}
-
 void ktile_put_token(const KTileAct *x, int nb, int t, const int8_t *q, const float *d,
 		     const int32_t *bsum)
 {

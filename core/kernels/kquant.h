@@ -199,7 +199,9 @@ extern const KDotBatchFn kdot_batch_avx512[KQ_COUNT];
 /* A Q4_0 or Q5_0 row of nb blocks as Q8_0 blocks with the same scales, codes minus 8 (16):
  * the Q8_0 kernels' integer sums and float terms on them are the Q4_0/Q5_0 kernels', so the
  * Q8_0 prompt tiles serve these rows too. */
-void kquant_row_to_q8_0(DType t, const void *row, int nb, BlockQ8_0 *out);
+typedef void (*KToQ8Fn)(DType t, const void *row, int nb, BlockQ8_0 *out);
+void kquant_row_to_q8_0_ref(DType t, const void *row, int nb, BlockQ8_0 *out);
+void kquant_row_to_q8_0_avx2(DType t, const void *row, int nb, BlockQ8_0 *out);
 
 /* Prompt tiles (AVX-512 VNNI and AVX2; Q4_K, Q5_K, Q6_K): a batch's Q8_K activations also held in
  * groups of KTILE_TOKENS tokens, transposed, so that one vpdpbusd multiplies 4 values of a

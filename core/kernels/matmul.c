@@ -176,8 +176,8 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 		for (int i = r0; i < r1; i += per) {
 			int m = r1 - i < per ? r1 - i : per;
 			for (int r = 0; r < m; r++)
-				kquant_row_to_q8_0(type, w + (size_t)(i + r) * row_bytes, nb,
-						   rows + (size_t)r * (size_t)nb);
+				kernels.row_to_q8_0(type, w + (size_t)(i + r) * row_bytes, nb,
+						    rows + (size_t)r * (size_t)nb);
 			kernels.dot_q8_0_tile(rows, nb, m, s->xt, s->xdt, j->n, o->y + i, ys);
 		}
 		return;

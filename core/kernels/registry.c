@@ -26,6 +26,7 @@
 		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
 		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
 		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),                              \
+		.row_to_q8_0 = KEEP(DTYPE_KQUANT, kquant_row_to_q8_0_ref),                         \
 		.attention_group = attn_group_ref, .rms_norm = rms_norm_ref,                       \
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_ref,           \
 	}
@@ -48,6 +49,7 @@
 		.dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_avx2),                          \
 		.dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_avx2),                          \
 		.dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_avx2),                          \
+		.row_to_q8_0 = KEEP(DTYPE_KQUANT, kquant_row_to_q8_0_avx2),                        \
 		.attention_group = attn_group_avx2, .rms_norm = rms_norm_ref,                      \
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_avx2,          \
 	}
@@ -86,6 +88,7 @@ static const Kernels by_isa[ISA_COUNT] = {
 	    .dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_avx512),
 	    .dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_avx512),
 	    .dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_avx512),
+	    .row_to_q8_0 = KEEP(DTYPE_KQUANT, kquant_row_to_q8_0_avx2),
 	    .attention_group = attn_group_avx512,
 	    .rms_norm = rms_norm_ref,
 	    .softmax = softmax_ref,
@@ -140,6 +143,7 @@ static const struct {
     {"dot_q4_k_tile", offsetof(Kernels, dot_q4_k_tile)},
     {"dot_q5_k_tile", offsetof(Kernels, dot_q5_k_tile)},
     {"dot_q6_k_tile", offsetof(Kernels, dot_q6_k_tile)},
+    {"row_to_q8_0", offsetof(Kernels, row_to_q8_0)},
     {"attention_group", offsetof(Kernels, attention_group)},
     {"rms_norm", offsetof(Kernels, rms_norm)},
     {"softmax", offsetof(Kernels, softmax)},

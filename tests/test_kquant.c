@@ -330,10 +330,10 @@ START_TEST(test_kquant_batch_same_bits)
 }
 END_TEST
 
-/* The AVX-512 and AVX2 tiles give, for each row and token, the bits of the one-token reference: 1
- * to 11 rows (a tile of 8 and its tail), 1 to 37 tokens (groups of 16 and padded tails), rows of 1
- * to 9 super-blocks and 25 (unpacked per group), extreme rows and tokens among them, the outputs
- * strided. */
+/* The AVX-512, AVX-VNNI and AVX2 tiles give, for each row and token, the bits of the one-token
+ * reference: 1 to 11 rows (a tile of 8 and its tail), 1 to 37 tokens (groups of 16 and padded
+ * tails), rows of 1 to 9 super-blocks and 25 (unpacked per group), extreme rows and tokens among
+ * them, the outputs strided. */
 START_TEST(test_kquant_tile_same_bits)
 {
 	if (!require_cpu("K-quant tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
@@ -347,7 +347,10 @@ START_TEST(test_kquant_tile_same_bits)
 		     {DT_Q6_K, ISA_AVX512, kdot_q6_k_tile_avx512},
 		     {DT_Q4_K, ISA_AVX2, kdot_q4_k_tile_avx2},
 		     {DT_Q5_K, ISA_AVX2, kdot_q5_k_tile_avx2},
-		     {DT_Q6_K, ISA_AVX2, kdot_q6_k_tile_avx2}};
+		     {DT_Q6_K, ISA_AVX2, kdot_q6_k_tile_avx2},
+		     {DT_Q4_K, ISA_AVXVNNI, kdot_q4_k_tile_avxvnni},
+		     {DT_Q5_K, ISA_AVXVNNI, kdot_q5_k_tile_avxvnni},
+		     {DT_Q6_K, ISA_AVXVNNI, kdot_q6_k_tile_avxvnni}};
 	enum { MAXROWS = 11, MAXTOK = 37, STRIDE = 13 };
 	static const int nbs[] = {1, 2, 3, 8, 9, 25}, ntoks[] = {1, 2, 15, 16, 17, 37};
 	Rng r;

@@ -203,8 +203,8 @@ typedef void (*KToQ8Fn)(DType t, const void *row, int nb, BlockQ8_0 *out);
 void kquant_row_to_q8_0_ref(DType t, const void *row, int nb, BlockQ8_0 *out);
 void kquant_row_to_q8_0_avx2(DType t, const void *row, int nb, BlockQ8_0 *out);
 
-/* Prompt tiles (AVX-512 VNNI and AVX2; Q4_K, Q5_K, Q6_K): a batch's Q8_K activations also held in
- * groups of KTILE_TOKENS tokens, transposed, so that one vpdpbusd multiplies 4 values of a
+/* Prompt tiles (AVX-512 VNNI, AVX-VNNI and AVX2; Q4_K, Q5_K, Q6_K): a batch's Q8_K activations also
+ * held in groups of KTILE_TOKENS tokens, transposed, so that one vpdpbusd multiplies 4 values of a
  * weight row, broadcast, by the same 4 values of 16 tokens and each token's sum stays in its
  * own int32 lane (no horizontal sums). For group g and super-block b of a row of nb:
  *   q  + (g nb + b) KTILE_BLOCK_BYTES: 64 lanes of 64 bytes, lane l holding values 4l..4l+3
@@ -241,5 +241,11 @@ void kdot_q5_k_tile_avx2(const void *w, size_t row_bytes, int nrows, int nb, con
 			 int ntok, float *y, size_t y_stride);
 void kdot_q6_k_tile_avx2(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			 int ntok, float *y, size_t y_stride);
+void kdot_q4_k_tile_avxvnni(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			    int ntok, float *y, size_t y_stride);
+void kdot_q5_k_tile_avxvnni(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			    int ntok, float *y, size_t y_stride);
+void kdot_q6_k_tile_avxvnni(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			    int ntok, float *y, size_t y_stride);
 
 #endif

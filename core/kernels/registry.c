@@ -31,8 +31,9 @@
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_ref,           \
 	}
 
-/* The AVX2 kernels, with the prompt tiles of an ISA that has AVX2 and no AVX-512. */
-#define KERNELS_AVX2(q8_tile, i8_tile)                                                             \
+/* The AVX2 kernels, with the prompt tiles of an ISA that has AVX2 and no AVX-512 (SFX: their
+ * names' suffix). */
+#define KERNELS_AVX2(q8_tile, i8_tile, SFX)                                                        \
 	{                                                                                          \
 		.dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_avx2),                                        \
 		.dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_avx2),                            \
@@ -46,9 +47,9 @@
 		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
 		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
 		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),                              \
-		.dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_avx2),                          \
-		.dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_avx2),                          \
-		.dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_avx2),                          \
+		.dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_##SFX),                         \
+		.dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_##SFX),                         \
+		.dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_##SFX),                         \
 		.row_to_q8_0 = KEEP(DTYPE_KQUANT, kquant_row_to_q8_0_avx2),                        \
 		.attention_group = attn_group_avx2, .rms_norm = rms_norm_ref,                      \
 		.softmax = softmax_ref, .rope = rope_encoding_ref, .swiglu = swiglu_avx2,          \
@@ -61,11 +62,11 @@ static const Kernels by_isa[ISA_COUNT] = {
     [ISA_SCALAR] = KERNELS_SCALAR,
 #endif
 #if FEATURE_KEPT(ISA_AVX2)
-    [ISA_AVX2] = KERNELS_AVX2(qdot_q8_tile_avx2, qdot_i8_tile_avx2),
+    [ISA_AVX2] = KERNELS_AVX2(qdot_q8_tile_avx2, qdot_i8_tile_avx2, avx2),
 #endif
 #if FEATURE_KEPT(ISA_AVXVNNI)
     /* AVX2's kernels but the prompt tiles: one vpdpbusd where AVX2 needs four instructions */
-    [ISA_AVXVNNI] = KERNELS_AVX2(qdot_q8_tile_avxvnni, qdot_i8_tile_avxvnni),
+    [ISA_AVXVNNI] = KERNELS_AVX2(qdot_q8_tile_avxvnni, qdot_i8_tile_avxvnni, avxvnni),
 #endif
 #if FEATURE_KEPT(ISA_AVX512)
     [ISA_AVX512] =

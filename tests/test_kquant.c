@@ -263,8 +263,10 @@ static void *batch_row(Rng *r, DType t, int nb, bool extreme)
 	int n = kquant_block(t) * nb;
 	uint8_t *p = random_row(r, t, n);
 	size_t bb = kquant_block_bytes(t);
-	/* the fp16 d (and dmin) kept: Q4_K/Q5_K start with them, Q6_K ends with d */
-	size_t keep0 = t == DT_Q4_K || t == DT_Q5_K ? 4 : 0, keep1 = t == DT_Q6_K ? 2 : 0;
+	/* the fp16 d (and dmin) kept: Q4_K/Q5_K start with them, Q6_K and Q3_K end with d, Q2_K
+	 * with d and dmin */
+	size_t keep0 = t == DT_Q4_K || t == DT_Q5_K ? 4 : 0;
+	size_t keep1 = t == DT_Q6_K || t == DT_Q3_K ? 2 : t == DT_Q2_K ? 4 : 0;
 	for (int b = 0; extreme && b < nb; b++)
 		memset(p + b * bb + keep0, 0xff, bb - keep0 - keep1);
 	return p;
@@ -342,7 +344,13 @@ START_TEST(test_kquant_tile_same_bits)
 		DType t;
 		Isa isa;
 		KTileFn tile;
-	} tiles[] = {{DT_Q4_K, ISA_AVX512, kdot_q4_k_tile_avx512},
+	} tiles[] = {{DT_Q2_K, ISA_AVX512, kdot_q2_k_tile_avx512},
+		     {DT_Q3_K, ISA_AVX512, kdot_q3_k_tile_avx512},
+		     {DT_Q2_K, ISA_AVX2, kdot_q2_k_tile_avx2},
+		     {DT_Q3_K, ISA_AVX2, kdot_q3_k_tile_avx2},
+		     {DT_Q2_K, ISA_AVXVNNI, kdot_q2_k_tile_avxvnni},
+		     {DT_Q3_K, ISA_AVXVNNI, kdot_q3_k_tile_avxvnni},
+		     {DT_Q4_K, ISA_AVX512, kdot_q4_k_tile_avx512},
 		     {DT_Q5_K, ISA_AVX512, kdot_q5_k_tile_avx512},
 		     {DT_Q6_K, ISA_AVX512, kdot_q6_k_tile_avx512},
 		     {DT_Q4_K, ISA_AVX2, kdot_q4_k_tile_avx2},

@@ -486,11 +486,12 @@ START_TEST(test_matmul_isa_batch_threads)
 END_TEST
 
 /* The same for the 4/5-bit and K-quant types with prompt tiles (Q4_0 and Q5_0 through the
- * Q8_0 tile, Q4_K, Q5_K and Q6_K through their own) and one without (Q4_1): random codes and
- * scales, small fp16 d (and dmin), 67 rows (tiles of 8 and a tail), 43 tokens in slices of 20. */
+ * Q8_0 tile, the K-quants through their own) and one without (Q4_1): random codes and scales,
+ * small fp16 d (and dmin), 67 rows (tiles of 8 and a tail), 43 tokens in slices of 20. */
 START_TEST(test_matmul_kquant_batch_threads)
 {
-	static const DType types[] = {DT_Q4_0, DT_Q5_0, DT_Q4_1, DT_Q4_K, DT_Q5_K, DT_Q6_K};
+	static const DType types[] = {DT_Q4_0, DT_Q5_0, DT_Q4_1, DT_Q2_K,
+				      DT_Q3_K, DT_Q4_K, DT_Q5_K, DT_Q6_K};
 	const int rows = 67, cols = 512, n = 43;
 	size_t mark = arena_mark();
 	Rng r;
@@ -512,10 +513,16 @@ START_TEST(test_matmul_kquant_batch_threads)
 			w[i] = (uint8_t)rng_next(&r);
 		/* d (and dmin) first, Q6_K's d last */
 		for (size_t b = 0; b < (size_t)rows * nbk; b++)
-			for (int h = 0; h < (t == DT_Q4_K || t == DT_Q5_K || t == DT_Q4_1 ? 2 : 1);
+			for (int h = 0;
+			     h <
+			     (t == DT_Q4_K || t == DT_Q5_K || t == DT_Q4_1 || t == DT_Q2_K ? 2 : 1);
 			     h++) {
 				uint16_t d = fp32_to_fp16(rng_float(&r) * 0.01f);
-				memcpy(w + b * bb + (t == DT_Q6_K ? bb - 2 : 2 * (size_t)h), &d, 2);
+				/* Q6_K's and Q3_K's d end the block, Q2_K's d and dmin too */
+				size_t at = t == DT_Q6_K || t == DT_Q3_K ? bb - 2
+					    : t == DT_Q2_K		 ? bb - 4 + 2 * (size_t)h
+									 : 2 * (size_t)h;
+				memcpy(w + b * bb + at, &d, 2);
 			}
 		Tensor W = {.type = t, .rows = rows, .cols = cols, .data = w};
 		ck_assert_msg(kernels_select_named("scalar") == 0, "scalar is always there");

@@ -9,13 +9,19 @@
 #define AVX2 ISA_TARGET_AVX2
 #define AVX512 ISA_TARGET_AVX512
 
-typedef enum { TILE_Q4_K, TILE_Q5_K, TILE_Q6_K } TileKind;
+typedef enum { TILE_Q2_K, TILE_Q3_K, TILE_Q4_K, TILE_Q5_K, TILE_Q6_K } TileKind;
+/* Groups of 16 values (else 32) under one scale. */
+#define TILE_G16(kind) ((kind) == TILE_Q2_K || (kind) == TILE_Q3_K || (kind) == TILE_Q6_K)
+/* A min term (kq_term_kmin); the others' codes carry an offset (Q3_K 4, Q6_K 32: a shift) that
+ * the activation sums take back off (kq_term_d). */
+#define TILE_KMIN(kind) ((kind) == TILE_Q2_K || (kind) == TILE_Q4_K || (kind) == TILE_Q5_K)
+#define TILE_OFFSET_SHIFT(kind) ((kind) == TILE_Q3_K ? 2 : 5)
 
-/* The rows' current super-block, unpacked: codes (Q4_K 0..15, Q5_K 0..31, Q6_K 0..63) one per
- * byte in value order; the scales of the groups of 32 (Q4_K/Q5_K) or 16 (Q6_K); pair[p], the
- * int16 pair that meets the activations' sums of values 32p..32p+15 and 32p+16..32p+31: the
- * group's min twice (Q4_K/Q5_K), or the scales of groups 2p and 2p + 1 (Q6_K, whose codes carry
- * +32 that these sums take back off). */
+/* The rows' current super-block, unpacked: codes (Q2_K 0..3, Q3_K 0..7, Q4_K 0..15, Q5_K 0..31,
+ * Q6_K 0..63) one per byte in value order; the scales of the groups of 32 (Q4_K/Q5_K) or 16;
+ * pair[p], the int16 pair that meets the activations' sums of values 32p..32p+15 and
+ * 32p+16..32p+31: the group's min twice (Q4_K/Q5_K), the mins of groups 2p and 2p + 1 (Q2_K), or
+ * their scales (Q3_K, Q6_K, whose codes carry the offset that these sums take back off). */
 typedef struct {
 	_Alignas(64) uint8_t codes[KTILE_ROWS][QK_K];
 	int32_t sc[KTILE_ROWS][16], pair[KTILE_ROWS][8];
@@ -84,18 +90,75 @@ AVX2 static inline __attribute__((always_inline)) void unpack_q6_k(const BlockQ6
 	}
 }
 
+/* Q2_K: value 128 h + 32 s + l is bits 2s of qs[32 h + l]; group g's scale and min are the low
+ * and high nibbles of scales[g]. */
+AVX2 static inline __attribute__((always_inline)) void unpack_q2_k(const BlockQ2_K *w, TileRows *t,
+								   int r)
+{
+	for (int g = 0; g < 16; g++)
+		t->sc[r][g] = w->scales[g] & 15;
+	for (int p = 0; p < 8; p++)
+		t->pair[r][p] =
+		    (int32_t)(w->scales[2 * p] >> 4) | (int32_t)(w->scales[2 * p + 1] >> 4) << 16;
+	t->d[r] = _cvtsh_ss(w->d);
+	t->dmin[r] = _cvtsh_ss(w->dmin);
+	__m256i m3 = _mm256_set1_epi8(3);
+	_Pragma("GCC unroll 2") for (int h = 0; h < 2; h++)
+	{
+		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w->qs + 32 * h));
+		_Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)
+		    _mm256_store_si256((__m256i *)(void *)(t->codes[r] + 128 * h + 32 * s),
+				       _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3));
+	}
+}
+
+/* Q3_K: Q2_K's 2 bits plus 4 where bit 4h + s of hmask[l] is set (the reference's code is that
+ * minus 4); 6-bit scales minus 32 (kq_scale_q3). */
+AVX2 static inline __attribute__((always_inline)) void unpack_q3_k(const BlockQ3_K *w, TileRows *t,
+								   int r)
+{
+	for (int g = 0; g < 16; g++)
+		t->sc[r][g] = kq_scale_q3(w->scales, g);
+	for (int p = 0; p < 8; p++)
+		t->pair[r][p] =
+		    (int32_t)((uint32_t)(uint16_t)kq_scale_q3(w->scales, 2 * p) |
+			      (uint32_t)(uint16_t)kq_scale_q3(w->scales, 2 * p + 1) << 16);
+	t->d[r] = _cvtsh_ss(w->d);
+	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+	__m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)w->hmask);
+	_Pragma("GCC unroll 2") for (int h = 0; h < 2; h++)
+	{
+		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w->qs + 32 * h));
+		_Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)
+		{
+			__m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + s)));
+			__m256i hi = _mm256_and_si256(
+			    _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four);
+			_mm256_store_si256(
+			    (__m256i *)(void *)(t->codes[r] + 128 * h + 32 * s),
+			    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3), hi));
+		}
+	}
+}
+
 /* Super-block b of R rows into t. */
 AVX2 static inline __attribute__((always_inline)) void unpack_rows(const uint8_t *w,
 								   size_t row_bytes, const int R,
 								   const TileKind kind, int b,
 								   TileRows *t)
 {
-	const size_t block_bytes = kind == TILE_Q4_K   ? sizeof(BlockQ4_K)
+	const size_t block_bytes = kind == TILE_Q2_K   ? sizeof(BlockQ2_K)
+				   : kind == TILE_Q3_K ? sizeof(BlockQ3_K)
+				   : kind == TILE_Q4_K ? sizeof(BlockQ4_K)
 				   : kind == TILE_Q5_K ? sizeof(BlockQ5_K)
 						       : sizeof(BlockQ6_K);
 	for (int r = 0; r < R; r++) {
 		const void *blk = w + (size_t)r * row_bytes + (size_t)b * block_bytes;
-		if (kind == TILE_Q6_K)
+		if (kind == TILE_Q2_K)
+			unpack_q2_k(blk, t, r);
+		else if (kind == TILE_Q3_K)
+			unpack_q3_k(blk, t, r);
+		else if (kind == TILE_Q6_K)
 			unpack_q6_k(blk, t, r);
 		else if (kind == TILE_Q5_K) {
 			const BlockQ5_K *k = blk;
@@ -118,7 +181,7 @@ tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind,
 	   const TileRows *pre, const int8_t *xq, const float *xd, const int16_t *xb, float *y,
 	   size_t y_stride, int ntok)
 {
-	const int G = kind == TILE_Q6_K ? 16 : 32;
+	const int G = TILE_G16(kind) ? 16 : 32;
 	TileRows own;
 	__m512 part[KTILE_ROWS][8];
 	for (int r = 0; r < R; r++)
@@ -160,10 +223,12 @@ tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind,
 		__m512 vdx = _mm512_loadu_ps(xd + (size_t)b * KTILE_TOKENS);
 		for (int r = 0; r < R; r++) {
 			__m512 term;
-			if (kind == TILE_Q6_K) /* kq_term_d of the codes minus 32 */
-				term = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
-							 isum[r], _mm512_slli_epi32(psum[r], 5))),
-						     _mm512_mul_ps(_mm512_set1_ps(t->d[r]), vdx));
+			if (!TILE_KMIN(kind)) /* kq_term_d of the codes minus their offset */
+				term = _mm512_mul_ps(
+				    _mm512_cvtepi32_ps(_mm512_sub_epi32(
+					isum[r],
+					_mm512_slli_epi32(psum[r], TILE_OFFSET_SHIFT(kind)))),
+				    _mm512_mul_ps(_mm512_set1_ps(t->d[r]), vdx));
 			else /* kq_term_kmin */
 				term = _mm512_sub_ps(
 				    _mm512_mul_ps(_mm512_cvtepi32_ps(isum[r]),
@@ -239,6 +304,18 @@ AVX512 static inline __attribute__((always_inline)) void tile(const uint8_t *w, 
 #include "core/kernels/dot_kquant_tile_ymm.h"
 
 /* --- AVX-512 entries --- */
+
+AVX512 void kdot_q2_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
+				  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	tile(w, row_bytes, nrows, TILE_Q2_K, nb, x, ntok, y, y_stride);
+}
+
+AVX512 void kdot_q3_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
+				  const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	tile(w, row_bytes, nrows, TILE_Q3_K, nb, x, ntok, y, y_stride);
+}
 
 AVX512 void kdot_q4_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
 				  const KTileAct *x, int ntok, float *y, size_t y_stride)

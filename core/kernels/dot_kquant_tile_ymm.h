@@ -4,15 +4,15 @@
 
 /* Rows [r0, r0 + RS) of t (RS <= 4: 16 ymm registers) against 8 tokens, part their 8 partials
  * each. AVX2: vpmaddubsw of the codes (unsigned, broadcast) and x into int16 pairs, summed over
- * as many 4-value lanes as int16 holds (Q4_K 8, Q5_K 4, Q6_K 2: |sum| <= 2 lanes x 4 x 63 x
- * 128), then vpmaddwd by the group's scale into int32, and vpmaddwd of the pairs against the
- * activation sums. AVX-VNNI: vpdpbusd over the group, vpmulld by its scale, vpdpwssd for the
- * pairs. The float terms as the AVX-512 tile. */
+ * as many 4-value lanes as int16 holds (Q4_K 8, Q6_K 2: |sum| <= 2 lanes x 4 x 63 x 128; the
+ * others a group's 4 or 8), then vpmaddwd by the group's scale into int32, and vpmaddwd of the
+ * pairs against the activation sums. AVX-VNNI: vpdpbusd over the group, vpmulld by its scale,
+ * vpdpwssd for the pairs. The float terms as the AVX-512 tile. */
 YMM_TARGET static inline __attribute__((always_inline)) void
 YMM_NAME(tile_set)(const TileRows *t, int r0, const int RS, const TileKind kind, int b,
 		   const int8_t *xs, const float *xd, const int16_t *xb, __m256 (*part)[8])
 {
-	const int G = kind == TILE_Q6_K ? 16 : 32;
+	const int G = TILE_G16(kind) ? 16 : 32;
 	__m256i isum[4], psum[4];
 	for (int r = 0; r < RS; r++)
 		isum[r] = psum[r] = _mm256_setzero_si256();
@@ -44,7 +44,7 @@ YMM_NAME(tile_set)(const TileRows *t, int r0, const int RS, const TileKind kind,
 							  _mm256_set1_epi32(t->pair[r0 + r][q]));
 	}
 #else
-	const int RUN = kind == TILE_Q4_K ? 8 : kind == TILE_Q5_K ? 4 : 2;
+	const int RUN = kind == TILE_Q4_K ? 8 : kind == TILE_Q6_K ? 2 : 4;
 	for (int k = 0; k < QK_K / G; k++)
 		_Pragma("GCC unroll 4") for (int l0 = 0; l0 < G / 4; l0 += RUN)
 		{
@@ -81,10 +81,11 @@ YMM_NAME(tile_set)(const TileRows *t, int r0, const int RS, const TileKind kind,
 	__m256 vdx = _mm256_loadu_ps(xd + (size_t)b * KTILE_TOKENS);
 	for (int r = 0; r < RS; r++) {
 		__m256 term;
-		if (kind == TILE_Q6_K)
-			term = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(
-						 isum[r], _mm256_slli_epi32(psum[r], 5))),
-					     _mm256_mul_ps(_mm256_set1_ps(t->d[r0 + r]), vdx));
+		if (!TILE_KMIN(kind))
+			term = _mm256_mul_ps(
+			    _mm256_cvtepi32_ps(_mm256_sub_epi32(
+				isum[r], _mm256_slli_epi32(psum[r], TILE_OFFSET_SHIFT(kind)))),
+			    _mm256_mul_ps(_mm256_set1_ps(t->d[r0 + r]), vdx));
 		else
 			term = _mm256_sub_ps(
 			    _mm256_mul_ps(_mm256_cvtepi32_ps(isum[r]),
@@ -161,6 +162,18 @@ YMM_NAME(tile)(const uint8_t *w, size_t row_bytes, int nrows, const TileKind kin
 	for (; r < nrows; r++)
 		YMM_NAME(tile_rows)
 	(w + (size_t)r * row_bytes, row_bytes, 1, kind, nb, x, ntok, y + r, y_stride);
+}
+
+YMM_TARGET void YMM_NAME(kdot_q2_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,
+					 const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	YMM_NAME(tile)(w, row_bytes, nrows, TILE_Q2_K, nb, x, ntok, y, y_stride);
+}
+
+YMM_TARGET void YMM_NAME(kdot_q3_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,
+					 const KTileAct *x, int ntok, float *y, size_t y_stride)
+{
+	YMM_NAME(tile)(w, row_bytes, nrows, TILE_Q3_K, nb, x, ntok, y, y_stride);
 }
 
 YMM_TARGET void YMM_NAME(kdot_q4_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,

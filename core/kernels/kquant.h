@@ -203,7 +203,7 @@ typedef void (*KToQ8Fn)(DType t, const void *row, int nb, BlockQ8_0 *out);
 void kquant_row_to_q8_0_ref(DType t, const void *row, int nb, BlockQ8_0 *out);
 void kquant_row_to_q8_0_avx2(DType t, const void *row, int nb, BlockQ8_0 *out);
 
-/* Prompt tiles (AVX-512 VNNI, AVX-VNNI and AVX2; Q4_K, Q5_K, Q6_K): a batch's Q8_K activations also
+/* Prompt tiles (AVX-512 VNNI, AVX-VNNI and AVX2; the K-quants): a batch's Q8_K activations also
  * held in groups of KTILE_TOKENS tokens, transposed, so that one vpdpbusd multiplies 4 values of a
  * weight row, broadcast, by the same 4 values of 16 tokens and each token's sum stays in its
  * own int32 lane (no horizontal sums). For group g and super-block b of a row of nb:
@@ -229,18 +229,30 @@ void ktile_put_token(const KTileAct *x, int nb, int t, const int8_t *q, const fl
 typedef void (*KTileFn)(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			int ntok, float *y, size_t y_stride);
 #define KTILE_ROWS 8
+void kdot_q2_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			   int ntok, float *y, size_t y_stride);
+void kdot_q3_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			   int ntok, float *y, size_t y_stride);
 void kdot_q4_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			   int ntok, float *y, size_t y_stride);
 void kdot_q5_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			   int ntok, float *y, size_t y_stride);
 void kdot_q6_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			   int ntok, float *y, size_t y_stride);
+void kdot_q2_k_tile_avx2(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			 int ntok, float *y, size_t y_stride);
+void kdot_q3_k_tile_avx2(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			 int ntok, float *y, size_t y_stride);
 void kdot_q4_k_tile_avx2(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			 int ntok, float *y, size_t y_stride);
 void kdot_q5_k_tile_avx2(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			 int ntok, float *y, size_t y_stride);
 void kdot_q6_k_tile_avx2(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			 int ntok, float *y, size_t y_stride);
+void kdot_q2_k_tile_avxvnni(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			    int ntok, float *y, size_t y_stride);
+void kdot_q3_k_tile_avxvnni(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
+			    int ntok, float *y, size_t y_stride);
 void kdot_q4_k_tile_avxvnni(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,
 			    int ntok, float *y, size_t y_stride);
 void kdot_q5_k_tile_avxvnni(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,

@@ -153,6 +153,25 @@ static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
  * tokens passes over them, so each group's activations come from L2 once per tile. */
 #define KQ_ROW_TILE 8
 
+/* The K-quant tile entry of type (NULL: none for the type, or for the ISA). */
+static KTileFn ktile_of(DType type)
+{
+	switch (type) {
+	case DT_Q2_K:
+		return kernels.dot_q2_k_tile;
+	case DT_Q3_K:
+		return kernels.dot_q3_k_tile;
+	case DT_Q4_K:
+		return kernels.dot_q4_k_tile;
+	case DT_Q5_K:
+		return kernels.dot_q5_k_tile;
+	case DT_Q6_K:
+		return kernels.dot_q6_k_tile;
+	default:
+		return NULL;
+	}
+}
+
 /* Q8_0 blocks a Q4_0/Q5_0 prompt tile unpacks its rows into, on the stack (47 KB): 8 rows of
  * 5632 values (TinyLlama's FFN down), fewer rows per tile of longer ones. */
 #define Q8_ROWS_BLOCKS (QTILE_ROWS * 176)
@@ -184,9 +203,7 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	}
 	if (j->tiled) { /* the ISA's tile: 8 rows x 16 tokens at a time */
 		KTileAct xt = {(int8_t *)s->xt, s->xdt, s->xbt};
-		KTileFn tile = type == DT_Q4_K	 ? kernels.dot_q4_k_tile
-			       : type == DT_Q5_K ? kernels.dot_q5_k_tile
-						 : kernels.dot_q6_k_tile;
+		KTileFn tile = ktile_of(type);
 		tile(w + (size_t)r0 * row_bytes, row_bytes, r1 - r0, nb, &xt, j->n, o->y + r0, ys);
 		return;
 	}
@@ -403,13 +420,17 @@ static bool outs_compatible(const MatmulOut *outs, int count)
 /* The registry entry a pass runs (its stable name, for the kernel record). */
 static const char *entry_name(DType type, int n, bool tiled)
 {
-	/* the K-quants' one-token entry, then their batch entry */
-	static const char *const kq[KQ_COUNT][2] = {
-	    [KQ_Q4_0] = {"dot_q4_0", "dot_q4_0_batch"}, [KQ_Q4_1] = {"dot_q4_1", "dot_q4_1_batch"},
-	    [KQ_Q5_0] = {"dot_q5_0", "dot_q5_0_batch"}, [KQ_Q5_1] = {"dot_q5_1", "dot_q5_1_batch"},
-	    [KQ_Q2_K] = {"dot_q2_k", "dot_q2_k_batch"}, [KQ_Q3_K] = {"dot_q3_k", "dot_q3_k_batch"},
-	    [KQ_Q4_K] = {"dot_q4_k", "dot_q4_k_batch"}, [KQ_Q5_K] = {"dot_q5_k", "dot_q5_k_batch"},
-	    [KQ_Q6_K] = {"dot_q6_k", "dot_q6_k_batch"}};
+	/* the K-quants' one-token entry, their batch entry, their tile entry */
+	static const char *const kq[KQ_COUNT][3] = {
+	    [KQ_Q4_0] = {"dot_q4_0", "dot_q4_0_batch", "dot_q4_0_tile"},
+	    [KQ_Q4_1] = {"dot_q4_1", "dot_q4_1_batch", NULL},
+	    [KQ_Q5_0] = {"dot_q5_0", "dot_q5_0_batch", "dot_q5_0_tile"},
+	    [KQ_Q5_1] = {"dot_q5_1", "dot_q5_1_batch", NULL},
+	    [KQ_Q2_K] = {"dot_q2_k", "dot_q2_k_batch", "dot_q2_k_tile"},
+	    [KQ_Q3_K] = {"dot_q3_k", "dot_q3_k_batch", "dot_q3_k_tile"},
+	    [KQ_Q4_K] = {"dot_q4_k", "dot_q4_k_batch", "dot_q4_k_tile"},
+	    [KQ_Q5_K] = {"dot_q5_k", "dot_q5_k_batch", "dot_q5_k_tile"},
+	    [KQ_Q6_K] = {"dot_q6_k", "dot_q6_k_batch", "dot_q6_k_tile"}};
 	switch (type) {
 	case DT_F32:
 		return "dot_f32";
@@ -422,14 +443,8 @@ static const char *entry_name(DType type, int n, bool tiled)
 	default:
 		break;
 	}
-	if (tiled && (type == DT_Q4_0 || type == DT_Q5_0))
-		return type == DT_Q4_0 ? "dot_q4_0_tile" : "dot_q5_0_tile";
-	if (tiled)
-		return type == DT_Q4_K	 ? "dot_q4_k_tile"
-		       : type == DT_Q5_K ? "dot_q5_k_tile"
-					 : "dot_q6_k_tile";
 	int k = kquant_index(type);
-	return k < 0 ? "?" : kq[k][n > 1 && kernels.dot_kquant_batch[k]];
+	return k < 0 ? "?" : kq[k][tiled ? 2 : n > 1 && kernels.dot_kquant_batch[k]];
 }
 
 /* Bytes of weights a pass reads: the rows, and an int8 tensor's group scales. */
@@ -461,10 +476,7 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 						      : "matmul_int8");
 	bool profiled = profiler_enabled();
 	uint64_t start = profiled ? plat_cycles() : 0, swiglu_cycles = 0;
-	KTileFn ktile = type == DT_Q4_K	  ? kernels.dot_q4_k_tile
-			: type == DT_Q5_K ? kernels.dot_q5_k_tile
-			: type == DT_Q6_K ? kernels.dot_q6_k_tile
-					  : NULL;
+	KTileFn ktile = ktile_of(type);
 	/* Q8_0, and Q4_0/Q5_0 unpacked to Q8_0 rows (rows_kquant), in the Q8_0 tile */
 	bool q8_tiled = type == DT_Q8_0 || type == DT_Q4_0 || type == DT_Q5_0;
 	bool tiled =

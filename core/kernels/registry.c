@@ -47,6 +47,8 @@
 		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
 		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
 		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),                              \
+		.dot_q2_k_tile = KEEP(DTYPE_KQUANT, kdot_q2_k_tile_##SFX),                         \
+		.dot_q3_k_tile = KEEP(DTYPE_KQUANT, kdot_q3_k_tile_##SFX),                         \
 		.dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_##SFX),                         \
 		.dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_##SFX),                         \
 		.dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_##SFX),                         \
@@ -86,6 +88,8 @@ static const Kernels by_isa[ISA_COUNT] = {
 	    .quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),
 	    .quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),
 	    .quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),
+	    .dot_q2_k_tile = KEEP(DTYPE_KQUANT, kdot_q2_k_tile_avx512),
+	    .dot_q3_k_tile = KEEP(DTYPE_KQUANT, kdot_q3_k_tile_avx512),
 	    .dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_avx512),
 	    .dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_avx512),
 	    .dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_avx512),
@@ -141,6 +145,8 @@ static const struct {
     {"dot_q4_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q4_K * sizeof(KDotBatchFn)},
     {"dot_q5_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q5_K * sizeof(KDotBatchFn)},
     {"dot_q6_k_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q6_K * sizeof(KDotBatchFn)},
+    {"dot_q2_k_tile", offsetof(Kernels, dot_q2_k_tile)},
+    {"dot_q3_k_tile", offsetof(Kernels, dot_q3_k_tile)},
     {"dot_q4_k_tile", offsetof(Kernels, dot_q4_k_tile)},
     {"dot_q5_k_tile", offsetof(Kernels, dot_q5_k_tile)},
     {"dot_q6_k_tile", offsetof(Kernels, dot_q6_k_tile)},

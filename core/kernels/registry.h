@@ -45,9 +45,9 @@ typedef struct Kernels {
 	 * a time; NULL where the ISA or the type has none (the tiles below, the Q8_0 tile for
 	 * Q4_0/Q5_0 rows unpacked to Q8_0, or the one-token entry run prompts then) */
 	KDotBatchFn dot_kquant_batch[KQ_COUNT];
-	/* "dot_q4_k_tile", "dot_q5_k_tile", "dot_q6_k_tile": K-quant rows x 16-token groups
-	 * (kquant.h's layout); NULL where the ISA has none (the one-token entry runs prompts) */
-	KTileFn dot_q4_k_tile, dot_q5_k_tile, dot_q6_k_tile;
+	/* "dot_q2_k_tile" .. "dot_q6_k_tile": K-quant rows x 16-token groups (kquant.h's
+	 * layout); NULL where the ISA has none (the one-token entry runs prompts) */
+	KTileFn dot_q2_k_tile, dot_q3_k_tile, dot_q4_k_tile, dot_q5_k_tile, dot_q6_k_tile;
 	KToQ8Fn row_to_q8_0; /* "row_to_q8_0": Q4_0/Q5_0 rows as Q8_0 blocks for the Q8_0 tile */
 	AttnGroupFn attention_group; /* "attention_group" */
 	RmsNormFn rms_norm;	     /* "rms_norm" */

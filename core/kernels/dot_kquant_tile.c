@@ -68,8 +68,10 @@ unpack_q45_k(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, uint16
 AVX2 static inline __attribute__((always_inline)) void unpack_q6_k(const BlockQ6_K *w, TileRows *t,
 								   int r)
 {
-	for (int g = 0; g < 16; g++)
-		t->sc[r][g] = w->scales[g];
+	__m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)w->scales);
+	_mm256_storeu_si256((__m256i *)(void *)t->sc[r], _mm256_cvtepi8_epi32(s8));
+	_mm256_storeu_si256((__m256i *)(void *)(t->sc[r] + 8),
+			    _mm256_cvtepi8_epi32(_mm_srli_si128(s8, 8)));
 	for (int p = 0; p < 8; p++)
 		t->pair[r][p] = (int32_t)((uint32_t)(uint16_t)w->scales[2 * p] |
 					  (uint32_t)(uint16_t)w->scales[2 * p + 1] << 16);

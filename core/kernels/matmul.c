@@ -368,7 +368,8 @@ static void quant_task(void *ctx, int ith, int nth)
 	for (int t = t0; t < t1; t++) {
 		const float *x = q->x + (size_t)t * (size_t)q->x_stride;
 		size_t xo = (size_t)t * (size_t)nb, vo = (size_t)t * (size_t)q->cols;
-		if (q->type == DT_Q8_0) {
+		/* Q8_0 activations: Q8_0 weights and the 4/5-bit types without a min */
+		if (q->type == DT_Q8_0 || q->type == DT_Q4_0 || q->type == DT_Q5_0) {
 			kernels.quant_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
 			if (q->tiled)
@@ -378,12 +379,7 @@ static void quant_task(void *ctx, int ith, int nth)
 					       q->s->xsum + xo);
 		else if (q->type == DT_F16)
 			kernels.quant_act_f16(x, q->cols, q->s->f16 + vo);
-		else if (kquant_act(q->type) == ACT_Q8_0) {
-			kernels.quant_act_q8_0(x, q->cols, q->s->xq + vo, q->s->xd + xo,
-					       q->s->xsum + xo);
-			if (q->tiled)
-				transpose_token(q->s, t, nb, false);
-		} else if (kquant_act(q->type) == ACT_Q8_1)
+		else if (kquant_act(q->type) == ACT_Q8_1)
 			kernels.quant_act_q8_1(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xs + xo);
 		else {

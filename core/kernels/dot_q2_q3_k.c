@@ -70,6 +70,14 @@ AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
 		kq_prefetch(&w[b], sizeof *w);
 		const int8_t *xq = x->q + b * QK_K;
 		const int32_t *bs = x->bsum + b * (QK_K / 16);
+		/* the scales (low nibbles) as int16, the mins' sum in one vpmaddwd */
+		__m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)w[b].scales);
+		int16_t sc[QK_K / 16];
+		_mm256_storeu_si256((__m256i *)(void *)sc,
+				    _mm256_cvtepu8_epi16(_mm_and_si128(sc8, _mm_set1_epi8(15))));
+		__m256i mins =
+		    _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(15)));
+		int32_t msum = kq_hsum_i32(_mm256_madd_epi16(mins, kq_bsum16(bs)));
 		__m256i sum = _mm256_setzero_si256();
 		for (int h = 0; h < 2; h++) {
 			__m256i q =
@@ -79,13 +87,9 @@ AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
 				__m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
 				sum = _mm256_add_epi32(
 				    sum, kq_chunk_scaled(u, xq + 32 * (4 * h + s),
-							 kq_scales2(w[b].scales[g] & 15,
-								    w[b].scales[g + 1] & 15)));
+							 kq_scales2(sc[g], sc[g + 1])));
 			}
 		}
-		int32_t msum = 0;
-		for (int g = 0; g < QK_K / 16; g++)
-			msum += (w[b].scales[g] >> 4) * bs[g];
 		acc[b % QDOT_LANES] += kq_term_kmin(kq_hsum_i32(sum), msum, _cvtsh_ss(w[b].d),
 						    _cvtsh_ss(w[b].dmin), x->d[b]);
 	}
@@ -101,11 +105,23 @@ AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
 		kq_prefetch(&w[b], sizeof *w);
 		const int8_t *xq = x->q + b * QK_K;
 		const int32_t *bs = x->bsum + b * (QK_K / 16);
-		int32_t sc[QK_K / 16], off = 0;
-		for (int g = 0; g < QK_K / 16; g++) {
-			sc[g] = kq_scale_q3(w[b].scales, g);
-			off += sc[g] * bs[g];
-		}
+		/* the 16 6-bit scales (kq_scale_q3) at once: low 4 bits from bytes 0-7 (low
+		 * nibbles, then high), high 2 bits from bytes 8-11 (shifted by 2 per 4 groups); 12
+		 * bytes copied, not loaded past the block */
+		uint8_t raw[16] = {0};
+		__builtin_memcpy(raw, w[b].scales, 12);
+		__m128i r = _mm_loadu_si128((const __m128i *)(const void *)raw);
+		__m128i m4 = _mm_set1_epi8(15);
+		__m128i lo = _mm_unpacklo_epi64(_mm_and_si128(r, m4),
+						_mm_and_si128(_mm_srli_epi16(r, 4), m4));
+		__m128i hi = _mm_and_si128(
+		    _mm_srlv_epi32(_mm_shuffle_epi32(r, 0xaa), _mm_setr_epi32(0, 2, 4, 6)),
+		    _mm_set1_epi8(3));
+		__m256i sc16 = _mm256_cvtepi8_epi16(
+		    _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)));
+		int16_t sc[QK_K / 16];
+		_mm256_storeu_si256((__m256i *)(void *)sc, sc16);
+		int32_t off = kq_hsum_i32(_mm256_madd_epi16(sc16, kq_bsum16(bs)));
 		__m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)w[b].hmask);
 		__m256i sum = _mm256_setzero_si256();
 		for (int h = 0; h < 2; h++) {

@@ -151,6 +151,15 @@ ISA_TARGET_AVX2 static inline int32_t kq_hsum_i32(__m256i v)
 	return _mm_cvtsi128_si32(s);
 }
 
+/* A super-block's 16 activation sums (int32, |sum| <= 16 x 128) as int16 lanes in order;
+ * packs works per 128-bit half, the permute puts them back. */
+ISA_TARGET_AVX2 static inline __m256i kq_bsum16(const int32_t *bs)
+{
+	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
+	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
+	return _mm256_permute4x64_epi64(_mm256_packs_epi32(b0, b1), 0xd8);
+}
+
 /* Two groups' scales for one 32-value chunk: int16 lanes 0-7 (values 0-15) get s0, 8-15 s1. */
 ISA_TARGET_AVX2 static inline __m256i kq_scales2(int32_t s0, int32_t s1)
 {

@@ -307,32 +307,15 @@ AVX512 static inline __attribute__((always_inline)) void tile(const uint8_t *w, 
 
 /* --- AVX-512 entries --- */
 
-AVX512 void kdot_q2_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
-				  const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	tile(w, row_bytes, nrows, TILE_Q2_K, nb, x, ntok, y, y_stride);
-}
-
-AVX512 void kdot_q3_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
-				  const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	tile(w, row_bytes, nrows, TILE_Q3_K, nb, x, ntok, y, y_stride);
-}
-
-AVX512 void kdot_q4_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
-				  const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	tile(w, row_bytes, nrows, TILE_Q4_K, nb, x, ntok, y, y_stride);
-}
-
-AVX512 void kdot_q5_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
-				  const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	tile(w, row_bytes, nrows, TILE_Q5_K, nb, x, ntok, y, y_stride);
-}
-
-AVX512 void kdot_q6_k_tile_avx512(const void *w, size_t row_bytes, int nrows, int nb,
-				  const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	tile(w, row_bytes, nrows, TILE_Q6_K, nb, x, ntok, y, y_stride);
-}
+/* The registry's entries, one per type (kquant.h's KTileFn). */
+#define TILE_ENTRY(NAME, KIND)                                                                     \
+	AVX512 void NAME(const void *w, size_t row_bytes, int nrows, int nb, const KTileAct *x,    \
+			 int ntok, float *y, size_t y_stride)                                      \
+	{                                                                                          \
+		tile(w, row_bytes, nrows, KIND, nb, x, ntok, y, y_stride);                         \
+	}
+TILE_ENTRY(kdot_q2_k_tile_avx512, TILE_Q2_K)
+TILE_ENTRY(kdot_q3_k_tile_avx512, TILE_Q3_K)
+TILE_ENTRY(kdot_q4_k_tile_avx512, TILE_Q4_K)
+TILE_ENTRY(kdot_q5_k_tile_avx512, TILE_Q5_K)
+TILE_ENTRY(kdot_q6_k_tile_avx512, TILE_Q6_K)

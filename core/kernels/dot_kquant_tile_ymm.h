@@ -164,32 +164,17 @@ YMM_NAME(tile)(const uint8_t *w, size_t row_bytes, int nrows, const TileKind kin
 	(w + (size_t)r * row_bytes, row_bytes, 1, kind, nb, x, ntok, y + r, y_stride);
 }
 
-YMM_TARGET void YMM_NAME(kdot_q2_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,
-					 const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	YMM_NAME(tile)(w, row_bytes, nrows, TILE_Q2_K, nb, x, ntok, y, y_stride);
-}
-
-YMM_TARGET void YMM_NAME(kdot_q3_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,
-					 const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	YMM_NAME(tile)(w, row_bytes, nrows, TILE_Q3_K, nb, x, ntok, y, y_stride);
-}
-
-YMM_TARGET void YMM_NAME(kdot_q4_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,
-					 const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	YMM_NAME(tile)(w, row_bytes, nrows, TILE_Q4_K, nb, x, ntok, y, y_stride);
-}
-
-YMM_TARGET void YMM_NAME(kdot_q5_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,
-					 const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	YMM_NAME(tile)(w, row_bytes, nrows, TILE_Q5_K, nb, x, ntok, y, y_stride);
-}
-
-YMM_TARGET void YMM_NAME(kdot_q6_k_tile)(const void *w, size_t row_bytes, int nrows, int nb,
-					 const KTileAct *x, int ntok, float *y, size_t y_stride)
-{
-	YMM_NAME(tile)(w, row_bytes, nrows, TILE_Q6_K, nb, x, ntok, y, y_stride);
-}
+/* The registry's entries, one per type (kquant.h's KTileFn). */
+#define YMM_ENTRY(T, KIND)                                                                         \
+	YMM_TARGET void YMM_NAME(kdot_##T##_tile)(const void *w, size_t row_bytes, int nrows,      \
+						  int nb, const KTileAct *x, int ntok, float *y,   \
+						  size_t y_stride)                                 \
+	{                                                                                          \
+		YMM_NAME(tile)(w, row_bytes, nrows, KIND, nb, x, ntok, y, y_stride);               \
+	}
+YMM_ENTRY(q2_k, TILE_Q2_K)
+YMM_ENTRY(q3_k, TILE_Q3_K)
+YMM_ENTRY(q4_k, TILE_Q4_K)
+YMM_ENTRY(q5_k, TILE_Q5_K)
+YMM_ENTRY(q6_k, TILE_Q6_K)
+#undef YMM_ENTRY

@@ -153,6 +153,12 @@ static void rows_int8(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
  * tokens passes over them, so each group's activations come from L2 once per tile. */
 #define KQ_ROW_TILE 8
 
+/* The scratch's transposed K-quant activations (kquant.h's tile layout). */
+static KTileAct scratch_ktile(const MatmulScratch *s)
+{
+	return (KTileAct){(int8_t *)s->xt, s->xdt, s->xbt};
+}
+
 /* The K-quant tile entry of type (NULL: none for the type, or for the ISA). */
 static KTileFn ktile_of(DType type)
 {
@@ -202,7 +208,7 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 		return;
 	}
 	if (j->tiled) { /* the ISA's tile: 8 rows x 16 tokens at a time */
-		KTileAct xt = {(int8_t *)s->xt, s->xdt, s->xbt};
+		KTileAct xt = scratch_ktile(s);
 		KTileFn tile = ktile_of(type);
 		tile(w + (size_t)r0 * row_bytes, row_bytes, r1 - r0, nb, &xt, j->n, o->y + r0, ys);
 		return;
@@ -385,11 +391,11 @@ static void quant_task(void *ctx, int ith, int nth)
 		else {
 			kernels.quant_act_q8_k(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
-			if (q->tiled)
-				ktile_put_token(
-				    &(KTileAct){(int8_t *)q->s->xt, q->s->xdt, q->s->xbt},
-				    q->cols / QK_K, t, q->s->xq + vo, q->s->xd + xo,
-				    q->s->xsum + xo);
+			if (q->tiled) {
+				KTileAct xt = scratch_ktile(q->s);
+				ktile_put_token(&xt, q->cols / QK_K, t, q->s->xq + vo,
+						q->s->xd + xo, q->s->xsum + xo);
+			}
 		}
 	}
 }
@@ -485,12 +491,12 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 		else
 			quant_task(&q, 0, 1);
 	}
+	KTileAct xt = scratch_ktile(s);
 	for (int t = n; tiled && t % QTILE_TOKENS; t++)
 		if (q8_tiled)
 			transpose_token(s, t, W->cols / QK8_0, true);
 		else
-			ktile_put_token(&(KTileAct){(int8_t *)s->xt, s->xdt, s->xbt},
-					W->cols / QK_K, t, NULL, NULL, NULL);
+			ktile_put_token(&xt, W->cols / QK_K, t, NULL, NULL, NULL);
 	MatmulJob j = {outs,   count,	 0,
 		       x,      x_stride, n,
 		       s,      W->cols,	 act_block(W),

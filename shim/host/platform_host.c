@@ -302,7 +302,7 @@ static void pace(uint64_t now, uint64_t wall, uint64_t own)
 	} else
 		pool.solo_ms = 0;
 	pool.window_wall = pool.window_own = 0;
-	pool.window_switches = preemptions();
+	pool.window_switches = switches;
 }
 
 void plat_parallel(plat_task_fn fn, void *ctx)

@@ -53,8 +53,7 @@ static const JitSlot slots[] = {
      {NULL, "qdot_q8_tile_avx2", "qdot_q8_tile_avxvnni", "qdot_q8_tile_avx512"},
      (KernelFn)qdot_q8_tile_ref, {"rows per pass", {2, 4}, 2},
      {NULL, NULL, NULL, "qdot_q8_tile_avx512_tuned"}},
-    /* the 4/5-bit and K-quant dots (KDotFn), specialised on blocks per row: Q2_K and Q3_K
-     * have no AVX-512 version (the registry's AVX-512 row runs their AVX2 one) */
+    /* the 4/5-bit and K-quant dots (KDotFn), specialised on blocks per row */
     {"dot_q4_0", SLOT_KQUANT, DT_Q4_0,
      {NULL, "kdot_q4_0_avx2", "kdot_q4_0_avx2", "kdot_q4_0_avx512"},
      (KernelFn)kdot_q4_0_ref, {NULL, {0}, 0}, {NULL}},
@@ -68,10 +67,10 @@ static const JitSlot slots[] = {
      {NULL, "kdot_q5_1_avx2", "kdot_q5_1_avx2", "kdot_q5_1_avx512"},
      (KernelFn)kdot_q5_1_ref, {NULL, {0}, 0}, {NULL}},
     {"dot_q2_k", SLOT_KQUANT, DT_Q2_K,
-     {NULL, "kdot_q2_k_avx2", "kdot_q2_k_avx2", NULL},
+     {NULL, "kdot_q2_k_avx2", "kdot_q2_k_avx2", "kdot_q2_k_avx512"},
      (KernelFn)kdot_q2_k_ref, {NULL, {0}, 0}, {NULL}},
     {"dot_q3_k", SLOT_KQUANT, DT_Q3_K,
-     {NULL, "kdot_q3_k_avx2", "kdot_q3_k_avx2", NULL},
+     {NULL, "kdot_q3_k_avx2", "kdot_q3_k_avx2", "kdot_q3_k_avx512"},
      (KernelFn)kdot_q3_k_ref, {NULL, {0}, 0}, {NULL}},
     {"dot_q4_k", SLOT_KQUANT, DT_Q4_K,
      {NULL, "kdot_q4_k_avx2", "kdot_q4_k_avx2", "kdot_q4_k_avx512"},

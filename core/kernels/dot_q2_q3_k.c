@@ -1,13 +1,13 @@
 /* dot_q2_q3_k.c: Q2_K and Q3_K weight rows (2-bit codes, 3-bit with Q3_K's high-bit mask, in
  * 16 groups of 16) against Q8_K activations: the scalar references, which define the bits, and
- * the AVX2 versions (integer sums of a super-block in vectors, eight super-blocks gathered
- * into one vector for their float terms, as the Q4_K and Q6_K dots do). The
- * avx512 ISA runs these AVX2 versions: 16-value groups leave AVX-512 nothing to gain here. */
+ * the AVX2 and AVX-512 VNNI versions (integer sums of a super-block in vectors, eight
+ * super-blocks gathered into one vector for their float terms, as the Q4_K and Q6_K dots do). */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
 
 #define AVX2 ISA_TARGET_AVX2
+#define AVX512 ISA_TARGET_AVX512
 
 /* --- Scalar references --- */
 
@@ -89,25 +89,30 @@ q2_k_block_avx2(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m256i
 	*vi = sum;
 }
 
-/* One Q3_K super-block's integer sum as 8 int32 partials (total: the reference's isum). */
-AVX2 static inline __attribute__((always_inline)) __m256i
-q3_k_block_avx2(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
+/* Q3_K's 16 6-bit scales minus 32 (kq_scale_q3) as int16 lanes in group order: low 4 bits
+ * from bytes 0-7 (low nibbles, then high), high 2 bits from bytes 8-11 (shifted by 2 per 4
+ * groups). The 4 bytes before the scales (the end of qs) come in with them, so that the load
+ * stays inside the block, and are shifted out. */
+AVX2 static inline __m256i q3_k_scales16(const BlockQ3_K *w)
 {
-	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
-	/* the 16 6-bit scales (kq_scale_q3) at once: low 4 bits from bytes 0-7 (low nibbles,
-	 * then high), high 2 bits from bytes 8-11 (shifted by 2 per 4 groups); 12 bytes copied,
-	 * not loaded past the block */
-	uint8_t raw[16] = {0};
-	__builtin_memcpy(raw, w->scales, 12);
-	__m128i r = _mm_loadu_si128((const __m128i *)(const void *)raw);
+	__m128i r =
+	    _mm_srli_si128(_mm_loadu_si128((const __m128i *)(const void *)(w->scales - 4)), 4);
 	__m128i m4 = _mm_set1_epi8(15);
 	__m128i lo =
 	    _mm_unpacklo_epi64(_mm_and_si128(r, m4), _mm_and_si128(_mm_srli_epi16(r, 4), m4));
 	__m128i hi =
 	    _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(r, 0xaa), _mm_setr_epi32(0, 2, 4, 6)),
 			  _mm_set1_epi8(3));
-	__m256i sc16 = _mm256_cvtepi8_epi16(
+	return _mm256_cvtepi8_epi16(
 	    _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)));
+}
+
+/* One Q3_K super-block's integer sum as 8 int32 partials (total: the reference's isum). */
+AVX2 static inline __attribute__((always_inline)) __m256i
+q3_k_block_avx2(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
+{
+	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+	__m256i sc16 = q3_k_scales16(w);
 	int16_t sc[QK_K / 16];
 	_mm256_storeu_si256((__m256i *)(void *)sc, sc16);
 	/* the codes below come as code + 4: 4 x the scaled activation sums come back off */
@@ -131,43 +136,122 @@ q3_k_block_avx2(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
 	return sum;
 }
 
-/* Eight super-blocks per step, their sums gathered into one vector each (reduce8) and their
+/* The bodies of the Q2_K and Q3_K row kernels of either ISA, BLOCK the one-super-block sums:
+ * eight super-blocks per step, their sums gathered into one vector each (reduce8) and their
  * float terms 8 lanes at once, as the Q4_K and Q6_K dots do (kquant_blocks.h). */
-AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
-{
-	const BlockQ2_K *w = wv;
-	__m256 acc = _mm256_setzero_ps();
-	for (int b = 0; b < nb; b += 8) {
-		int n = nb - b < 8 ? nb - b : 8;
-		kq_prefetch(&w[b], 8 * sizeof *w);
-		__m256i vi[8], vm[8];
-		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)
-		{
-			vi[j] = vm[j] = _mm256_setzero_si256();
-			if (j < n)
-				q2_k_block_avx2(&w[b + j], x->q + (b + j) * QK_K,
-						x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);
-		}
-		/* d and dmin end the block, a pair as kq_acc8_kmin reads it */
-		acc = kq_acc8_kmin(acc, reduce8(vi), reduce8(vm), &w[b].d, sizeof *w, x->d + b, n);
+#define Q2_K_ROW(BLOCK)                                                                            \
+	{                                                                                          \
+		const BlockQ2_K *w = wv;                                                           \
+		__m256 acc = _mm256_setzero_ps();                                                  \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
+			__m256i vi[8], vm[8];                                                      \
+			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
+			{                                                                          \
+				vi[j] = vm[j] = _mm256_setzero_si256();                            \
+				if (j < n)                                                         \
+					BLOCK(&w[b + j], x->q + (b + j) * QK_K,                    \
+					      x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);    \
+			}                                                                          \
+			/* d and dmin end the block, a pair as kq_acc8_kmin reads it */            \
+			acc = kq_acc8_kmin(acc, reduce8(vi), reduce8(vm), &w[b].d, sizeof *w,      \
+					   x->d + b, n);                                           \
+		}                                                                                  \
+		return kq_tree8(acc);                                                              \
 	}
-	return kq_tree8(acc);
+
+#define Q3_K_ROW(BLOCK)                                                                            \
+	{                                                                                          \
+		const BlockQ3_K *w = wv;                                                           \
+		__m256 acc = _mm256_setzero_ps();                                                  \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
+			__m256i vi[8];                                                             \
+			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =                \
+			    j < n ? BLOCK(&w[b + j], x->q + (b + j) * QK_K,                        \
+					  x->bsum + (b + j) * (QK_K / 16))                         \
+				  : _mm256_setzero_si256();                                        \
+			/* d ends the block: the second fp16 of the 4 bytes before its end */      \
+			acc = kq_acc8_d_hi(acc, reduce8(vi), &w[b].scales[10], sizeof *w,          \
+					   x->d + b, n);                                           \
+		}                                                                                  \
+		return kq_tree8(acc);                                                              \
+	}
+
+AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb) Q2_K_ROW(q2_k_block_avx2)
+
+    AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb) Q3_K_ROW(q3_k_block_avx2)
+
+    /* --- AVX-512 (VNNI) --- */
+
+    /* Step p (< 2) of half h of a Q2_K/Q3_K super-block: the 64 values 128 h + 64 p.. take the
+     * 2-bit codes of qs[32 h + l] shifted by 4 p (low 256 bits) and 4 p + 2 (high), both halves
+     * from one broadcast load; their four groups of 16 are the 128-bit lanes, scaled by
+     * kq_spread16 in vpdpwssd. */
+    AVX512 static inline __m512i q2_codes512(__m512i q, int p)
+{
+	__m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * p)),
+					   _mm256_set1_epi16((short)(4 * p + 2)), 1);
+	return _mm512_and_si512(_mm512_srlv_epi16(q, shift), _mm512_set1_epi8(3));
 }
 
-AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
+/* One Q2_K super-block's integer sums as q2_k_block_avx2 gives them. */
+AVX512 static inline __attribute__((always_inline)) void
+q2_k_block_avx512(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m256i *vi, __m256i *vm)
 {
-	const BlockQ3_K *w = wv;
-	__m256 acc = _mm256_setzero_ps();
-	for (int b = 0; b < nb; b += 8) {
-		int n = nb - b < 8 ? nb - b : 8;
-		kq_prefetch(&w[b], 8 * sizeof *w);
-		__m256i vi[8];
-		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =
-		    j < n ? q3_k_block_avx2(&w[b + j], x->q + (b + j) * QK_K,
-					    x->bsum + (b + j) * (QK_K / 16))
-			  : _mm256_setzero_si256();
-		/* d ends the block: the second fp16 of the 4 bytes before the block's end */
-		acc = kq_acc8_d_hi(acc, reduce8(vi), &w[b].scales[10], sizeof *w, x->d + b, n);
+	__m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)w->scales);
+	__m512i sc16 =
+	    _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_and_si128(sc8, _mm_set1_epi8(15))));
+	__m256i mins =
+	    _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(15)));
+	*vm = _mm256_madd_epi16(mins, kq_bsum16(bs));
+	__m512i sum = _mm512_setzero_si512();
+	for (int h = 0; h < 2; h++) {
+		__m512i q = _mm512_broadcast_i64x4(
+		    _mm256_loadu_si256((const __m256i *)(const void *)(w->qs + 32 * h)));
+		for (int p = 0; p < 2; p++)
+			sum = _mm512_dpwssd_epi32(
+			    sum,
+			    _mm512_maddubs_epi16(q2_codes512(q, p),
+						 _mm512_loadu_si512(xq + 128 * h + 64 * p)),
+			    kq_spread16(sc16, 8 * h + 4 * p));
 	}
-	return kq_tree8(acc);
+	*vi = kq_fold512(sum);
 }
+
+/* One Q3_K super-block's integer sum as q3_k_block_avx2 gives it: code + 4 (the high bit's 4
+ * added under a byte mask of hmask's bits 4 h + 2 p and 4 h + 2 p + 1), 4 x the scaled
+ * activation sums taken back off. */
+AVX512 static inline __attribute__((always_inline)) __m256i
+q3_k_block_avx512(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
+{
+	__m256i sc16 = q3_k_scales16(w);
+	__m512i s512 = _mm512_castsi256_si512(sc16);
+	__m512i hm =
+	    _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)w->hmask));
+	__m512i four = _mm512_set1_epi8(4);
+	__m512i sum = _mm512_setzero_si512();
+	for (int h = 0; h < 2; h++) {
+		__m512i q = _mm512_broadcast_i64x4(
+		    _mm256_loadu_si256((const __m256i *)(const void *)(w->qs + 32 * h)));
+		for (int p = 0; p < 2; p++) {
+			int bit = 4 * h + 2 * p;
+			__m512i sel =
+			    _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << bit)),
+					       _mm256_set1_epi8((char)(1 << (bit + 1))), 1);
+			__m512i u = q2_codes512(q, p);
+			u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(hm, sel), u, four);
+			sum = _mm512_dpwssd_epi32(
+			    sum, _mm512_maddubs_epi16(u, _mm512_loadu_si512(xq + 128 * h + 64 * p)),
+			    kq_spread16(s512, 8 * h + 4 * p));
+		}
+	}
+	return _mm256_sub_epi32(kq_fold512(sum),
+				_mm256_slli_epi32(_mm256_madd_epi16(sc16, kq_bsum16(bs)), 2));
+}
+
+AVX512 float kdot_q2_k_avx512(const void *wv, const QAct *x, int nb) Q2_K_ROW(q2_k_block_avx512)
+
+    AVX512 float kdot_q3_k_avx512(const void *wv, const QAct *x, int nb) Q3_K_ROW(q3_k_block_avx512)

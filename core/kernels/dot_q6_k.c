@@ -100,21 +100,11 @@ AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_b
 
     /* --- AVX-512 (VNNI) --- */
 
-    /* int16 lane i of the result: s[base + i / 8] (s holds 16 int16 scales): the scales of the
-     * four groups of 16 that one 64-byte step covers. */
-    AVX512 static inline __m512i spread(__m512i s16, int base)
-{
-	__m512i i = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
-				     15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-	__m512i idx = _mm512_add_epi16(_mm512_set1_epi16((short)base), _mm512_srli_epi16(i, 3));
-	return _mm512_permutexvar_epi16(idx, s16);
-}
-
-/* One super-block as q6_k_block_avx2, 64 codes per step: in half h, the low nibbles of ql
- * are codes k = 0, 1 (values 0-63 of the half), the high ones k = 2, 3; each code's high bits
- * (bits 2k of qh) are shifted to bits 4-5 by a per-256-bit-half shift count. */
-AVX512 static inline __attribute__((always_inline)) __m256i
-q6_k_block_avx512(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
+    /* One super-block as q6_k_block_avx2, 64 codes per step: in half h, the low nibbles of ql
+     * are codes k = 0, 1 (values 0-63 of the half), the high ones k = 2, 3; each code's high bits
+     * (bits 2k of qh) are shifted to bits 4-5 by a per-256-bit-half shift count. */
+    AVX512 static inline __attribute__((always_inline)) __m256i
+    q6_k_block_avx512(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 {
 	__m512i m0f = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
 	__m512i sh01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
@@ -136,10 +126,10 @@ q6_k_block_avx512(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 		    m0f, 0xec);
 		sum = _mm512_dpwssd_epi32(
 		    sum, _mm512_maddubs_epi16(u01, _mm512_loadu_si512(xq + 128 * h)),
-		    spread(s512, 8 * h));
+		    kq_spread16(s512, 8 * h));
 		sum = _mm512_dpwssd_epi32(
 		    sum, _mm512_maddubs_epi16(u23, _mm512_loadu_si512(xq + 128 * h + 64)),
-		    spread(s512, 8 * h + 4));
+		    kq_spread16(s512, 8 * h + 4));
 	}
 	__m512i off = _mm512_mullo_epi32(_mm512_cvtepi16_epi32(s16), _mm512_loadu_si512(bs));
 	return kq_fold512(_mm512_sub_epi32(sum, _mm512_slli_epi32(off, 5)));

@@ -212,8 +212,8 @@ const KDotFn kdot_avx2[KQ_COUNT] = {
 
 const KDotFn kdot_avx512[KQ_COUNT] = {
     [KQ_Q4_0] = kdot_q4_0_avx512, [KQ_Q4_1] = kdot_q4_1_avx512, [KQ_Q5_0] = kdot_q5_0_avx512,
-    [KQ_Q5_1] = kdot_q5_1_avx512, [KQ_Q4_K] = kdot_q4_k_avx512, [KQ_Q5_K] = kdot_q5_k_avx512,
-    [KQ_Q6_K] = kdot_q6_k_avx512,
+    [KQ_Q5_1] = kdot_q5_1_avx512, [KQ_Q2_K] = kdot_q2_k_avx512, [KQ_Q3_K] = kdot_q3_k_avx512,
+    [KQ_Q4_K] = kdot_q4_k_avx512, [KQ_Q5_K] = kdot_q5_k_avx512, [KQ_Q6_K] = kdot_q6_k_avx512,
 };
 
 const KDotBatchFn kdot_batch_avx2[KQ_COUNT] = {

@@ -156,14 +156,14 @@ void kquant_quantize_row(DType t, const float *x, void *row, int n);
 typedef float (*KDotFn)(const void *w, const QAct *x, int nb);
 
 /* The versions, one file per family holding the scalar reference and its SIMD versions:
- * dot_q4_q5.c (blocks of 32), dot_q2_q3_k.c (no AVX-512 version), dot_q4_q5_k.c, dot_q6_k.c. */
+ * dot_q4_q5.c (blocks of 32), dot_q2_q3_k.c, dot_q4_q5_k.c, dot_q6_k.c. */
 typedef float KDotKernel(const void *w, const QAct *x, int nb);
 KDotKernel kdot_q4_0_ref, kdot_q4_1_ref, kdot_q5_0_ref, kdot_q5_1_ref, kdot_q2_k_ref, kdot_q3_k_ref,
     kdot_q4_k_ref, kdot_q5_k_ref, kdot_q6_k_ref;
 KDotKernel kdot_q4_0_avx2, kdot_q4_1_avx2, kdot_q5_0_avx2, kdot_q5_1_avx2, kdot_q2_k_avx2,
     kdot_q3_k_avx2, kdot_q4_k_avx2, kdot_q5_k_avx2, kdot_q6_k_avx2;
-KDotKernel kdot_q4_0_avx512, kdot_q4_1_avx512, kdot_q5_0_avx512, kdot_q5_1_avx512, kdot_q4_k_avx512,
-    kdot_q5_k_avx512, kdot_q6_k_avx512;
+KDotKernel kdot_q4_0_avx512, kdot_q4_1_avx512, kdot_q5_0_avx512, kdot_q5_1_avx512, kdot_q2_k_avx512,
+    kdot_q3_k_avx512, kdot_q4_k_avx512, kdot_q5_k_avx512, kdot_q6_k_avx512;
 
 /* The kernels of one ISA, indexed by kquant_index (NULL where that ISA has none), gathered in
  * kquant.c. */
@@ -173,7 +173,7 @@ int kquant_index(DType t);
 
 extern const KDotFn kdot_ref[KQ_COUNT];
 extern const KDotFn kdot_avx2[KQ_COUNT];
-extern const KDotFn kdot_avx512[KQ_COUNT]; /* NULL for Q2_K and Q3_K */
+extern const KDotFn kdot_avx512[KQ_COUNT];
 
 /* Prompts: one weight row against ntok >= 1 tokens (x[0..ntok)): y[t * y_stride] gets exactly
  * the bits of the KDotFn of x[t]. Each (super-)block's codes and scales are unpacked once for

@@ -348,6 +348,16 @@ ISA_TARGET_AVX512 static inline __m512i kq_q5_high_pair(__m512i u, const uint8_t
 	return _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(16));
 }
 
+/* int16 lane i of the result: s[base + i / 8] (s holds 16 int16 scales): the scales of the
+ * four groups of 16 that one 64-byte step of Q2_K, Q3_K or Q6_K covers. */
+ISA_TARGET_AVX512 static inline __m512i kq_spread16(__m512i s16, int base)
+{
+	__m512i i = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+				     15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+	__m512i idx = _mm512_add_epi16(_mm512_set1_epi16((short)base), _mm512_srli_epi16(i, 3));
+	return _mm512_permutexvar_epi16(idx, s16);
+}
+
 /* The 512 bits' two halves added (exact). */
 ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
 {

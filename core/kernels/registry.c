@@ -163,13 +163,12 @@ _Static_assert(sizeof(Kernels) == sizeof slots / sizeof slots[0] * sizeof(Kernel
 	       "each Kernels member needs its {name, offset} in slots[]");
 
 /* The 4/5-bit and K-quant dots of each ISA (kquant.h's tables); an ISA's NULL entry takes the
- * next ISA down's (AVX-512 has none for Q2_K and Q3_K: AVX2's run there). An image keeps an
- * ISA's table when it keeps these types and that ISA or one that falls back to it. */
+ * next ISA down's (AVX-VNNI has none: AVX2's run there). An image keeps an ISA's table when it
+ * keeps these types and that ISA or one that falls back to it. */
 #define KEEP_KDOT(isa_kept, table) (FEATURE_KEPT(DTYPE_KQUANT) && (isa_kept) ? (table) : NULL)
 static const KDotFn *const kquant_by_isa[ISA_COUNT] = {
     KEEP_KDOT(1, kdot_ref), /* every ISA falls back to it */
-    KEEP_KDOT(FEATURE_KEPT(ISA_AVX2) || FEATURE_KEPT(ISA_AVXVNNI) || FEATURE_KEPT(ISA_AVX512),
-	      kdot_avx2),
+    KEEP_KDOT(FEATURE_KEPT(ISA_AVX2) || FEATURE_KEPT(ISA_AVXVNNI), kdot_avx2),
     NULL, /* avxvnni: AVX2's */
     KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot_avx512)};
 /* Their prompt batches, alike (the scalar row has none: its one-token kernels run prompts). */

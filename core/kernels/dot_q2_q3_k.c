@@ -70,20 +70,18 @@ q2_k_block_avx2(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m256i
 	__m256i m3 = _mm256_set1_epi8(3);
 	/* the scales (low nibbles) as int16; the mins against the sums in one vpmaddwd */
 	__m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)w->scales);
-	int16_t sc[QK_K / 16];
-	_mm256_storeu_si256((__m256i *)(void *)sc,
-			    _mm256_cvtepu8_epi16(_mm_and_si128(sc8, _mm_set1_epi8(15))));
+	__m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sc8, _mm_set1_epi8(15)));
 	__m256i mins =
 	    _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(15)));
 	*vm = _mm256_madd_epi16(mins, kq_bsum16(bs));
 	__m256i sum = _mm256_setzero_si256();
 	for (int h = 0; h < 2; h++) {
 		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w->qs + 32 * h));
+		__m256i sh = kq_scales_half(sc16, h);
 		for (int s = 0; s < 4; s++) {
-			int g = 8 * h + 2 * s;
 			__m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
-			sum = _mm256_add_epi32(sum, kq_chunk_scaled(u, xq + 32 * (4 * h + s),
-								    kq_scales2(sc[g], sc[g + 1])));
+			sum = _mm256_add_epi32(
+			    sum, kq_chunk_scaled(u, xq + 32 * (4 * h + s), kq_scales2_of(sh, s)));
 		}
 	}
 	*vi = sum;
@@ -113,24 +111,25 @@ q3_k_block_avx2(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
 {
 	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
 	__m256i sc16 = q3_k_scales16(w);
-	int16_t sc[QK_K / 16];
-	_mm256_storeu_si256((__m256i *)(void *)sc, sc16);
 	/* the codes below come as code + 4: 4 x the scaled activation sums come back off */
 	__m256i sum = _mm256_slli_epi32(
 	    _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(sc16, kq_bsum16(bs))), 2);
 	__m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)w->hmask);
 	for (int h = 0; h < 2; h++) {
 		__m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w->qs + 32 * h));
+		__m256i sh = kq_scales_half(sc16, h);
 		for (int s = 0; s < 4; s++) {
-			int g = 8 * h + 2 * s;
-			/* code + 4 = 2 low bits | 4 when the high bit is set (0..7) */
-			__m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + s)));
-			__m256i hb = _mm256_and_si256(
-			    _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four);
+			/* code + 4 = 2 low bits | 4 when the high bit (4 h + s) is set (0..7): that
+			 * bit moved to bit 2 of its byte (16-bit shifts: bits crossing into the
+			 * next byte are masked off) */
+			int bit = 4 * h + s;
+			__m256i hb = _mm256_and_si256(bit >= 2 ? _mm256_srli_epi16(hm, bit - 2)
+							       : _mm256_slli_epi16(hm, 2 - bit),
+						      four);
 			__m256i u =
 			    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3), hb);
-			sum = _mm256_add_epi32(sum, kq_chunk_scaled(u, xq + 32 * (4 * h + s),
-								    kq_scales2(sc[g], sc[g + 1])));
+			sum = _mm256_add_epi32(
+			    sum, kq_chunk_scaled(u, xq + 32 * (4 * h + s), kq_scales2_of(sh, s)));
 		}
 	}
 	return sum;

@@ -62,9 +62,7 @@ q6_k_block_avx2(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 	    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)w->scales));
 	__m256i sum = _mm256_setzero_si256();
 	for (int h = 0; h < 2; h++) {
-		/* the half's 8 scales (int16) in both 128-bit halves, for the byte shuffles */
-		__m256i sh = _mm256_broadcastsi128_si256(h ? _mm256_extracti128_si256(s16, 1)
-							   : _mm256_castsi256_si128(s16));
+		__m256i sh = kq_scales_half(s16, h);
 		const uint8_t *ql = w->ql + 64 * h;
 		__m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)ql);
 		__m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(ql + 32));
@@ -77,15 +75,10 @@ q6_k_block_avx2(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 		__m256i lo[4] = {_mm256_and_si256(l0, m15), _mm256_and_si256(l1, m15),
 				 _mm256_and_si256(_mm256_srli_epi16(l0, 4), m15),
 				 _mm256_and_si256(_mm256_srli_epi16(l1, 4), m15)};
-		for (int k = 0; k < 4; k++) {
-			/* int16 lanes 0-7: scale of group 2k of the half, 8-15: group 2k + 1 */
-			__m256i sel =
-			    _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k + 1))),
-					     _mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k))));
+		for (int k = 0; k < 4; k++)
 			sum = _mm256_add_epi32(sum, kq_chunk_scaled(_mm256_or_si256(lo[k], hi[k]),
 								    xq + 128 * h + 32 * k,
-								    _mm256_shuffle_epi8(sh, sel)));
-		}
+								    kq_scales2_of(sh, k)));
 	}
 	/* the offset: 32 * sum of scale g times the group's activation sum */
 	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);

@@ -160,10 +160,20 @@ ISA_TARGET_AVX2 static inline __m256i kq_bsum16(const int32_t *bs)
 	return _mm256_permute4x64_epi64(_mm256_packs_epi32(b0, b1), 0xd8);
 }
 
-/* Two groups' scales for one 32-value chunk: int16 lanes 0-7 (values 0-15) get s0, 8-15 s1. */
-ISA_TARGET_AVX2 static inline __m256i kq_scales2(int32_t s0, int32_t s1)
+/* Two groups' scales for one 32-value chunk from 8 int16 scales held in both 128-bit halves of
+ * sh: int16 lanes 0-7 get scale 2k, 8-15 scale 2k + 1 (one byte shuffle). */
+ISA_TARGET_AVX2 static inline __m256i kq_scales2_of(__m256i sh, int k)
 {
-	return _mm256_set_m128i(_mm_set1_epi16((int16_t)s1), _mm_set1_epi16((int16_t)s0));
+	return _mm256_shuffle_epi8(
+	    sh, _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k + 1))),
+				 _mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k)))));
+}
+
+/* The 8 int16 scales of half h (< 2) of 16 in both 128-bit halves, for kq_scales2_of. */
+ISA_TARGET_AVX2 static inline __m256i kq_scales_half(__m256i s16, int h)
+{
+	return _mm256_broadcastsi128_si256(h ? _mm256_extracti128_si256(s16, 1)
+					     : _mm256_castsi256_si128(s16));
 }
 
 /* sum over a chunk of 32 codes u (unsigned, < 64) times x, each half of 16 by its scale. */

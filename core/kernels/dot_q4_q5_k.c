@@ -119,21 +119,59 @@ AVX2 float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
 
     /* --- AVX-512 (VNNI) --- */
 
-    /* Q4_K (qh NULL) and Q5_K: one super-block's integer sums as 8 int32 partials. Each 512-bit
-     * step takes one 32-byte chunk c of codes twice: low nibbles (group 2c, values 64c..) in the
-     * low half, high nibbles (group 2c + 1, the next 32 values) in the high half, so that the
-     * activations are one contiguous load; vpdpwssd applies the scales and accumulates. */
-    AVX512 static inline
-    __attribute__((always_inline)) void q45_k_block_avx512(const uint8_t *scales, const uint8_t *qh,
-							   const uint8_t *qs, const int8_t *xq,
-							   const int32_t *bs, __m256i *vi,
-							   __m256i *vm)
+    /* Q4_K/Q5_K, four super-blocks at once: their first 16 bytes (d, dmin, the 12 scale bytes as
+     * 32-bit words u0 u1 u2), one block per 128-bit lane, decoded in place to the block's 8 scales
+     * (bytes 0-7) and 8 mins (bytes 8-15) as kq_scales_mins_k4 gives them: dwords u0 & 0x3f..,
+     * (u2 & 0x0f..) | (u0 >> 6 & 3) << 4, u1 & 0x3f.., (u2 >> 4 & 0x0f..) | (u1 >> 6 & 3) << 4. */
+    AVX512 static inline __m512i k4_decode4(__m512i h)
 {
-	uint64_t sc, m;
-	kq_scales_mins_k4(scales, &sc, &m);
-	__m512i scb = _mm512_set1_epi64((long long)sc);
+	__m512i a = _mm512_shuffle_epi32(h, _MM_SHUFFLE(3, 2, 3, 1)); /* u0 u2 u1 u2 */
+	__m512i b = _mm512_shuffle_epi32(h, _MM_SHUFFLE(2, 2, 1, 1)); /* u0 u0 u1 u1 */
+	__m512i lo =
+	    _mm512_and_si512(_mm512_srlv_epi32(a, _mm512_set4_epi32(4, 0, 0, 0)),
+			     _mm512_set4_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
+	/* lo | (b >> 2 & the high words' 0x30..): ternary logic 0xf8 is A | (B & C) */
+	return _mm512_ternarylogic_epi32(lo, _mm512_srli_epi32(b, 2),
+					 _mm512_set4_epi32(0x30303030, 0, 0x30303030, 0), 0xf8);
+}
+
+/* The first 16 bytes of super-blocks j..j + 3 of a step of n, a lane each (absent ones 0:
+ * nothing is read past the row). */
+AVX512 static inline __attribute__((always_inline)) __m512i k4_heads4(const void *w, size_t size,
+								      int j, int n)
+{
+	const char *p = (const char *)w + (size_t)j * size;
+#define HEAD(k)                                                                                    \
+	(j + (k) < n ? _mm_loadu_si128((const __m128i *)(const void *)(p + (k)*size))              \
+		     : _mm_setzero_si128())
+	__m512i h = _mm512_castsi128_si512(HEAD(0));
+	h = _mm512_inserti32x4(h, HEAD(1), 1);
+	h = _mm512_inserti32x4(h, HEAD(2), 2);
+	return _mm512_inserti32x4(h, HEAD(3), 3);
+#undef HEAD
+}
+
+/* Lane k (< 4) of v in every 128-bit lane. */
+AVX512 static inline __m512i lane_bcast(__m512i v, int k)
+{
+	return _mm512_permutexvar_epi32(
+	    _mm512_add_epi32(_mm512_set1_epi32(4 * k),
+			     _mm512_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3)),
+	    v);
+}
+
+/* Q4_K (qh NULL) and Q5_K: one super-block's integer sums as 8 int32 partials, sm its decoded
+ * scales and mins (k4_decode4) in every 128-bit lane. Each 512-bit step takes one 32-byte
+ * chunk c of codes twice: low nibbles (group 2c, values 64c..) in the low half, high nibbles
+ * (group 2c + 1, the next 32 values) in the high half, so that the activations are one
+ * contiguous load; vpdpwssd applies the scales and accumulates. The mins: each doubled over
+ * int16 lanes against the 16 activation sums (as int16) in one vpmaddwd. */
+AVX512 static inline __attribute__((always_inline)) void
+q45_k_block_avx512(__m512i sm, const uint8_t *qh, const uint8_t *qs, const int8_t *xq,
+		   const int32_t *bs, __m256i *vi, __m256i *vm)
+{
 	__m512i m15 = _mm512_set1_epi8(15);
-	/* the high half's codes come down 4 bits; its scale is the next byte of sc */
+	/* the high half's codes come down 4 bits; its scale is the next byte of sm */
 	__m512i shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
 	__m512i sel = _mm512_inserti64x4(_mm512_set1_epi16((short)0xff00),
 					 _mm256_set1_epi16((short)0xff01), 1);
@@ -154,15 +192,55 @@ AVX2 float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
 		}
 		__m512i p = _mm512_maddubs_epi16(u, _mm512_loadu_si512(xq + 64 * c));
 		__m512i s = _mm512_shuffle_epi8(
-		    scb, _mm512_add_epi16(sel, _mm512_set1_epi16((short)(2 * c))));
+		    sm, _mm512_add_epi16(sel, _mm512_set1_epi16((short)(2 * c))));
 		sum = _mm512_dpwssd_epi32(sum, p, s);
 	}
 	*vi = kq_fold512(sum);
-	*vm = kq_mins8(m, bs);
+	__m256i mins = _mm256_shuffle_epi8(
+	    _mm512_castsi512_si256(sm),
+	    _mm256_setr_epi8(8, -1, 8, -1, 9, -1, 9, -1, 10, -1, 10, -1, 11, -1, 11, -1, 12, -1, 12,
+			     -1, 13, -1, 13, -1, 14, -1, 14, -1, 15, -1, 15, -1));
+	/* |activation sum of 16| <= 16 x 128: int16 holds it */
+	*vm = _mm256_madd_epi16(mins, _mm512_cvtepi32_epi16(_mm512_loadu_si512(bs)));
 }
 
-AVX512 float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb)
-    Q45_K_ROW(q45_k_block_avx512, BlockQ4_K, NULL)
+/* The body of the AVX-512 Q4_K (QH NULL) or Q5_K row kernel: eight super-blocks per step, their
+ * heads decoded four at a time, d and dmin taken from the same heads. */
+#define Q45_K_ROW512(T, QH)                                                                        \
+	{                                                                                          \
+		const T *w = wv;                                                                   \
+		__m256 acc = _mm256_setzero_ps();                                                  \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
+			__m512i h0 = k4_heads4(&w[b], sizeof *w, 0, n);                            \
+			__m512i h1 = k4_heads4(&w[b], sizeof *w, 4, n);                            \
+			__m512i sm[2] = {k4_decode4(h0), k4_decode4(h1)};                          \
+			__m256i vi[8], vm[8];                                                      \
+			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
+			{                                                                          \
+				vi[j] = vm[j] = _mm256_setzero_si256();                            \
+				if (j < n)                                                         \
+					q45_k_block_avx512(lane_bcast(sm[j / 4], j % 4), QH,       \
+							   w[b + j].qs, x->q + (b + j) * QK_K,     \
+							   x->bsum + (b + j) * (QK_K / 16),        \
+							   &vi[j], &vm[j]);                        \
+			}                                                                          \
+			/* each lane's first dword: d and dmin */                                  \
+			__m256 d, dmin;                                                            \
+			kq_fp16_split(_mm512_castsi512_si256(_mm512_permutex2var_epi32(            \
+					  h0,                                                      \
+					  _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0,  \
+							    0, 0, 0, 0, 0),                        \
+					  h1)),                                                    \
+				      &d, &dmin);                                                  \
+			acc = kq_acc8_kmin_dm(acc, reduce8(vi), reduce8(vm), d, dmin, x->d + b,    \
+					      kq_lanes(n));                                        \
+		}                                                                                  \
+		return kq_tree8(acc);                                                              \
+	}
 
-	AVX512 float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
-	    Q45_K_ROW(q45_k_block_avx512, BlockQ5_K, w[b + j].qh)
+AVX512 float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb) Q45_K_ROW512(BlockQ4_K, NULL)
+
+    AVX512 float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
+	Q45_K_ROW512(BlockQ5_K, w[b + j].qh)

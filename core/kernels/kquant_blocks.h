@@ -194,15 +194,10 @@ ISA_TARGET_AVX2 static inline __m256i kq_lanes(int n)
 	return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* The two fp16 values at p + j * stride (4 bytes) of each present lane j, as floats: the
- * first into *lo, the second into *hi (absent lanes read nothing and give 0). */
-ISA_TARGET_AVX2 static inline void kq_fp16_pairs(const void *p, int stride, __m256i lanes,
-						 __m256 *lo, __m256 *hi)
+/* Eight pairs of fp16 values, one per 32-bit lane, as floats: the first of each into *lo,
+ * the second into *hi. */
+ISA_TARGET_AVX2 static inline void kq_fp16_split(__m256i v, __m256 *lo, __m256 *hi)
 {
-	__m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-					 _mm256_set1_epi32(stride));
-	__m256i v =
-	    _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)p, idx, lanes, 1);
 	/* per 128-bit half: the four low halves, then the four high ones; then the halves'
 	 * quarters in the order lo 0-3, lo 4-7, hi 0-3, hi 4-7 */
 	v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11,
@@ -211,6 +206,18 @@ ISA_TARGET_AVX2 static inline void kq_fp16_pairs(const void *p, int stride, __m2
 	v = _mm256_permute4x64_epi64(v, 0xd8);
 	*lo = _mm256_cvtph_ps(_mm256_castsi256_si128(v));
 	*hi = _mm256_cvtph_ps(_mm256_extracti128_si256(v, 1));
+}
+
+/* The two fp16 values at p + j * stride (4 bytes) of each present lane j, as floats: the
+ * first into *lo, the second into *hi (absent lanes read nothing and give 0). */
+ISA_TARGET_AVX2 static inline void kq_fp16_pairs(const void *p, int stride, __m256i lanes,
+						 __m256 *lo, __m256 *hi)
+{
+	__m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+					 _mm256_set1_epi32(stride));
+	kq_fp16_split(
+	    _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)p, idx, lanes, 1), lo,
+	    hi);
 }
 
 /* acc + the kq_term_kmin of the present lanes (all-ones in lanes), the weights' d_w and

@@ -61,17 +61,108 @@ float kdot_q5_k_ref(const void *wv, const QAct *x, int nb)
 	return qdot_tree(acc);
 }
 
+/* --- SIMD: the scales and mins of two super-blocks decoded at once, a 128-bit lane each --- */
+
+/* The first 16 bytes (d, dmin, the 12 scale bytes) of super-blocks j and j + 1 of a step of n,
+ * a 128-bit lane each (an absent one 0: nothing is read past the row). */
+AVX2 static inline __attribute__((always_inline)) __m256i k4_heads2(const void *w, size_t size,
+								    int j, int n)
+{
+	const char *p = (const char *)w + (size_t)j * size;
+	__m128i h0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i h1 = j + 1 < n ? _mm_loadu_si128((const __m128i *)(const void *)(p + size))
+			       : _mm_setzero_si128();
+	return _mm256_set_m128i(h1, h0);
+}
+
+/* Heads decoded in place to each block's 8 scales (bytes 0-7) and 8 mins (bytes 8-15) as
+ * kq_scales_mins_k4 gives them; of the head's 32-bit words d|dmin u0 u1 u2 the lanes become
+ * u0 & 0x3f.., (u2 & 0x0f..) | (u0 >> 6 & 3) << 4, u1 & 0x3f.., (u2 >> 4 & 0x0f..) | (u1 >> 6 &
+ * 3) << 4. */
+AVX2 static inline __m256i k4_decode2(__m256i h)
+{
+	__m256i a = _mm256_shuffle_epi32(h, _MM_SHUFFLE(3, 2, 3, 1)); /* u0 u2 u1 u2 */
+	__m256i b = _mm256_shuffle_epi32(h, _MM_SHUFFLE(2, 2, 1, 1)); /* u0 u0 u1 u1 */
+	__m256i lo =
+	    _mm256_and_si256(_mm256_srlv_epi32(a, _mm256_setr_epi32(0, 0, 0, 4, 0, 0, 0, 4)),
+			     _mm256_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f,
+					       0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+	__m256i hi = _mm256_and_si256(
+	    _mm256_srli_epi32(b, 2),
+	    _mm256_setr_epi32(0, 0x30303030, 0, 0x30303030, 0, 0x30303030, 0, 0x30303030));
+	return _mm256_or_si256(lo, hi);
+}
+
+/* d|dmin (each head's first 32 bits) of the 8 blocks of a step, in block order. */
+AVX2 static inline __m256i k4_dmin8(const __m256i h[4])
+{
+	/* blocks 0 2 4 6 in the low 128 bits, 1 3 5 7 in the high */
+	__m256i v = _mm256_unpacklo_epi64(_mm256_unpacklo_epi32(h[0], h[1]),
+					  _mm256_unpacklo_epi32(h[2], h[3]));
+	return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* Dwords 4 k..4 k + 3 (k < 2) of v in every 128-bit lane of a 256-bit vector (a block's
+ * decoded scales and mins for the byte shuffles). */
+AVX2 static inline __m256i k4_lane(__m256i v, int k)
+{
+	return _mm256_permutevar8x32_epi32(
+	    v,
+	    _mm256_add_epi32(_mm256_set1_epi32(4 * k), _mm256_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3)));
+}
+
+/* The mins of a decoded block (bytes 8-15 of sm's 128-bit lanes) each doubled over int16 lanes:
+ * against the 16 activation sums, one vpmaddwd gives the mins' sum. */
+AVX2 static inline __m256i k4_mins16(__m256i sm)
+{
+	return _mm256_shuffle_epi8(sm, _mm256_setr_epi8(8, -1, 8, -1, 9, -1, 9, -1, 10, -1, 10, -1,
+							11, -1, 11, -1, 12, -1, 12, -1, 13, -1, 13,
+							-1, 14, -1, 14, -1, 15, -1, 15, -1));
+}
+
+/* The body of a Q4_K (QH NULL) or Q5_K row kernel of either ISA, BLOCK its one-super-block
+ * sums (VI the type of its scaled codes' partials, REDUCE their reduce8): eight super-blocks per
+ * step, the last step short, their heads decoded two at a time and d, dmin taken from them. */
+#define Q45_K_ROW(BLOCK, VI, REDUCE, T, QH)                                                        \
+	{                                                                                          \
+		const T *w = wv;                                                                   \
+		__m256 acc = _mm256_setzero_ps();                                                  \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
+			__m256i h[4], sm[4];                                                       \
+			for (int k = 0; k < 4; k++) {                                              \
+				h[k] = 2 * k < n ? k4_heads2(&w[b], sizeof *w, 2 * k, n)           \
+						 : _mm256_setzero_si256();                         \
+				sm[k] = k4_decode2(h[k]);                                          \
+			}                                                                          \
+			VI vi[8];                                                                  \
+			__m256i vm[8];                                                             \
+			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
+			{                                                                          \
+				__builtin_memset(&vi[j], 0, sizeof vi[j]);                         \
+				vm[j] = _mm256_setzero_si256();                                    \
+				if (j < n)                                                         \
+					BLOCK(k4_lane(sm[j / 2], j % 2), QH, w[b + j].qs,          \
+					      x->q + (b + j) * QK_K,                               \
+					      x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);    \
+			}                                                                          \
+			__m256 d, dmin;                                                            \
+			kq_fp16_split(k4_dmin8(h), &d, &dmin);                                     \
+			acc = kq_acc8_kmin_dm(acc, REDUCE(vi), reduce8(vm), d, dmin, x->d + b,     \
+					      kq_lanes(n));                                        \
+		}                                                                                  \
+		return kq_tree8(acc);                                                              \
+	}
+
 /* --- AVX2 --- */
 
 /* Q4_K (qh NULL) and Q5_K: one super-block's integer sums as 8 int32 partials: *vi of the
- * scaled codes, *vm of the mins. */
+ * scaled codes, *vm of the mins; sm its decoded scales and mins in both 128-bit lanes. */
 AVX2 static inline __attribute__((always_inline)) void
-q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, const int8_t *xq,
+q45_k_block_avx2(__m256i sm, const uint8_t *qh, const uint8_t *qs, const int8_t *xq,
 		 const int32_t *bs, __m256i *vi, __m256i *vm)
 {
-	uint64_t sc, m;
-	kq_scales_mins_k4(scales, &sc, &m);
-	__m256i scb = _mm256_set1_epi64x((long long)sc);
 	__m256i hv =
 	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
 	__m256i sum = _mm256_setzero_si256();
@@ -79,97 +170,33 @@ q45_k_block_avx2(const uint8_t *scales, const uint8_t *qh, const uint8_t *qs, co
 		__m256i lo, hi;
 		kq_k45_chunk(qs, hv, qh != NULL, c, &lo, &hi);
 		sum =
-		    _mm256_add_epi32(sum, kq_chunk_scaled(lo, xq + 64 * c, kq_scale16(scb, 2 * c)));
+		    _mm256_add_epi32(sum, kq_chunk_scaled(lo, xq + 64 * c, kq_scale16(sm, 2 * c)));
 		sum = _mm256_add_epi32(
-		    sum, kq_chunk_scaled(hi, xq + 64 * c + 32, kq_scale16(scb, 2 * c + 1)));
+		    sum, kq_chunk_scaled(hi, xq + 64 * c + 32, kq_scale16(sm, 2 * c + 1)));
 	}
 	*vi = sum;
-	*vm = kq_mins8(m, bs);
+	*vm = _mm256_madd_epi16(k4_mins16(sm), kq_bsum16(bs));
 }
 
-/* The body of a Q4_K (QH NULL) or Q5_K row kernel of either ISA, BLOCK its one-super-block
- * sums: eight super-blocks per step, the last step short. */
-#define Q45_K_ROW(BLOCK, T, QH)                                                                    \
-	{                                                                                          \
-		const T *w = wv;                                                                   \
-		__m256 acc = _mm256_setzero_ps();                                                  \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			__m256i vi[8], vm[8];                                                      \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
-			{                                                                          \
-				vi[j] = vm[j] = _mm256_setzero_si256();                            \
-				if (j < n)                                                         \
-					BLOCK(w[b + j].scales, QH, w[b + j].qs,                    \
-					      x->q + (b + j) * QK_K,                               \
-					      x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);    \
-			}                                                                          \
-			acc = kq_acc8_kmin(acc, reduce8(vi), reduce8(vm), &w[b], sizeof *w,        \
-					   x->d + b, n);                                           \
-		}                                                                                  \
-		return kq_tree8(acc);                                                              \
-	}
-
 AVX2 float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
-    Q45_K_ROW(q45_k_block_avx2, BlockQ4_K, NULL)
+    Q45_K_ROW(q45_k_block_avx2, __m256i, reduce8, BlockQ4_K, NULL)
 
 	AVX2 float kdot_q5_k_avx2(const void *wv, const QAct *x, int nb)
-	    Q45_K_ROW(q45_k_block_avx2, BlockQ5_K, w[b + j].qh)
+	    Q45_K_ROW(q45_k_block_avx2, __m256i, reduce8, BlockQ5_K, w[b + j].qh)
 
     /* --- AVX-512 (VNNI) --- */
 
-    /* Q4_K/Q5_K, four super-blocks at once: their first 16 bytes (d, dmin, the 12 scale bytes as
-     * 32-bit words u0 u1 u2), one block per 128-bit lane, decoded in place to the block's 8 scales
-     * (bytes 0-7) and 8 mins (bytes 8-15) as kq_scales_mins_k4 gives them: dwords u0 & 0x3f..,
-     * (u2 & 0x0f..) | (u0 >> 6 & 3) << 4, u1 & 0x3f.., (u2 >> 4 & 0x0f..) | (u1 >> 6 & 3) << 4. */
-    AVX512 static inline __m512i k4_decode4(__m512i h)
+    /* Q4_K (qh NULL) and Q5_K: one super-block's integer sums, *vi as 16 int32 partials. Each
+     * 512-bit step takes one 32-byte chunk c of codes twice: low nibbles (group 2c, values 64c..)
+     * in the low half, high nibbles (group 2c + 1, the next 32 values) in the high half, so that
+     * the activations are one contiguous load; vpdpwssd applies the scales and accumulates. */
+    AVX512 static inline
+    __attribute__((always_inline)) void q45_k_block_avx512(__m256i sm, const uint8_t *qh,
+							   const uint8_t *qs, const int8_t *xq,
+							   const int32_t *bs, __m512i *vi,
+							   __m256i *vm)
 {
-	__m512i a = _mm512_shuffle_epi32(h, _MM_SHUFFLE(3, 2, 3, 1)); /* u0 u2 u1 u2 */
-	__m512i b = _mm512_shuffle_epi32(h, _MM_SHUFFLE(2, 2, 1, 1)); /* u0 u0 u1 u1 */
-	__m512i lo =
-	    _mm512_and_si512(_mm512_srlv_epi32(a, _mm512_set4_epi32(4, 0, 0, 0)),
-			     _mm512_set4_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
-	/* lo | (b >> 2 & the high words' 0x30..): ternary logic 0xf8 is A | (B & C) */
-	return _mm512_ternarylogic_epi32(lo, _mm512_srli_epi32(b, 2),
-					 _mm512_set4_epi32(0x30303030, 0, 0x30303030, 0), 0xf8);
-}
-
-/* The first 16 bytes of super-blocks j..j + 3 of a step of n, a lane each (absent ones 0:
- * nothing is read past the row). */
-AVX512 static inline __attribute__((always_inline)) __m512i k4_heads4(const void *w, size_t size,
-								      int j, int n)
-{
-	const char *p = (const char *)w + (size_t)j * size;
-#define HEAD(k)                                                                                    \
-	(j + (k) < n ? _mm_loadu_si128((const __m128i *)(const void *)(p + (k)*size))              \
-		     : _mm_setzero_si128())
-	__m512i h = _mm512_castsi128_si512(HEAD(0));
-	h = _mm512_inserti32x4(h, HEAD(1), 1);
-	h = _mm512_inserti32x4(h, HEAD(2), 2);
-	return _mm512_inserti32x4(h, HEAD(3), 3);
-#undef HEAD
-}
-
-/* Lane k (< 4) of v in every 128-bit lane. */
-AVX512 static inline __m512i lane_bcast(__m512i v, int k)
-{
-	return _mm512_permutexvar_epi32(
-	    _mm512_add_epi32(_mm512_set1_epi32(4 * k),
-			     _mm512_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3)),
-	    v);
-}
-
-/* Q4_K (qh NULL) and Q5_K: one super-block's integer sums as 8 int32 partials, sm its decoded
- * scales and mins (k4_decode4) in every 128-bit lane. Each 512-bit step takes one 32-byte
- * chunk c of codes twice: low nibbles (group 2c, values 64c..) in the low half, high nibbles
- * (group 2c + 1, the next 32 values) in the high half, so that the activations are one
- * contiguous load; vpdpwssd applies the scales and accumulates. The mins: each doubled over
- * int16 lanes against the 16 activation sums (as int16) in one vpmaddwd. */
-AVX512 static inline __attribute__((always_inline)) void
-q45_k_block_avx512(__m512i sm, const uint8_t *qh, const uint8_t *qs, const int8_t *xq,
-		   const int32_t *bs, __m256i *vi, __m256i *vm)
-{
+	__m512i sm4 = _mm512_broadcast_i64x4(sm);
 	__m512i m15 = _mm512_set1_epi8(15);
 	/* the high half's codes come down 4 bits; its scale is the next byte of sm */
 	__m512i shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
@@ -192,55 +219,16 @@ q45_k_block_avx512(__m512i sm, const uint8_t *qh, const uint8_t *qs, const int8_
 		}
 		__m512i p = _mm512_maddubs_epi16(u, _mm512_loadu_si512(xq + 64 * c));
 		__m512i s = _mm512_shuffle_epi8(
-		    sm, _mm512_add_epi16(sel, _mm512_set1_epi16((short)(2 * c))));
+		    sm4, _mm512_add_epi16(sel, _mm512_set1_epi16((short)(2 * c))));
 		sum = _mm512_dpwssd_epi32(sum, p, s);
 	}
-	*vi = kq_fold512(sum);
-	__m256i mins = _mm256_shuffle_epi8(
-	    _mm512_castsi512_si256(sm),
-	    _mm256_setr_epi8(8, -1, 8, -1, 9, -1, 9, -1, 10, -1, 10, -1, 11, -1, 11, -1, 12, -1, 12,
-			     -1, 13, -1, 13, -1, 14, -1, 14, -1, 15, -1, 15, -1));
+	*vi = sum;
 	/* |activation sum of 16| <= 16 x 128: int16 holds it */
-	*vm = _mm256_madd_epi16(mins, _mm512_cvtepi32_epi16(_mm512_loadu_si512(bs)));
+	*vm = _mm256_madd_epi16(k4_mins16(sm), _mm512_cvtepi32_epi16(_mm512_loadu_si512(bs)));
 }
 
-/* The body of the AVX-512 Q4_K (QH NULL) or Q5_K row kernel: eight super-blocks per step, their
- * heads decoded four at a time, d and dmin taken from the same heads. */
-#define Q45_K_ROW512(T, QH)                                                                        \
-	{                                                                                          \
-		const T *w = wv;                                                                   \
-		__m256 acc = _mm256_setzero_ps();                                                  \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			__m512i h0 = k4_heads4(&w[b], sizeof *w, 0, n);                            \
-			__m512i h1 = k4_heads4(&w[b], sizeof *w, 4, n);                            \
-			__m512i sm[2] = {k4_decode4(h0), k4_decode4(h1)};                          \
-			__m256i vi[8], vm[8];                                                      \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
-			{                                                                          \
-				vi[j] = vm[j] = _mm256_setzero_si256();                            \
-				if (j < n)                                                         \
-					q45_k_block_avx512(lane_bcast(sm[j / 4], j % 4), QH,       \
-							   w[b + j].qs, x->q + (b + j) * QK_K,     \
-							   x->bsum + (b + j) * (QK_K / 16),        \
-							   &vi[j], &vm[j]);                        \
-			}                                                                          \
-			/* each lane's first dword: d and dmin */                                  \
-			__m256 d, dmin;                                                            \
-			kq_fp16_split(_mm512_castsi512_si256(_mm512_permutex2var_epi32(            \
-					  h0,                                                      \
-					  _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0,  \
-							    0, 0, 0, 0, 0),                        \
-					  h1)),                                                    \
-				      &d, &dmin);                                                  \
-			acc = kq_acc8_kmin_dm(acc, reduce8(vi), reduce8(vm), d, dmin, x->d + b,    \
-					      kq_lanes(n));                                        \
-		}                                                                                  \
-		return kq_tree8(acc);                                                              \
-	}
+AVX512 float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb)
+    Q45_K_ROW(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
 
-AVX512 float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb) Q45_K_ROW512(BlockQ4_K, NULL)
-
-    AVX512 float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
-	Q45_K_ROW512(BlockQ5_K, w[b + j].qh)
+	AVX512 float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
+	    Q45_K_ROW(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)

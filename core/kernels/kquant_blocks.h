@@ -375,6 +375,26 @@ ISA_TARGET_AVX512 static inline __m512i kq_spread16(__m512i s16, int base)
 	return _mm512_permutexvar_epi16(idx, s16);
 }
 
+/* reduce8 of 512-bit vectors: lane j the total of v[j]'s 16 int32 lanes (exact), without
+ * folding each vector to 256 bits first. */
+ISA_TARGET_AVX512 static inline __m256i kq_reduce8_512(const __m512i v[8])
+{
+	__m512i t[4], a[2];
+	for (int k = 0; k < 4; k++)
+		t[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
+					_mm512_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
+	/* per 128-bit lane: the partial sums of v[4k..4k + 3] */
+	for (int k = 0; k < 2; k++)
+		a[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(t[2 * k], t[2 * k + 1]),
+					_mm512_unpackhi_epi64(t[2 * k], t[2 * k + 1]));
+	/* 128-bit lanes: a0 + a2, a1 + a3 of each, then those two added */
+	__m512i c = _mm512_add_epi32(_mm512_shuffle_i64x2(a[0], a[1], 0x44),
+				     _mm512_shuffle_i64x2(a[0], a[1], 0xee));
+	__m512i e =
+	    _mm512_add_epi32(_mm512_shuffle_i64x2(c, c, 0x08), _mm512_shuffle_i64x2(c, c, 0x0d));
+	return _mm512_castsi512_si256(e);
+}
+
 /* The 512 bits' two halves added (exact). */
 ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
 {

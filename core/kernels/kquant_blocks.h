@@ -142,15 +142,6 @@ ISA_TARGET_AVX2 static inline void kq_prefetch(const void *p, size_t n)
 		_mm_prefetch(ahead + k, _MM_HINT_T0);
 }
 
-/* Sum of the 8 int32 lanes (exact). */
-ISA_TARGET_AVX2 static inline int32_t kq_hsum_i32(__m256i v)
-{
-	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-	return _mm_cvtsi128_si32(s);
-}
-
 /* A super-block's 16 activation sums (int32, |sum| <= 16 x 128) as int16 lanes in order;
  * packs works per 128-bit half, the permute puts them back. */
 ISA_TARGET_AVX2 static inline __m256i kq_bsum16(const int32_t *bs)
@@ -272,38 +263,11 @@ ISA_TARGET_AVX2 static inline float kq_tree8(__m256 acc)
 	return qdot_tree(a);
 }
 
-/* Q4_K/Q5_K: int16 lanes of one group's scale: byte k of the 64-bit sc (both 128-bit halves
- * hold it), the high byte zeroed (shuffle index 0xff). */
+/* Q4_K/Q5_K: int16 lanes of one group's scale: byte k of each 128-bit half of scb (both hold
+ * the block's decoded scales), the high byte zeroed (shuffle index 0xff). */
 ISA_TARGET_AVX2 static inline __m256i kq_scale16(__m256i scb, int k)
 {
 	return _mm256_shuffle_epi8(scb, _mm256_set1_epi16((short)(0xff00 | k)));
-}
-
-/* Q4_K/Q5_K: the mins m (bytes of the 64-bit m, as kq_scales_mins_k4 gives them) widened for
- * kq_mins8: min j in the int32 lanes 2j and 2j + 1 of lo (j < 4) and hi (j >= 4). */
-ISA_TARGET_AVX2 static inline void kq_mins_spread(uint64_t m, __m256i *lo, __m256i *hi)
-{
-	__m128i md =
-	    _mm_shuffle_epi8(_mm_cvtsi64_si128((long long)m),
-			     _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
-	*lo = _mm256_cvtepu8_epi32(md);
-	*hi = _mm256_cvtepu8_epi32(_mm_srli_si128(md, 8));
-}
-
-/* Q4_K/Q5_K mins: sum over the 8 groups of min j times the activations' 16-value sums 2j and
- * 2j + 1, as 8 int32 partial sums. */
-ISA_TARGET_AVX2 static inline __m256i kq_mins8_spread(__m256i mlo, __m256i mhi, const int32_t *bs)
-{
-	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
-	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
-	return _mm256_add_epi32(_mm256_mullo_epi32(mlo, b0), _mm256_mullo_epi32(mhi, b1));
-}
-
-ISA_TARGET_AVX2 static inline __m256i kq_mins8(uint64_t m, const int32_t *bs)
-{
-	__m256i mlo, mhi;
-	kq_mins_spread(m, &mlo, &mhi);
-	return kq_mins8_spread(mlo, mhi, bs);
 }
 
 /* Q4_0/Q4_1: the 16 bytes of 4-bit codes as 32 unsigned codes: low nibbles (values 0-15) first. */
@@ -420,21 +384,6 @@ kq_k45_chunk(const uint8_t *qs, __m256i hv, bool q5, int c, __m256i *lo, __m256i
 		*hi = _mm256_or_si256(
 		    *hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
 	}
-}
-
-/* One token's scaled integer sum of a K-quant super-block, AVX-512: u[c] holds chunk c's 64
- * unsigned codes, summed against the token's 256 values xq by vpdpbusd into int32 lanes of 4
- * values (|sum| fits int16), chunks 0-1 and 2-3 packed to int16 and scaled by s01 and s23
- * (madd, vpdpwssd). */
-ISA_TARGET_AVX512 static inline __attribute__((always_inline)) __m512i
-kq_sum512(const __m512i u[4], const int8_t *xq, __m512i s01, __m512i s23)
-{
-	__m512i p[4];
-	for (int c = 0; c < 4; c++)
-		p[c] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[c],
-					   _mm512_loadu_si512(xq + 64 * c));
-	return _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), s01),
-				   _mm512_packs_epi32(p[2], p[3]), s23);
 }
 
 /* --- Prompt batches (the *_batch.c files): one row against T tokens at a time --- */

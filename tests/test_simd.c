@@ -10,6 +10,7 @@
 #include "core/base/rng.h"
 #include "core/formats/synth.h"
 #include "core/kernels/fexp.h"
+#include "core/kernels/kquant.h"
 #include "core/kernels/quantize.h"
 #include "core/kernels/registry.h"
 #include "core/model/model.h"
@@ -171,6 +172,45 @@ START_TEST(test_quant_act_q8_bit_exact)
 		ck_assert_msg(!memcmp(q1, q2, N), "AVX2 activation values differ (rep %d)", rep);
 		ck_assert_msg(!memcmp(d1, d2, sizeof d1), "AVX2 activation scales differ");
 		ck_assert_msg(!memcmp(s1, s2, sizeof s1), "AVX2 activation block sums differ");
+	}
+}
+END_TEST
+
+/* The AVX2 Q8_K quantizer gives the reference's bytes, scales and 16-value sums: ties of the
+ * largest magnitude (the first wins, +a or -a), halves that round to even, an all-zero
+ * super-block, tiny and large magnitudes, NaN and infinity (the scalar rule). */
+START_TEST(test_quant_act_q8_k_bit_exact)
+{
+	if (!isa_or_skip(ISA_AVX2))
+		return;
+	enum { N = QK_K * 12 };
+	static float x[N];
+	static int8_t q1[N], q2[N];
+	static float d1[N / QK_K], d2[N / QK_K];
+	static int32_t s1[N / 16], s2[N / 16];
+	Rng r;
+	rng_seed(&r, 16);
+	for (int rep = 0; rep < 20; rep++) {
+		for (int k = 0; k < N; k++) {
+			int b = k / QK_K;
+			float scale = b % 4 == 0 ? 1e-6f : b % 4 == 1 ? 3e4f : 1.0f;
+			x[k] = (rng_float(&r) * 2 - 1) * scale;
+			if (b % 4 == 3 && k % 7 == 0) /* k + 0.5 steps against a largest of -127 */
+				x[k] = (float)((int)(rng_next(&r) % 254) - 127) + 0.5f;
+		}
+		for (int k = 3 * QK_K; k < 4 * QK_K; k += 97)
+			x[k] = -127.0f; /* ties: the first -127 is the largest */
+		x[10 * QK_K + 9] = 2.0f, x[10 * QK_K + 12] = -2.0f; /* +a first */
+		x[6 * QK_K + 9] = -2.0f, x[6 * QK_K + 12] = 2.0f;   /* -a first */
+		for (int k = 7 * QK_K; k < 8 * QK_K; k++)
+			x[k] = 0.0f;
+		x[8 * QK_K + 1 + rep] = __builtin_nanf("");
+		x[9 * QK_K + 200 - rep] = rep % 2 ? __builtin_inff() : -__builtin_inff();
+		quant_act_q8_k(x, N, q1, d1, s1);
+		quant_act_q8_k_avx2(x, N, q2, d2, s2);
+		ck_assert_msg(!memcmp(q1, q2, N), "Q8_K values differ (rep %d)", rep);
+		ck_assert_msg(!memcmp(d1, d2, sizeof d1), "Q8_K scales differ (rep %d)", rep);
+		ck_assert_msg(!memcmp(s1, s2, sizeof s1), "Q8_K sums differ (rep %d)", rep);
 	}
 }
 END_TEST
@@ -620,6 +660,7 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_int8_kernels_bit_exact);
 	tcase_add_test(tc, test_q8_0_tile_bit_exact);
 	tcase_add_test(tc, test_quant_act_q8_bit_exact);
+	tcase_add_test(tc, test_quant_act_q8_k_bit_exact);
 	tcase_add_test(tc, test_fexp_simd_bit_exact);
 	tcase_add_test(tc, test_attention_bit_exact);
 	tcase_add_test(tc, test_swiglu_bit_exact);

@@ -139,6 +139,7 @@ void quant_act_q8_1(const float *x, int n, int8_t *q, float *d, float *s);
  * bsum the sums of each 16 q. */
 typedef void (*QuantActQ8KFn)(const float *x, int n, int8_t *q, float *d, int32_t *bsum);
 void quant_act_q8_k(const float *x, int n, int8_t *q, float *d, int32_t *bsum);
+void quant_act_q8_k_avx2(const float *x, int n, int8_t *q, float *d, int32_t *bsum);
 
 /* Row of n values (n a multiple of the type's block) of type t as floats, GGML's
  * dequantizers' arithmetic (what its get_rows gives for an embedding). */

@@ -1,6 +1,7 @@
 /* quant_act.c: activations quantized for the dot kernels: Q8_0 blocks (the scalar reference and
  * the AVX2 version, byte for byte the same), int8 blocks of any size, fp16, and the K-quant
- * family's Q8_1 and Q8_K (scalar). */
+ * family's Q8_1 (scalar) and Q8_K (the scalar reference and the AVX2 version). */
+#include <float.h>
 #include <immintrin.h>
 
 #include "core/kernels/dot.h"
@@ -87,33 +88,97 @@ static float round_half_even(float v)
 	return t - 12582912.0f;
 }
 
+/* One super-block of Q8_K activations (quant_act_q8_k). */
+static void q8_k_block(const float *xb, int8_t *qb, float *d, int32_t *bsum)
+{
+	float amax = 0, max = 0;
+	for (int j = 0; j < QK_K; j++)
+		if (math_fabsf(xb[j]) > amax) {
+			amax = math_fabsf(xb[j]);
+			max = xb[j];
+		}
+	if (amax == 0) {
+		*d = 0;
+		for (int j = 0; j < QK_K; j++)
+			qb[j] = 0;
+		for (int g = 0; g < QK_K / 16; g++)
+			bsum[g] = 0;
+		return;
+	}
+	float iscale = -127.0f / max;
+	for (int j = 0; j < QK_K; j++)
+		qb[j] = clamp_i8(round_half_even(iscale * xb[j]));
+	for (int g = 0; g < QK_K / 16; g++) {
+		int32_t s = 0;
+		for (int j = 0; j < 16; j++)
+			s += qb[g * 16 + j];
+		bsum[g] = s;
+	}
+	*d = 1.0f / iscale;
+}
+
 void quant_act_q8_k(const float *x, int n, int8_t *q, float *d, int32_t *bsum)
 {
+	for (int b = 0; b < n / QK_K; b++)
+		q8_k_block(x + b * QK_K, q + b * QK_K, &d[b], bsum + b * (QK_K / 16));
+}
+
+/* AVX2, the same bytes: the largest magnitude by maxps (exact), the first value that has it by a
+ * compare; then every |iscale x| <= 127 (|x| <= |max|), so vcvtps2dq's round-half-even needs no
+ * clamp. A super-block holding NaN or infinity takes the scalar loop (its clamp and its NaN
+ * rule). */
+ISA_TARGET_AVX2 void quant_act_q8_k_avx2(const float *x, int n, int8_t *q, float *d, int32_t *bsum)
+{
+	const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
 	for (int b = 0; b < n / QK_K; b++) {
 		const float *xb = x + b * QK_K;
 		int8_t *qb = q + b * QK_K;
-		float amax = 0, max = 0;
-		for (int j = 0; j < QK_K; j++)
-			if (math_fabsf(xb[j]) > amax) {
-				amax = math_fabsf(xb[j]);
-				max = xb[j];
-			}
-		if (amax == 0) {
-			d[b] = 0;
-			for (int j = 0; j < QK_K; j++)
-				qb[j] = 0;
-			for (int g = 0; g < QK_K / 16; g++)
-				bsum[b * (QK_K / 16) + g] = 0;
+		__m256 m = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+		for (int j = 0; j < QK_K; j += 8) {
+			__m256 a = _mm256_and_ps(_mm256_loadu_ps(xb + j), absmask);
+			m = _mm256_max_ps(a, m);
+			bad = _mm256_or_ps(bad,
+					   _mm256_cmp_ps(a, _mm256_set1_ps(FLT_MAX), _CMP_NLE_UQ));
+		}
+		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+		m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+		float amax = _mm_cvtss_f32(m4);
+		if (_mm256_movemask_ps(bad) || amax == 0) {
+			q8_k_block(xb, qb, &d[b], bsum + b * (QK_K / 16));
 			continue;
 		}
+		float max = 0;
+		for (int j = 0; j < QK_K; j += 8) {
+			int hit = _mm256_movemask_ps(
+			    _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(xb + j), absmask),
+					  _mm256_set1_ps(amax), _CMP_EQ_OQ));
+			if (hit) {
+				max = xb[j + __builtin_ctz((unsigned)hit)];
+				break;
+			}
+		}
 		float iscale = -127.0f / max;
-		for (int j = 0; j < QK_K; j++)
-			qb[j] = clamp_i8(round_half_even(iscale * xb[j]));
-		for (int g = 0; g < QK_K / 16; g++) {
-			int32_t s = 0;
-			for (int j = 0; j < 16; j++)
-				s += qb[g * 16 + j];
-			bsum[b * (QK_K / 16) + g] = s;
+		__m256 vs = _mm256_set1_ps(iscale);
+		__m256i g8[8];
+		for (int k = 0; k < QK_K / 32; k++) {
+			__m256i i[4];
+			for (int l = 0; l < 4; l++)
+				i[l] = _mm256_cvtps_epi32(
+				    _mm256_mul_ps(vs, _mm256_loadu_ps(xb + 32 * k + 8 * l)));
+			/* int32 -> int8 keeping the order: the packs work per 128-bit half */
+			__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]),
+						       _mm256_packs_epi32(i[2], i[3]));
+			p = _mm256_permutevar8x32_epi32(p,
+							_mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+			_mm256_storeu_si256((__m256i *)(void *)(qb + 32 * k), p);
+			/* groups 2k and 2k + 1 (16 values each) as 8 partial sums */
+			g8[(2 * k) % 8] = _mm256_add_epi32(i[0], i[1]);
+			g8[(2 * k + 1) % 8] = _mm256_add_epi32(i[2], i[3]);
+			if (k % 4 == 3)
+				_mm256_storeu_si256(
+				    (__m256i *)(void *)(bsum + b * (QK_K / 16) + 8 * (k / 4)),
+				    reduce8(g8));
 		}
 		d[b] = 1.0f / iscale;
 	}

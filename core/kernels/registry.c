@@ -46,7 +46,7 @@
 		.quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),                              \
 		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
 		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
-		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),                              \
+		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k_avx2),                         \
 		.dot_q2_k_tile = KEEP(DTYPE_KQUANT, kdot_q2_k_tile_##SFX),                         \
 		.dot_q3_k_tile = KEEP(DTYPE_KQUANT, kdot_q3_k_tile_##SFX),                         \
 		.dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_##SFX),                         \
@@ -87,7 +87,7 @@ static const Kernels by_isa[ISA_COUNT] = {
 	    .quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),
 	    .quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),
 	    .quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),
-	    .quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k),
+	    .quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k_avx2),
 	    .dot_q2_k_tile = KEEP(DTYPE_KQUANT, kdot_q2_k_tile_avx512),
 	    .dot_q3_k_tile = KEEP(DTYPE_KQUANT, kdot_q3_k_tile_avx512),
 	    .dot_q4_k_tile = KEEP(DTYPE_KQUANT, kdot_q4_k_tile_avx512),

@@ -171,19 +171,44 @@ AVX2 float kdot_q5_1_avx2(const void *wv, const QAct *x, int nb)
 
 /* --- AVX-512 (VNNI) --- */
 
+/* reduce8 of four 512-bit vectors that hold blocks 2k (low 256 bits) and 2k + 1 (high) of
+ * v[k]: lane j the total of block j (exact). */
+AVX512 static inline __m256i reduce_pairs4(const __m512i v[4])
+{
+	__m512i t0 =
+	    _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+	__m512i t1 =
+	    _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+	/* per 128-bit lane: the partial sums of v[0..3]; lanes 0-1 hold blocks 0 2 4 6, 2-3
+	 * blocks 1 3 5 7 */
+	__m512i a = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+	a = _mm512_add_epi32(a, _mm512_shuffle_i64x2(a, a, _MM_SHUFFLE(2, 3, 0, 1)));
+	return _mm512_castsi512_si256(_mm512_permutexvar_epi32(
+	    _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 0, 0, 0, 0, 0, 0, 0, 0), a));
+}
+
+/* The fp16 scales of Q4_0 blocks b..b + 7 (18 bytes each: all eight within the first 128
+ * bytes) as floats, by one word permute of two loads. */
+AVX512 static inline __m256 q4_0_d8(const BlockQ4_0 *w)
+{
+	__m512i lo = _mm512_loadu_si512(w), hi = _mm512_loadu_si512((const char *)w + 64);
+	__m512i d = _mm512_permutex2var_epi16(lo,
+					      _mm512_setr_epi32(9 << 16, 27 << 16 | 18,
+								45 << 16 | 36, 63 << 16 | 54, 0, 0,
+								0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+					      hi);
+	return _mm256_cvtph_ps(_mm512_castsi512_si128(d));
+}
+
 /* BLOCKS8 two blocks per 512-bit step: CODES(j) gives blocks j and j + 1's codes; lane j of
  * isum is block b + j's integer sum, code offset removed. */
 #define BLOCKS8_512(CODES, OFFSET)                                                                 \
 	kq_prefetch(&w[b], 8 * sizeof *w);                                                         \
-	__m256i v[8];                                                                              \
-	_Pragma("GCC unroll 4") for (int j = 0; j < 8; j += 2)                                     \
-	{                                                                                          \
-		__m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), CODES(b + j),              \
-						_mm512_loadu_si512(x->q + (b + j) * QK4));         \
-		v[j] = _mm512_castsi512_si256(d);                                                  \
-		v[j + 1] = _mm512_extracti64x4_epi64(d, 1);                                        \
-	}                                                                                          \
-	__m256i isum = reduce8(v);                                                                 \
+	__m512i v[4];                                                                              \
+	_Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) v[j] =                                 \
+	    _mm512_dpbusd_epi32(_mm512_setzero_si512(), CODES(b + 2 * j),                          \
+				_mm512_loadu_si512(x->q + (b + 2 * j) * QK4));                     \
+	__m256i isum = reduce_pairs4(v);                                                           \
 	if (OFFSET)                                                                                \
 		isum = _mm256_sub_epi32(                                                           \
 		    isum, _mm256_mullo_epi32(                                                      \
@@ -200,8 +225,7 @@ AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 	int b = 0;
 	for (; b + 8 <= nb; b += 8) {
 		BLOCKS8_512(Q4_PAIR, 8)
-		__m256 scale =
-		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
+		__m256 scale = _mm256_mul_ps(q4_0_d8(&w[b]), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
 	}
 	float a[QDOT_LANES];

@@ -311,11 +311,10 @@ ISA_TARGET_AVX2 static inline __m256 kq_fp16x8(const uint16_t *p, int stride)
  * nibbles (values 0-15), its high ones (16-31), then block j + 1's, a 128-bit quarter each. */
 ISA_TARGET_AVX512 static inline __m512i kq_nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
 {
-	__m256i q = _mm256_inserti128_si256(
-	    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs0)),
-	    _mm_loadu_si128((const __m128i *)(const void *)qs1), 1);
-	__m512i d =
-	    _mm512_shuffle_i64x2(_mm512_castsi256_si512(q), _mm512_castsi256_si512(q), 0x50);
+	__m512i d = _mm512_inserti64x4(
+	    _mm512_castsi256_si512(
+		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs0))),
+	    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs1)), 1);
 	__m512i shift = _mm512_set_epi32(0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0, 0, 0x40004,
 					 0x40004, 0x40004, 0x40004, 0, 0, 0, 0);
 	return _mm512_and_si512(_mm512_srlv_epi16(d, shift), _mm512_set1_epi8(15));

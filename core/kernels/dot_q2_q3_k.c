@@ -220,13 +220,34 @@ q2_k_block_avx512(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m25
 	*vi = kq_fold512(sum);
 }
 
-/* One Q3_K super-block's integer sum as q3_k_block_avx2 gives it: code + 4 (the high bit's 4
- * added under a byte mask of hmask's bits 4 h + 2 p and 4 h + 2 p + 1), 4 x the scaled
- * activation sums taken back off. */
-AVX512 static inline __attribute__((always_inline)) __m256i
-q3_k_block_avx512(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
+/* Q3_K, four super-blocks at once: the 16 bytes ending each one's scales (a 128-bit lane each;
+ * an absent block 0: nothing is read past the row), decoded to its 16 scales minus 32 as int8,
+ * as q3_k_scales16 does one. */
+AVX512 static inline __attribute__((always_inline)) __m512i q3_k_scales4(const BlockQ3_K *w, int j,
+									 int n)
 {
-	__m256i sc16 = q3_k_scales16(w);
+#define SC(k)                                                                                      \
+	(j + (k) < n ? _mm_loadu_si128((const __m128i *)(const void *)(w[j + (k)].scales - 4))     \
+		     : _mm_setzero_si128())
+	__m512i r = _mm512_inserti32x4(_mm512_castsi128_si512(SC(0)), SC(1), 1);
+	r = _mm512_inserti32x4(_mm512_inserti32x4(r, SC(2), 2), SC(3), 3);
+#undef SC
+	r = _mm512_bsrli_epi128(r, 4);
+	__m512i m4 = _mm512_set1_epi8(15);
+	__m512i lo = _mm512_unpacklo_epi64(_mm512_and_si512(r, m4),
+					   _mm512_and_si512(_mm512_srli_epi16(r, 4), m4));
+	__m512i hi = _mm512_and_si512(
+	    _mm512_srlv_epi32(_mm512_shuffle_epi32(r, 0xaa), _mm512_set4_epi32(6, 4, 2, 0)),
+	    _mm512_set1_epi8(3));
+	return _mm512_sub_epi8(_mm512_or_si512(lo, _mm512_slli_epi16(hi, 4)), _mm512_set1_epi8(32));
+}
+
+/* One Q3_K super-block's integer sum as q3_k_block_avx2 gives it, as 16 int32 partials: code + 4
+ * (the high bit's 4 added under a byte mask of hmask's bits 4 h + 2 p and 4 h + 2 p + 1), 4 x
+ * the scaled activation sums taken back off; sc16 the block's 16 scales (int16). */
+AVX512 static inline __attribute__((always_inline)) __m512i
+q3_k_block_avx512(const BlockQ3_K *w, __m256i sc16, const int8_t *xq, const int32_t *bs)
+{
 	__m512i s512 = _mm512_castsi256_si512(sc16);
 	__m512i hm =
 	    _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)w->hmask));
@@ -247,10 +268,39 @@ q3_k_block_avx512(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
 			    kq_spread16(s512, 8 * h + 4 * p));
 		}
 	}
-	return _mm256_sub_epi32(kq_fold512(sum),
-				_mm256_slli_epi32(_mm256_madd_epi16(sc16, kq_bsum16(bs)), 2));
+	__m512i off = _mm512_mullo_epi32(_mm512_cvtepi16_epi32(sc16), _mm512_loadu_si512(bs));
+	return _mm512_sub_epi32(sum, _mm512_slli_epi32(off, 2));
 }
 
 AVX512 float kdot_q2_k_avx512(const void *wv, const QAct *x, int nb) Q2_K_ROW(q2_k_block_avx512)
 
-    AVX512 float kdot_q3_k_avx512(const void *wv, const QAct *x, int nb) Q3_K_ROW(q3_k_block_avx512)
+    /* As Q3_K_ROW, the scales of four super-blocks decoded at once and the sums reduced from 512
+     * bits. */
+    AVX512 float kdot_q3_k_avx512(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ3_K *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	for (int b = 0; b < nb; b += 8) {
+		int n = nb - b < 8 ? nb - b : 8;
+		kq_prefetch(&w[b], 8 * sizeof *w);
+		__m512i sc[2] = {q3_k_scales4(&w[b], 0, n), q3_k_scales4(&w[b], 4, n)};
+		__m512i vi[8];
+		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)
+		{
+			/* block j's scales: 128-bit lane j % 4 brought down, widened to int16 */
+			__m256i sc16 =
+			    _mm256_cvtepi8_epi16(_mm512_castsi512_si128(_mm512_permutexvar_epi32(
+				_mm512_add_epi32(_mm512_set1_epi32(4 * (j % 4)),
+						 _mm512_setr_epi32(0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0,
+								   0, 0, 0, 0, 0)),
+				sc[j / 4])));
+			vi[j] = j < n ? q3_k_block_avx512(&w[b + j], sc16, x->q + (b + j) * QK_K,
+							  x->bsum + (b + j) * (QK_K / 16))
+				      : _mm512_setzero_si512();
+		}
+		/* d ends the block: the second fp16 of the 4 bytes before its end */
+		acc =
+		    kq_acc8_d_hi(acc, kq_reduce8_512(vi), &w[b].scales[10], sizeof *w, x->d + b, n);
+	}
+	return kq_tree8(acc);
+}

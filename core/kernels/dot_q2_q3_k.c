@@ -135,61 +135,63 @@ q3_k_block_avx2(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
 	return sum;
 }
 
-/* The bodies of the Q2_K and Q3_K row kernels of either ISA, BLOCK the one-super-block sums:
- * eight super-blocks per step, their sums gathered into one vector each (reduce8) and their
- * float terms 8 lanes at once, as the Q4_K and Q6_K dots do (kquant_blocks.h). */
-#define Q2_K_ROW(BLOCK)                                                                            \
+/* The body of a Q2_K row kernel of either ISA, BLOCK the one-super-block sums (VI the type of
+ * its scaled codes' partials, REDUCE their reduce8): eight super-blocks per step, their sums
+ * gathered into one vector each and their float terms 8 lanes at once, as the Q4_K and Q6_K
+ * dots do (kquant_blocks.h). */
+#define Q2_K_ROW(BLOCK, VI, REDUCE)                                                                \
 	{                                                                                          \
 		const BlockQ2_K *w = wv;                                                           \
 		__m256 acc = _mm256_setzero_ps();                                                  \
 		for (int b = 0; b < nb; b += 8) {                                                  \
 			int n = nb - b < 8 ? nb - b : 8;                                           \
 			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			__m256i vi[8], vm[8];                                                      \
+			VI vi[8];                                                                  \
+			__m256i vm[8];                                                             \
 			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
 			{                                                                          \
-				vi[j] = vm[j] = _mm256_setzero_si256();                            \
+				__builtin_memset(&vi[j], 0, sizeof vi[j]);                         \
+				vm[j] = _mm256_setzero_si256();                                    \
 				if (j < n)                                                         \
 					BLOCK(&w[b + j], x->q + (b + j) * QK_K,                    \
 					      x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);    \
 			}                                                                          \
 			/* d and dmin end the block, a pair as kq_acc8_kmin reads it */            \
-			acc = kq_acc8_kmin(acc, reduce8(vi), reduce8(vm), &w[b].d, sizeof *w,      \
+			acc = kq_acc8_kmin(acc, REDUCE(vi), reduce8(vm), &w[b].d, sizeof *w,       \
 					   x->d + b, n);                                           \
 		}                                                                                  \
 		return kq_tree8(acc);                                                              \
 	}
 
-#define Q3_K_ROW(BLOCK)                                                                            \
-	{                                                                                          \
-		const BlockQ3_K *w = wv;                                                           \
-		__m256 acc = _mm256_setzero_ps();                                                  \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			__m256i vi[8];                                                             \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =                \
-			    j < n ? BLOCK(&w[b + j], x->q + (b + j) * QK_K,                        \
-					  x->bsum + (b + j) * (QK_K / 16))                         \
-				  : _mm256_setzero_si256();                                        \
-			/* d ends the block: the second fp16 of the 4 bytes before its end */      \
-			acc = kq_acc8_d_hi(acc, reduce8(vi), &w[b].scales[10], sizeof *w,          \
-					   x->d + b, n);                                           \
-		}                                                                                  \
-		return kq_tree8(acc);                                                              \
+AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
+    Q2_K_ROW(q2_k_block_avx2, __m256i, reduce8)
+
+    /* Eight super-blocks per step as Q2_K_ROW. */
+    AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
+{
+	const BlockQ3_K *w = wv;
+	__m256 acc = _mm256_setzero_ps();
+	for (int b = 0; b < nb; b += 8) {
+		int n = nb - b < 8 ? nb - b : 8;
+		kq_prefetch(&w[b], 8 * sizeof *w);
+		__m256i vi[8];
+		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =
+		    j < n ? q3_k_block_avx2(&w[b + j], x->q + (b + j) * QK_K,
+					    x->bsum + (b + j) * (QK_K / 16))
+			  : _mm256_setzero_si256();
+		/* d ends the block: the second fp16 of the 4 bytes before its end */
+		acc = kq_acc8_d_hi(acc, reduce8(vi), &w[b].scales[10], sizeof *w, x->d + b, n);
 	}
+	return kq_tree8(acc);
+}
 
-AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb) Q2_K_ROW(q2_k_block_avx2)
+/* --- AVX-512 (VNNI) --- */
 
-    AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb) Q3_K_ROW(q3_k_block_avx2)
-
-    /* --- AVX-512 (VNNI) --- */
-
-    /* Step p (< 2) of half h of a Q2_K/Q3_K super-block: the 64 values 128 h + 64 p.. take the
-     * 2-bit codes of qs[32 h + l] shifted by 4 p (low 256 bits) and 4 p + 2 (high), both halves
-     * from one broadcast load; their four groups of 16 are the 128-bit lanes, scaled by
-     * kq_spread16 in vpdpwssd. */
-    AVX512 static inline __m512i q2_codes512(__m512i q, int p)
+/* Step p (< 2) of half h of a Q2_K/Q3_K super-block: the 64 values 128 h + 64 p.. take the
+ * 2-bit codes of qs[32 h + l] shifted by 4 p (low 256 bits) and 4 p + 2 (high), both halves
+ * from one broadcast load; their four groups of 16 are the 128-bit lanes, scaled by
+ * kq_spread16 in vpdpwssd. */
+AVX512 static inline __m512i q2_codes512(__m512i q, int p)
 {
 	__m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * p)),
 					   _mm256_set1_epi16((short)(4 * p + 2)), 1);
@@ -198,14 +200,15 @@ AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb) Q2_K_ROW(q2_k_b
 
 /* One Q2_K super-block's integer sums as q2_k_block_avx2 gives them. */
 AVX512 static inline __attribute__((always_inline)) void
-q2_k_block_avx512(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m256i *vi, __m256i *vm)
+q2_k_block_avx512(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m512i *vi, __m256i *vm)
 {
 	__m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)w->scales);
 	__m512i sc16 =
 	    _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_and_si128(sc8, _mm_set1_epi8(15))));
 	__m256i mins =
 	    _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(15)));
-	*vm = _mm256_madd_epi16(mins, kq_bsum16(bs));
+	/* |activation sum of 16| <= 16 x 128: int16 holds it */
+	*vm = _mm256_madd_epi16(mins, _mm512_cvtepi32_epi16(_mm512_loadu_si512(bs)));
 	__m512i sum = _mm512_setzero_si512();
 	for (int h = 0; h < 2; h++) {
 		__m512i q = _mm512_broadcast_i64x4(
@@ -217,7 +220,7 @@ q2_k_block_avx512(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m25
 						 _mm512_loadu_si512(xq + 128 * h + 64 * p)),
 			    kq_spread16(sc16, 8 * h + 4 * p));
 	}
-	*vi = kq_fold512(sum);
+	*vi = sum;
 }
 
 /* Q3_K, four super-blocks at once: the 16 bytes ending each one's scales (a 128-bit lane each;
@@ -272,10 +275,11 @@ q3_k_block_avx512(const BlockQ3_K *w, __m256i sc16, const int8_t *xq, const int3
 	return _mm512_sub_epi32(sum, _mm512_slli_epi32(off, 2));
 }
 
-AVX512 float kdot_q2_k_avx512(const void *wv, const QAct *x, int nb) Q2_K_ROW(q2_k_block_avx512)
+AVX512 float kdot_q2_k_avx512(const void *wv, const QAct *x, int nb)
+    Q2_K_ROW(q2_k_block_avx512, __m512i, kq_reduce8_512)
 
-    /* As Q3_K_ROW, the scales of four super-blocks decoded at once and the sums reduced from 512
-     * bits. */
+    /* As the AVX2 row, the scales of four super-blocks decoded at once and the sums reduced from
+     * 512 bits. */
     AVX512 float kdot_q3_k_avx512(const void *wv, const QAct *x, int nb)
 {
 	const BlockQ3_K *w = wv;

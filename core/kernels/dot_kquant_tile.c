@@ -16,6 +16,10 @@ typedef enum { TILE_Q2_K, TILE_Q3_K, TILE_Q4_K, TILE_Q5_K, TILE_Q6_K } TileKind;
  * the activation sums take back off (kq_term_d). */
 #define TILE_KMIN(kind) ((kind) == TILE_Q2_K || (kind) == TILE_Q4_K || (kind) == TILE_Q5_K)
 #define TILE_OFFSET_SHIFT(kind) ((kind) == TILE_Q3_K ? 2 : 5)
+/* A group's sum fits int16 (Q2_K 16 x 3 x 128, Q3_K 16 x 7 x 128): where vpdpwssd exists, one
+ * of it scales the int32 sum (read as int16 pairs: the sum and its sign bits) by the pair
+ * (scale, 0), instead of vpmulld and an add. */
+#define TILE_SUM16(kind) ((kind) == TILE_Q2_K || (kind) == TILE_Q3_K)
 
 /* The rows' current super-block, unpacked: codes (Q2_K 0..3, Q3_K 0..7, Q4_K 0..15, Q5_K 0..31,
  * Q6_K 0..63) one per byte in value order; the scales of the groups of 32 (Q4_K/Q5_K) or 16;
@@ -211,9 +215,14 @@ tile_group(const uint8_t *w, size_t row_bytes, const int R, const TileKind kind,
 				}
 			}
 			for (int r = 0; r < R; r++)
-				isum[r] = _mm512_add_epi32(
-				    isum[r],
-				    _mm512_mullo_epi32(p[r], _mm512_set1_epi32(t->sc[r][k])));
+				isum[r] =
+				    TILE_SUM16(kind)
+					? _mm512_dpwssd_epi32(
+					      isum[r], p[r],
+					      _mm512_set1_epi32(t->sc[r][k] & 0xffff))
+					: _mm512_add_epi32(
+					      isum[r], _mm512_mullo_epi32(
+							   p[r], _mm512_set1_epi32(t->sc[r][k])));
 		}
 		for (int q = 0; q < 8; q++) {
 			__m512i xv =

@@ -6,8 +6,9 @@
  * each. AVX2: vpmaddubsw of the codes (unsigned, broadcast) and x into int16 pairs, summed over
  * as many 4-value lanes as int16 holds (Q4_K 8, Q6_K 2: |sum| <= 2 lanes x 4 x 63 x 128; the
  * others a group's 4 or 8), then vpmaddwd by the group's scale into int32, and vpmaddwd of the
- * pairs against the activation sums. AVX-VNNI: vpdpbusd over the group, vpmulld by its scale,
- * vpdpwssd for the pairs. The float terms as the AVX-512 tile. */
+ * pairs against the activation sums. AVX-VNNI: vpdpbusd over the group, vpmulld by its scale
+ * (vpdpwssd where the sum fits int16), vpdpwssd for the pairs. The float terms as the AVX-512 tile.
+ */
 YMM_TARGET static inline __attribute__((always_inline)) void
 YMM_NAME(tile_set)(const TileRows *t, int r0, const int RS, const TileKind kind, int b,
 		   const int8_t *xs, const float *xd, const int16_t *xb, __m256 (*part)[8])
@@ -32,8 +33,13 @@ YMM_NAME(tile_set)(const TileRows *t, int r0, const int RS, const TileKind kind,
 			}
 		}
 		for (int r = 0; r < RS; r++)
-			isum[r] = _mm256_add_epi32(
-			    isum[r], _mm256_mullo_epi32(p[r], _mm256_set1_epi32(t->sc[r0 + r][k])));
+			isum[r] =
+			    TILE_SUM16(kind)
+				? _mm256_dpwssd_avx_epi32(
+				      isum[r], p[r], _mm256_set1_epi32(t->sc[r0 + r][k] & 0xffff))
+				: _mm256_add_epi32(isum[r],
+						   _mm256_mullo_epi32(
+						       p[r], _mm256_set1_epi32(t->sc[r0 + r][k])));
 	}
 	for (int q = 0; q < 8; q++) {
 		__m256i xv = _mm256_loadu_si256(

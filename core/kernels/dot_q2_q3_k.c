@@ -3,6 +3,7 @@
  * the AVX2 and AVX-512 VNNI versions (integer sums of a super-block in vectors, eight
  * super-blocks gathered into one vector for their float terms, as the Q4_K and Q6_K dots do). */
 #include <immintrin.h>
+#include <stddef.h>
 
 #include "core/kernels/kquant_blocks.h"
 
@@ -87,14 +88,21 @@ q2_k_block_avx2(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m256i
 	*vi = sum;
 }
 
+/* The 16 bytes that end at the end of a Q3_K block's scales: the last 4 bytes of qs, then the
+ * 12 scale bytes (a load that stays inside the block). */
+AVX2 static inline __m128i q3_k_scales_load(const BlockQ3_K *w)
+{
+	return _mm_loadu_si128(
+	    (const __m128i *)(const void *)((const uint8_t *)w + offsetof(BlockQ3_K, scales) - 4));
+}
+
 /* Q3_K's 16 6-bit scales minus 32 (kq_scale_q3) as int16 lanes in group order: low 4 bits
  * from bytes 0-7 (low nibbles, then high), high 2 bits from bytes 8-11 (shifted by 2 per 4
  * groups). The 4 bytes before the scales (the end of qs) come in with them, so that the load
  * stays inside the block, and are shifted out. */
 AVX2 static inline __m256i q3_k_scales16(const BlockQ3_K *w)
 {
-	__m128i r =
-	    _mm_srli_si128(_mm_loadu_si128((const __m128i *)(const void *)(w->scales - 4)), 4);
+	__m128i r = _mm_srli_si128(q3_k_scales_load(w), 4);
 	__m128i m4 = _mm_set1_epi8(15);
 	__m128i lo =
 	    _mm_unpacklo_epi64(_mm_and_si128(r, m4), _mm_and_si128(_mm_srli_epi16(r, 4), m4));
@@ -229,9 +237,7 @@ q2_k_block_avx512(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m51
 AVX512 static inline __attribute__((always_inline)) __m512i q3_k_scales4(const BlockQ3_K *w, int j,
 									 int n)
 {
-#define SC(k)                                                                                      \
-	(j + (k) < n ? _mm_loadu_si128((const __m128i *)(const void *)(w[j + (k)].scales - 4))     \
-		     : _mm_setzero_si128())
+#define SC(k) (j + (k) < n ? q3_k_scales_load(&w[j + (k)]) : _mm_setzero_si128())
 	__m512i r = _mm512_inserti32x4(_mm512_castsi128_si512(SC(0)), SC(1), 1);
 	r = _mm512_inserti32x4(_mm512_inserti32x4(r, SC(2), 2), SC(3), 3);
 #undef SC

@@ -96,29 +96,38 @@ AVX2 static inline __m128i q3_k_scales_load(const BlockQ3_K *w)
 	    (const __m128i *)(const void *)((const uint8_t *)w + offsetof(BlockQ3_K, scales) - 4));
 }
 
-/* Q3_K's 16 6-bit scales minus 32 (kq_scale_q3) as int16 lanes in group order: low 4 bits
- * from bytes 0-7 (low nibbles, then high), high 2 bits from bytes 8-11 (shifted by 2 per 4
- * groups). The 4 bytes before the scales (the end of qs) come in with them, so that the load
- * stays inside the block, and are shifted out. */
-AVX2 static inline __m256i q3_k_scales16(const BlockQ3_K *w)
+/* Q3_K, two super-blocks at once: the 16 bytes ending the scales of blocks j and j + 1 of a
+ * step of n (an absent one 0: nothing is read past the row), a 128-bit lane each, decoded to
+ * each block's 16 scales minus 32 (kq_scale_q3) as int8 in group order: low 4 bits from bytes
+ * 0-7 (low nibbles, then high), high 2 bits from bytes 8-11 (shifted by 2 per 4 groups). */
+AVX2 static inline __attribute__((always_inline)) __m256i q3_k_scales2(const BlockQ3_K *w, int j,
+								       int n)
 {
-	__m128i r = _mm_srli_si128(q3_k_scales_load(w), 4);
-	__m128i m4 = _mm_set1_epi8(15);
-	__m128i lo =
-	    _mm_unpacklo_epi64(_mm_and_si128(r, m4), _mm_and_si128(_mm_srli_epi16(r, 4), m4));
-	__m128i hi =
-	    _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(r, 0xaa), _mm_setr_epi32(0, 2, 4, 6)),
-			  _mm_set1_epi8(3));
-	return _mm256_cvtepi8_epi16(
-	    _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)));
+	__m256i r = _mm256_set_m128i(j + 1 < n ? q3_k_scales_load(&w[j + 1]) : _mm_setzero_si128(),
+				     q3_k_scales_load(&w[j]));
+	r = _mm256_bsrli_epi128(r, 4); /* the 4 bytes of qs out */
+	__m256i m4 = _mm256_set1_epi8(15);
+	__m256i lo = _mm256_unpacklo_epi64(_mm256_and_si256(r, m4),
+					   _mm256_and_si256(_mm256_srli_epi16(r, 4), m4));
+	__m256i hi = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi32(r, 0xaa),
+							_mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)),
+				      _mm256_set1_epi8(3));
+	return _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)), _mm256_set1_epi8(32));
 }
 
-/* One Q3_K super-block's integer sum as 8 int32 partials (total: the reference's isum). */
+/* Block k (< 2) of a q3_k_scales2 pair: its 16 scales as int16 lanes. */
+AVX2 static inline __m256i q3_k_sc16(__m256i s2, int k)
+{
+	return _mm256_cvtepi8_epi16(k ? _mm256_extracti128_si256(s2, 1)
+				      : _mm256_castsi256_si128(s2));
+}
+
+/* One Q3_K super-block's integer sum as 8 int32 partials (total: the reference's isum); sc16
+ * its 16 scales (q3_k_sc16). */
 AVX2 static inline __attribute__((always_inline)) __m256i
-q3_k_block_avx2(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
+q3_k_block_avx2(const BlockQ3_K *w, __m256i sc16, const int8_t *xq, const int32_t *bs)
 {
 	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
-	__m256i sc16 = q3_k_scales16(w);
 	/* the codes below come as code + 4: 4 x the scaled activation sums come back off */
 	__m256i sum = _mm256_slli_epi32(
 	    _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(sc16, kq_bsum16(bs))), 2);
@@ -174,32 +183,45 @@ q3_k_block_avx2(const BlockQ3_K *w, const int8_t *xq, const int32_t *bs)
 AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
     Q2_K_ROW(q2_k_block_avx2, __m256i, reduce8)
 
-    /* Eight super-blocks per step as Q2_K_ROW. */
-    AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
-{
-	const BlockQ3_K *w = wv;
-	__m256 acc = _mm256_setzero_ps();
-	for (int b = 0; b < nb; b += 8) {
-		int n = nb - b < 8 ? nb - b : 8;
-		kq_prefetch(&w[b], 8 * sizeof *w);
-		__m256i vi[8];
-		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =
-		    j < n ? q3_k_block_avx2(&w[b + j], x->q + (b + j) * QK_K,
-					    x->bsum + (b + j) * (QK_K / 16))
-			  : _mm256_setzero_si256();
-		/* d ends the block: the second fp16 of the 4 bytes before its end */
-		acc = kq_acc8_d_hi(acc, reduce8(vi), &w[b].scales[10], sizeof *w, x->d + b, n);
+/* The body of a Q3_K row kernel of either ISA, as Q2_K_ROW; the scales of two super-blocks
+ * decoded at once (q3_k_scales2). */
+#define Q3_K_ROW(BLOCK, VI, REDUCE)                                                                \
+	{                                                                                          \
+		const BlockQ3_K *w = wv;                                                           \
+		__m256 acc = _mm256_setzero_ps();                                                  \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
+			__m256i sc[4];                                                             \
+			for (int k = 0; k < 4; k++)                                                \
+				sc[k] = 2 * k < n ? q3_k_scales2(&w[b], 2 * k, n)                  \
+						  : _mm256_setzero_si256();                        \
+			VI vi[8];                                                                  \
+			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
+			{                                                                          \
+				__builtin_memset(&vi[j], 0, sizeof vi[j]);                         \
+				if (j < n)                                                         \
+					vi[j] = BLOCK(&w[b + j], q3_k_sc16(sc[j / 2], j % 2),      \
+						      x->q + (b + j) * QK_K,                       \
+						      x->bsum + (b + j) * (QK_K / 16));            \
+			}                                                                          \
+			/* d ends the block: the second fp16 of the 4 bytes before its end */      \
+			acc = kq_acc8_d_hi(acc, REDUCE(vi), &w[b].scales[10], sizeof *w, x->d + b, \
+					   n);                                                     \
+		}                                                                                  \
+		return kq_tree8(acc);                                                              \
 	}
-	return kq_tree8(acc);
-}
 
-/* --- AVX-512 (VNNI) --- */
+	AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
+	    Q3_K_ROW(q3_k_block_avx2, __m256i, reduce8)
 
-/* Step p (< 2) of half h of a Q2_K/Q3_K super-block: the 64 values 128 h + 64 p.. take the
- * 2-bit codes of qs[32 h + l] shifted by 4 p (low 256 bits) and 4 p + 2 (high), both halves
- * from one broadcast load; their four groups of 16 are the 128-bit lanes, scaled by
- * kq_spread16 in vpdpwssd. */
-AVX512 static inline __m512i q2_codes512(__m512i q, int p)
+    /* --- AVX-512 (VNNI) --- */
+
+    /* Step p (< 2) of half h of a Q2_K/Q3_K super-block: the 64 values 128 h + 64 p.. take the
+     * 2-bit codes of qs[32 h + l] shifted by 4 p (low 256 bits) and 4 p + 2 (high), both halves
+     * from one broadcast load; their four groups of 16 are the 128-bit lanes, scaled by
+     * kq_spread16 in vpdpwssd. */
+    AVX512 static inline __m512i q2_codes512(__m512i q, int p)
 {
 	__m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * p)),
 					   _mm256_set1_epi16((short)(4 * p + 2)), 1);
@@ -229,26 +251,6 @@ q2_k_block_avx512(const BlockQ2_K *w, const int8_t *xq, const int32_t *bs, __m51
 			    kq_spread16(sc16, 8 * h + 4 * p));
 	}
 	*vi = sum;
-}
-
-/* Q3_K, four super-blocks at once: the 16 bytes ending each one's scales (a 128-bit lane each;
- * an absent block 0: nothing is read past the row), decoded to its 16 scales minus 32 as int8,
- * as q3_k_scales16 does one. */
-AVX512 static inline __attribute__((always_inline)) __m512i q3_k_scales4(const BlockQ3_K *w, int j,
-									 int n)
-{
-#define SC(k) (j + (k) < n ? q3_k_scales_load(&w[j + (k)]) : _mm_setzero_si128())
-	__m512i r = _mm512_inserti32x4(_mm512_castsi128_si512(SC(0)), SC(1), 1);
-	r = _mm512_inserti32x4(_mm512_inserti32x4(r, SC(2), 2), SC(3), 3);
-#undef SC
-	r = _mm512_bsrli_epi128(r, 4);
-	__m512i m4 = _mm512_set1_epi8(15);
-	__m512i lo = _mm512_unpacklo_epi64(_mm512_and_si512(r, m4),
-					   _mm512_and_si512(_mm512_srli_epi16(r, 4), m4));
-	__m512i hi = _mm512_and_si512(
-	    _mm512_srlv_epi32(_mm512_shuffle_epi32(r, 0xaa), _mm512_set4_epi32(6, 4, 2, 0)),
-	    _mm512_set1_epi8(3));
-	return _mm512_sub_epi8(_mm512_or_si512(lo, _mm512_slli_epi16(hi, 4)), _mm512_set1_epi8(32));
 }
 
 /* One Q3_K super-block's integer sum as q3_k_block_avx2 gives it, as 16 int32 partials: code + 4
@@ -284,33 +286,5 @@ q3_k_block_avx512(const BlockQ3_K *w, __m256i sc16, const int8_t *xq, const int3
 AVX512 float kdot_q2_k_avx512(const void *wv, const QAct *x, int nb)
     Q2_K_ROW(q2_k_block_avx512, __m512i, kq_reduce8_512)
 
-    /* As the AVX2 row, the scales of four super-blocks decoded at once and the sums reduced from
-     * 512 bits. */
-    AVX512 float kdot_q3_k_avx512(const void *wv, const QAct *x, int nb)
-{
-	const BlockQ3_K *w = wv;
-	__m256 acc = _mm256_setzero_ps();
-	for (int b = 0; b < nb; b += 8) {
-		int n = nb - b < 8 ? nb - b : 8;
-		kq_prefetch(&w[b], 8 * sizeof *w);
-		__m512i sc[2] = {q3_k_scales4(&w[b], 0, n), q3_k_scales4(&w[b], 4, n)};
-		__m512i vi[8];
-		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)
-		{
-			/* block j's scales: 128-bit lane j % 4 brought down, widened to int16 */
-			__m256i sc16 =
-			    _mm256_cvtepi8_epi16(_mm512_castsi512_si128(_mm512_permutexvar_epi32(
-				_mm512_add_epi32(_mm512_set1_epi32(4 * (j % 4)),
-						 _mm512_setr_epi32(0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0,
-								   0, 0, 0, 0, 0)),
-				sc[j / 4])));
-			vi[j] = j < n ? q3_k_block_avx512(&w[b + j], sc16, x->q + (b + j) * QK_K,
-							  x->bsum + (b + j) * (QK_K / 16))
-				      : _mm512_setzero_si512();
-		}
-		/* d ends the block: the second fp16 of the 4 bytes before its end */
-		acc =
-		    kq_acc8_d_hi(acc, kq_reduce8_512(vi), &w[b].scales[10], sizeof *w, x->d + b, n);
-	}
-	return kq_tree8(acc);
-}
+	AVX512 float kdot_q3_k_avx512(const void *wv, const QAct *x, int nb)
+	    Q3_K_ROW(q3_k_block_avx512, __m512i, kq_reduce8_512)

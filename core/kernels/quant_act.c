@@ -123,6 +123,14 @@ void quant_act_q8_k(const float *x, int n, int8_t *q, float *d, int32_t *bsum)
 		q8_k_block(x + b * QK_K, q + b * QK_K, &d[b], bsum + b * (QK_K / 16));
 }
 
+/* The largest of 8 floats (maxps: exact, in any order). */
+ISA_TARGET_AVX2 static inline float hmax8(__m256 m)
+{
+	__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+	m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+	return _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
+}
+
 /* AVX2, the same bytes: the largest magnitude by maxps (exact), the first value that has it by a
  * compare; then every |iscale x| <= 127 (|x| <= |max|), so vcvtps2dq's round-half-even needs no
  * clamp. A super-block holding NaN or infinity takes the scalar loop (its clamp and its NaN
@@ -140,10 +148,7 @@ ISA_TARGET_AVX2 void quant_act_q8_k_avx2(const float *x, int n, int8_t *q, float
 			bad = _mm256_or_ps(bad,
 					   _mm256_cmp_ps(a, _mm256_set1_ps(FLT_MAX), _CMP_NLE_UQ));
 		}
-		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-		m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-		float amax = _mm_cvtss_f32(m4);
+		float amax = hmax8(m);
 		if (_mm256_movemask_ps(bad) || amax == 0) {
 			q8_k_block(xb, qb, &d[b], bsum + b * (QK_K / 16));
 			continue;
@@ -213,10 +218,7 @@ ISA_TARGET_AVX2 void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *
 		m = _mm256_max_ps(_mm256_and_ps(v1, absmask), m);
 		m = _mm256_max_ps(_mm256_and_ps(v2, absmask), m);
 		m = _mm256_max_ps(_mm256_and_ps(v3, absmask), m);
-		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-		m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-		float amax = _mm_cvtss_f32(m4);
+		float amax = hmax8(m);
 		float d = amax / 127.0f;
 		float id = d ? 1.0f / d : 0.0f;
 		/* F16C rounds to nearest even, as fp32_to_fp16 */

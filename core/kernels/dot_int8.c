@@ -141,6 +141,7 @@ ISA_TARGET_AVX2 static void i8_pass8(const __m256i *wp, const float *dw, int nbl
 				a5 = tile_lane_dot(a5, aw, wv, x[5] + o);
 				a6 = tile_lane_dot(a6, aw, wv, x[6] + o);
 				a7 = tile_lane_dot(a7, aw, wv, x[7] + o);
+				TILE_KEEP8(a0, a1, a2, a3, a4, a5, a6, a7);
 			}
 		}
 		/* sum x (w - zp) = sum x w - zp sum x, exactly, in int32 */
@@ -186,6 +187,7 @@ ISA_TARGET_AVXVNNI static void i8_pass8_vnni(const __m256i *wp, const float *dw,
 				a5 = i8_lane_vnni(a5, wv, x[5] + o);
 				a6 = i8_lane_vnni(a6, wv, x[6] + o);
 				a7 = i8_lane_vnni(a7, wv, x[7] + o);
+				TILE_KEEP8(a0, a1, a2, a3, a4, a5, a6, a7);
 			}
 		}
 		int bb = b0 + b;

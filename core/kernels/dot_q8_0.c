@@ -213,6 +213,7 @@ ISA_TARGET_AVX2 static void pass8(const __m256i *wp, const float *dw, int n, con
 			a5 = tile_lane_dot(a5, aw, wv, xl + 20);
 			a6 = tile_lane_dot(a6, aw, wv, xl + 24);
 			a7 = tile_lane_dot(a7, aw, wv, xl + 28);
+			TILE_KEEP8(a0, a1, a2, a3, a4, a5, a6, a7);
 		}
 		__m256 d = _mm256_loadu_ps(dw + 8 * b);
 		const float *xd = xdg + (size_t)b * QTILE_TOKENS;
@@ -271,6 +272,7 @@ ISA_TARGET_AVXVNNI static void pass8_vnni(const __m256i *wp, const __m256i *corr
 			a5 = lane_dot_vnni(a5, wv, xl + 20);
 			a6 = lane_dot_vnni(a6, wv, xl + 24);
 			a7 = lane_dot_vnni(a7, wv, xl + 28);
+			TILE_KEEP8(a0, a1, a2, a3, a4, a5, a6, a7);
 		}
 		__m256 d = _mm256_loadu_ps(dw + 8 * b);
 		const float *xd = xdg + (size_t)b * QTILE_TOKENS;

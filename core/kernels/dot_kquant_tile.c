@@ -126,9 +126,8 @@ AVX2 static inline __attribute__((always_inline)) void unpack_q3_k(const BlockQ3
 	for (int g = 0; g < 16; g++)
 		t->sc[r][g] = kq_scale_q3(w->scales, g);
 	for (int p = 0; p < 8; p++)
-		t->pair[r][p] =
-		    (int32_t)((uint32_t)(uint16_t)kq_scale_q3(w->scales, 2 * p) |
-			      (uint32_t)(uint16_t)kq_scale_q3(w->scales, 2 * p + 1) << 16);
+		t->pair[r][p] = (int32_t)((uint32_t)(uint16_t)t->sc[r][2 * p] |
+					  (uint32_t)(uint16_t)t->sc[r][2 * p + 1] << 16);
 	t->d[r] = _cvtsh_ss(w->d);
 	__m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
 	__m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)w->hmask);

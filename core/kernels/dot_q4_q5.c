@@ -66,8 +66,8 @@ AVX2 static inline __m256 term_dm8(__m256i isum, const uint16_t *d, const uint16
 }
 
 /* The 8 blocks' integer sums of codes (unsigned) times activations by DOT, code offset
- * removed: isum = sum(u x) - offset * sum(x). Lane j of the vectors is block b + j, whose term
- * goes to partial (b + j) % 8 as in the reference. */
+ * removed: isum = sum(u x) - offset * sum(x) (OFFSET 8 or 16: a shift). Lane j of the vectors is
+ * block b + j, whose term goes to partial (b + j) % 8 as in the reference. */
 #define BLOCKS8(DOT, TYPE, CODES, OFFSET)                                                          \
 	kq_prefetch(&w[b], 8 * sizeof *w);                                                         \
 	__m256i v[8];                                                                              \
@@ -79,9 +79,9 @@ AVX2 static inline __m256 term_dm8(__m256i isum, const uint16_t *d, const uint16
 	__m256i isum = reduce8(v);                                                                 \
 	if (OFFSET)                                                                                \
 		isum = _mm256_sub_epi32(                                                           \
-		    isum, _mm256_mullo_epi32(                                                      \
-			      _mm256_set1_epi32(OFFSET),                                           \
-			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b))));
+		    isum, _mm256_slli_epi32(                                                       \
+			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b)),    \
+			      __builtin_ctz(OFFSET)));
 
 /* --- AVX2 --- */
 
@@ -211,9 +211,9 @@ AVX512 static inline __m256 q4_0_d8(const BlockQ4_0 *w)
 	__m256i isum = reduce_pairs4(v);                                                           \
 	if (OFFSET)                                                                                \
 		isum = _mm256_sub_epi32(                                                           \
-		    isum, _mm256_mullo_epi32(                                                      \
-			      _mm256_set1_epi32(OFFSET),                                           \
-			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b))));
+		    isum, _mm256_slli_epi32(                                                       \
+			      _mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b)),    \
+			      __builtin_ctz(OFFSET)));
 
 #define Q4_PAIR(j) kq_nibbles_pair(w[j].qs, w[(j) + 1].qs)
 #define Q5_PAIR(j) kq_q5_high_pair(kq_nibbles_pair(w[j].qs, w[(j) + 1].qs), w[j].qh, w[(j) + 1].qh)

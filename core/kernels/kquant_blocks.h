@@ -270,12 +270,14 @@ ISA_TARGET_AVX2 static inline __m256i kq_scale16(__m256i scb, int k)
 	return _mm256_shuffle_epi8(scb, _mm256_set1_epi16((short)(0xff00 | k)));
 }
 
-/* Q4_0/Q4_1: the 16 bytes of 4-bit codes as 32 unsigned codes: low nibbles (values 0-15) first. */
+/* Q4_0/Q4_1: the 16 bytes of 4-bit codes as 32 unsigned codes: low nibbles (values 0-15) first.
+ * The bytes come in both halves by one broadcast load and only the high half shifts: two
+ * vector operations instead of four. */
 ISA_TARGET_AVX2 static inline __m256i kq_nibbles(const uint8_t *qs)
 {
-	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)qs);
-	__m128i m = _mm_set1_epi8(15);
-	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+	__m256i b = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs));
+	return _mm256_and_si256(_mm256_srlv_epi32(b, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
+				_mm256_set1_epi8(15));
 }
 
 /* Q5_0/Q5_1 high bits: byte j gets 16 where bit j of the 32-bit qh is set. */
@@ -291,20 +293,20 @@ ISA_TARGET_AVX2 static inline __m256i kq_q5_high(const uint8_t qh[4])
 	return _mm256_and_si256(set, _mm256_set1_epi8(16));
 }
 
-/* Blocks of 32: 8 fp16 values 'stride' bytes apart, as floats (exact). */
+/* Blocks of 32: 8 fp16 values 'stride' bytes apart, as floats (exact). Gathered in two 64-bit
+ * integers: the loads, shifts and ors run on the integer units, where 8 vpinsrw from memory took
+ * 16 vector operations (a gather is microcoded on AMD). */
 ISA_TARGET_AVX2 static inline __m256 kq_fp16x8(const uint16_t *p, int stride)
 {
 	const uint8_t *b = (const uint8_t *)p;
-	__m128i h = _mm_setzero_si128();
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 0 * stride), 0);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 1 * stride), 1);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 2 * stride), 2);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 3 * stride), 3);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 4 * stride), 4);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 5 * stride), 5);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 6 * stride), 6);
-	h = _mm_insert_epi16(h, *(const uint16_t *)(const void *)(b + 7 * stride), 7);
-	return _mm256_cvtph_ps(h);
+	uint64_t h[2] = {0, 0};
+	for (int k = 0; k < 2; k++)
+		for (int j = 0; j < 4; j++) {
+			uint16_t v;
+			__builtin_memcpy(&v, b + (4 * k + j) * stride, 2);
+			h[k] |= (uint64_t)v << (16 * j);
+		}
+	return _mm256_cvtph_ps(_mm_set_epi64x((long long)h[1], (long long)h[0]));
 }
 
 /* Q4_0/Q4_1 blocks j and j + 1 (qs0, qs1) as 64 unsigned codes in activation order: block j's low

@@ -52,6 +52,14 @@ float kdot_q6_k_ref(const void *wv, const QAct *x, int nb)
 
 /* --- AVX2 --- */
 
+/* The codes' offset in a super-block's sum: 32 times the sum over groups of scale g (s16: the 16
+ * scales as int16) times the group's activation sum (|sum| <= 16 x 128: int16 holds it), by one
+ * vpmaddwd, as 8 int32 partials. */
+AVX2 static inline __m256i q6_k_offset(__m256i s16, const int32_t *bs)
+{
+	return _mm256_slli_epi32(_mm256_madd_epi16(s16, kq_bsum16(bs)), 5);
+}
+
 /* One super-block: sum over the groups of scale times (codes as unsigned 0..63) times x, less 32
  * times the scales times the activations' group sums, as 8 int32 partials. */
 AVX2 static inline __attribute__((always_inline)) __m256i
@@ -80,13 +88,7 @@ q6_k_block_avx2(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 								    xq + 128 * h + 32 * k,
 								    kq_scales2_of(sh, k)));
 	}
-	/* the offset: 32 * sum of scale g times the group's activation sum */
-	__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bs);
-	__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bs + 8));
-	__m256i off = _mm256_add_epi32(
-	    _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s16)), b0),
-	    _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(s16, 1)), b1));
-	return _mm256_sub_epi32(sum, _mm256_slli_epi32(off, 5));
+	return _mm256_sub_epi32(sum, q6_k_offset(s16, bs));
 }
 
 AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_block_avx2)

@@ -366,6 +366,14 @@ ISA_TARGET_AVX512 static inline __m256i kq_fold512(__m512i v)
 	return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
+/* Bit k of each byte of v moved to bit 4 (16 where it is set, else 0): one 16-bit shift by at
+ * most 4 places brings no bit of the neighbouring byte to bit 4, so a shift and a mask do it. */
+ISA_TARGET_AVX2 static inline __m256i kq_bit_as_16(__m256i v, int k)
+{
+	__m256i s = k <= 4 ? _mm256_slli_epi16(v, 4 - k) : _mm256_srli_epi16(v, k - 4);
+	return _mm256_and_si256(s, _mm256_set1_epi8(16));
+}
+
 /* Chunk c (64 values) of a Q4_K/Q5_K super-block, AVX2: its low nibbles (group 2c) in *lo and
  * high nibbles (group 2c + 1) in *hi, plus 16 where Q5_K's fifth bit is set (bits 2c and
  * 2c + 1 of hv's bytes; q5 false for Q4_K). */
@@ -377,13 +385,8 @@ kq_k45_chunk(const uint8_t *qs, __m256i hv, bool q5, int c, __m256i *lo, __m256i
 	*lo = _mm256_and_si256(q, m15);
 	*hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m15);
 	if (q5) {
-		__m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c)));
-		__m256i b1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
-		__m256i s16 = _mm256_set1_epi8(16);
-		*lo = _mm256_or_si256(
-		    *lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b0), b0), s16));
-		*hi = _mm256_or_si256(
-		    *hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hv, b1), b1), s16));
+		*lo = _mm256_or_si256(*lo, kq_bit_as_16(hv, 2 * c));
+		*hi = _mm256_or_si256(*hi, kq_bit_as_16(hv, 2 * c + 1));
 	}
 }
 

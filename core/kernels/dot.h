@@ -150,9 +150,9 @@ void quant_act_f16_ref(const float *x, int n, uint16_t *out);
 
 /* F32 and F16 rows against x. F32: product k (multiply then add) into float partial sum
  * k % FDOT_F32_LANES; F16 (x rounded to fp16 too, as ggml does): the float product of the two
- * halves (exact: 11 x 11 bits) into double partial k % FDOT_F16_LANES. The partials are folded in
- * halves, lane i + half into lane i, down to one. Enough lanes that the SIMD versions keep
- * several independent vector sums in flight. */
+ * halves (exact: 11 x 11 bits, so a fused multiply-add rounds as multiply then add) into float
+ * partial k % FDOT_F16_LANES. The partials are folded in halves, lane i + half into lane i, down
+ * to one. Enough lanes that the SIMD versions keep several independent vector sums in flight. */
 #define FDOT_F32_LANES 64
 #define FDOT_F16_LANES 32
 typedef float (*FDotF32Fn)(const float *w, const float *x, int n);
@@ -175,14 +175,14 @@ static inline float fdot_f32_finish(float *p, int k0, const float *w, const floa
 	return p[0];
 }
 
-static inline float fdot_f16_finish(double *p, int k0, const uint16_t *w, const uint16_t *x, int n)
+static inline float fdot_f16_finish(float *p, int k0, const uint16_t *w, const uint16_t *x, int n)
 {
 	for (int k = k0; k < n; k++)
-		p[k % FDOT_F16_LANES] += (double)(fp16_to_fp32(w[k]) * fp16_to_fp32(x[k]));
+		p[k % FDOT_F16_LANES] += fp16_to_fp32(w[k]) * fp16_to_fp32(x[k]);
 	for (int h = FDOT_F16_LANES / 2; h >= 1; h /= 2)
 		for (int i = 0; i < h; i++)
 			p[i] = p[i] + p[i + h];
-	return (float)p[0];
+	return p[0];
 }
 
 /* The scalar integer sum of one block, for the tails of the SIMD kernels. */

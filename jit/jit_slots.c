@@ -450,7 +450,7 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 			memcpy(in->act[i], in->x[i], (size_t)cols * sizeof(float));
 			break;
 		case SLOT_F16:
-			kernels.quant_act_f16(in->x[i], cols, in->act[i]);
+			kernels.quant_act_f16(in->x[i], cols, in->act[i], NULL);
 			break;
 		case SLOT_Q8_0:
 			kernels.quant_act_q8_0(in->x[i], cols, in->act[i], in->xd[i], in->xsum[i]);

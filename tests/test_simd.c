@@ -472,6 +472,80 @@ START_TEST(test_float_kernels_bit_exact)
 }
 END_TEST
 
+/* The F16 prompt tiles give each row and token fdot_f16_ref's bits: 1 to 37 rows (row blocks,
+ * pairs and a last odd row), lengths around multiples of the 32 lanes, 1 to 7 tokens (groups of
+ * 3 and 4 and their tails), x given as quant_act_f16's floats. */
+START_TEST(test_f16_tile_bit_exact)
+{
+	enum { MAXR = 37, MAXN = 161, MAXT = 7 };
+	static const int rows[] = {1, 2, 5, 16, 17, MAXR}, lens[] = {1, 31, 32, 33, 96, MAXN};
+	static uint16_t w[MAXR * MAXN], xh[MAXT * MAXN];
+	static float x[MAXT * MAXN], xf[MAXT * MAXN], want[MAXT * MAXR], got[MAXT * MAXR];
+	static const FDotF16TileFn tiles[] = {NULL, fdot_f16_tile_avx2, fdot_f16_tile_avx2,
+					      fdot_f16_tile_avx512};
+	Rng r;
+	rng_seed(&r, 31);
+	for (int k = 0; k < MAXR * MAXN; k++)
+		w[k] = fp32_to_fp16((rng_float(&r) * 2 - 1) * (k % 11 == 0 ? 30.0f : 0.5f));
+	for (int k = 0; k < MAXT * MAXN; k++)
+		x[k] = (rng_float(&r) * 2 - 1) * (k % 13 == 0 ? 1e3f : 1.0f);
+	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
+		if (!isa_or_skip((Isa)isa))
+			continue;
+		for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+			for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+				for (int nt = 1; nt <= MAXT; nt += 2) {
+					int n = lens[li], R = rows[ri];
+					for (int t = 0; t < nt; t++)
+						quant_act_f16_ref(x + t * n, n, xh + t * n,
+								  xf + t * n);
+					for (int t = 0; t < nt; t++)
+						for (int i = 0; i < R; i++)
+							want[t * R + i] =
+							    fdot_f16_ref(w + i * n, xh + t * n, n);
+					memset(got, 0xff, sizeof got);
+					tiles[isa](w, n, R, xf, (size_t)n, nt, got, (size_t)R);
+					ck_assert_msg(!memcmp(got, want, sizeof(float) * nt * R),
+						      "%s F16 tile, %d rows of %d, %d tokens",
+						      isa_names[isa], R, n, nt);
+				}
+	}
+}
+END_TEST
+
+/* quant_act_f16's AVX2 version rounds as the reference (F16C against plain C): ties, values
+ * beyond the fp16 range, fp16 subnormals and underflow, NaN, inf; lengths off multiples of 8. */
+START_TEST(test_quant_act_f16_bit_exact)
+{
+	if (!isa_or_skip(ISA_AVX2))
+		return;
+	enum { N = 203 };
+	static float x[N], f1[N], f2[N];
+	static uint16_t h1[N], h2[N];
+	Rng r;
+	rng_seed(&r, 37);
+	for (int k = 0; k < N; k++) {
+		float m = k % 5 == 0 ? 1e-6f : k % 5 == 1 ? 7e4f : k % 5 == 2 ? 3e-8f : 1.0f;
+		x[k] = (rng_float(&r) * 2 - 1) * m;
+	}
+	x[3] = 1.0f + 0x1p-11f;		     /* a tie: to even (1.0) */
+	x[4] = 1.0f + 3 * 0x1p-11f;	     /* a tie: to even (up) */
+	x[6] = 65520.0f;		     /* rounds to inf */
+	x[8] = 0x1p-25f, x[9] = -0x1.8p-24f; /* subnormal ties */
+	x[11] = __builtin_nanf(""), x[12] = -__builtin_inff(), x[13] = __builtin_inff();
+	x[14] = -0.0f;
+	for (int n = 1; n <= N; n += 29) {
+		quant_act_f16_ref(x, n, h1, f1);
+		quant_act_f16_avx2(x, n, h2, f2);
+		ck_assert_msg(!memcmp(h1, h2, sizeof(uint16_t) * n), "fp16 values differ (n %d)",
+			      n);
+		ck_assert_msg(!memcmp(f1, f2, sizeof(float) * n), "their floats differ (n %d)", n);
+		quant_act_f16_avx2(x, n, h2, NULL);
+		ck_assert_msg(!memcmp(h1, h2, sizeof(uint16_t) * n), "fp16 alone differ (n %d)", n);
+	}
+}
+END_TEST
+
 /* Through the public entry: every ISA, batched (matmul_multi, fused outputs) and one token
  * at a time, on 1 and 2 threads: the same bits everywhere. */
 START_TEST(test_matmul_isa_batch_threads)
@@ -665,6 +739,8 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_attention_bit_exact);
 	tcase_add_test(tc, test_swiglu_bit_exact);
 	tcase_add_test(tc, test_float_kernels_bit_exact);
+	tcase_add_test(tc, test_f16_tile_bit_exact);
+	tcase_add_test(tc, test_quant_act_f16_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_matmul_kquant_batch_threads);
 	tcase_add_test(tc, test_isa_names);

@@ -144,9 +144,11 @@ void quant_act_q8_avx2(const float *x, int n, int8_t *q, float *scales, int32_t 
  * a float scale (llama2.c runq's rule) and the integer sum of each block. */
 typedef void (*QuantActI8Fn)(const float *x, int n, int B, int8_t *q, float *scales, int32_t *sums);
 void quant_act_i8_ref(const float *x, int n, int B, int8_t *q, float *scales, int32_t *sums);
-/* fp16 activations of x (n) for F16 weights, rounded to nearest even. */
-typedef void (*QuantActF16Fn)(const float *x, int n, uint16_t *out);
-void quant_act_f16_ref(const float *x, int n, uint16_t *out);
+/* fp16 activations of x (n) for F16 weights, rounded to nearest even; outf, unless NULL, gets
+ * the same values as floats (what the F16 prompt tile reads). */
+typedef void (*QuantActF16Fn)(const float *x, int n, uint16_t *out, float *outf);
+void quant_act_f16_ref(const float *x, int n, uint16_t *out, float *outf);
+void quant_act_f16_avx2(const float *x, int n, uint16_t *out, float *outf);
 
 /* F32 and F16 rows against x. F32: product k (multiply then add) into float partial sum
  * k % FDOT_F32_LANES; F16 (x rounded to fp16 too, as ggml does): the float product of the two
@@ -163,6 +165,15 @@ float fdot_f32_avx512(const float *w, const float *x, int n);
 float fdot_f16_ref(const uint16_t *w, const uint16_t *x, int n);
 float fdot_f16_avx2(const uint16_t *w, const uint16_t *x, int n);
 float fdot_f16_avx512(const uint16_t *w, const uint16_t *x, int n);
+/* The F16 prompt tile: rows w + r cols (r < nrows) against ntok tokens whose fp16-rounded
+ * activations are floats at xf + t x_stride (quant_act_f16's outf): y[t y_stride + r] gets
+ * fdot_f16's bits for that row and token (the same 32 partials, summed in the same order). */
+typedef void (*FDotF16TileFn)(const uint16_t *w, int cols, int nrows, const float *xf,
+			      size_t x_stride, int ntok, float *y, size_t y_stride);
+void fdot_f16_tile_avx2(const uint16_t *w, int cols, int nrows, const float *xf, size_t x_stride,
+			int ntok, float *y, size_t y_stride);
+void fdot_f16_tile_avx512(const uint16_t *w, int cols, int nrows, const float *xf, size_t x_stride,
+			  int ntok, float *y, size_t y_stride);
 
 /* The F32 partials p (FDOT_F32_LANES): the products k0.. added (the SIMD tails), then folded. */
 static inline float fdot_f32_finish(float *p, int k0, const float *w, const float *x, int n)
@@ -175,14 +186,28 @@ static inline float fdot_f32_finish(float *p, int k0, const float *w, const floa
 	return p[0];
 }
 
-static inline float fdot_f16_finish(float *p, int k0, const uint16_t *w, const uint16_t *x, int n)
+/* The F16 partials p folded; with the products k0.. of w and x added first (the SIMD tails),
+ * x as fp16 (xh) or as fp16-rounded floats (xf). */
+static inline float fdot_f16_fold(float *p)
 {
-	for (int k = k0; k < n; k++)
-		p[k % FDOT_F16_LANES] += fp16_to_fp32(w[k]) * fp16_to_fp32(x[k]);
 	for (int h = FDOT_F16_LANES / 2; h >= 1; h /= 2)
 		for (int i = 0; i < h; i++)
 			p[i] = p[i] + p[i + h];
 	return p[0];
+}
+
+static inline float fdot_f16_finish(float *p, int k0, const uint16_t *w, const uint16_t *xh, int n)
+{
+	for (int k = k0; k < n; k++)
+		p[k % FDOT_F16_LANES] += fp16_to_fp32(w[k]) * fp16_to_fp32(xh[k]);
+	return fdot_f16_fold(p);
+}
+
+static inline float fdot_f16_finish_xf(float *p, int k0, const uint16_t *w, const float *xf, int n)
+{
+	for (int k = k0; k < n; k++)
+		p[k % FDOT_F16_LANES] += fp16_to_fp32(w[k]) * xf[k];
+	return fdot_f16_fold(p);
 }
 
 /* The scalar integer sum of one block, for the tails of the SIMD kernels. */

@@ -74,6 +74,11 @@ static void rows_f16(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 {
 	int n = j->cols;
 	const uint16_t *w = o->W->data;
+	if (j->tiled) { /* the tile, the batch's fp16-rounded x as floats in xd (quant_task) */
+		kernels.dot_f16_tile(w + (size_t)r0 * (size_t)n, n, r1 - r0, j->s->xd, (size_t)n,
+				     j->n, o->y + r0, (size_t)o->y_stride);
+		return;
+	}
 	FDotF16Fn dot = kernels.dot_f16;
 	for (int i = r0; i < r1; i++)
 		for (int t = 0; t < j->n; t++)
@@ -384,7 +389,8 @@ static void quant_task(void *ctx, int ith, int nth)
 			kernels.quant_act_int8(x, q->cols, q->B, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
 		else if (q->type == DT_F16)
-			kernels.quant_act_f16(x, q->cols, q->s->f16 + vo);
+			kernels.quant_act_f16(x, q->cols, q->s->f16 + vo,
+					      q->tiled ? q->s->xd + vo : NULL);
 		else if (kquant_act(q->type) == ACT_Q8_1)
 			kernels.quant_act_q8_1(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xs + xo);
@@ -437,7 +443,7 @@ static const char *entry_name(DType type, int n, bool tiled)
 	case DT_F32:
 		return "dot_f32";
 	case DT_F16:
-		return "dot_f16";
+		return tiled ? "dot_f16_tile" : "dot_f16";
 	case DT_Q8_0:
 		return n == 1 ? "dot_q8_0" : tiled ? "dot_q8_0_tile" : "dot_q8_0_batch";
 	case DT_INT8:
@@ -482,8 +488,8 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 	/* Q8_0, and Q4_0/Q5_0 unpacked to Q8_0 rows (rows_kquant), in the Q8_0 tile */
 	bool q8_tiled = type == DT_Q8_0 || type == DT_Q4_0 || type == DT_Q5_0;
 	bool tiled =
-	    n > 1 &&
-	    ((kernels.dot_q8_0_tile && q8_tiled && W->cols / QK8_0 <= QTILE_MAX_NB) || ktile);
+	    n > 1 && ((kernels.dot_q8_0_tile && q8_tiled && W->cols / QK8_0 <= QTILE_MAX_NB) ||
+		      ktile || (type == DT_F16 && kernels.dot_f16_tile));
 	QuantJob q = {x, x_stride, n, W->cols, act_block(W), type, s, tiled};
 	if (type != DT_F32) {
 		if (n > 1 && plat_threads() > 1)
@@ -492,7 +498,7 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 			quant_task(&q, 0, 1);
 	}
 	KTileAct xt = scratch_ktile(s);
-	for (int t = n; tiled && t % QTILE_TOKENS; t++)
+	for (int t = n; tiled && type != DT_F16 && t % QTILE_TOKENS; t++)
 		if (q8_tiled)
 			transpose_token(s, t, W->cols / QK8_0, true);
 		else

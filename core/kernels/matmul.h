@@ -11,7 +11,8 @@
  * batch of tokens quantized at once. */
 typedef struct {
 	int8_t *xq;	/* (batch, cols) activations as int8 */
-	float *xd;	/* (batch, cols / block) their block scales */
+	float *xd;	/* (batch, cols / block) their block scales; F16 prompt tiles: (batch,
+			   cols) fp16-rounded x as floats (F16 weights have no block scales) */
 	int32_t *xsum;	/* (batch, cols / block) sum of each block's int8 values */
 	float *xs;	/* (batch, cols / 32) Q8_1 block sums d * sum, fp16-rounded */
 	uint16_t *f16;	/* (batch, cols) activations as fp16 for F16 weights */

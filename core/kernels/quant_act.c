@@ -1,6 +1,6 @@
 /* quant_act.c: activations quantized for the dot kernels: Q8_0 blocks (the scalar reference and
- * the AVX2 version, byte for byte the same), int8 blocks of any size, fp16, and the K-quant
- * family's Q8_1 (scalar) and Q8_K (the scalar reference and the AVX2 version). */
+ * the AVX2 version, byte for byte the same), int8 blocks of any size, fp16 (the same two), and the
+ * K-quant family's Q8_1 (scalar) and Q8_K (the scalar reference and the AVX2 version). */
 #include <float.h>
 #include <immintrin.h>
 
@@ -43,10 +43,26 @@ void quant_act_q8_ref(const float *x, int n, int8_t *q, float *scales, int32_t *
 	}
 }
 
-void quant_act_f16_ref(const float *x, int n, uint16_t *out)
+void quant_act_f16_ref(const float *x, int n, uint16_t *out, float *outf)
 {
-	for (int k = 0; k < n; k++)
+	for (int k = 0; k < n; k++) {
 		out[k] = fp32_to_fp16(x[k]);
+		if (outf)
+			outf[k] = fp16_to_fp32(out[k]);
+	}
+}
+
+/* F16C's conversions, nearest even (the reference's rounding, NaN and subnormals alike). */
+ISA_TARGET_AVX2 void quant_act_f16_avx2(const float *x, int n, uint16_t *out, float *outf)
+{
+	int k = 0;
+	for (; k + 8 <= n; k += 8) {
+		__m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + k), _MM_FROUND_TO_NEAREST_INT);
+		_mm_storeu_si128((__m128i *)(void *)(out + k), h);
+		if (outf)
+			_mm256_storeu_ps(outf + k, _mm256_cvtph_ps(h));
+	}
+	quant_act_f16_ref(x + k, n - k, out + k, outf ? outf + k : NULL);
 }
 
 /* --- The K-quant family's activations (scalar): Q8_1 and Q8_K --- */

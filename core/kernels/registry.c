@@ -20,7 +20,7 @@
 		.dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_ref), .dot_q8_0_tile = NULL,      \
 		.dot_int8 = KEEP(DTYPE_INT8, qdot_i8_ref), .dot_int8_tile = NULL,                  \
 		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_ref),                                          \
-		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_ref),                                          \
+		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_ref), .dot_f16_tile = NULL,                    \
 		.quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_ref),                                   \
 		.quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),                              \
 		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
@@ -42,9 +42,10 @@
 		.dot_int8_tile = KEEP(DTYPE_INT8, i8_tile),                                        \
 		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx2),                                         \
 		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx2),                                         \
+		.dot_f16_tile = KEEP(DTYPE_F16, fdot_f16_tile_avx2),                               \
 		.quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),                                  \
 		.quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),                              \
-		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),                               \
+		.quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_avx2),                              \
 		.quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),                              \
 		.quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k_avx2),                         \
 		.dot_q2_k_tile = KEEP(DTYPE_KQUANT, kdot_q2_k_tile_##SFX),                         \
@@ -83,9 +84,10 @@ static const Kernels by_isa[ISA_COUNT] = {
 	    .dot_int8_tile = KEEP(DTYPE_INT8, qdot_i8_tile_avx2),
 	    .dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx512),
 	    .dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx512),
+	    .dot_f16_tile = KEEP(DTYPE_F16, fdot_f16_tile_avx512),
 	    .quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),
 	    .quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),
-	    .quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_ref),
+	    .quant_act_f16 = KEEP(DTYPE_F16, quant_act_f16_avx2),
 	    .quant_act_q8_1 = KEEP(DTYPE_KQUANT, quant_act_q8_1),
 	    .quant_act_q8_k = KEEP(DTYPE_KQUANT, quant_act_q8_k_avx2),
 	    .dot_q2_k_tile = KEEP(DTYPE_KQUANT, kdot_q2_k_tile_avx512),
@@ -122,6 +124,7 @@ static const struct {
     {"dot_int8_tile", offsetof(Kernels, dot_int8_tile)},
     {"dot_f32", offsetof(Kernels, dot_f32)},
     {"dot_f16", offsetof(Kernels, dot_f16)},
+    {"dot_f16_tile", offsetof(Kernels, dot_f16_tile)},
     {"quant_act_q8_0", offsetof(Kernels, quant_act_q8_0)},
     {"quant_act_int8", offsetof(Kernels, quant_act_int8)},
     {"quant_act_f16", offsetof(Kernels, quant_act_f16)},

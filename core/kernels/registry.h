@@ -33,6 +33,8 @@ typedef struct Kernels {
 					 the ISA has none (the one-token entry runs prompts) */
 	FDotF32Fn dot_f32;	      /* "dot_f32" */
 	FDotF16Fn dot_f16;	      /* "dot_f16" */
+	FDotF16TileFn dot_f16_tile;   /* "dot_f16_tile": F16 rows x a prompt batch; NULL where the
+					 ISA has none (the one-token entry runs prompts) */
 	QuantActQ8Fn quant_act_q8_0;  /* "quant_act_q8_0": activations for Q8_0 weights */
 	QuantActI8Fn quant_act_int8;  /* "quant_act_int8": activations for int8 weights */
 	QuantActF16Fn quant_act_f16;  /* "quant_act_f16": activations for F16 weights */

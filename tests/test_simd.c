@@ -601,7 +601,8 @@ END_TEST
 
 /* The same for the 4/5-bit and K-quant types with prompt tiles (Q4_0 and Q5_0 through the
  * Q8_0 tile, the K-quants through their own) and one without (Q4_1): random codes and scales,
- * small fp16 d (and dmin), 67 rows (tiles of 8 and a tail), 43 tokens in slices of 20. */
+ * small fp16 d (and dmin), 67 rows (tiles of 8 and a tail), 43 tokens in slices of 20; then
+ * four K-quant types in one pass. */
 START_TEST(test_matmul_kquant_batch_threads)
 {
 	static const DType types[] = {DT_Q4_0, DT_Q5_0, DT_Q4_1, DT_Q2_K,
@@ -618,7 +619,10 @@ START_TEST(test_matmul_kquant_batch_threads)
 		x[k] = rng_float(&r) * 2 - 1;
 	MatmulScratch s;
 	ck_assert_msg(matmul_scratch_init_batch(&s, cols, 20) == 0, "scratch");
-	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+	enum { NT = sizeof types / sizeof types[0] };
+	Tensor Ws[NT];
+	float *wants[NT];
+	for (size_t ti = 0; ti < NT; ti++) {
 		DType t = types[ti];
 		size_t bb = kquant_block_bytes(t), nbk = (size_t)(cols / kquant_block(t));
 		uint8_t *w = arena_alloc((size_t)rows * nbk * bb, 64, "test");
@@ -642,6 +646,10 @@ START_TEST(test_matmul_kquant_batch_threads)
 		ck_assert_msg(kernels_select_named("scalar") == 0, "scalar is always there");
 		for (int k = 0; k < n; k++)
 			matmul(want + k * rows, &W, x + k * cols, &s);
+		Ws[ti] = W;
+		wants[ti] = arena_alloc(sizeof(float) * n * rows, 64, "test");
+		ck_assert_msg(wants[ti] != NULL, "test arena");
+		memcpy(wants[ti], want, sizeof(float) * n * rows);
 		for (int threads = 1; threads <= 2; threads++) {
 			if (threads == 2)
 				plat_threads_start(2);
@@ -657,6 +665,37 @@ START_TEST(test_matmul_kquant_batch_threads)
 					      "%s %s, %d threads: the batch differs from one token "
 					      "at a time on the scalar kernels",
 					      dtype_name(t), isa_names[isa], threads);
+			}
+		}
+	}
+	/* Q3_K, Q4_K, Q6_K and Q2_K outs in one pass (a K-quant mix's attention projections), a
+	 * prompt and one token: each out gets its own type's bits */
+	static const int mix[] = {4, 5, 7, 3};
+	float *mixed = arena_alloc(sizeof(float) * 4 * n * rows, 64, "test");
+	ck_assert_msg(mixed != NULL, "test arena");
+	for (int threads = 1; threads <= 2; threads++) {
+		if (threads == 2)
+			plat_threads_start(2);
+		for (int isa = ISA_SCALAR; isa <= ISA_AVX512; isa++) {
+			if (!isa_or_skip((Isa)isa))
+				continue;
+			ck_assert_msg(kernels_select_named(isa_names[isa]) == 0, "select %s",
+				      isa_names[isa]);
+			for (int tokens = 1; tokens <= n; tokens += n - 1) {
+				MatmulOut outs[4];
+				for (int c = 0; c < 4; c++)
+					outs[c] =
+					    (MatmulOut){mixed + c * n * rows, &Ws[mix[c]], rows};
+				memset(mixed, 0xff, sizeof(float) * 4 * n * rows);
+				matmul_multi(outs, 4, x, cols, tokens, &s);
+				for (int c = 0; c < 4; c++)
+					ck_assert_msg(
+					    !memcmp(mixed + c * n * rows, wants[mix[c]],
+						    sizeof(float) * tokens * rows),
+					    "%s, %d threads, %d tokens: the %s out of a mixed "
+					    "pass differs from its own pass",
+					    isa_names[isa], threads, tokens,
+					    dtype_name(Ws[mix[c]].type));
 			}
 		}
 	}

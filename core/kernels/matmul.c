@@ -415,11 +415,23 @@ static int act_block(const Tensor *W)
 	return QK8_0;
 }
 
-/* All outs must share the type, cols and activation block of the first (else one by one). */
+/* Whether weights of types a and b can share a pass: the same type, or two K-quants with
+ * super-blocks (all quantize the batch to Q8_K, the same way, and have a tile where one does).
+ * A mix puts a Q3_K_M layer's Q3_K attn_q/attn_k and Q4_K attn_v in one pass over one
+ * quantization of the batch, as a single type's are. */
+static bool types_share_pass(DType a, DType b)
+{
+	return a == b || (kquant_act(a) == ACT_Q8_K && kquant_act(b) == ACT_Q8_K &&
+			  (ktile_of(a) != NULL) == (ktile_of(b) != NULL));
+}
+
+/* All outs must share a pass with the first, its cols and its activation block (else one by
+ * one). */
 static bool outs_compatible(const MatmulOut *outs, int count)
 {
 	for (int c = 1; c < count; c++)
-		if (outs[c].W->type != outs[0].W->type || outs[c].W->cols != outs[0].W->cols ||
+		if (!types_share_pass(outs[c].W->type, outs[0].W->type) ||
+		    outs[c].W->cols != outs[0].W->cols ||
 		    act_block(outs[c].W) != act_block(outs[0].W))
 			return false;
 	return true;
@@ -527,7 +539,9 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 			profiler_kernel_record("swiglu", dtype_name(DT_F32), 1, W->rows, n,
 					       kernels_isa_name(), swiglu_cycles, 0);
 	}
-	if (profiled) /* the matmul's cycles: SwiGLU is its own zone */
+	/* the matmul's cycles (SwiGLU is its own zone); a pass over several K-quant types is filed
+	 * under the first out's entry and type, its rows and bytes those of all outs */
+	if (profiled)
 		profiler_kernel_record(entry_name(type, n, tiled), dtype_name(type), j.total_rows,
 				       W->cols, n, kernels_isa_name(),
 				       plat_cycles() - start - swiglu_cycles,

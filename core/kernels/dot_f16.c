@@ -1,5 +1,5 @@
 /* dot_f16.c: F16 weight rows against fp16-rounded activations: the scalar reference (dot.h's lanes
- * and folding) and the AVX2 and AVX-512 versions that give its bits. */
+ * and folding), the AVX2 and AVX-512 versions that give its bits, and their prompt tiles. */
 #include <immintrin.h>
 
 #include "core/kernels/dot.h"
@@ -62,7 +62,7 @@ ISA_TARGET_AVX512 float fdot_f16_avx512(const uint16_t *w, const uint16_t *x, in
 
 #define F16_TILE_ROWS 16
 
-/* R rows (w, cols apart) x T tokens (xf, xs apart) into y (ys between tokens). */
+/* One row w x T tokens (xf, xs apart) into y (ys between tokens). */
 ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
 f16_tile_avx2(const uint16_t *w, const float *xf, size_t xs, int n, const int T, float *y,
 	      size_t ys)

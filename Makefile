@@ -54,6 +54,7 @@ CORE_SRCS := \
 	core/kernels/rope.c \
 	core/kernels/swiglu.c \
 	core/kernels/matmul.c \
+	core/kernels/matmul_act.c \
 	core/kernels/kquant.c \
 	core/kernels/dot_q4_q5.c \
 	core/kernels/dot_q4_q5_batch.c \

@@ -2,13 +2,6 @@
  * once per ISA with YMM_TARGET (its target attribute), YMM_NAME (the suffix of its names) and
  * YMM_VNNI (1 where vpdpbusd on ymm exists); no include guard, on purpose. */
 
-/* Holds one accumulator in a register at this point of each step: without it gcc -O3
- * reassociates the unrolled integer sums, computes a group's products first and spills them
- * (the AVX2 Q8_0 tile's TILE_KEEP8). */
-#ifndef YMM_KEEP
-#define YMM_KEEP(v) __asm__("" : "+x"(v))
-#endif
-
 /* Rows [r0, r0 + RS) of t (RS <= 4: 16 ymm registers) against 8 tokens, part their 8 partials
  * each. AVX2: vpmaddubsw of the codes (unsigned, broadcast) and x into int16 pairs, summed over
  * as many 4-value lanes as int16 holds (Q4_K 8, Q6_K 2: |sum| <= 2 lanes x 4 x 63 x 128; the
@@ -37,7 +30,7 @@ YMM_NAME(tile_set)(const TileRows *t, int r0, const int RS, const TileKind kind,
 				int32_t wl;
 				__builtin_memcpy(&wl, t->codes[r0 + r] + G * k + 4 * l, 4);
 				p[r] = _mm256_dpbusd_avx_epi32(p[r], _mm256_set1_epi32(wl), xv);
-				YMM_KEEP(p[r]);
+				TILE_KEEP(p[r]);
 			}
 		}
 		for (int r = 0; r < RS; r++)
@@ -75,7 +68,7 @@ YMM_NAME(tile_set)(const TileRows *t, int r0, const int RS, const TileKind kind,
 					acc[r] = _mm256_add_epi16(
 					    acc[r],
 					    _mm256_maddubs_epi16(_mm256_set1_epi32(wl), xv));
-					YMM_KEEP(acc[r]);
+					TILE_KEEP(acc[r]);
 				}
 			}
 			for (int r = 0; r < RS; r++)

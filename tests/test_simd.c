@@ -472,43 +472,60 @@ START_TEST(test_float_kernels_bit_exact)
 }
 END_TEST
 
-/* The F16 prompt tiles give each row and token fdot_f16_ref's bits: 1 to 37 rows (row blocks,
- * pairs and a last odd row), lengths around multiples of the 32 lanes, 1 to 7 tokens (groups of
- * 3 and 4 and their tails), x given as quant_act_f16's floats. */
-START_TEST(test_f16_tile_bit_exact)
+/* The F16 and F32 prompt tiles give each row and token fdot_f16_ref's (fdot_f32_ref's) bits: 1
+ * to 37 rows (row blocks, pairs and a last odd row), lengths around multiples of the 32 lanes, 1
+ * to 7 tokens (groups of 3 and 4 and their tails); F16's x given as quant_act_f16's floats. */
+START_TEST(test_float_tiles_bit_exact)
 {
 	enum { MAXR = 37, MAXN = 161, MAXT = 7 };
 	static const int rows[] = {1, 2, 5, 16, 17, MAXR}, lens[] = {1, 31, 32, 33, 96, MAXN};
 	static uint16_t w[MAXR * MAXN], xh[MAXT * MAXN];
-	static float x[MAXT * MAXN], xf[MAXT * MAXN], want[MAXT * MAXR], got[MAXT * MAXR];
-	static const FDotF16TileFn tiles[] = {NULL, fdot_f16_tile_avx2, fdot_f16_tile_avx2,
-					      fdot_f16_tile_avx512};
+	static float wf[MAXR * MAXN], x[MAXT * MAXN], xf[MAXT * MAXN], want[MAXT * MAXR],
+	    got[MAXT * MAXR];
+	static const FDotF16TileFn f16_tiles[] = {NULL, fdot_f16_tile_avx2, fdot_f16_tile_avx2,
+						  fdot_f16_tile_avx512};
+	static const FDotF32TileFn f32_tiles[] = {NULL, fdot_f32_tile_avx2, fdot_f32_tile_avx2,
+						  fdot_f32_tile_avx512};
 	Rng r;
 	rng_seed(&r, 31);
-	for (int k = 0; k < MAXR * MAXN; k++)
-		w[k] = fp32_to_fp16((rng_float(&r) * 2 - 1) * (k % 11 == 0 ? 30.0f : 0.5f));
+	for (int k = 0; k < MAXR * MAXN; k++) {
+		wf[k] = (rng_float(&r) * 2 - 1) * (k % 11 == 0 ? 30.0f : 0.5f);
+		w[k] = fp32_to_fp16(wf[k]);
+	}
 	for (int k = 0; k < MAXT * MAXN; k++)
 		x[k] = (rng_float(&r) * 2 - 1) * (k % 13 == 0 ? 1e3f : 1.0f);
 	for (int isa = ISA_AVX2; isa <= ISA_AVX512; isa++) {
 		if (!isa_or_skip((Isa)isa))
 			continue;
-		for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
-			for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
-				for (int nt = 1; nt <= MAXT; nt += 2) {
-					int n = lens[li], R = rows[ri];
-					for (int t = 0; t < nt; t++)
-						quant_act_f16_ref(x + t * n, n, xh + t * n,
-								  xf + t * n);
-					for (int t = 0; t < nt; t++)
-						for (int i = 0; i < R; i++)
-							want[t * R + i] =
-							    fdot_f16_ref(w + i * n, xh + t * n, n);
-					memset(got, 0xff, sizeof got);
-					tiles[isa](w, n, R, xf, (size_t)n, nt, got, (size_t)R);
-					ck_assert_msg(!memcmp(got, want, sizeof(float) * nt * R),
-						      "%s F16 tile, %d rows of %d, %d tokens",
-						      isa_names[isa], R, n, nt);
-				}
+		for (int half = 0; half <= 1; half++)
+			for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+				for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+					for (int nt = 1; nt <= MAXT; nt += 2) {
+						int n = lens[li], R = rows[ri];
+						for (int t = 0; t < nt; t++)
+							quant_act_f16_ref(x + t * n, n, xh + t * n,
+									  xf + t * n);
+						for (int t = 0; t < nt; t++)
+							for (int i = 0; i < R; i++)
+								want[t * R + i] =
+								    half ? fdot_f16_ref(w + i * n,
+											xh + t * n,
+											n)
+									 : fdot_f32_ref(wf + i * n,
+											x + t * n,
+											n);
+						memset(got, 0xff, sizeof got);
+						if (half)
+							f16_tiles[isa](w, n, R, xf, (size_t)n, nt,
+								       got, (size_t)R);
+						else
+							f32_tiles[isa](wf, n, R, x, (size_t)n, nt,
+								       got, (size_t)R);
+						ck_assert_msg(
+						    !memcmp(got, want, sizeof(float) * nt * R),
+						    "%s %s tile, %d rows of %d, %d tokens",
+						    isa_names[isa], half ? "F16" : "F32", R, n, nt);
+					}
 	}
 }
 END_TEST
@@ -778,7 +795,7 @@ Suite *simd_suite(void)
 	tcase_add_test(tc, test_attention_bit_exact);
 	tcase_add_test(tc, test_swiglu_bit_exact);
 	tcase_add_test(tc, test_float_kernels_bit_exact);
-	tcase_add_test(tc, test_f16_tile_bit_exact);
+	tcase_add_test(tc, test_float_tiles_bit_exact);
 	tcase_add_test(tc, test_quant_act_f16_bit_exact);
 	tcase_add_test(tc, test_matmul_isa_batch_threads);
 	tcase_add_test(tc, test_matmul_kquant_batch_threads);

@@ -154,8 +154,10 @@ void quant_act_f16_avx2(const float *x, int n, uint16_t *out, float *outf);
  * k % FDOT_F32_LANES; F16 (x rounded to fp16 too, as ggml does): the float product of the two
  * halves (exact: 11 x 11 bits, so a fused multiply-add rounds as multiply then add) into float
  * partial k % FDOT_F16_LANES. The partials are folded in halves, lane i + half into lane i, down
- * to one. Enough lanes that the SIMD versions keep several independent vector sums in flight. */
-#define FDOT_F32_LANES 64
+ * to one. Enough lanes that the SIMD versions keep several independent vector sums in flight,
+ * few enough that a prompt tile holds 3 (AVX2) or 8 (AVX-512) rows x tokens of them in
+ * registers (F32 had 64: its AVX2 tile then held one). */
+#define FDOT_F32_LANES 32
 #define FDOT_F16_LANES 32
 typedef float (*FDotF32Fn)(const float *w, const float *x, int n);
 typedef float (*FDotF16Fn)(const uint16_t *w, const uint16_t *x, int n);
@@ -173,6 +175,14 @@ typedef void (*FDotF16TileFn)(const uint16_t *w, int cols, int nrows, const floa
 void fdot_f16_tile_avx2(const uint16_t *w, int cols, int nrows, const float *xf, size_t x_stride,
 			int ntok, float *y, size_t y_stride);
 void fdot_f16_tile_avx512(const uint16_t *w, int cols, int nrows, const float *xf, size_t x_stride,
+			  int ntok, float *y, size_t y_stride);
+
+/* The F32 prompt tile, as F16's with F32 rows and float activations: fdot_f32's bits. */
+typedef void (*FDotF32TileFn)(const float *w, int cols, int nrows, const float *x, size_t x_stride,
+			      int ntok, float *y, size_t y_stride);
+void fdot_f32_tile_avx2(const float *w, int cols, int nrows, const float *x, size_t x_stride,
+			int ntok, float *y, size_t y_stride);
+void fdot_f32_tile_avx512(const float *w, int cols, int nrows, const float *x, size_t x_stride,
 			  int ntok, float *y, size_t y_stride);
 
 /* The F32 partials p (FDOT_F32_LANES): the products k0.. added (the SIMD tails), then folded. */

@@ -33,11 +33,17 @@ typedef struct {
  * batch passes over them, so each weight byte comes from memory once per batch. */
 #define MATMUL_ROW_TILE 4
 
-/* A batch passes each row (in L1) against every token, so weights come from memory once. */
+/* A batch: the ISA's tile, or each row (in L1) against every token; weights come from memory
+ * once either way. */
 static void rows_f32(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 {
 	int n = j->cols;
 	const float *w = o->W->data;
+	if (j->tiled) { /* the tile, x as it is */
+		kernels.dot_f32_tile(w + (size_t)r0 * (size_t)n, n, r1 - r0, j->x,
+				     (size_t)j->x_stride, j->n, o->y + r0, (size_t)o->y_stride);
+		return;
+	}
 	FDotF32Fn dot = kernels.dot_f32;
 	for (int i = r0; i < r1; i++)
 		for (int t = 0; t < j->n; t++)
@@ -346,7 +352,7 @@ static const char *entry_name(DType type, int n, bool tiled)
 	    [KQ_Q6_K] = {"dot_q6_k", "dot_q6_k_batch", "dot_q6_k_tile"}};
 	switch (type) {
 	case DT_F32:
-		return "dot_f32";
+		return tiled ? "dot_f32_tile" : "dot_f32";
 	case DT_F16:
 		return tiled ? "dot_f16_tile" : "dot_f16";
 	case DT_Q8_0:
@@ -393,8 +399,9 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 	/* Q8_0, and Q4_0/Q5_0 unpacked to Q8_0 rows (rows_kquant), in the Q8_0 tile */
 	bool q8_tiled = type == DT_Q8_0 || type == DT_Q4_0 || type == DT_Q5_0;
 	bool tiled =
-	    n > 1 && ((kernels.dot_q8_0_tile && q8_tiled && W->cols / QK8_0 <= QTILE_MAX_NB) ||
-		      ktile || (type == DT_F16 && kernels.dot_f16_tile));
+	    n > 1 &&
+	    ((kernels.dot_q8_0_tile && q8_tiled && W->cols / QK8_0 <= QTILE_MAX_NB) || ktile ||
+	     (type == DT_F16 && kernels.dot_f16_tile) || (type == DT_F32 && kernels.dot_f32_tile));
 	if (type != DT_F32)
 		matmul_act_prepare(x, x_stride, n, W->cols, act_block(W), type, s, tiled);
 	MatmulJob j = {outs,   count,	 0,

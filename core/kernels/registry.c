@@ -19,7 +19,7 @@
 		.dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_ref),                                         \
 		.dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_ref), .dot_q8_0_tile = NULL,      \
 		.dot_int8 = KEEP(DTYPE_INT8, qdot_i8_ref), .dot_int8_tile = NULL,                  \
-		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_ref),                                          \
+		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_ref), .dot_f32_tile = NULL,                    \
 		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_ref), .dot_f16_tile = NULL,                    \
 		.quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_ref),                                   \
 		.quant_act_int8 = KEEP(DTYPE_INT8, quant_act_i8_ref),                              \
@@ -41,6 +41,7 @@
 		.dot_int8 = KEEP(DTYPE_INT8, qdot_i8_avx2),                                        \
 		.dot_int8_tile = KEEP(DTYPE_INT8, i8_tile),                                        \
 		.dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx2),                                         \
+		.dot_f32_tile = KEEP(DTYPE_F32, fdot_f32_tile_avx2),                               \
 		.dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx2),                                         \
 		.dot_f16_tile = KEEP(DTYPE_F16, fdot_f16_tile_avx2),                               \
 		.quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),                                  \
@@ -83,6 +84,7 @@ static const Kernels by_isa[ISA_COUNT] = {
 	       values, groups of 32 and 64): AVX2's tile serves prompts here too */
 	    .dot_int8_tile = KEEP(DTYPE_INT8, qdot_i8_tile_avx2),
 	    .dot_f32 = KEEP(DTYPE_F32, fdot_f32_avx512),
+	    .dot_f32_tile = KEEP(DTYPE_F32, fdot_f32_tile_avx512),
 	    .dot_f16 = KEEP(DTYPE_F16, fdot_f16_avx512),
 	    .dot_f16_tile = KEEP(DTYPE_F16, fdot_f16_tile_avx512),
 	    .quant_act_q8_0 = KEEP_Q8_ACT(quant_act_q8_avx2),
@@ -123,6 +125,7 @@ static const struct {
     {"dot_int8", offsetof(Kernels, dot_int8)},
     {"dot_int8_tile", offsetof(Kernels, dot_int8_tile)},
     {"dot_f32", offsetof(Kernels, dot_f32)},
+    {"dot_f32_tile", offsetof(Kernels, dot_f32_tile)},
     {"dot_f16", offsetof(Kernels, dot_f16)},
     {"dot_f16_tile", offsetof(Kernels, dot_f16_tile)},
     {"quant_act_q8_0", offsetof(Kernels, quant_act_q8_0)},

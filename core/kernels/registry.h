@@ -32,6 +32,8 @@ typedef struct Kernels {
 	QDotI8TileFn dot_int8_tile;   /* "dot_int8_tile": int8 rows x a prompt batch; NULL where
 					 the ISA has none (the one-token entry runs prompts) */
 	FDotF32Fn dot_f32;	      /* "dot_f32" */
+	FDotF32TileFn dot_f32_tile;   /* "dot_f32_tile": F32 rows x a prompt batch; NULL where the
+					 ISA has none (the one-token entry runs prompts) */
 	FDotF16Fn dot_f16;	      /* "dot_f16" */
 	FDotF16TileFn dot_f16_tile;   /* "dot_f16_tile": F16 rows x a prompt batch; NULL where the
 					 ISA has none (the one-token entry runs prompts) */

@@ -89,7 +89,7 @@ int model_state_init(Model *m, int ctx_len)
 	s->key_cache = arena_alloc(cache * sizeof(float), 64, "KV cache (keys)");
 	s->value_cache = arena_alloc(cache * sizeof(float), 64, "KV cache (values)");
 	s->rope_freq = state_floats((size_t)head_size / 2, "rope table");
-	s->rope_cs = state_floats((size_t)head_size, "rope table");
+	s->rope_cs = state_floats((size_t)MODEL_BATCH * (size_t)head_size, "rope table");
 	s->bx = state_floats((size_t)MODEL_BATCH * (size_t)c->dim, "batch activations");
 	s->bxb = state_floats((size_t)MODEL_BATCH * (size_t)c->dim, "batch activations");
 	s->bxb2 = state_floats((size_t)MODEL_BATCH * (size_t)c->dim, "batch activations");
@@ -206,9 +206,7 @@ static void feed_forward(Model *m, int l, float *x, float *xb, float *hb, float 
 	const ModelWeights *w = &m->weights;
 	RunState *s = &m->state;
 	int dim = c->dim, hid = c->hidden_dim;
-	for (int t = 0; t < n; t++)
-		rms_norm(xb + (size_t)t * dim, x + (size_t)t * dim, w->rms_ffn + (size_t)l * dim,
-			 dim, c->rms_eps);
+	rms_norm_tokens(xb, x, w->rms_ffn + (size_t)l * dim, n, dim, c->rms_eps);
 	/* gate and up in one pass, SwiGLU on each thread's rows right after them */
 	MatmulOut up[2] = {{hb, &w->w1[l], hid}, {hb2, &w->w3[l], hid}};
 	matmul_swiglu(up, xb, dim, n, &s->scratch);
@@ -234,18 +232,12 @@ static void layer_forward(Model *m, int l, int pos0, int n, float *x, float *xb,
 	float *k = s->key_cache + loff + (size_t)pos0 * (size_t)kv_dim;
 	float *v = s->value_cache + loff + (size_t)pos0 * (size_t)kv_dim;
 
-	for (int t = 0; t < n; t++)
-		rms_norm(xb + (size_t)t * dim, x + (size_t)t * dim, w->rms_att + (size_t)l * dim,
-			 dim, c->rms_eps);
+	rms_norm_tokens(xb, x, w->rms_att + (size_t)l * dim, n, dim, c->rms_eps);
 	/* q, k and v share one quantization of xb and one pass of the thread pool */
 	MatmulOut qkv[3] = {{q, &w->wq[l], dim}, {k, &w->wk[l], kv_dim}, {v, &w->wv[l], kv_dim}};
 	matmul_multi(qkv, 3, xb, dim, n, &s->scratch);
-	for (int t = 0; t < n; t++) {
-		if (n > 1) /* the one-token caller has set this position's angles */
-			rope_angles(s->rope_cs, s->rope_freq, head_size, pos0 + t);
-		rope_encoding(q + (size_t)t * dim, k + (size_t)t * kv_dim, dim, kv_dim, head_size,
-			      s->rope_cs);
-	}
+	/* the caller has set the positions' angles (rope_positions) */
+	rope_tokens(q, k, n, dim, kv_dim, head_size, s->rope_cs);
 	attention(m, l, pos0, n, q, xb);
 	MatmulOut o = {xb2, &w->wo[l], dim};
 	matmul_multi(&o, 1, xb, dim, n, &s->scratch);
@@ -265,13 +257,23 @@ static float *classify(Model *m, float *x)
 	return s->logits;
 }
 
+/* The angles of positions pos0..pos0 + n - 1 (n <= MODEL_BATCH), once for every layer. */
+static void rope_positions(Model *m, int pos0, int n)
+{
+	RunState *s = &m->state;
+	int head_size = m->config.dim / m->config.n_heads;
+	for (int t = 0; t < n; t++)
+		rope_angles(s->rope_cs + (size_t)t * (size_t)head_size, s->rope_freq, head_size,
+			    pos0 + t);
+}
+
 float *model_forward(Model *m, int token, int pos)
 {
 	PROFILE_BEGIN(zone, "forward");
 	const ModelConfig *c = &m->config;
 	RunState *s = &m->state;
 	tensor_row(&m->weights.token_embedding, token, s->x);
-	rope_angles(s->rope_cs, s->rope_freq, c->dim / c->n_heads, pos);
+	rope_positions(m, pos, 1);
 	for (int l = 0; l < c->n_layers; l++) {
 		PROFILE_BEGIN(layer, "layer");
 		layer_forward(m, l, pos, 1, s->x, s->xb, s->xb2, s->q, s->hb, s->hb2);
@@ -294,6 +296,7 @@ float *model_forward_batch(Model *m, const int *tokens, int n, int pos0)
 		for (int t = 0; t < b; t++)
 			tensor_row(&m->weights.token_embedding, tokens[done + t],
 				   s->bx + (size_t)t * dim);
+		rope_positions(m, pos0 + done, b);
 		for (int l = 0; l < c->n_layers; l++) {
 			PROFILE_BEGIN(layer, "layer");
 			layer_forward(m, l, pos0 + done, b, s->bx, s->bxb, s->bxb2, s->bq, s->bhb,

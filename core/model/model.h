@@ -48,7 +48,7 @@ typedef struct {
 	float *key_cache;      /* (layer, seq_len, kv_dim) */
 	float *value_cache;    /* (layer, seq_len, kv_dim) */
 	float *rope_freq;      /* (head_size / 2) */
-	float *rope_cs;	       /* (head_size) cos,sin of the current position */
+	float *rope_cs;	       /* (MODEL_BATCH, head_size) cos,sin of the positions in work */
 	MatmulScratch scratch; /* holds MODEL_BATCH tokens of quantized activations */
 	/* Prompt batches: the same as above for up to MODEL_BATCH tokens, one row each. */
 	float *bx, *bxb, *bxb2, *bq; /* (MODEL_BATCH, dim) */

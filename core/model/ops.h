@@ -10,4 +10,12 @@ void softmax(float *x, int n);
 /* Rotates adjacent pairs of q (dim) and k (kv_dim) by the position's angles. */
 void rope_encoding(float *q, float *k, int dim, int kv_dim, int head_size, const float *cos_sin);
 
+/* The same steps on n tokens of a batch, token t's rows t dim (k: t kv_dim, cos_sin: t head_size)
+ * along, across the thread pool when there is enough work (each token is computed the same way
+ * on any thread). The zones count a call per token either way; a pooled step files its
+ * wall-clock time and one kernel record of n tokens. */
+void rms_norm_tokens(float *o, const float *x, const float *weight, int n, int dim, float eps);
+void rope_tokens(float *q, float *k, int n, int dim, int kv_dim, int head_size,
+		 const float *cos_sin);
+
 #endif

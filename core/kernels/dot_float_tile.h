@@ -1,7 +1,7 @@
 /* dot_float_tile.h: the prompt tiles of F16 (dot_f16.c) and F32 (dot_f32.c) weight rows, one body
  * for both: each row's values loaded (F16: converted) once per group of tokens, each token's
  * floats once per group of rows, every (row, token) with its own 32 partials in registers: AVX2
- * 1 row x 3 tokens (12 of 16 ymm), AVX-512 2 rows x 4 tokens (16 of 32 zmm). Row blocks of
+ * 1 row x 3 tokens (12 of 16 ymm), AVX-512 3 rows x 4 tokens (24 of 32 zmm). Row blocks of
  * FTILE_ROWS keep their weights and a token group's floats in L2. Each result has the one-token
  * kernel's bits: the same partials, summed in the same order, folded by the same finish. */
 #ifndef DOT_FLOAT_TILE_H
@@ -97,7 +97,7 @@ ISA_TARGET_AVX512 static inline __attribute__((always_inline)) void
 ftile_avx512(const void *w, bool half, size_t row_bytes, const int R, const float *x, size_t xs,
 	     int n, const int T, float *y, size_t ys)
 {
-	__m512 a[2][4][2];
+	__m512 a[3][4][2];
 	for (int r = 0; r < R; r++)
 		for (int t = 0; t < T; t++)
 			a[r][t][0] = a[r][t][1] = _mm512_setzero_ps();
@@ -105,7 +105,7 @@ ftile_avx512(const void *w, bool half, size_t row_bytes, const int R, const floa
 	for (; k + 32 <= n; k += 32)
 #pragma GCC unroll 2
 		for (int i = 0; i < 2; i++) {
-			__m512 wv[2];
+			__m512 wv[3];
 			for (int r = 0; r < R; r++)
 				wv[r] = ftile_w16((const char *)w + (size_t)r * row_bytes, half,
 						  (size_t)(k + 16 * i));
@@ -128,10 +128,10 @@ ftile_avx512(const void *w, bool half, size_t row_bytes, const int R, const floa
 		}
 }
 
-/* One pair of rows (R = 2, or the last row alone) against every token, 4 at a time. */
+/* R rows (1 to 3) against every token, 4 at a time. */
 ISA_TARGET_AVX512 static inline __attribute__((always_inline)) void
-ftile_pair_avx512(const void *w, bool half, size_t row_bytes, const int R, const float *x,
-		  size_t xs, int n, int ntok, int t, float *y, size_t ys)
+ftile_group_avx512(const void *w, bool half, size_t row_bytes, const int R, const float *x,
+		   size_t xs, int n, int ntok, int t, float *y, size_t ys)
 {
 	const float *xt = x + (size_t)t * xs;
 	float *yt = y + (size_t)t * ys;
@@ -150,7 +150,7 @@ ftile_pair_avx512(const void *w, bool half, size_t row_bytes, const int R, const
 	}
 }
 
-/* Rows w + r cols (r < nrows) x ntok tokens: pairs of rows, 4 tokens at a time. */
+/* Rows w + r cols (r < nrows) x ntok tokens: 3 rows, 4 tokens at a time. */
 ISA_TARGET_AVX512 static inline __attribute__((always_inline)) void
 ftile_rows_avx512(const void *w, bool half, int cols, int nrows, const float *x, size_t x_stride,
 		  int ntok, float *y, size_t y_stride)
@@ -160,14 +160,18 @@ ftile_rows_avx512(const void *w, bool half, int cols, int nrows, const float *x,
 		int r1 = nrows - r0 < FTILE_ROWS ? nrows : r0 + FTILE_ROWS;
 		for (int t = 0; t < ntok; t += 4) {
 			int r = r0;
-			for (; r + 2 <= r1; r += 2)
-				ftile_pair_avx512((const char *)w + (size_t)r * row_bytes, half,
-						  row_bytes, 2, x, x_stride, cols, ntok, t, y + r,
-						  y_stride);
-			if (r < r1)
-				ftile_pair_avx512((const char *)w + (size_t)r * row_bytes, half,
-						  row_bytes, 1, x, x_stride, cols, ntok, t, y + r,
-						  y_stride);
+			for (; r + 3 <= r1; r += 3)
+				ftile_group_avx512((const char *)w + (size_t)r * row_bytes, half,
+						   row_bytes, 3, x, x_stride, cols, ntok, t, y + r,
+						   y_stride);
+			if (r1 - r == 2)
+				ftile_group_avx512((const char *)w + (size_t)r * row_bytes, half,
+						   row_bytes, 2, x, x_stride, cols, ntok, t, y + r,
+						   y_stride);
+			else if (r < r1)
+				ftile_group_avx512((const char *)w + (size_t)r * row_bytes, half,
+						   row_bytes, 1, x, x_stride, cols, ntok, t, y + r,
+						   y_stride);
 		}
 	}
 }

@@ -155,7 +155,7 @@ void quant_act_f16_avx2(const float *x, int n, uint16_t *out, float *outf);
  * halves (exact: 11 x 11 bits, so a fused multiply-add rounds as multiply then add) into float
  * partial k % FDOT_F16_LANES. The partials are folded in halves, lane i + half into lane i, down
  * to one. Enough lanes that the SIMD versions keep several independent vector sums in flight,
- * few enough that a prompt tile holds 3 (AVX2) or 8 (AVX-512) rows x tokens of them in
+ * few enough that a prompt tile holds 3 (AVX2) or 12 (AVX-512) rows x tokens of them in
  * registers (F32 had 64: its AVX2 tile then held one). */
 #define FDOT_F32_LANES 32
 #define FDOT_F16_LANES 32

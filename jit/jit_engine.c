@@ -139,6 +139,7 @@ static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 	LLVMTypeRef i8 = LLVMInt8TypeInContext(ctx);
 	bool is_void = LLVMGetTypeKind(LLVMGetReturnType(fty)) == LLVMVoidTypeKind;
 	LLVMValueRef copy = NULL; /* the struct copy of the field constants, in the entry block */
+	int last_plain = -1;	  /* the last constant passed as an argument */
 	for (int i = 0; i < spec->nconsts; i++) {
 		const JitConst *c = &spec->consts[i];
 		if (c->param < 0 || (unsigned)c->param >= n ||
@@ -151,6 +152,7 @@ static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 			LLVMValueRef k =
 			    LLVMConstInt(LLVMTypeOf(args[c->param]), (uint64_t)c->value, 1);
 			spec_args[c->param] = k;
+			last_plain = i;
 			all = LLVMBuildAnd(b, all,
 					   LLVMBuildICmp(b, LLVMIntEQ, args[c->param], k, ""), "");
 			continue;
@@ -192,6 +194,12 @@ static int build_wrapper(LLVMModuleRef m, const JitSpec *spec)
 			       LLVMBuildBitCast(b, LLVMBuildInBoundsGEP2(b, i8, copy, &at, 1, ""),
 						LLVMPointerType(fty_i, 0), ""));
 		spec_args[c->param] = LLVMBuildBitCast(b, copy, params[c->param], "");
+	}
+	if (spec->plant_wrong && is_void && !copy && last_plain >= 0) {
+		/* no field to corrupt: the last shape constant one less (a block or a row fewer:
+		 * wrong results, nothing read past the inputs) */
+		const JitConst *c = &spec->consts[last_plain];
+		spec_args[c->param] = LLVMConstInt(params[c->param], (uint64_t)(c->value - 1), 1);
 	}
 	if (spec->has_tail)
 		spec_args[n] = LLVMConstInt(params[n], (uint64_t)spec->tail, 1);

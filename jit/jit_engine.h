@@ -43,7 +43,8 @@ typedef struct {
 	unsigned struct_bytes;
 	/* Corrupts the specialised path: adds 1 to a float result; for a void kernel, flips bit
 	 * 23 of the last field constant in the struct copy (a float's lowest exponent bit, e.g.
-	 * the attention's scale doubles or halves). Tests of verification only. */
+	 * the attention's scale doubles or halves), or, with no field constants, passes its last
+	 * constant one less (a row pair's blocks per row). Tests of verification only. */
 	bool plant_wrong;
 } JitSpec;
 

@@ -20,6 +20,7 @@ typedef enum {
 	SLOT_INT8,
 	SLOT_TILE,
 	SLOT_KQUANT,
+	SLOT_KQUANT_X2,
 	SLOT_KQUANT_BATCH,
 	SLOT_ATTN
 } SlotKind;
@@ -81,6 +82,13 @@ static const JitSlot slots[] = {
     {"dot_q6_k", SLOT_KQUANT, DT_Q6_K,
      {NULL, "kdot_q6_k_avx2", "kdot_q6_k_avx2", "kdot_q6_k_avx512"},
      (KernelFn)kdot_q6_k_ref, {NULL, {0}, 0}, {NULL}},
+    /* their row pairs (KDot2Fn, AVX-512 only), on the row stride and blocks per row */
+    {"dot_q4_k_x2", SLOT_KQUANT_X2, DT_Q4_K, {NULL, NULL, NULL, "kdot2_q4_k_avx512"},
+     (KernelFn)kdot2_q4_k_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q5_k_x2", SLOT_KQUANT_X2, DT_Q5_K, {NULL, NULL, NULL, "kdot2_q5_k_avx512"},
+     (KernelFn)kdot2_q5_k_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q6_k_x2", SLOT_KQUANT_X2, DT_Q6_K, {NULL, NULL, NULL, "kdot2_q6_k_avx512"},
+     (KernelFn)kdot2_q6_k_ref, {NULL, {0}, 0}, {NULL}},
     /* their prompt batches (KDotBatchFn), on blocks per row: Q4_1 and Q5_1, whose prompts run
      * as batches (the K-quants' run as tiles, Q4_0/Q5_0's in the Q8_0 tile); no scalar batch
      * kernel: the references run tokens one by one */
@@ -177,6 +185,13 @@ void jit_slot_consts(const JitSlot *s, const JitInputs *in, JitSpec *spec)
 		spec->consts[0] =
 		    (JitConst){.param = 2, .value = in->cols / kquant_block(s->dtype)};
 		spec->nconsts = 1;
+		break;
+	case SLOT_KQUANT_X2: /* (w, row_bytes, x, nb, y) */
+		spec->consts[0] =
+		    (JitConst){.param = 1, .value = (int64_t)dtype_row_bytes(s->dtype, in->cols)};
+		spec->consts[1] =
+		    (JitConst){.param = 3, .value = in->cols / kquant_block(s->dtype)};
+		spec->nconsts = 2;
 		break;
 	case SLOT_KQUANT_BATCH: /* (w, x, ntok, nb, y, y_stride) */
 		spec->consts[0] =
@@ -376,8 +391,9 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		return -1;
 	}
 	in->W = find_tensor(m, s->dtype, cols);
-	if (!in->W) {
-		fprintf(stderr, "jit: the model has no %s tensor with %d columns\n", dtype, cols);
+	if (!in->W || (s->kind == SLOT_KQUANT_X2 && in->W->rows < 2)) {
+		fprintf(stderr, "jit: the model has no %s tensor with %d columns%s\n", dtype, cols,
+			in->W ? " and 2 rows" : "");
 		return -1;
 	}
 	in->rows = rows;
@@ -428,9 +444,10 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 	}
 	in->outs = rows * in->nx;
 	/* the activation blocks: Q8_K's sums are per 16 values, the smallest */
-	int nb = cols / QK8_0 + 1, B = s->kind == SLOT_INT8	? int8_block(in->W)
-				       : s->kind == SLOT_KQUANT ? kquant_act_block(ACT_Q8_K)
-								: QK8_0;
+	int nb = cols / QK8_0 + 1, B = s->kind == SLOT_INT8 ? int8_block(in->W)
+				       : s->kind == SLOT_KQUANT || s->kind == SLOT_KQUANT_X2
+					   ? kquant_act_block(ACT_Q8_K)
+					   : QK8_0;
 	for (int i = 0; i < in->nx; i++) {
 		in->act[i] = calloc((size_t)cols, sizeof(float));
 		in->xd[i] = calloc((size_t)cols / (size_t)B + 1, sizeof(float));
@@ -460,6 +477,7 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 					       in->xsum[i]);
 			break;
 		case SLOT_KQUANT: /* as matmul.c's quant_task: the type's activation kind */
+		case SLOT_KQUANT_X2:
 			quant_kquant(s->dtype, in->x[i], cols, in->act[i], in->xd[i], in->xs[i],
 				     in->xsum[i]);
 			in->qa[i] = (QAct){in->act[i], in->xd[i], in->xs[i], in->xsum[i]};
@@ -524,6 +542,22 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 				    n / kquant_block(W->type), y + (size_t)t * ys + (size_t)r, ys);
 		return plat_cycles() - t0;
 	}
+	if (s->kind == SLOT_KQUANT_X2) { /* as matmul.c: rows two at a time */
+		for (int i = 0; i < in->nx; i++)
+			for (int r = 0; r < in->rows; r += 2) {
+				/* a pair inside the tensor (it has at least 2 rows:
+				 * jit_inputs_init) */
+				int wr = r % W->rows < W->rows - 1 ? r % W->rows : W->rows - 2;
+				float pair[2];
+				((KDot2Fn)fn)((const char *)W->data + (size_t)wr * row_bytes,
+					      row_bytes, &in->qa[i], n / kquant_block(W->type),
+					      pair);
+				y[(size_t)i * (size_t)in->rows + (size_t)r] = pair[0];
+				if (r + 1 < in->rows)
+					y[(size_t)i * (size_t)in->rows + (size_t)r + 1] = pair[1];
+			}
+		return plat_cycles() - t0;
+	}
 	for (int i = 0; i < in->nx; i++) {
 		float *yi = y + (size_t)i * (size_t)in->rows;
 		for (int r = 0; r < in->rows; r++) {
@@ -541,6 +575,7 @@ uint64_t jit_slot_run(const JitSlot *s, const JitInputs *in, KernelFn fn, float 
 						       n / QK8_0);
 				break;
 			case SLOT_TILE: /* above */
+			case SLOT_KQUANT_X2:
 			case SLOT_KQUANT_BATCH:
 			case SLOT_ATTN:
 				break;

@@ -160,6 +160,7 @@ int main(void)
 	else if (fclose(f), load(&q4k, path, QUANT_NONE) < 0)
 		expect(0, "Q4_K_M.gguf loads");
 	else
-		tier_up_checks(&q4k.model, "Q4_K_M.gguf", "dot_q4_k");
+		tier_up_checks(&q4k.model, "Q4_K_M.gguf",
+			       kernels.dot_kquant_x2[KQ_Q4_K] ? "dot_q4_k_x2" : "dot_q4_k");
 	return failures ? 1 : 0;
 }

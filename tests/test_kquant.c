@@ -232,6 +232,55 @@ START_TEST(test_kquant_simd_same_bits)
 }
 END_TEST
 
+/* The row pairs give each row the reference's bits, on rows of 1 to 23 blocks: two different
+ * rows in one buffer, the second row_bytes after the first. */
+START_TEST(test_kquant_row_pairs_same_bits)
+{
+	static const int counts[] = {1, 3, 7, 8, 9, 16, 17, 23};
+	Rng r;
+	rng_seed(&r, 79);
+	for (int ti = 0; ti < NTYPES; ti++) {
+		DType t = TYPES[ti];
+		int k = kquant_index(t);
+		KDot2Fn pair = kdot2_avx512[k];
+		if (!pair || !isa_supported(ISA_AVX512))
+			continue;
+		for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+			int nb = counts[c], n = kquant_block(t) * nb;
+			size_t rb = dtype_row_bytes(t, n);
+			float *x = malloc((size_t)n * 4);
+			random_x(&r, x, n);
+			void *r0 = random_row(&r, t, n), *r1 = random_row(&r, t, n);
+			uint8_t *rows = malloc(2 * rb);
+			memcpy(rows, r0, rb);
+			memcpy(rows + rb, r1, rb);
+			Act a = quantize_x(t, x, n);
+			float want[2] = {kdot_ref[k](r0, &a.a, nb), kdot_ref[k](r1, &a.a, nb)},
+			      got[2];
+			pair(rows, rb, &a.a, nb, got);
+			ck_assert_msg(memcmp(want, got, sizeof want) == 0,
+				      "%s avx512 pair, %d blocks: %.9g %.9g, ref %.9g %.9g",
+				      dtype_name(t), nb, (double)got[0], (double)got[1],
+				      (double)want[0], (double)want[1]);
+			float ref[2];
+			if (t == DT_Q4_K)
+				kdot2_q4_k_ref(rows, rb, &a.a, nb, ref);
+			else if (t == DT_Q5_K)
+				kdot2_q5_k_ref(rows, rb, &a.a, nb, ref);
+			else
+				kdot2_q6_k_ref(rows, rb, &a.a, nb, ref);
+			ck_assert_msg(memcmp(want, ref, sizeof want) == 0, "%s pair reference",
+				      dtype_name(t));
+			act_free(&a);
+			free(rows);
+			free(r0);
+			free(r1);
+			free(x);
+		}
+	}
+}
+END_TEST
+
 /* One token's activations for the batch tests: int8 values over their whole range (-128
  * included: the kernels take any int8), their 16-value sums, and scales from tiny to large;
  * extreme tokens hold only -128 or only 127. */
@@ -554,6 +603,7 @@ Suite *kquant_suite(void)
 	tcase_add_test(tc, test_q8_1_rule);
 	tcase_add_test(tc, test_kquant_dot_matches_dequantized);
 	tcase_add_test(tc, test_kquant_simd_same_bits);
+	tcase_add_test(tc, test_kquant_row_pairs_same_bits);
 	tcase_add_test(tc, test_kquant_batch_same_bits);
 	tcase_add_test(tc, test_kquant_tile_same_bits);
 	tcase_add_test(tc, test_kquant_quantize_like_llama_cpp);

@@ -26,12 +26,14 @@ static int slot_index(const char *name)
 }
 
 /* The slots an ISA may leave empty: the prompt tiles and the K-quant batches (their batch or
- * one-token entries run prompts then). */
+ * one-token entries run prompts then), and the K-quant row pairs (the one-row entries run each
+ * row then). */
 static bool optional_slot(const char *name)
 {
 	size_t n = strlen(name);
 	return (n > 5 && !strcmp(name + n - 5, "_tile")) ||
-	       (strcmp(name, "dot_q8_0_batch") && n > 6 && !strcmp(name + n - 6, "_batch"));
+	       (strcmp(name, "dot_q8_0_batch") && n > 6 && !strcmp(name + n - 6, "_batch")) ||
+	       (n > 3 && !strcmp(name + n - 3, "_x2"));
 }
 
 /* Names are distinct, the list ends, and every ISA's row fills every slot but the optional

@@ -120,39 +120,61 @@ AVX2 static inline __m256i k4_mins16(__m256i sm)
 							-1, 14, -1, 14, -1, 15, -1, 15, -1));
 }
 
-/* The body of a Q4_K (QH NULL) or Q5_K row kernel of either ISA, BLOCK its one-super-block
- * sums (VI the type of its scaled codes' partials, REDUCE their reduce8): eight super-blocks per
- * step, the last step short, their heads decoded two at a time and d, dmin taken from them. */
+/* One step of a Q4_K (QH NULL) or Q5_K row kernel of either ISA, BLOCK its one-super-block sums
+ * (VI the type of its scaled codes' partials, REDUCE their reduce8): super-blocks b..b + n - 1
+ * (n <= 8) of the row W into the partials ACC, their heads decoded two at a time and d, dmin
+ * taken from them. QH may name the row as w. */
+#define Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, W, ACC)                                               \
+	{                                                                                          \
+		const T *w = (W);                                                                  \
+		kq_prefetch(&w[b], 8 * sizeof *w);                                                 \
+		__m256i h[4], sm[4];                                                               \
+		for (int k = 0; k < 4; k++) {                                                      \
+			h[k] = 2 * k < n ? k4_heads2(&w[b], sizeof *w, 2 * k, n)                   \
+					 : _mm256_setzero_si256();                                 \
+			sm[k] = k4_decode2(h[k]);                                                  \
+		}                                                                                  \
+		VI vi[8];                                                                          \
+		__m256i vm[8];                                                                     \
+		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                                \
+		{                                                                                  \
+			__builtin_memset(&vi[j], 0, sizeof vi[j]);                                 \
+			vm[j] = _mm256_setzero_si256();                                            \
+			if (j < n)                                                                 \
+				BLOCK(k4_lane(sm[j / 2], j % 2), QH, w[b + j].qs,                  \
+				      x->q + (b + j) * QK_K, x->bsum + (b + j) * (QK_K / 16),      \
+				      &vi[j], &vm[j]);                                             \
+		}                                                                                  \
+		__m256 d, dmin;                                                                    \
+		kq_fp16_split(k4_dmin8(h), &d, &dmin);                                             \
+		(ACC) =                                                                            \
+		    kq_acc8_kmin_dm(ACC, REDUCE(vi), reduce8(vm), d, dmin, x->d + b, kq_lanes(n)); \
+	}
+
+/* A row kernel: eight super-blocks per step, the last step short. */
 #define Q45_K_ROW(BLOCK, VI, REDUCE, T, QH)                                                        \
 	{                                                                                          \
-		const T *w = wv;                                                                   \
 		__m256 acc = _mm256_setzero_ps();                                                  \
 		for (int b = 0; b < nb; b += 8) {                                                  \
 			int n = nb - b < 8 ? nb - b : 8;                                           \
-			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			__m256i h[4], sm[4];                                                       \
-			for (int k = 0; k < 4; k++) {                                              \
-				h[k] = 2 * k < n ? k4_heads2(&w[b], sizeof *w, 2 * k, n)           \
-						 : _mm256_setzero_si256();                         \
-				sm[k] = k4_decode2(h[k]);                                          \
-			}                                                                          \
-			VI vi[8];                                                                  \
-			__m256i vm[8];                                                             \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
-			{                                                                          \
-				__builtin_memset(&vi[j], 0, sizeof vi[j]);                         \
-				vm[j] = _mm256_setzero_si256();                                    \
-				if (j < n)                                                         \
-					BLOCK(k4_lane(sm[j / 2], j % 2), QH, w[b + j].qs,          \
-					      x->q + (b + j) * QK_K,                               \
-					      x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);    \
-			}                                                                          \
-			__m256 d, dmin;                                                            \
-			kq_fp16_split(k4_dmin8(h), &d, &dmin);                                     \
-			acc = kq_acc8_kmin_dm(acc, REDUCE(vi), reduce8(vm), d, dmin, x->d + b,     \
-					      kq_lanes(n));                                        \
+			Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, wv, acc)                              \
 		}                                                                                  \
 		return kq_tree8(acc);                                                              \
+	}
+
+/* A row pair's kernel (kquant.h's KDot2Fn): each step of the row kernel for both rows, each row
+ * its own partials. */
+#define Q45_K_ROW2(BLOCK, VI, REDUCE, T, QH)                                                       \
+	{                                                                                          \
+		const void *w1 = (const char *)wv + row_bytes;                                     \
+		__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                     \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, wv, acc0)                             \
+			Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, w1, acc1)                             \
+		}                                                                                  \
+		y[0] = kq_tree8(acc0);                                                             \
+		y[1] = kq_tree8(acc1);                                                             \
 	}
 
 /* --- AVX2 --- */
@@ -232,3 +254,11 @@ AVX512 float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb)
 
 	AVX512 float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
 	    Q45_K_ROW(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)
+
+		AVX512
+    void kdot2_q4_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
+	Q45_K_ROW2(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
+
+	    AVX512
+    void kdot2_q5_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
+	Q45_K_ROW2(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)

@@ -30,24 +30,44 @@ float kdot_q6_k_ref(const void *wv, const QAct *x, int nb)
 	return qdot_tree(acc);
 }
 
-/* The body of a Q6_K row kernel of either ISA, BLOCK its one-super-block integer sum (as 8
- * int32 partials): eight super-blocks per step, the last step short. */
+/* One step of a Q6_K row kernel of either ISA, BLOCK its one-super-block integer sum (as 8
+ * int32 partials): super-blocks b..b + n - 1 (n <= 8) of the row W into the partials ACC. */
+#define Q6_K_STEP(BLOCK, W, ACC)                                                                   \
+	{                                                                                          \
+		const BlockQ6_K *w = (W);                                                          \
+		kq_prefetch(&w[b], 8 * sizeof *w);                                                 \
+		__m256i vi[8];                                                                     \
+		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =                        \
+		    j < n                                                                          \
+			? BLOCK(&w[b + j], x->q + (b + j) * QK_K, x->bsum + (b + j) * (QK_K / 16)) \
+			: _mm256_setzero_si256();                                                  \
+		(ACC) = kq_acc8_d_hi(ACC, reduce8(vi), &w[b].scales[QK_K / 16 - 2], sizeof *w,     \
+				     x->d + b, n);                                                 \
+	}
+
+/* A row kernel: eight super-blocks per step, the last step short. */
 #define Q6_K_ROW(BLOCK)                                                                            \
 	{                                                                                          \
-		const BlockQ6_K *w = wv;                                                           \
 		__m256 acc = _mm256_setzero_ps();                                                  \
 		for (int b = 0; b < nb; b += 8) {                                                  \
 			int n = nb - b < 8 ? nb - b : 8;                                           \
-			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			__m256i vi[8];                                                             \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) vi[j] =                \
-			    j < n ? BLOCK(&w[b + j], x->q + (b + j) * QK_K,                        \
-					  x->bsum + (b + j) * (QK_K / 16))                         \
-				  : _mm256_setzero_si256();                                        \
-			acc = kq_acc8_d_hi(acc, reduce8(vi), &w[b].scales[QK_K / 16 - 2],          \
-					   sizeof *w, x->d + b, n);                                \
+			Q6_K_STEP(BLOCK, wv, acc)                                                  \
 		}                                                                                  \
 		return kq_tree8(acc);                                                              \
+	}
+
+/* A row pair's kernel (kquant.h's KDot2Fn): each step of the row kernel for both rows. */
+#define Q6_K_ROW2(BLOCK)                                                                           \
+	{                                                                                          \
+		const void *w1 = (const char *)wv + row_bytes;                                     \
+		__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                     \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			Q6_K_STEP(BLOCK, wv, acc0)                                                 \
+			Q6_K_STEP(BLOCK, w1, acc1)                                                 \
+		}                                                                                  \
+		y[0] = kq_tree8(acc0);                                                             \
+		y[1] = kq_tree8(acc1);                                                             \
 	}
 
 /* --- AVX2 --- */
@@ -131,3 +151,7 @@ AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_b
 }
 
 AVX512 float kdot_q6_k_avx512(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_block_avx512)
+
+    AVX512
+    void kdot2_q6_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
+	Q6_K_ROW2(q6_k_block_avx512)

@@ -1,6 +1,6 @@
 /* kquant.c: the 4/5-bit and K-quant types: block sizes, the activation type each meets, row
- * dequantizers (GGML's arithmetic), and each ISA's tables of their dot kernels (one token, and
- * the prompt batches), which live in one file per family (dot_q4_q5.c, dot_q2_q3_k.c,
+ * dequantizers (GGML's arithmetic), and each ISA's tables of their dot kernels (one token, row
+ * pairs, the prompt batches), which live in one file per family (dot_q4_q5.c, dot_q2_q3_k.c,
  * dot_q4_q5_k.c, dot_q6_k.c; the batches in dot_q4_q5_batch.c; the K-quant tiles in
  * dot_kquant_tile.c). */
 #include "core/kernels/kquant_blocks.h"
@@ -215,6 +215,19 @@ const KDotFn kdot_avx512[KQ_COUNT] = {
     [KQ_Q5_1] = kdot_q5_1_avx512, [KQ_Q2_K] = kdot_q2_k_avx512, [KQ_Q3_K] = kdot_q3_k_avx512,
     [KQ_Q4_K] = kdot_q4_k_avx512, [KQ_Q5_K] = kdot_q5_k_avx512, [KQ_Q6_K] = kdot_q6_k_avx512,
 };
+
+#define KDOT2_REF(name, row)                                                                       \
+	void name(const void *w, size_t row_bytes, const QAct *x, int nb, float y[2])              \
+	{                                                                                          \
+		y[0] = row(w, x, nb);                                                              \
+		y[1] = row((const char *)w + row_bytes, x, nb);                                    \
+	}
+KDOT2_REF(kdot2_q4_k_ref, kdot_q4_k_ref)
+KDOT2_REF(kdot2_q5_k_ref, kdot_q5_k_ref)
+KDOT2_REF(kdot2_q6_k_ref, kdot_q6_k_ref)
+
+const KDot2Fn kdot2_avx512[KQ_COUNT] = {
+    [KQ_Q4_K] = kdot2_q4_k_avx512, [KQ_Q5_K] = kdot2_q5_k_avx512, [KQ_Q6_K] = kdot2_q6_k_avx512};
 
 const KDotBatchFn kdot_batch_avx2[KQ_COUNT] = {
     [KQ_Q4_0] = kdot_q4_0_batch_avx2,

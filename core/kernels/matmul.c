@@ -193,6 +193,16 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 		tile(w + (size_t)r0 * row_bytes, row_bytes, r1 - r0, nb, &xt, j->n, o->y + r0, ys);
 		return;
 	}
+	KDot2Fn pair = j->n == 1 ? kernels.dot_kquant_x2[kquant_index(type)] : NULL;
+	if (pair) {
+		QAct x = {s->xq, s->xd, s->xs, s->xsum};
+		int i = r0;
+		for (; i + 1 < r1; i += 2)
+			pair(w + (size_t)i * row_bytes, row_bytes, &x, nb, o->y + i);
+		if (i < r1)
+			o->y[i] = dot(w + (size_t)i * row_bytes, &x, nb);
+		return;
+	}
 	if (!batch) {
 		for (int i = r0; i < r1; i++)
 			for (int t = 0; t < j->n; t++) {
@@ -339,17 +349,17 @@ static bool outs_compatible(const MatmulOut *outs, int count)
 /* The registry entry a pass runs (its stable name, for the kernel record). */
 static const char *entry_name(DType type, int n, bool tiled)
 {
-	/* the K-quants' one-token entry, their batch entry, their tile entry */
-	static const char *const kq[KQ_COUNT][3] = {
-	    [KQ_Q4_0] = {"dot_q4_0", "dot_q4_0_batch", "dot_q4_0_tile"},
-	    [KQ_Q4_1] = {"dot_q4_1", "dot_q4_1_batch", NULL},
-	    [KQ_Q5_0] = {"dot_q5_0", "dot_q5_0_batch", "dot_q5_0_tile"},
-	    [KQ_Q5_1] = {"dot_q5_1", "dot_q5_1_batch", NULL},
-	    [KQ_Q2_K] = {"dot_q2_k", "dot_q2_k_batch", "dot_q2_k_tile"},
-	    [KQ_Q3_K] = {"dot_q3_k", "dot_q3_k_batch", "dot_q3_k_tile"},
-	    [KQ_Q4_K] = {"dot_q4_k", "dot_q4_k_batch", "dot_q4_k_tile"},
-	    [KQ_Q5_K] = {"dot_q5_k", "dot_q5_k_batch", "dot_q5_k_tile"},
-	    [KQ_Q6_K] = {"dot_q6_k", "dot_q6_k_batch", "dot_q6_k_tile"}};
+	/* the K-quants' one-token entry, their batch entry, their tile entry, their row pairs */
+	static const char *const kq[KQ_COUNT][4] = {
+	    [KQ_Q4_0] = {"dot_q4_0", "dot_q4_0_batch", "dot_q4_0_tile", "dot_q4_0_x2"},
+	    [KQ_Q4_1] = {"dot_q4_1", "dot_q4_1_batch", NULL, "dot_q4_1_x2"},
+	    [KQ_Q5_0] = {"dot_q5_0", "dot_q5_0_batch", "dot_q5_0_tile", "dot_q5_0_x2"},
+	    [KQ_Q5_1] = {"dot_q5_1", "dot_q5_1_batch", NULL, "dot_q5_1_x2"},
+	    [KQ_Q2_K] = {"dot_q2_k", "dot_q2_k_batch", "dot_q2_k_tile", "dot_q2_k_x2"},
+	    [KQ_Q3_K] = {"dot_q3_k", "dot_q3_k_batch", "dot_q3_k_tile", "dot_q3_k_x2"},
+	    [KQ_Q4_K] = {"dot_q4_k", "dot_q4_k_batch", "dot_q4_k_tile", "dot_q4_k_x2"},
+	    [KQ_Q5_K] = {"dot_q5_k", "dot_q5_k_batch", "dot_q5_k_tile", "dot_q5_k_x2"},
+	    [KQ_Q6_K] = {"dot_q6_k", "dot_q6_k_batch", "dot_q6_k_tile", "dot_q6_k_x2"}};
 	switch (type) {
 	case DT_F32:
 		return tiled ? "dot_f32_tile" : "dot_f32";
@@ -363,7 +373,11 @@ static const char *entry_name(DType type, int n, bool tiled)
 		break;
 	}
 	int k = kquant_index(type);
-	return k < 0 ? "?" : kq[k][tiled ? 2 : n > 1 && kernels.dot_kquant_batch[k]];
+	if (k < 0)
+		return "?";
+	if (n == 1 && kernels.dot_kquant_x2[k])
+		return kq[k][3];
+	return kq[k][tiled ? 2 : n > 1 && kernels.dot_kquant_batch[k]];
 }
 
 /* Bytes of weights a pass reads: the rows, and an int8 tensor's group scales. */

@@ -142,6 +142,15 @@ static const struct {
     {"dot_q4_k", offsetof(Kernels, dot_kquant) + KQ_Q4_K * sizeof(KDotFn)},
     {"dot_q5_k", offsetof(Kernels, dot_kquant) + KQ_Q5_K * sizeof(KDotFn)},
     {"dot_q6_k", offsetof(Kernels, dot_kquant) + KQ_Q6_K * sizeof(KDotFn)},
+    {"dot_q4_0_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q4_0 * sizeof(KDot2Fn)},
+    {"dot_q4_1_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q4_1 * sizeof(KDot2Fn)},
+    {"dot_q5_0_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q5_0 * sizeof(KDot2Fn)},
+    {"dot_q5_1_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q5_1 * sizeof(KDot2Fn)},
+    {"dot_q2_k_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q2_K * sizeof(KDot2Fn)},
+    {"dot_q3_k_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q3_K * sizeof(KDot2Fn)},
+    {"dot_q4_k_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q4_K * sizeof(KDot2Fn)},
+    {"dot_q5_k_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q5_K * sizeof(KDot2Fn)},
+    {"dot_q6_k_x2", offsetof(Kernels, dot_kquant_x2) + KQ_Q6_K * sizeof(KDot2Fn)},
     {"dot_q4_0_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q4_0 * sizeof(KDotBatchFn)},
     {"dot_q4_1_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q4_1 * sizeof(KDotBatchFn)},
     {"dot_q5_0_batch", offsetof(Kernels, dot_kquant_batch) + KQ_Q5_0 * sizeof(KDotBatchFn)},
@@ -177,6 +186,9 @@ static const KDotFn *const kquant_by_isa[ISA_COUNT] = {
     KEEP_KDOT(FEATURE_KEPT(ISA_AVX2) || FEATURE_KEPT(ISA_AVXVNNI), kdot_avx2),
     NULL, /* avxvnni: AVX2's */
     KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot_avx512)};
+/* Their row pairs, alike (only AVX-512 has them). */
+static const KDot2Fn *const kquant_x2_by_isa[ISA_COUNT] = {
+    NULL, NULL, NULL, KEEP_KDOT(FEATURE_KEPT(ISA_AVX512), kdot2_avx512)};
 /* Their prompt batches, alike (the scalar row has none: its one-token kernels run prompts). */
 static const KDotBatchFn *const kquant_batch_by_isa[ISA_COUNT] = {
     NULL,
@@ -209,6 +221,9 @@ void kernels_select(Isa isa)
 	for (int i = 0; i < KQ_COUNT; i++) {
 		for (int k = isa; k >= ISA_SCALAR && !kernels.dot_kquant[i]; k--)
 			kernels.dot_kquant[i] = kquant_by_isa[k] ? kquant_by_isa[k][i] : NULL;
+		for (int k = isa; k >= ISA_SCALAR && !kernels.dot_kquant_x2[i]; k--)
+			kernels.dot_kquant_x2[i] =
+			    kquant_x2_by_isa[k] ? kquant_x2_by_isa[k][i] : NULL;
 		for (int k = isa; k >= ISA_SCALAR && !kernels.dot_kquant_batch[i]; k--)
 			kernels.dot_kquant_batch[i] =
 			    kquant_batch_by_isa[k] ? kquant_batch_by_isa[k][i] : NULL;

@@ -45,6 +45,9 @@ typedef struct Kernels {
 	/* "dot_q4_0" .. "dot_q6_k": the 4/5-bit and K-quant rows, by kquant_index; kquant.h
 	 * gives them as one table per ISA, copied in by kernels_select (NULL before it runs) */
 	KDotFn dot_kquant[KQ_COUNT];
+	/* "dot_q4_0_x2" .. "dot_q6_k_x2": the same rows two at a time (kquant.h's KDot2Fn), for
+	 * one token; NULL where the ISA or the type has none (the one-row entry runs each row) */
+	KDot2Fn dot_kquant_x2[KQ_COUNT];
 	/* "dot_q4_0_batch" .. "dot_q6_k_batch": the same rows against a prompt's tokens, a few at
 	 * a time; NULL where the ISA or the type has none (the tiles below, the Q8_0 tile for
 	 * Q4_0/Q5_0 rows unpacked to Q8_0, or the one-token entry run prompts then) */

@@ -83,6 +83,10 @@ static const JitSlot slots[] = {
      {NULL, "kdot_q6_k_avx2", "kdot_q6_k_avx2", "kdot_q6_k_avx512"},
      (KernelFn)kdot_q6_k_ref, {NULL, {0}, 0}, {NULL}},
     /* their row pairs (KDot2Fn, AVX-512 only), on the row stride and blocks per row */
+    {"dot_q2_k_x2", SLOT_KQUANT_X2, DT_Q2_K, {NULL, NULL, NULL, "kdot2_q2_k_avx512"},
+     (KernelFn)kdot2_q2_k_ref, {NULL, {0}, 0}, {NULL}},
+    {"dot_q3_k_x2", SLOT_KQUANT_X2, DT_Q3_K, {NULL, NULL, NULL, "kdot2_q3_k_avx512"},
+     (KernelFn)kdot2_q3_k_ref, {NULL, {0}, 0}, {NULL}},
     {"dot_q4_k_x2", SLOT_KQUANT_X2, DT_Q4_K, {NULL, NULL, NULL, "kdot2_q4_k_avx512"},
      (KernelFn)kdot2_q4_k_ref, {NULL, {0}, 0}, {NULL}},
     {"dot_q5_k_x2", SLOT_KQUANT_X2, DT_Q5_K, {NULL, NULL, NULL, "kdot2_q5_k_avx512"},

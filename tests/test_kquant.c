@@ -236,6 +236,11 @@ END_TEST
  * rows in one buffer, the second row_bytes after the first. */
 START_TEST(test_kquant_row_pairs_same_bits)
 {
+	static const KDot2Fn pair_ref[KQ_COUNT] = {[KQ_Q2_K] = kdot2_q2_k_ref,
+						   [KQ_Q3_K] = kdot2_q3_k_ref,
+						   [KQ_Q4_K] = kdot2_q4_k_ref,
+						   [KQ_Q5_K] = kdot2_q5_k_ref,
+						   [KQ_Q6_K] = kdot2_q6_k_ref};
 	static const int counts[] = {1, 3, 7, 8, 9, 16, 17, 23};
 	Rng r;
 	rng_seed(&r, 79);
@@ -245,6 +250,8 @@ START_TEST(test_kquant_row_pairs_same_bits)
 		KDot2Fn pair = kdot2_avx512[k];
 		if (!pair || !isa_supported(ISA_AVX512))
 			continue;
+		ck_assert_msg(pair_ref[k] != NULL, "%s: a pair kernel without a reference",
+			      dtype_name(t));
 		for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
 			int nb = counts[c], n = kquant_block(t) * nb;
 			size_t rb = dtype_row_bytes(t, n);
@@ -263,12 +270,7 @@ START_TEST(test_kquant_row_pairs_same_bits)
 				      dtype_name(t), nb, (double)got[0], (double)got[1],
 				      (double)want[0], (double)want[1]);
 			float ref[2];
-			if (t == DT_Q4_K)
-				kdot2_q4_k_ref(rows, rb, &a.a, nb, ref);
-			else if (t == DT_Q5_K)
-				kdot2_q5_k_ref(rows, rb, &a.a, nb, ref);
-			else
-				kdot2_q6_k_ref(rows, rb, &a.a, nb, ref);
+			pair_ref[k](rows, rb, &a.a, nb, ref);
 			ck_assert_msg(memcmp(want, ref, sizeof want) == 0, "%s pair reference",
 				      dtype_name(t));
 			act_free(&a);

@@ -1,7 +1,8 @@
 /* dot_q2_q3_k.c: Q2_K and Q3_K weight rows (2-bit codes, 3-bit with Q3_K's high-bit mask, in
  * 16 groups of 16) against Q8_K activations: the scalar references, which define the bits, and
  * the AVX2 and AVX-512 VNNI versions (integer sums of a super-block in vectors, eight
- * super-blocks gathered into one vector for their float terms, as the Q4_K and Q6_K dots do). */
+ * super-blocks gathered into one vector for their float terms, as the Q4_K and Q6_K dots do),
+ * and the AVX-512 row pairs. */
 #include <immintrin.h>
 #include <stddef.h>
 
@@ -152,68 +153,57 @@ q3_k_block_avx2(const BlockQ3_K *w, __m256i sc16, const int8_t *xq, const int32_
 	return sum;
 }
 
-/* The body of a Q2_K row kernel of either ISA, BLOCK the one-super-block sums (VI the type of
- * its scaled codes' partials, REDUCE their reduce8): eight super-blocks per step, their sums
- * gathered into one vector each and their float terms 8 lanes at once, as the Q4_K and Q6_K
- * dots do (kquant_blocks.h). */
-#define Q2_K_ROW(BLOCK, VI, REDUCE)                                                                \
+/* One step of a Q2_K row kernel of either ISA, BLOCK the one-super-block sums (VI the type of
+ * its scaled codes' partials, REDUCE their reduce8): super-blocks b..b + n - 1 (n <= 8) of the
+ * row W into the partials ACC, their sums gathered into one vector each and their float terms 8
+ * lanes at once, as the Q4_K and Q6_K dots do (kquant_blocks.h). */
+#define Q2_K_STEP(BLOCK, VI, REDUCE, W, ACC)                                                       \
 	{                                                                                          \
-		const BlockQ2_K *w = wv;                                                           \
-		__m256 acc = _mm256_setzero_ps();                                                  \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			VI vi[8];                                                                  \
-			__m256i vm[8];                                                             \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
-			{                                                                          \
-				__builtin_memset(&vi[j], 0, sizeof vi[j]);                         \
-				vm[j] = _mm256_setzero_si256();                                    \
-				if (j < n)                                                         \
-					BLOCK(&w[b + j], x->q + (b + j) * QK_K,                    \
-					      x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);    \
-			}                                                                          \
-			/* d and dmin end the block, a pair as kq_acc8_kmin reads it */            \
-			acc = kq_acc8_kmin(acc, REDUCE(vi), reduce8(vm), &w[b].d, sizeof *w,       \
-					   x->d + b, n);                                           \
+		const BlockQ2_K *w = (W);                                                          \
+		kq_prefetch(&w[b], 8 * sizeof *w);                                                 \
+		VI vi[8];                                                                          \
+		__m256i vm[8];                                                                     \
+		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                                \
+		{                                                                                  \
+			__builtin_memset(&vi[j], 0, sizeof vi[j]);                                 \
+			vm[j] = _mm256_setzero_si256();                                            \
+			if (j < n)                                                                 \
+				BLOCK(&w[b + j], x->q + (b + j) * QK_K,                            \
+				      x->bsum + (b + j) * (QK_K / 16), &vi[j], &vm[j]);            \
 		}                                                                                  \
-		return kq_tree8(acc);                                                              \
+		/* d and dmin end the block, a pair as kq_acc8_kmin reads it */                    \
+		(ACC) =                                                                            \
+		    kq_acc8_kmin(ACC, REDUCE(vi), reduce8(vm), &w[b].d, sizeof *w, x->d + b, n);   \
 	}
 
 AVX2 float kdot_q2_k_avx2(const void *wv, const QAct *x, int nb)
-    Q2_K_ROW(q2_k_block_avx2, __m256i, reduce8)
+    KQ_ROW(Q2_K_STEP, q2_k_block_avx2, __m256i, reduce8)
 
-/* The body of a Q3_K row kernel of either ISA, as Q2_K_ROW; the scales of two super-blocks
+/* One step of a Q3_K row kernel of either ISA, as Q2_K_STEP; the scales of two super-blocks
  * decoded at once (q3_k_scales2). */
-#define Q3_K_ROW(BLOCK, VI, REDUCE)                                                                \
+#define Q3_K_STEP(BLOCK, VI, REDUCE, W, ACC)                                                       \
 	{                                                                                          \
-		const BlockQ3_K *w = wv;                                                           \
-		__m256 acc = _mm256_setzero_ps();                                                  \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			kq_prefetch(&w[b], 8 * sizeof *w);                                         \
-			__m256i sc[4];                                                             \
-			for (int k = 0; k < 4; k++)                                                \
-				sc[k] = 2 * k < n ? q3_k_scales2(&w[b], 2 * k, n)                  \
-						  : _mm256_setzero_si256();                        \
-			VI vi[8];                                                                  \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                        \
-			{                                                                          \
-				__builtin_memset(&vi[j], 0, sizeof vi[j]);                         \
-				if (j < n)                                                         \
-					vi[j] = BLOCK(&w[b + j], q3_k_sc16(sc[j / 2], j % 2),      \
-						      x->q + (b + j) * QK_K,                       \
-						      x->bsum + (b + j) * (QK_K / 16));            \
-			}                                                                          \
-			/* d ends the block: the second fp16 of the 4 bytes before its end */      \
-			acc = kq_acc8_d_hi(acc, REDUCE(vi), &w[b].scales[10], sizeof *w, x->d + b, \
-					   n);                                                     \
+		const BlockQ3_K *w = (W);                                                          \
+		kq_prefetch(&w[b], 8 * sizeof *w);                                                 \
+		__m256i sc[4];                                                                     \
+		for (int k = 0; k < 4; k++)                                                        \
+			sc[k] =                                                                    \
+			    2 * k < n ? q3_k_scales2(&w[b], 2 * k, n) : _mm256_setzero_si256();    \
+		VI vi[8];                                                                          \
+		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                                \
+		{                                                                                  \
+			__builtin_memset(&vi[j], 0, sizeof vi[j]);                                 \
+			if (j < n)                                                                 \
+				vi[j] =                                                            \
+				    BLOCK(&w[b + j], q3_k_sc16(sc[j / 2], j % 2),                  \
+					  x->q + (b + j) * QK_K, x->bsum + (b + j) * (QK_K / 16)); \
 		}                                                                                  \
-		return kq_tree8(acc);                                                              \
+		/* d ends the block: the second fp16 of the 4 bytes before its end */              \
+		(ACC) = kq_acc8_d_hi(ACC, REDUCE(vi), &w[b].scales[10], sizeof *w, x->d + b, n);   \
 	}
 
 	AVX2 float kdot_q3_k_avx2(const void *wv, const QAct *x, int nb)
-	    Q3_K_ROW(q3_k_block_avx2, __m256i, reduce8)
+	    KQ_ROW(Q3_K_STEP, q3_k_block_avx2, __m256i, reduce8)
 
     /* --- AVX-512 (VNNI) --- */
 
@@ -284,7 +274,15 @@ q3_k_block_avx512(const BlockQ3_K *w, __m256i sc16, const int8_t *xq, const int3
 }
 
 AVX512 float kdot_q2_k_avx512(const void *wv, const QAct *x, int nb)
-    Q2_K_ROW(q2_k_block_avx512, __m512i, kq_reduce8_512)
+    KQ_ROW(Q2_K_STEP, q2_k_block_avx512, __m512i, kq_reduce8_512)
 
 	AVX512 float kdot_q3_k_avx512(const void *wv, const QAct *x, int nb)
-	    Q3_K_ROW(q3_k_block_avx512, __m512i, kq_reduce8_512)
+	    KQ_ROW(Q3_K_STEP, q3_k_block_avx512, __m512i, kq_reduce8_512)
+
+		AVX512
+    void kdot2_q2_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
+	KQ_ROW2(Q2_K_STEP, q2_k_block_avx512, __m512i, kq_reduce8_512)
+
+	    AVX512
+    void kdot2_q3_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
+	KQ_ROW2(Q3_K_STEP, q3_k_block_avx512, __m512i, kq_reduce8_512)

@@ -3,7 +3,7 @@
  * define the bits, and the AVX2 and AVX-512 VNNI versions: each super-block's integer sums in
  * lanes (group scales spread over int16 lanes by byte shuffles), eight super-blocks' sums
  * gathered into one vector each, then their float terms 8 lanes at once, as the reference
- * writes them. */
+ * writes them; and the AVX-512 row pairs. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
@@ -151,32 +151,6 @@ AVX2 static inline __m256i k4_mins16(__m256i sm)
 		    kq_acc8_kmin_dm(ACC, REDUCE(vi), reduce8(vm), d, dmin, x->d + b, kq_lanes(n)); \
 	}
 
-/* A row kernel: eight super-blocks per step, the last step short. */
-#define Q45_K_ROW(BLOCK, VI, REDUCE, T, QH)                                                        \
-	{                                                                                          \
-		__m256 acc = _mm256_setzero_ps();                                                  \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, wv, acc)                              \
-		}                                                                                  \
-		return kq_tree8(acc);                                                              \
-	}
-
-/* A row pair's kernel (kquant.h's KDot2Fn): each step of the row kernel for both rows, each row
- * its own partials. */
-#define Q45_K_ROW2(BLOCK, VI, REDUCE, T, QH)                                                       \
-	{                                                                                          \
-		const void *w1 = (const char *)wv + row_bytes;                                     \
-		__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                     \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, wv, acc0)                             \
-			Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, w1, acc1)                             \
-		}                                                                                  \
-		y[0] = kq_tree8(acc0);                                                             \
-		y[1] = kq_tree8(acc1);                                                             \
-	}
-
 /* --- AVX2 --- */
 
 /* Q4_K (qh NULL) and Q5_K: one super-block's integer sums as 8 int32 partials: *vi of the
@@ -201,10 +175,10 @@ q45_k_block_avx2(__m256i sm, const uint8_t *qh, const uint8_t *qs, const int8_t 
 }
 
 AVX2 float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
-    Q45_K_ROW(q45_k_block_avx2, __m256i, reduce8, BlockQ4_K, NULL)
+    KQ_ROW(Q45_K_STEP, q45_k_block_avx2, __m256i, reduce8, BlockQ4_K, NULL)
 
 	AVX2 float kdot_q5_k_avx2(const void *wv, const QAct *x, int nb)
-	    Q45_K_ROW(q45_k_block_avx2, __m256i, reduce8, BlockQ5_K, w[b + j].qh)
+	    KQ_ROW(Q45_K_STEP, q45_k_block_avx2, __m256i, reduce8, BlockQ5_K, w[b + j].qh)
 
     /* --- AVX-512 (VNNI) --- */
 
@@ -250,15 +224,15 @@ AVX2 float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
 }
 
 AVX512 float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb)
-    Q45_K_ROW(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
+    KQ_ROW(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
 
 	AVX512 float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
-	    Q45_K_ROW(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)
+	    KQ_ROW(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)
 
 		AVX512
     void kdot2_q4_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
-	Q45_K_ROW2(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
+	KQ_ROW2(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
 
 	    AVX512
     void kdot2_q5_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
-	Q45_K_ROW2(q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)
+	KQ_ROW2(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)

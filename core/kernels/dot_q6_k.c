@@ -2,7 +2,8 @@
  * activations: the scalar reference, which defines the bits, and the AVX2 (one 32-value chunk
  * per step) and AVX-512 VNNI (64 values per step) versions: codes as unsigned bytes, their
  * offset of 32 taken out through the activations' group sums, eight super-blocks' integer sums
- * gathered into one vector, then their float terms 8 lanes at once, as the reference's. */
+ * gathered into one vector, then their float terms 8 lanes at once, as the reference's; and the
+ * AVX-512 row pair. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
@@ -43,31 +44,6 @@ float kdot_q6_k_ref(const void *wv, const QAct *x, int nb)
 			: _mm256_setzero_si256();                                                  \
 		(ACC) = kq_acc8_d_hi(ACC, reduce8(vi), &w[b].scales[QK_K / 16 - 2], sizeof *w,     \
 				     x->d + b, n);                                                 \
-	}
-
-/* A row kernel: eight super-blocks per step, the last step short. */
-#define Q6_K_ROW(BLOCK)                                                                            \
-	{                                                                                          \
-		__m256 acc = _mm256_setzero_ps();                                                  \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			Q6_K_STEP(BLOCK, wv, acc)                                                  \
-		}                                                                                  \
-		return kq_tree8(acc);                                                              \
-	}
-
-/* A row pair's kernel (kquant.h's KDot2Fn): each step of the row kernel for both rows. */
-#define Q6_K_ROW2(BLOCK)                                                                           \
-	{                                                                                          \
-		const void *w1 = (const char *)wv + row_bytes;                                     \
-		__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                     \
-		for (int b = 0; b < nb; b += 8) {                                                  \
-			int n = nb - b < 8 ? nb - b : 8;                                           \
-			Q6_K_STEP(BLOCK, wv, acc0)                                                 \
-			Q6_K_STEP(BLOCK, w1, acc1)                                                 \
-		}                                                                                  \
-		y[0] = kq_tree8(acc0);                                                             \
-		y[1] = kq_tree8(acc1);                                                             \
 	}
 
 /* --- AVX2 --- */
@@ -111,7 +87,7 @@ q6_k_block_avx2(const BlockQ6_K *w, const int8_t *xq, const int32_t *bs)
 	return _mm256_sub_epi32(sum, q6_k_offset(s16, bs));
 }
 
-AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_block_avx2)
+AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb) KQ_ROW(Q6_K_STEP, q6_k_block_avx2)
 
     /* --- AVX-512 (VNNI) --- */
 
@@ -150,8 +126,9 @@ AVX2 float kdot_q6_k_avx2(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_b
 	return kq_fold512(_mm512_sub_epi32(sum, _mm512_slli_epi32(off, 5)));
 }
 
-AVX512 float kdot_q6_k_avx512(const void *wv, const QAct *x, int nb) Q6_K_ROW(q6_k_block_avx512)
+AVX512 float kdot_q6_k_avx512(const void *wv, const QAct *x, int nb)
+    KQ_ROW(Q6_K_STEP, q6_k_block_avx512)
 
-    AVX512
+	AVX512
     void kdot2_q6_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
-	Q6_K_ROW2(q6_k_block_avx512)
+	KQ_ROW2(Q6_K_STEP, q6_k_block_avx512)

@@ -222,12 +222,17 @@ const KDotFn kdot_avx512[KQ_COUNT] = {
 		y[0] = row(w, x, nb);                                                              \
 		y[1] = row((const char *)w + row_bytes, x, nb);                                    \
 	}
+KDOT2_REF(kdot2_q2_k_ref, kdot_q2_k_ref)
+KDOT2_REF(kdot2_q3_k_ref, kdot_q3_k_ref)
 KDOT2_REF(kdot2_q4_k_ref, kdot_q4_k_ref)
 KDOT2_REF(kdot2_q5_k_ref, kdot_q5_k_ref)
 KDOT2_REF(kdot2_q6_k_ref, kdot_q6_k_ref)
 
-const KDot2Fn kdot2_avx512[KQ_COUNT] = {
-    [KQ_Q4_K] = kdot2_q4_k_avx512, [KQ_Q5_K] = kdot2_q5_k_avx512, [KQ_Q6_K] = kdot2_q6_k_avx512};
+const KDot2Fn kdot2_avx512[KQ_COUNT] = {[KQ_Q2_K] = kdot2_q2_k_avx512,
+					[KQ_Q3_K] = kdot2_q3_k_avx512,
+					[KQ_Q4_K] = kdot2_q4_k_avx512,
+					[KQ_Q5_K] = kdot2_q5_k_avx512,
+					[KQ_Q6_K] = kdot2_q6_k_avx512};
 
 const KDotBatchFn kdot_batch_avx2[KQ_COUNT] = {
     [KQ_Q4_0] = kdot_q4_0_batch_avx2,

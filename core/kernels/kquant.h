@@ -183,8 +183,9 @@ extern const KDotFn kdot_avx512[KQ_COUNT];
 typedef void (*KDot2Fn)(const void *w, size_t row_bytes, const QAct *x, int nb, float y[2]);
 typedef void KDot2Kernel(const void *w, size_t row_bytes, const QAct *x, int nb, float y[2]);
 /* The references: the row references one row after the other (what a pair must equal). */
-KDot2Kernel kdot2_q4_k_ref, kdot2_q5_k_ref, kdot2_q6_k_ref;
-KDot2Kernel kdot2_q4_k_avx512, kdot2_q5_k_avx512, kdot2_q6_k_avx512;
+KDot2Kernel kdot2_q2_k_ref, kdot2_q3_k_ref, kdot2_q4_k_ref, kdot2_q5_k_ref, kdot2_q6_k_ref;
+KDot2Kernel kdot2_q2_k_avx512, kdot2_q3_k_avx512, kdot2_q4_k_avx512, kdot2_q5_k_avx512,
+    kdot2_q6_k_avx512;
 /* The pair kernels of AVX-512, by kquant_index (NULL for the types without one: their rows
  * run one at a time). */
 extern const KDot2Fn kdot2_avx512[KQ_COUNT];

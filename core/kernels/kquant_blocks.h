@@ -1,8 +1,9 @@
 /* kquant_blocks.h: what the 4/5-bit and K-quant family files (dot_q4_q5.c, dot_q2_q3_k.c,
  * dot_q4_q5_k.c, dot_q6_k.c) share across ISAs: the packed-scale decoders, the scalar integer sum
  * of one block (the reference, and the tails of the SIMD kernels), each type's float term of a
- * block, written once so that every ISA rounds the same way, and the AVX2/AVX-512 steps that
- * spread group scales over vector lanes. */
+ * block, written once so that every ISA rounds the same way, the AVX2/AVX-512 steps that
+ * spread group scales over vector lanes, and the loop of a row (or a row pair) around a type's
+ * step of eight super-blocks. */
 #ifndef KQUANT_BLOCKS_H
 #define KQUANT_BLOCKS_H
 
@@ -262,6 +263,34 @@ ISA_TARGET_AVX2 static inline float kq_tree8(__m256 acc)
 	_mm256_storeu_ps(a, acc);
 	return qdot_tree(a);
 }
+
+/* The K-quant row kernels of either ISA around a type's STEP(..., W, ACC), which adds super-blocks
+ * b..b + n - 1 (n <= 8) of row W into the partials ACC: a row, eight super-blocks per step, the
+ * last step short. */
+#define KQ_ROW(STEP, ...)                                                                          \
+	{                                                                                          \
+		__m256 acc = _mm256_setzero_ps();                                                  \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			STEP(__VA_ARGS__, wv, acc)                                                 \
+		}                                                                                  \
+		return kq_tree8(acc);                                                              \
+	}
+
+/* A row pair's kernel of STEP (kquant.h's KDot2Fn): each step for both rows, each row its own
+ * partials. */
+#define KQ_ROW2(STEP, ...)                                                                         \
+	{                                                                                          \
+		const void *w1 = (const char *)wv + row_bytes;                                     \
+		__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                     \
+		for (int b = 0; b < nb; b += 8) {                                                  \
+			int n = nb - b < 8 ? nb - b : 8;                                           \
+			STEP(__VA_ARGS__, wv, acc0)                                                \
+			STEP(__VA_ARGS__, w1, acc1)                                                \
+		}                                                                                  \
+		y[0] = kq_tree8(acc0);                                                             \
+		y[1] = kq_tree8(acc1);                                                             \
+	}
 
 /* Q4_K/Q5_K: int16 lanes of one group's scale: byte k of each 128-bit half of scb (both hold
  * the block's decoded scales), the high byte zeroed (shuffle index 0xff). */

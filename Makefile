@@ -153,7 +153,7 @@ $(HOST_BIN): $(HOST_MAIN_OBJ) $(HOST_JIT_OBJS) $(HOST_SHIM_OBJS) $(HOST_CORE_OBJ
 
 $(BUILD)/jit/bc/%.bc: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG_BC) $(filter-out $(SAN_FLAGS) -DCORE_CHECKS -g,$(CORE_CFLAGS)) -emit-llvm -c -o $@ $<
+	$(CLANG_BC) $(filter-out $(SAN_FLAGS) -DCORE_CHECKS -g,$(CORE_CFLAGS)) -MMD -MP -MF $@.d -emit-llvm -c -o $@ $<
 
 $(JIT_BC): $(JIT_BC_SRCS:%.c=$(BUILD)/jit/bc/%.bc)
 	$(LLVM_LINK) -o $@ $^

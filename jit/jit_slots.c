@@ -256,11 +256,13 @@ bool jit_slot_memory_bound(const JitSlot *s, const Model *m)
 
 /* One token's activations for a 4/5-bit or K-quant type t, as the registry quantizes them. */
 static void quant_kquant(DType t, const float *x, int n, int8_t *q, float *d, float *s,
-			 int32_t *sums)
+			 int32_t *sums, int8_t *qn)
 {
 	switch (kquant_act(t)) {
 	case ACT_Q8_0:
 		kernels.quant_act_q8_0(x, n, q, d, sums);
+		if (t == DT_Q4_0)
+			quant_act_q4_0_order(q, n / QK4, qn);
 		break;
 	case ACT_Q8_1:
 		kernels.quant_act_q8_1(x, n, q, d, s);
@@ -283,15 +285,16 @@ static int kquant_batch_inputs(JitInputs *in, DType t, const float *batch)
 	in->xd[0] = malloc(n * na * sizeof(float));
 	in->xs[0] = malloc(n * na * sizeof(float));
 	in->xsum[0] = malloc(n * na * sizeof(int32_t));
+	in->qn[0] = malloc(n * cols);
 	in->qbatch = malloc(n * sizeof(QAct));
-	if (!in->act[0] || !in->xd[0] || !in->xs[0] || !in->xsum[0] || !in->qbatch)
+	if (!in->act[0] || !in->xd[0] || !in->xs[0] || !in->xsum[0] || !in->qn[0] || !in->qbatch)
 		return -1;
 	for (size_t k = 0; k < n; k++) {
-		int8_t *q = (int8_t *)in->act[0] + k * cols;
+		int8_t *q = (int8_t *)in->act[0] + k * cols, *qn = in->qn[0] + k * cols;
 		float *d = in->xd[0] + k * na, *xs = in->xs[0] + k * na;
 		int32_t *sums = in->xsum[0] + k * na;
-		quant_kquant(t, batch + k * cols, in->cols, q, d, xs, sums);
-		in->qbatch[k] = (QAct){q, d, xs, sums};
+		quant_kquant(t, batch + k * cols, in->cols, q, d, xs, sums, qn);
+		in->qbatch[k] = (QAct){q, d, xs, sums, qn};
 	}
 	return 0;
 }
@@ -457,7 +460,8 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		in->xd[i] = calloc((size_t)cols / (size_t)B + 1, sizeof(float));
 		in->xsum[i] = calloc((size_t)nb + (size_t)cols / (size_t)B, sizeof(int32_t));
 		in->xs[i] = calloc((size_t)cols / (size_t)B + 1, sizeof(float));
-		if (!in->act[i] || !in->xd[i] || !in->xsum[i] || !in->xs[i]) {
+		in->qn[i] = calloc((size_t)cols, 1);
+		if (!in->act[i] || !in->xd[i] || !in->xsum[i] || !in->xs[i] || !in->qn[i]) {
 			jit_inputs_free(in);
 			fprintf(stderr, "jit: out of memory\n");
 			return -1;
@@ -483,8 +487,9 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		case SLOT_KQUANT: /* as matmul.c's quant_task: the type's activation kind */
 		case SLOT_KQUANT_X2:
 			quant_kquant(s->dtype, in->x[i], cols, in->act[i], in->xd[i], in->xs[i],
-				     in->xsum[i]);
-			in->qa[i] = (QAct){in->act[i], in->xd[i], in->xs[i], in->xsum[i]};
+				     in->xsum[i], in->qn[i]);
+			in->qa[i] =
+			    (QAct){in->act[i], in->xd[i], in->xs[i], in->xsum[i], in->qn[i]};
 			break;
 		}
 	}
@@ -498,6 +503,7 @@ void jit_inputs_free(JitInputs *in)
 		free(in->xd[i]);
 		free(in->xsum[i]);
 		free(in->xs[i]);
+		free(in->qn[i]);
 	}
 	free(in->groups);
 	free(in->att);

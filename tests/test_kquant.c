@@ -127,6 +127,7 @@ typedef struct {
 	int8_t *q;
 	float *d, *s;
 	int32_t *bsum;
+	int8_t *qn; /* Q8_0 activations: q in Q4_0's nibble order */
 	QAct a;
 } Act;
 
@@ -136,19 +137,22 @@ static Act quantize_x(DType t, const float *x, int n)
 		 calloc((size_t)n / 16 + 1, 4),
 		 calloc((size_t)n / 16 + 1, 4),
 		 calloc((size_t)n / 16 + 1, 4),
+		 calloc((size_t)n, 1),
 		 {0}};
-	if (kquant_act(t) == ACT_Q8_0)
+	if (kquant_act(t) == ACT_Q8_0) {
 		quant_act_q8_ref(x, n, a.q, a.d, a.bsum);
-	else if (kquant_act(t) == ACT_Q8_1)
+		quant_act_q4_0_order(a.q, n / QK4, a.qn);
+	} else if (kquant_act(t) == ACT_Q8_1)
 		quant_act_q8_1(x, n, a.q, a.d, a.s);
 	else
 		quant_act_q8_k(x, n, a.q, a.d, a.bsum);
-	a.a = (QAct){a.q, a.d, a.s, a.bsum};
+	a.a = (QAct){a.q, a.d, a.s, a.bsum, a.qn};
 	return a;
 }
 
 static void act_free(Act *a)
 {
+	free(a->qn);
 	free(a->q);
 	free(a->d);
 	free(a->s);
@@ -293,6 +297,7 @@ static Act random_act(Rng *r, DType t, int n, bool extreme)
 		 malloc((size_t)(n / per) * 4),
 		 malloc((size_t)(n / QK4) * 4),
 		 calloc((size_t)(n / sums), 4),
+		 calloc((size_t)n, 1),
 		 {0}};
 	int8_t fill = rng_next(r) & 1 ? 127 : -128;
 	for (int i = 0; i < n; i++) {
@@ -303,7 +308,9 @@ static Act random_act(Rng *r, DType t, int n, bool extreme)
 		a.d[b] = (rng_next(r) & 1 ? 1e-6f : 1e3f) * (rng_float(r) - 0.5f);
 	for (int b = 0; b < n / QK4; b++)
 		a.s[b] = fp16_to_fp32(fp32_to_fp16(100.0f * (rng_float(r) - 0.5f)));
-	a.a = (QAct){a.q, a.d, a.s, a.bsum};
+	if (kquant_act(t) == ACT_Q8_0)
+		quant_act_q4_0_order(a.q, n / QK4, a.qn);
+	a.a = (QAct){a.q, a.d, a.s, a.bsum, a.qn};
 	return a;
 }
 
@@ -325,7 +332,8 @@ static void *batch_row(Rng *r, DType t, int nb, bool extreme)
 
 /* Every ISA's batch entries give, for each token, the bits of the one-token reference, on rows
  * of 1 to 20 blocks and 1 to 11 tokens (groups of 8, 4, 2, 1 and their tails), the outputs
- * strided. */
+ * strided; so does the ISA's one-token kernel on each token (extreme rows and tokens among
+ * them). */
 START_TEST(test_kquant_batch_same_bits)
 {
 	if (!require_cpu("K-quant batch kernels", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
@@ -334,7 +342,9 @@ START_TEST(test_kquant_batch_same_bits)
 		const char *isa;
 		Isa id;
 		const KDotBatchFn *table;
-	} isas[] = {{"avx2", ISA_AVX2, kdot_batch_avx2}, {"avx512", ISA_AVX512, kdot_batch_avx512}};
+		const KDotFn *one;
+	} isas[] = {{"avx2", ISA_AVX2, kdot_batch_avx2, kdot_avx2},
+		    {"avx512", ISA_AVX512, kdot_batch_avx512, kdot_avx512}};
 	enum { MAXTOK = 11, STRIDE = 3 };
 	Rng r;
 	rng_seed(&r, 79);
@@ -356,6 +366,12 @@ START_TEST(test_kquant_batch_same_bits)
 				for (int i = 0; i < MAXTOK; i++) {
 					a[i] = random_act(&r, t, n, extreme && i % 3 != 1);
 					x[i] = a[i].a;
+					float want = kdot_ref[kquant_index(t)](row, &x[i], nb),
+					      got = isas[k].one[kquant_index(t)](row, &x[i], nb);
+					ck_assert_msg(memcmp(&want, &got, 4) == 0,
+						      "%s %s, %d blocks, token %d: %.9g, ref %.9g",
+						      dtype_name(t), isas[k].isa, nb, i,
+						      (double)got, (double)want);
 				}
 				for (int ntok = 1; ntok <= MAXTOK; ntok++) {
 					float y[MAXTOK * STRIDE];

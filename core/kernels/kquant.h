@@ -122,13 +122,21 @@ int kquant_act_block(ActKind k);
 
 /* One token's quantized activations, unpacked: q (n) int8 values; d their scales (one per 32
  * values, one per 256 for Q8_K); s the Q8_1 fp16 block sums as floats; bsum the Q8_K sums of
- * each 16 values. */
+ * each 16 values; qn (Q8_0 activations) the values of q in Q4_0's nibble order. */
 typedef struct {
 	const int8_t *q;
 	const float *d;
 	const float *s;
 	const int32_t *bsum;
+	const int8_t *qn;
 } QAct;
+
+/* Q4_0's nibble order of Q8_0 activations q of nb blocks into qn: per whole group of 4 blocks
+ * (128 values), the first 16 values of each block, then the last 16 of each, so that one
+ * vector of 4 blocks' low nibbles (codes 0-15 of each block) meets one contiguous load, and
+ * the high nibbles the next. Blocks past the last whole group are left out (the kernels take
+ * them from q). */
+void quant_act_q4_0_order(const int8_t *q, int nb, int8_t *qn);
 
 /* Q8_1 activations of x (n % 32 == 0), as quantize_row_q8_1 gives them: d = amax / 127
  * rounded to fp16, values round(x / d) from the unrounded d, s = fp16(d * sum). */

@@ -11,6 +11,7 @@
  * batch of tokens quantized at once. */
 typedef struct {
 	int8_t *xq;	/* (batch, cols) activations as int8 */
+	int8_t *xn;	/* (batch, cols) Q4_0's one-token activations: xq in nibble order */
 	float *xd;	/* (batch, cols / block) their block scales; F16 prompt tiles: (batch,
 			   cols) fp16-rounded x as floats (F16 weights have no block scales) */
 	int32_t *xsum;	/* (batch, cols / block) sum of each block's int8 values */

@@ -12,6 +12,7 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	size_t n = (size_t)max_cols * (size_t)max_batch;
 	/* int8 blocks may be as short as one value (grouped, group size 1): size for that */
 	s->xq = arena_alloc(n, 64, "matmul scratch (int8 x)");
+	s->xn = arena_alloc(n, 64, "matmul scratch (int8 x, nibble order)");
 	s->xd = arena_alloc(n * sizeof(float), 64, "matmul scratch (x scales)");
 	s->xsum = arena_alloc(n * sizeof(int32_t), 64, "matmul scratch (x block sums)");
 	s->f16 = arena_alloc(n * sizeof(uint16_t), 64, "matmul scratch (f16 x)");
@@ -24,7 +25,9 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	s->xbt = arena_alloc(nt / 16 * sizeof(int16_t) + 64, 64, "matmul scratch (x sums, t)");
 	s->cap = max_cols;
 	s->batch = max_batch;
-	return s->xq && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt && s->xbt ? 0 : -1;
+	return s->xq && s->xn && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt && s->xbt
+		   ? 0
+		   : -1;
 }
 
 int matmul_scratch_init(MatmulScratch *s, int max_cols)
@@ -93,6 +96,8 @@ static void quant_task(void *ctx, int ith, int nth)
 					       q->s->xsum + xo);
 			if (q->tiled)
 				transpose_token(q->s, t, nb, false);
+			else if (q->type == DT_Q4_0)
+				quant_act_q4_0_order(q->s->xq + vo, nb, q->s->xn + vo);
 		} else if (q->type == DT_INT8)
 			kernels.quant_act_int8(x, q->cols, q->B, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);

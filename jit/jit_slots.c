@@ -256,7 +256,7 @@ bool jit_slot_memory_bound(const JitSlot *s, const Model *m)
 
 /* One token's activations for a 4/5-bit or K-quant type t, as the registry quantizes them. */
 static void quant_kquant(DType t, const float *x, int n, int8_t *q, float *d, float *s,
-			 int32_t *sums, int8_t *qn)
+			 int32_t *sums, int8_t *qn, int16_t *bs32)
 {
 	switch (kquant_act(t)) {
 	case ACT_Q8_0:
@@ -269,6 +269,8 @@ static void quant_kquant(DType t, const float *x, int n, int8_t *q, float *d, fl
 		break;
 	case ACT_Q8_K:
 		kernels.quant_act_q8_k(x, n, q, d, sums);
+		if (t == DT_Q4_K || t == DT_Q5_K)
+			quant_act_k4_order(q, sums, n / QK_K, qn, bs32);
 		break;
 	}
 }
@@ -286,15 +288,18 @@ static int kquant_batch_inputs(JitInputs *in, DType t, const float *batch)
 	in->xs[0] = malloc(n * na * sizeof(float));
 	in->xsum[0] = malloc(n * na * sizeof(int32_t));
 	in->qn[0] = malloc(n * cols);
+	in->bs32[0] = malloc(n * cols / 32 * sizeof(int16_t));
 	in->qbatch = malloc(n * sizeof(QAct));
-	if (!in->act[0] || !in->xd[0] || !in->xs[0] || !in->xsum[0] || !in->qn[0] || !in->qbatch)
+	if (!in->act[0] || !in->xd[0] || !in->xs[0] || !in->xsum[0] || !in->qn[0] || !in->bs32[0] ||
+	    !in->qbatch)
 		return -1;
 	for (size_t k = 0; k < n; k++) {
 		int8_t *q = (int8_t *)in->act[0] + k * cols, *qn = in->qn[0] + k * cols;
 		float *d = in->xd[0] + k * na, *xs = in->xs[0] + k * na;
 		int32_t *sums = in->xsum[0] + k * na;
-		quant_kquant(t, batch + k * cols, in->cols, q, d, xs, sums, qn);
-		in->qbatch[k] = (QAct){q, d, xs, sums, qn};
+		int16_t *bs32 = in->bs32[0] + k * cols / 32;
+		quant_kquant(t, batch + k * cols, in->cols, q, d, xs, sums, qn, bs32);
+		in->qbatch[k] = (QAct){q, d, xs, sums, qn, bs32};
 	}
 	return 0;
 }
@@ -461,7 +466,9 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		in->xsum[i] = calloc((size_t)nb + (size_t)cols / (size_t)B, sizeof(int32_t));
 		in->xs[i] = calloc((size_t)cols / (size_t)B + 1, sizeof(float));
 		in->qn[i] = calloc((size_t)cols, 1);
-		if (!in->act[i] || !in->xd[i] || !in->xsum[i] || !in->xs[i] || !in->qn[i]) {
+		in->bs32[i] = calloc((size_t)cols / 32 + 1, sizeof(int16_t));
+		if (!in->act[i] || !in->xd[i] || !in->xsum[i] || !in->xs[i] || !in->qn[i] ||
+		    !in->bs32[i]) {
 			jit_inputs_free(in);
 			fprintf(stderr, "jit: out of memory\n");
 			return -1;
@@ -487,9 +494,9 @@ int jit_inputs_init(JitInputs *in, const JitSlot *s, const Model *m, const char 
 		case SLOT_KQUANT: /* as matmul.c's quant_task: the type's activation kind */
 		case SLOT_KQUANT_X2:
 			quant_kquant(s->dtype, in->x[i], cols, in->act[i], in->xd[i], in->xs[i],
-				     in->xsum[i], in->qn[i]);
-			in->qa[i] =
-			    (QAct){in->act[i], in->xd[i], in->xs[i], in->xsum[i], in->qn[i]};
+				     in->xsum[i], in->qn[i], in->bs32[i]);
+			in->qa[i] = (QAct){in->act[i],	in->xd[i], in->xs[i],
+					   in->xsum[i], in->qn[i], in->bs32[i]};
 			break;
 		}
 	}
@@ -504,6 +511,7 @@ void jit_inputs_free(JitInputs *in)
 		free(in->xsum[i]);
 		free(in->xs[i]);
 		free(in->qn[i]);
+		free(in->bs32[i]);
 	}
 	free(in->groups);
 	free(in->att);

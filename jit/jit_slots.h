@@ -26,10 +26,11 @@ typedef struct {
 	void *act[JIT_MAX_INPUTS]; /* quantized copies (malloc'ed) */
 	float *xd[JIT_MAX_INPUTS];
 	int32_t *xsum[JIT_MAX_INPUTS];
-	float *xs[JIT_MAX_INPUTS];  /* the Q8_1 block sums (4/5-bit types with a min) */
-	int8_t *qn[JIT_MAX_INPUTS]; /* Q4_0's activations in nibble order */
-	QAct qa[JIT_MAX_INPUTS];    /* the K-quant dots' view of act, xd, xs, xsum, qn */
-	QAct *qbatch;		    /* a K-quant batch's tokens (act[0] .. qn[0], per token) */
+	float *xs[JIT_MAX_INPUTS];     /* the Q8_1 block sums (4/5-bit types with a min) */
+	int8_t *qn[JIT_MAX_INPUTS];    /* act in the weight type's nibble order (QAct) */
+	int16_t *bs32[JIT_MAX_INPUTS]; /* Q4_K/Q5_K: act's sums of 32 */
+	QAct qa[JIT_MAX_INPUTS];       /* the K-quant dots' view of act, xd, xs, xsum, qn, bs32 */
+	QAct *qbatch;		       /* a K-quant batch's tokens (act[0] .. bs32[0], per token) */
 	/* attention_group: one generated token's groups over the last layer's KV cache (out
 	 * pointers set per run: query x[0] + h * cols writes y + h * cols), its score rows */
 	AttnGroup *groups;

@@ -127,9 +127,20 @@ typedef struct {
 	int8_t *q;
 	float *d, *s;
 	int32_t *bsum;
-	int8_t *qn; /* Q8_0 activations: q in Q4_0's nibble order */
+	int8_t *qn;    /* q in the weight type's nibble order (Q4_0, Q4_K, Q5_K) */
+	int16_t *bs32; /* Q4_K, Q5_K: sums of 32 */
 	QAct a;
 } Act;
+
+/* The nibble orders and sums of 32 the type's kernels read (QAct), from q and bsum. */
+static void act_orders(DType t, Act *a, int n)
+{
+	if (t == DT_Q4_0)
+		quant_act_q4_0_order(a->q, n / QK4, a->qn);
+	if (t == DT_Q4_K || t == DT_Q5_K)
+		quant_act_k4_order(a->q, a->bsum, n / QK_K, a->qn, a->bs32);
+	a->a = (QAct){a->q, a->d, a->s, a->bsum, a->qn, a->bs32};
+}
 
 static Act quantize_x(DType t, const float *x, int n)
 {
@@ -138,21 +149,22 @@ static Act quantize_x(DType t, const float *x, int n)
 		 calloc((size_t)n / 16 + 1, 4),
 		 calloc((size_t)n / 16 + 1, 4),
 		 calloc((size_t)n, 1),
+		 calloc((size_t)n / 32 + 1, 2),
 		 {0}};
-	if (kquant_act(t) == ACT_Q8_0) {
+	if (kquant_act(t) == ACT_Q8_0)
 		quant_act_q8_ref(x, n, a.q, a.d, a.bsum);
-		quant_act_q4_0_order(a.q, n / QK4, a.qn);
-	} else if (kquant_act(t) == ACT_Q8_1)
+	else if (kquant_act(t) == ACT_Q8_1)
 		quant_act_q8_1(x, n, a.q, a.d, a.s);
 	else
 		quant_act_q8_k(x, n, a.q, a.d, a.bsum);
-	a.a = (QAct){a.q, a.d, a.s, a.bsum, a.qn};
+	act_orders(t, &a, n);
 	return a;
 }
 
 static void act_free(Act *a)
 {
 	free(a->qn);
+	free(a->bs32);
 	free(a->q);
 	free(a->d);
 	free(a->s);
@@ -298,6 +310,7 @@ static Act random_act(Rng *r, DType t, int n, bool extreme)
 		 malloc((size_t)(n / QK4) * 4),
 		 calloc((size_t)(n / sums), 4),
 		 calloc((size_t)n, 1),
+		 calloc((size_t)n / 32 + 1, 2),
 		 {0}};
 	int8_t fill = rng_next(r) & 1 ? 127 : -128;
 	for (int i = 0; i < n; i++) {
@@ -308,9 +321,7 @@ static Act random_act(Rng *r, DType t, int n, bool extreme)
 		a.d[b] = (rng_next(r) & 1 ? 1e-6f : 1e3f) * (rng_float(r) - 0.5f);
 	for (int b = 0; b < n / QK4; b++)
 		a.s[b] = fp16_to_fp32(fp32_to_fp16(100.0f * (rng_float(r) - 0.5f)));
-	if (kquant_act(t) == ACT_Q8_0)
-		quant_act_q4_0_order(a.q, n / QK4, a.qn);
-	a.a = (QAct){a.q, a.d, a.s, a.bsum, a.qn};
+	act_orders(t, &a, n);
 	return a;
 }
 

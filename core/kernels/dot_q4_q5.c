@@ -122,20 +122,6 @@ AVX2 static inline __m256i q4_0_pair_avx2(const BlockQ4_0 *w, const int8_t *qn, 
 	return _mm256_madd_epi16(_mm256_add_epi16(lo, hi), _mm256_set1_epi16(1));
 }
 
-/* reduce8 of four vectors that hold blocks 2k (low 128 bits) and 2k + 1 (high) of v[k]: lane
- * j the total of block j (exact). */
-AVX2 static inline __m256i reduce_pairs4_avx2(const __m256i v[4])
-{
-	__m256i t01 =
-	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
-	__m256i t23 =
-	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
-	/* the low 128 bits hold blocks 0 2 4 6, the high 1 3 5 7 */
-	__m256i a =
-	    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23));
-	return _mm256_permutevar8x32_epi32(a, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
-
 AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 {
 	const BlockQ4_0 *w = wv;
@@ -147,7 +133,7 @@ AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 		for (int k = 0; k < 4; k++)
 			v[k] = q4_0_pair_avx2(w, x->qn, b + 2 * k);
 		__m256i isum = _mm256_sub_epi32(
-		    reduce_pairs4_avx2(v),
+		    kq_reduce_pairs4(v),
 		    _mm256_slli_epi32(
 			_mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b)), 3));
 		__m256 scale =

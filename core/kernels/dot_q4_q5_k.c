@@ -3,7 +3,9 @@
  * define the bits, and the AVX2 and AVX-512 VNNI versions: each super-block's integer sums in
  * lanes (group scales spread over int16 lanes by byte shuffles), eight super-blocks' sums
  * gathered into one vector each, then their float terms 8 lanes at once, as the reference
- * writes them; and the AVX-512 row pairs. */
+ * writes them; and the AVX-512 row pairs. The mins meet the activations' sums of 32 (bs32), two
+ * super-blocks per vpmaddwd; AVX-512 reads the activations in nibble order (kquant.h), so that
+ * one 64-byte load of codes serves 128 values. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"
@@ -61,6 +63,18 @@ float kdot_q5_k_ref(const void *wv, const QAct *x, int nb)
 	return qdot_tree(acc);
 }
 
+void quant_act_k4_order(const int8_t *q, const int32_t *bsum, int nsb, int8_t *qn, int16_t *bs32)
+{
+	for (int h = 0; h < 2 * nsb; h++, q += 128, qn += 128) {
+		__builtin_memcpy(qn, q, 32);
+		__builtin_memcpy(qn + 32, q + 64, 32);
+		__builtin_memcpy(qn + 64, q + 32, 32);
+		__builtin_memcpy(qn + 96, q + 96, 32);
+	}
+	for (int i = 0; i < nsb * (QK_K / 32); i++)
+		bs32[i] = (int16_t)(bsum[2 * i] + bsum[2 * i + 1]);
+}
+
 /* --- SIMD: the scales and mins of two super-blocks decoded at once, a 128-bit lane each --- */
 
 /* The first 16 bytes (d, dmin, the 12 scale bytes) of super-blocks j and j + 1 of a step of n,
@@ -111,53 +125,55 @@ AVX2 static inline __m256i k4_lane(__m256i v, int k)
 	    _mm256_add_epi32(_mm256_set1_epi32(4 * k), _mm256_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3)));
 }
 
-/* The mins of a decoded block (bytes 8-15 of sm's 128-bit lanes) each doubled over int16 lanes:
- * against the 16 activation sums, one vpmaddwd gives the mins' sum. */
-AVX2 static inline __m256i k4_mins16(__m256i sm)
+/* The mins' sums of super-blocks j and j + 1 of a step of n (a decoded pair sm): int32 lanes
+ * 0-3 block j's partials, 4-7 block j + 1's (0 where absent), each min (bytes 8-15 of its
+ * 128-bit lane, zero-extended) against its group's sum of 32 in bs32. */
+AVX2 static inline __m256i k4_mins2(__m256i sm, const int16_t *bs32, int j, int n)
 {
-	return _mm256_shuffle_epi8(sm, _mm256_setr_epi8(8, -1, 8, -1, 9, -1, 9, -1, 10, -1, 10, -1,
-							11, -1, 11, -1, 12, -1, 12, -1, 13, -1, 13,
-							-1, 14, -1, 14, -1, 15, -1, 15, -1));
+	const int16_t *bs = bs32 + j * (QK_K / 32);
+	if (j >= n)
+		return _mm256_setzero_si256();
+	__m256i s =
+	    j + 1 < n ? _mm256_loadu_si256((const __m256i *)(const void *)bs)
+		      : _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)bs));
+	return _mm256_madd_epi16(_mm256_unpackhi_epi8(sm, _mm256_setzero_si256()), s);
 }
 
-/* One step of a Q4_K (QH NULL) or Q5_K row kernel of either ISA, BLOCK its one-super-block sums
- * (VI the type of its scaled codes' partials, REDUCE their reduce8): super-blocks b..b + n - 1
- * (n <= 8) of the row W into the partials ACC, their heads decoded two at a time and d, dmin
- * taken from them. QH may name the row as w. */
-#define Q45_K_STEP(BLOCK, VI, REDUCE, T, QH, W, ACC)                                               \
+/* One step of a Q4_K (QH NULL) or Q5_K row kernel of either ISA, BLOCK its one-super-block sum
+ * of scaled codes (VI its partials' type, REDUCE their reduce8) against the activations XQ (q,
+ * or qn in nibble order): super-blocks b..b + n - 1 (n <= 8) of the row W into the partials ACC,
+ * their heads decoded two at a time and d, dmin taken from them. QH may name the row as w. */
+#define Q45_K_STEP(BLOCK, XQ, VI, REDUCE, T, QH, W, ACC)                                           \
 	{                                                                                          \
 		const T *w = (W);                                                                  \
 		kq_prefetch(&w[b], 8 * sizeof *w);                                                 \
-		__m256i h[4], sm[4];                                                               \
+		__m256i h[4], sm[4], vm[4];                                                        \
 		for (int k = 0; k < 4; k++) {                                                      \
 			h[k] = 2 * k < n ? k4_heads2(&w[b], sizeof *w, 2 * k, n)                   \
 					 : _mm256_setzero_si256();                                 \
 			sm[k] = k4_decode2(h[k]);                                                  \
+			vm[k] = k4_mins2(sm[k], x->bs32 + b * (QK_K / 32), 2 * k, n);              \
 		}                                                                                  \
 		VI vi[8];                                                                          \
-		__m256i vm[8];                                                                     \
 		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                                \
 		{                                                                                  \
 			__builtin_memset(&vi[j], 0, sizeof vi[j]);                                 \
-			vm[j] = _mm256_setzero_si256();                                            \
 			if (j < n)                                                                 \
-				BLOCK(k4_lane(sm[j / 2], j % 2), QH, w[b + j].qs,                  \
-				      x->q + (b + j) * QK_K, x->bsum + (b + j) * (QK_K / 16),      \
-				      &vi[j], &vm[j]);                                             \
+				vi[j] = BLOCK(k4_lane(sm[j / 2], j % 2), QH, w[b + j].qs,          \
+					      (XQ) + (b + j) * QK_K);                              \
 		}                                                                                  \
 		__m256 d, dmin;                                                                    \
 		kq_fp16_split(k4_dmin8(h), &d, &dmin);                                             \
-		(ACC) =                                                                            \
-		    kq_acc8_kmin_dm(ACC, REDUCE(vi), reduce8(vm), d, dmin, x->d + b, kq_lanes(n)); \
+		(ACC) = kq_acc8_kmin_dm(ACC, REDUCE(vi), kq_reduce_pairs4(vm), d, dmin, x->d + b,  \
+					kq_lanes(n));                                              \
 	}
 
 /* --- AVX2 --- */
 
-/* Q4_K (qh NULL) and Q5_K: one super-block's integer sums as 8 int32 partials: *vi of the
- * scaled codes, *vm of the mins; sm its decoded scales and mins in both 128-bit lanes. */
-AVX2 static inline __attribute__((always_inline)) void
-q45_k_block_avx2(__m256i sm, const uint8_t *qh, const uint8_t *qs, const int8_t *xq,
-		 const int32_t *bs, __m256i *vi, __m256i *vm)
+/* Q4_K (qh NULL) and Q5_K: one super-block's scaled codes times the activations as 8 int32
+ * partials; sm its decoded scales and mins in both 128-bit lanes. */
+AVX2 static inline __attribute__((always_inline)) __m256i
+q45_k_block_avx2(__m256i sm, const uint8_t *qh, const uint8_t *qs, const int8_t *xq)
 {
 	__m256i hv =
 	    qh ? _mm256_loadu_si256((const __m256i *)(const void *)qh) : _mm256_setzero_si256();
@@ -170,69 +186,69 @@ q45_k_block_avx2(__m256i sm, const uint8_t *qh, const uint8_t *qs, const int8_t 
 		sum = _mm256_add_epi32(
 		    sum, kq_chunk_scaled(hi, xq + 64 * c + 32, kq_scale16(sm, 2 * c + 1)));
 	}
-	*vi = sum;
-	*vm = _mm256_madd_epi16(k4_mins16(sm), kq_bsum16(bs));
+	return sum;
 }
 
 AVX2 float kdot_q4_k_avx2(const void *wv, const QAct *x, int nb)
-    KQ_ROW(Q45_K_STEP, q45_k_block_avx2, __m256i, reduce8, BlockQ4_K, NULL)
+    KQ_ROW(Q45_K_STEP, q45_k_block_avx2, x->q, __m256i, reduce8, BlockQ4_K, NULL)
 
 	AVX2 float kdot_q5_k_avx2(const void *wv, const QAct *x, int nb)
-	    KQ_ROW(Q45_K_STEP, q45_k_block_avx2, __m256i, reduce8, BlockQ5_K, w[b + j].qh)
+	    KQ_ROW(Q45_K_STEP, q45_k_block_avx2, x->q, __m256i, reduce8, BlockQ5_K, w[b + j].qh)
 
     /* --- AVX-512 (VNNI) --- */
 
-    /* Q4_K (qh NULL) and Q5_K: one super-block's integer sums, *vi as 16 int32 partials. Each
-     * 512-bit step takes one 32-byte chunk c of codes twice: low nibbles (group 2c, values 64c..)
-     * in the low half, high nibbles (group 2c + 1, the next 32 values) in the high half, so that
-     * the activations are one contiguous load; vpdpwssd applies the scales and accumulates. */
-    AVX512 static inline
-    __attribute__((always_inline)) void q45_k_block_avx512(__m256i sm, const uint8_t *qh,
-							   const uint8_t *qs, const int8_t *xq,
-							   const int32_t *bs, __m512i *vi,
-							   __m256i *vm)
+    /* Q4_K (qh NULL) and Q5_K: one super-block's scaled codes times the activations xq in
+     * nibble order, 16 int32 partials. Each 512-bit step takes 64 bytes of codes (chunks c,
+     * c + 1): the low nibbles hold groups 2c and 2c + 2 (a 256-bit half each), the high nibbles
+     * 2c + 1 and 2c + 3, each against one load of xq; vpdpwssd applies the scales (bytes of
+     * sm, spread per half) and accumulates. */
+    AVX512 static inline __attribute__((always_inline)) __m512i
+    q45_k_block_avx512(__m256i sm, const uint8_t *qh, const uint8_t *qs, const int8_t *xq)
 {
 	__m512i sm4 = _mm512_broadcast_i64x4(sm);
 	__m512i m15 = _mm512_set1_epi8(15);
-	/* the high half's codes come down 4 bits; its scale is the next byte of sm */
-	__m512i shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
-	__m512i sel = _mm512_inserti64x4(_mm512_set1_epi16((short)0xff00),
-					 _mm256_set1_epi16((short)0xff01), 1);
 	__m512i hv =
 	    qh ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)qh))
 	       : _mm512_setzero_si512();
 	__m512i sum = _mm512_setzero_si512();
-	for (int c = 0; c < 4; c++) {
-		__m512i q = _mm512_broadcast_i64x4(
-		    _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * c)));
-		__m512i u = _mm512_and_si512(_mm512_srlv_epi16(q, shift), m15);
-		if (qh) { /* bit 2c of qh[l] (low half), bit 2c + 1 (high half) */
-			__m512i bit =
-			    _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * c))),
-					       _mm256_set1_epi8((char)(1 << (2 * c + 1))), 1);
-			u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(hv, bit), u,
-						 _mm512_set1_epi8(16));
+	for (int c = 0; c < 4; c += 2) {
+		__m512i q = _mm512_loadu_si512(qs + 32 * c);
+		__m512i u[2] = {_mm512_and_si512(q, m15),
+				_mm512_and_si512(_mm512_srli_epi16(q, 4), m15)};
+		for (int k = 0; k < 2; k++) {
+			int g = 2 * c + k; /* the low half's group; the high half's is g + 2 */
+			if (qh) /* Q5_K's fifth bit: bit g of qh[l] (low half), g + 2 (high) */
+				u[k] = _mm512_mask_add_epi8(
+				    u[k],
+				    _mm512_test_epi8_mask(
+					hv,
+					_mm512_inserti64x4(_mm512_set1_epi8((char)(1 << g)),
+							   _mm256_set1_epi8((char)(4 << g)), 1)),
+				    u[k], _mm512_set1_epi8(16));
+			__m512i p =
+			    _mm512_maddubs_epi16(u[k], _mm512_loadu_si512(xq + 64 * (c + k)));
+			__m512i s = _mm512_shuffle_epi8(
+			    sm4,
+			    _mm512_inserti64x4(_mm512_set1_epi16((short)(0xff00 | g)),
+					       _mm256_set1_epi16((short)(0xff00 | (g + 2))), 1));
+			sum = _mm512_dpwssd_epi32(sum, p, s);
 		}
-		__m512i p = _mm512_maddubs_epi16(u, _mm512_loadu_si512(xq + 64 * c));
-		__m512i s = _mm512_shuffle_epi8(
-		    sm4, _mm512_add_epi16(sel, _mm512_set1_epi16((short)(2 * c))));
-		sum = _mm512_dpwssd_epi32(sum, p, s);
 	}
-	*vi = sum;
-	/* |activation sum of 16| <= 16 x 128: int16 holds it */
-	*vm = _mm256_madd_epi16(k4_mins16(sm), _mm512_cvtepi32_epi16(_mm512_loadu_si512(bs)));
+	return sum;
 }
 
 AVX512 float kdot_q4_k_avx512(const void *wv, const QAct *x, int nb)
-    KQ_ROW(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
+    KQ_ROW(Q45_K_STEP, q45_k_block_avx512, x->qn, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
 
 	AVX512 float kdot_q5_k_avx512(const void *wv, const QAct *x, int nb)
-	    KQ_ROW(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)
+	    KQ_ROW(Q45_K_STEP, q45_k_block_avx512, x->qn, __m512i, kq_reduce8_512, BlockQ5_K,
+		   w[b + j].qh)
 
 		AVX512
     void kdot2_q4_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
-	KQ_ROW2(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
+	KQ_ROW2(Q45_K_STEP, q45_k_block_avx512, x->qn, __m512i, kq_reduce8_512, BlockQ4_K, NULL)
 
 	    AVX512
     void kdot2_q5_k_avx512(const void *wv, size_t row_bytes, const QAct *x, int nb, float y[2])
-	KQ_ROW2(Q45_K_STEP, q45_k_block_avx512, __m512i, kq_reduce8_512, BlockQ5_K, w[b + j].qh)
+	KQ_ROW2(Q45_K_STEP, q45_k_block_avx512, x->qn, __m512i, kq_reduce8_512, BlockQ5_K,
+		w[b + j].qh)

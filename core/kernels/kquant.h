@@ -122,13 +122,16 @@ int kquant_act_block(ActKind k);
 
 /* One token's quantized activations, unpacked: q (n) int8 values; d their scales (one per 32
  * values, one per 256 for Q8_K); s the Q8_1 fp16 block sums as floats; bsum the Q8_K sums of
- * each 16 values; qn (Q8_0 activations) the values of q in Q4_0's nibble order. */
+ * each 16 values; for Q4_0, Q4_K and Q5_K weights qn, the values of q in the weight type's
+ * nibble order (below), and for Q4_K and Q5_K bs32, the sums of each 32 values of q (int16:
+ * |sum| <= 32 x 128). */
 typedef struct {
 	const int8_t *q;
 	const float *d;
 	const float *s;
 	const int32_t *bsum;
 	const int8_t *qn;
+	const int16_t *bs32;
 } QAct;
 
 /* Q4_0's nibble order of Q8_0 activations q of nb blocks into qn: per whole group of 4 blocks
@@ -137,6 +140,12 @@ typedef struct {
  * the high nibbles the next. Blocks past the last whole group are left out (the kernels take
  * them from q). */
 void quant_act_q4_0_order(const int8_t *q, int nb, int8_t *qn);
+/* Q4_K and Q5_K's nibble order of Q8_K activations q of nsb super-blocks into qn, and their
+ * sums of 32 (from bsum) into bs32: per 128 values, whose codes are 64 bytes (groups 2c, 2c + 1
+ * of chunks c, c + 1 in the low and high nibbles), the low nibbles' values first (0-31, 64-95),
+ * then the high nibbles' (32-63, 96-127), so that one 64-byte load of codes meets two
+ * contiguous loads of activations. */
+void quant_act_k4_order(const int8_t *q, const int32_t *bsum, int nsb, int8_t *qn, int16_t *bs32);
 
 /* Q8_1 activations of x (n % 32 == 0), as quantize_row_q8_1 gives them: d = amax / 127
  * rounded to fp16, values round(x / d) from the unrounded d, s = fp16(d * sum). */

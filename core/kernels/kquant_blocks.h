@@ -256,6 +256,20 @@ ISA_TARGET_AVX2 static inline __m256 kq_acc8_d_hi(__m256 acc, __m256i isum, cons
 	return kq_acc8_d(acc, isum, d, dx, lanes);
 }
 
+/* reduce8 of four vectors that hold blocks 2k (low 128 bits) and 2k + 1 (high) of v[k]: lane
+ * j the total of block j (exact). */
+ISA_TARGET_AVX2 static inline __m256i kq_reduce_pairs4(const __m256i v[4])
+{
+	__m256i t01 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
+	__m256i t23 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
+	/* the low 128 bits hold blocks 0 2 4 6, the high 1 3 5 7 */
+	__m256i a =
+	    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23));
+	return _mm256_permutevar8x32_epi32(a, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 /* The 8 partials folded as qdot_tree folds them. */
 ISA_TARGET_AVX2 static inline float kq_tree8(__m256 acc)
 {

@@ -195,7 +195,7 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 	}
 	KDot2Fn pair = j->n == 1 ? kernels.dot_kquant_x2[kquant_index(type)] : NULL;
 	if (pair) {
-		QAct x = {s->xq, s->xd, s->xs, s->xsum, s->xn};
+		QAct x = {s->xq, s->xd, s->xs, s->xsum, s->xn, s->xs32};
 		int i = r0;
 		for (; i + 1 < r1; i += 2)
 			pair(w + (size_t)i * row_bytes, row_bytes, &x, nb, o->y + i);
@@ -207,8 +207,12 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 		for (int i = r0; i < r1; i++)
 			for (int t = 0; t < j->n; t++) {
 				size_t xo = (size_t)t * (size_t)na;
-				QAct x = {s->xq + (size_t)t * (size_t)cols, s->xd + xo, s->xs + xo,
-					  s->xsum + xo, s->xn + (size_t)t * (size_t)cols};
+				QAct x = {s->xq + (size_t)t * (size_t)cols,
+					  s->xd + xo,
+					  s->xs + xo,
+					  s->xsum + xo,
+					  s->xn + (size_t)t * (size_t)cols,
+					  s->xs32 + (size_t)t * (size_t)cols / 32};
 				o->y[(size_t)t * ys + (size_t)i] =
 				    dot(w + (size_t)i * row_bytes, &x, nb);
 			}
@@ -221,9 +225,12 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 			QAct x[KQ_BATCH_TOKENS];
 			for (int t = 0; t < m; t++) {
 				size_t xo = (size_t)(t0 + t) * (size_t)na;
-				x[t] = (QAct){s->xq + (size_t)(t0 + t) * (size_t)cols, s->xd + xo,
-					      s->xs + xo, s->xsum + xo,
-					      s->xn + (size_t)(t0 + t) * (size_t)cols};
+				x[t] = (QAct){s->xq + (size_t)(t0 + t) * (size_t)cols,
+					      s->xd + xo,
+					      s->xs + xo,
+					      s->xsum + xo,
+					      s->xn + (size_t)(t0 + t) * (size_t)cols,
+					      s->xs32 + (size_t)(t0 + t) * (size_t)cols / 32};
 			}
 			for (int i = i0; i < i1; i++)
 				batch(w + (size_t)i * row_bytes, x, m, nb,

@@ -11,7 +11,8 @@
  * batch of tokens quantized at once. */
 typedef struct {
 	int8_t *xq;	/* (batch, cols) activations as int8 */
-	int8_t *xn;	/* (batch, cols) Q4_0's one-token activations: xq in nibble order */
+	int8_t *xn;	/* (batch, cols) xq in the weight type's nibble order (kquant.h: QAct) */
+	int16_t *xs32;	/* (batch, cols / 32) Q4_K/Q5_K: sums of each 32 values of xq */
 	float *xd;	/* (batch, cols / block) their block scales; F16 prompt tiles: (batch,
 			   cols) fp16-rounded x as floats (F16 weights have no block scales) */
 	int32_t *xsum;	/* (batch, cols / block) sum of each block's int8 values */

@@ -13,6 +13,7 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	/* int8 blocks may be as short as one value (grouped, group size 1): size for that */
 	s->xq = arena_alloc(n, 64, "matmul scratch (int8 x)");
 	s->xn = arena_alloc(n, 64, "matmul scratch (int8 x, nibble order)");
+	s->xs32 = arena_alloc(n / 32 * sizeof(int16_t) + 64, 64, "matmul scratch (sums of 32)");
 	s->xd = arena_alloc(n * sizeof(float), 64, "matmul scratch (x scales)");
 	s->xsum = arena_alloc(n * sizeof(int32_t), 64, "matmul scratch (x block sums)");
 	s->f16 = arena_alloc(n * sizeof(uint16_t), 64, "matmul scratch (f16 x)");
@@ -25,7 +26,8 @@ int matmul_scratch_init_batch(MatmulScratch *s, int max_cols, int max_batch)
 	s->xbt = arena_alloc(nt / 16 * sizeof(int16_t) + 64, 64, "matmul scratch (x sums, t)");
 	s->cap = max_cols;
 	s->batch = max_batch;
-	return s->xq && s->xn && s->xd && s->xsum && s->f16 && s->xs && s->xt && s->xdt && s->xbt
+	return s->xq && s->xn && s->xs32 && s->xd && s->xsum && s->f16 && s->xs && s->xt &&
+		       s->xdt && s->xbt
 		   ? 0
 		   : -1;
 }
@@ -110,6 +112,9 @@ static void quant_task(void *ctx, int ith, int nth)
 		else {
 			kernels.quant_act_q8_k(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
+			if (!q->tiled && (q->type == DT_Q4_K || q->type == DT_Q5_K))
+				quant_act_k4_order(q->s->xq + vo, q->s->xsum + xo, q->cols / QK_K,
+						   q->s->xn + vo, q->s->xs32 + vo / 32);
 			if (q->tiled) {
 				KTileAct xt = matmul_scratch_ktile(q->s);
 				ktile_put_token(&xt, q->cols / QK_K, t, q->s->xq + vo,

@@ -112,7 +112,9 @@ static void quant_task(void *ctx, int ith, int nth)
 		else {
 			kernels.quant_act_q8_k(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
-			if (!q->tiled && (q->type == DT_Q4_K || q->type == DT_Q5_K))
+			/* any K-quant pass may hold Q4_K or Q5_K outs (matmul.c: a mix's
+			 * types share one pass) */
+			if (!q->tiled)
 				quant_act_k4_order(q->s->xq + vo, q->s->xsum + xo, q->cols / QK_K,
 						   q->s->xn + vo, q->s->xs32 + vo / 32);
 			if (q->tiled) {

@@ -265,6 +265,14 @@ int plat_file_close(int h)
 	int err = files[h].failed;
 	if (fflush(files[h].f) != 0 && !err)
 		err = errno;
+	/* On disk before the rename names it (a crash then leaves the old file or the whole new
+	 * one), and out of the page cache: the write left it in small folios, which a later
+	 * mapping of the file (an exported model) cannot map in 2 MB pages; read again, it is
+	 * (generation from a just-exported TinyLlama: ~10 % faster). */
+	if (!err && fdatasync(fileno(files[h].f)) < 0)
+		err = errno;
+	if (!err)
+		posix_fadvise(fileno(files[h].f), 0, 0, POSIX_FADV_DONTNEED);
 	if (fclose(files[h].f) != 0 && !err)
 		err = errno;
 	files[h].f = NULL;

@@ -130,9 +130,9 @@ AVX2 static inline __m256i k4_lane(__m256i v, int k)
  * 128-bit lane, zero-extended) against its group's sum of 32 in bs32. */
 AVX2 static inline __m256i k4_mins2(__m256i sm, const int16_t *bs32, int j, int n)
 {
-	const int16_t *bs = bs32 + j * (QK_K / 32);
 	if (j >= n)
 		return _mm256_setzero_si256();
+	const int16_t *bs = bs32 + j * (QK_K / 32);
 	__m256i s =
 	    j + 1 < n ? _mm256_loadu_si256((const __m256i *)(const void *)bs)
 		      : _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)bs));

@@ -42,11 +42,13 @@ typedef struct {
 	float *xb, *xb2;       /* (dim) */
 	float *hb, *hb2;       /* (hidden_dim) */
 	float *q;	       /* (dim) */
+	float *kv_row;	       /* (2 kv_dim) one token's k and v on their way to the cache */
 	float *att;	       /* (att_slots, ATTN_LANES, seq_len) score rows */
 	int att_slots;	       /* threads that can run attention at once */
 	float *logits;	       /* (vocab_size) */
 	float *key_cache;      /* (layer, seq_len, kv_dim) */
 	float *value_cache;    /* (layer, seq_len, kv_dim) */
+	int kv_populated;      /* positions of the KV cache whose pages are populated */
 	float *rope_freq;      /* (head_size / 2) */
 	float *rope_cs;	       /* (MODEL_BATCH, head_size) cos,sin of the positions in work */
 	MatmulScratch scratch; /* holds MODEL_BATCH tokens of quantized activations */

@@ -135,6 +135,15 @@ void host_platform_init(size_t arena_bytes)
 	calibrate_tsc();
 }
 
+void plat_memory_populate(void *p, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p & ~(page - 1), b = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+	/* best effort: a kernel before 5.14 refuses it, and the pages then fault in as written */
+	if (n)
+		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+}
+
 /* --- Input --- */
 
 int plat_read_line(char *buf, size_t cap)

@@ -66,6 +66,12 @@ int plat_file_close(int handle)
 	return -1;
 }
 
+void plat_memory_populate(void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+}
+
 _Noreturn void plat_exit(int status)
 {
 	pool_report();

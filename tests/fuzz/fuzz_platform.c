@@ -75,6 +75,12 @@ int plat_file_close(int handle)
 	return -1;
 }
 
+void plat_memory_populate(void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+}
+
 int plat_threads_start(int n)
 {
 	(void)n;

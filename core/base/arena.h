@@ -10,8 +10,12 @@
 
 void arena_init(void *base, size_t size);
 /* size bytes aligned to align (a power of 2), or NULL when the arena is exhausted, with
- * error_message() (core/base/error.h) saying what was asked (what, size) and what was left. */
+ * error_message() (core/base/error.h) saying what was asked (what, size) and what was left.
+ * Bytes handed out for the first time have their pages populated (plat_memory_populate). */
 void *arena_alloc(size_t size, size_t align, const char *what);
+/* The same with the pages left to come in as they are first written (and populated by the
+ * caller as it goes): for memory sized for a whole context and used from its start. */
+void *arena_alloc_lazy(size_t size, size_t align, const char *what);
 /* The design card's allocator: an untyped block of size bytes, 64-byte aligned (a cache
  * line, and any vector load), or NULL with the error set; callers name what failed. */
 void *malloc_simple(size_t size);

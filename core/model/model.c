@@ -88,8 +88,8 @@ int model_state_init(Model *m, int ctx_len)
 	/* not zeroed: attention reads only positions already written, and touching the whole
 	 * cache up front (92 MB for TinyLlama at 2048) cost ~0.3 s of page faults per run; its
 	 * pages are populated KV_POPULATE positions at a time as they come (kv_populate) */
-	s->key_cache = arena_alloc(cache * sizeof(float), 64, "KV cache (keys)");
-	s->value_cache = arena_alloc(cache * sizeof(float), 64, "KV cache (values)");
+	s->key_cache = arena_alloc_lazy(cache * sizeof(float), 64, "KV cache (keys)");
+	s->value_cache = arena_alloc_lazy(cache * sizeof(float), 64, "KV cache (values)");
 	s->kv_populated = 0;
 	s->rope_freq = state_floats((size_t)head_size / 2, "rope table");
 	s->rope_cs = state_floats((size_t)MODEL_BATCH * (size_t)head_size, "rope table");

@@ -59,9 +59,11 @@ static void *alloc(size_t size, size_t align, const char *what, bool populate)
 	}
 	size_t end = start + size + ARENA_REDZONE;
 	if (end > arena_high) {
-		if (populate) /* the bytes below high were handed out before */
-			plat_memory_populate(arena_base + (start > arena_high ? start : arena_high),
-					     start + size - (start > arena_high ? start : arena_high));
+		/* the bytes below high were handed out before (under ASan high may be in the
+		 * redzone past this block) */
+		size_t from = start > arena_high ? start : arena_high;
+		if (populate && start + size > from)
+			plat_memory_populate(arena_base + from, start + size - from);
 		ARENA_POISON(arena_base + arena_high, end - arena_high);
 		arena_high = end;
 	}

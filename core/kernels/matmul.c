@@ -424,8 +424,13 @@ static void matmul_pass(const MatmulOut *outs, int count, const float *x, int x_
 	    n > 1 &&
 	    ((kernels.dot_q8_0_tile && q8_tiled && W->cols / QK8_0 <= QTILE_MAX_NB) || ktile ||
 	     (type == DT_F16 && kernels.dot_f16_tile) || (type == DT_F32 && kernels.dot_f32_tile));
+	/* the K-quants' nibble-order copy only for a pass that reads it: a mix's types share one
+	 * pass, so any out may be the Q4_K or Q5_K one */
+	bool k4_order = false;
+	for (int c = 0; c < count && !tiled; c++)
+		k4_order |= outs[c].W->type == DT_Q4_K || outs[c].W->type == DT_Q5_K;
 	if (type != DT_F32)
-		matmul_act_prepare(x, x_stride, n, W->cols, act_block(W), type, s, tiled);
+		matmul_act_prepare(x, x_stride, n, W->cols, act_block(W), type, s, tiled, k4_order);
 	MatmulJob j = {outs,   count,	 0,
 		       x,      x_stride, n,
 		       s,      W->cols,	 act_block(W),

@@ -49,7 +49,8 @@ typedef struct {
 	int x_stride, n, cols, B;
 	DType type;
 	MatmulScratch *s;
-	bool tiled; /* also write the tokens transposed (see the tile entry) */
+	bool tiled;    /* also write the tokens transposed (see the tile entry) */
+	bool k4_order; /* also write Q8_K tokens in Q4_K/Q5_K's nibble order (xn, xs32) */
 } QuantJob;
 
 /* The 4 bytes of w each plus the bytes of o, modulo 256 (no carry between bytes). */
@@ -112,9 +113,7 @@ static void quant_task(void *ctx, int ith, int nth)
 		else {
 			kernels.quant_act_q8_k(x, q->cols, q->s->xq + vo, q->s->xd + xo,
 					       q->s->xsum + xo);
-			/* any K-quant pass may hold Q4_K or Q5_K outs (matmul.c: a mix's
-			 * types share one pass) */
-			if (!q->tiled)
+			if (q->k4_order)
 				quant_act_k4_order(q->s->xq + vo, q->s->xsum + xo, q->cols / QK_K,
 						   q->s->xn + vo, q->s->xs32 + vo / 32);
 			if (q->tiled) {
@@ -127,9 +126,9 @@ static void quant_task(void *ctx, int ith, int nth)
 }
 
 void matmul_act_prepare(const float *x, int x_stride, int n, int cols, int B, DType type,
-			MatmulScratch *s, bool tiled)
+			MatmulScratch *s, bool tiled, bool k4_order)
 {
-	QuantJob q = {x, x_stride, n, cols, B, type, s, tiled};
+	QuantJob q = {x, x_stride, n, cols, B, type, s, tiled, k4_order};
 	if (n > 1 && plat_threads() > 1)
 		plat_parallel(quant_task, &q);
 	else

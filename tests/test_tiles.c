@@ -1,6 +1,6 @@
-/* test_tiles.c: the AVX2 and AVX-VNNI prompt tiles (Q8_0, int8) give each row and token the bits
- * of the one-token AVX2 kernel and of the scalar reference, on odd shapes, and write nothing
- * else. An ISA
+/* test_tiles.c: the AVX2 and AVX-VNNI prompt tiles (Q8_0, Q4_0 rows unpacked to Q8_0, int8) give
+ * each row and token the bits of the one-token AVX2 kernel and of the scalar reference, on odd
+ * shapes, and write nothing else. An ISA
  * the CPU lacks is skipped with a loud SKIP line. */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@ static BlockQ8_0 w[QTILE_ROWS * MAXNB];
 static int8_t xq[MAXT][MAXNB * QK8_0];
 static float xd[MAXT][MAXNB];
 static int32_t xsum[MAXT][MAXNB];
+static int32_t xsum_nb[MAXT * MAXNB]; /* the same, token t's block b at t nb + b */
 static uint8_t xt[MAXG * MAXNB * QTILE_BLOCK_BYTES];
 static float xdt[MAXG * MAXNB * QTILE_TOKENS];
 /* one spare column per token: the tile must not write past its rows */
@@ -35,7 +36,7 @@ static float got[MAXT * YS], want[MAXT * YS];
 /* Activations as the quantizers leave them (values in [-127, 127]), then the batch in the tile
  * layout: groups of 16 tokens, values plus offset (AVX2: as they are, AVX-VNNI: x + 128),
  * padding x = 0 and scale 0. */
-static void make_batch(Rng *r, int nb, int ntok, uint8_t offset)
+static void make_batch(Rng *r, int nb, int ntok, uint8_t offset, bool extreme)
 {
 	memset(xt, offset, sizeof xt);
 	memset(xdt, 0, sizeof xdt);
@@ -44,7 +45,9 @@ static void make_batch(Rng *r, int nb, int ntok, uint8_t offset)
 		for (int b = 0; b < nb; b++) {
 			int32_t s = 0;
 			for (int k = 0; k < QK8_0; k++) {
-				int8_t v = rand_i8(r, -127);
+				/* extreme: +-127, the sign by token */
+				int8_t v =
+				    extreme ? (int8_t)(t % 2 ? -127 : 127) : rand_i8(r, -127);
 				xq[t][b * QK8_0 + k] = v;
 				s += v;
 				xt[(g + (size_t)b) * QTILE_BLOCK_BYTES +
@@ -59,21 +62,33 @@ static void make_batch(Rng *r, int nb, int ntok, uint8_t offset)
 	}
 }
 
-/* A tile against the one-token AVX2 kernel and the reference: every shape, 1 to 8 rows. */
-static void check_tile(const char *name, QDotQ8TileFn tile, uint8_t offset)
+/* A tile against the one-token AVX2 kernel and the reference: every shape, 1 to 8 rows. q4: the
+ * Q4_0 tile instead, on weights as Q4_0 rows unpacked to Q8_0 (codes 0-15 minus 8). */
+static void check_tile(const char *name, QDotQ8TileFn tile, QDotQ4TileFn q4, uint8_t offset)
 {
 	Rng r;
 	rng_seed(&r, 21);
-	for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+	/* the last pass again with the extremes: weights -8 and 7 (Q4_0) or -127 and 127 by row,
+	 * activations +-127 */
+	size_t nshapes = sizeof shapes / sizeof shapes[0];
+	for (size_t pass = 0; pass <= nshapes; pass++) {
+		bool extreme = pass == nshapes;
+		size_t si = extreme ? nshapes - 1 : pass;
 		int nb = shapes[si][0], ntok = shapes[si][1];
 		for (int b = 0; b < QTILE_ROWS * nb; b++) {
 			/* scales with fp16 subnormals and negatives; -128 weights too */
 			float d = (rng_float(&r) - 0.3f) * 0.02f;
 			w[b].d = fp32_to_fp16(b % 7 == 3 ? d * 1e-4f : d);
 			for (int k = 0; k < QK8_0; k++)
-				w[b].qs[k] = rand_i8(&r, -128);
+				w[b].qs[k] = extreme ? (int8_t)(b / nb % 2 ? (q4 ? 7 : 127)
+									   : (q4 ? -8 : -127))
+					     : q4    ? (int8_t)((int)(rng_next(&r) % 16) - 8)
+						     : rand_i8(&r, -128);
 		}
-		make_batch(&r, nb, ntok, offset);
+		make_batch(&r, nb, ntok, offset, extreme);
+		for (int t = 0; t < ntok; t++)
+			for (int b = 0; b < nb; b++)
+				xsum_nb[t * nb + b] = xsum[t][b];
 		for (int rows = 1; rows <= QTILE_ROWS; rows++) {
 			memset(want, 0xa5, sizeof want);
 			for (int t = 0; t < ntok; t++)
@@ -86,7 +101,10 @@ static void check_tile(const char *name, QDotQ8TileFn tile, uint8_t offset)
 					want[t * YS + i] = one;
 				}
 			memset(got, 0xa5, sizeof got);
-			tile(w, nb, rows, xt, xdt, ntok, got, YS);
+			if (q4)
+				q4(w, nb, rows, xt, xdt, xsum_nb, ntok, got, YS);
+			else
+				tile(w, nb, rows, xt, xdt, ntok, got, YS);
 			for (int t = 0; t < ntok; t++)
 				ck_assert_msg(
 				    !memcmp(got + t * YS, want + t * YS, sizeof(float) * YS),
@@ -103,14 +121,23 @@ static void check_tile(const char *name, QDotQ8TileFn tile, uint8_t offset)
 START_TEST(test_q8_0_tile_avx2_bit_exact)
 {
 	if (require_cpu("AVX2 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
-		check_tile("AVX2", qdot_q8_tile_avx2, TILE2_X_OFFSET);
+		check_tile("AVX2", qdot_q8_tile_avx2, NULL, TILE2_X_OFFSET);
+}
+END_TEST
+
+/* Q4_0's codes in vpmaddubsw with their int16 pairs summed over a whole block: the extreme
+ * codes (0 and 15, weights -8 and 7) against activations of +-127 reach 30480, inside int16. */
+START_TEST(test_q4_0_tile_avx2_bit_exact)
+{
+	if (require_cpu("AVX2 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
+		check_tile("AVX2 Q4_0", NULL, qdot_q4_0_tile_avx2, TILE2_X_OFFSET);
 }
 END_TEST
 
 START_TEST(test_q8_0_tile_avxvnni_bit_exact)
 {
 	if (require_cpu("AVX-VNNI tiles", isa_supported(ISA_AVXVNNI), isa_cpu_flags("avxvnni")))
-		check_tile("AVX-VNNI", qdot_q8_tile_avxvnni, 0x80);
+		check_tile("AVX-VNNI", qdot_q8_tile_avxvnni, NULL, 0x80);
 }
 END_TEST
 
@@ -206,6 +233,7 @@ Suite *tiles_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_q8_0_tile_avx2_bit_exact);
+	tcase_add_test(tc, test_q4_0_tile_avx2_bit_exact);
 	tcase_add_test(tc, test_q8_0_tile_avxvnni_bit_exact);
 	tcase_add_test(tc, test_int8_tile_avx2_bit_exact);
 	tcase_add_test(tc, test_int8_tile_avxvnni_bit_exact);

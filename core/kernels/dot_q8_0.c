@@ -301,12 +301,64 @@ ISA_TARGET_AVX2 static inline void prefetch_rows(const BlockQ8_0 *w, int nb, int
 	}
 }
 
-/* Both tiles: chunks of TILE2_CHUNK blocks regrouped, then every 8-token pass over them; vnni
- * (a constant in each caller) picks the pass. */
-ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
-tile2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt, int ntok,
-      float *y, size_t y_stride, const bool vnni)
+/* pass8 for Q4_0 rows as Q8_0 rows (w = code - 8): the codes (w + 8, 0..15) are unsigned, so
+ * vpmaddubsw takes them against the tokens' bytes as they are, and its int16 pairs (at most
+ * 2 x 15 x 127) add over the block's 8 lanes (30480 at most) before one vpmaddwd: about one
+ * multiply per 32 products where pass8 needs two. The block's sum of x times 8 (xs: token k's
+ * block b at xs[k xs_stride + b], valid tokens only) takes the code offset back: the same
+ * exact integer sums, then the same float steps. */
+ISA_TARGET_AVX2 static void pass8_q4(const __m256i *wp, const float *dw, int n, const uint8_t *xg,
+				     const float *xdg, const int32_t *xs, size_t xs_stride,
+				     int valid, float part[TILE2_PASS][8][8])
 {
+	const __m256i eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi16(1);
+	for (int b = 0; b < n; b++) {
+		const uint8_t *xb = xg + (size_t)b * QTILE_BLOCK_BYTES;
+		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+			a6 = a0, a7 = a0;
+		for (int i = 0; i < 8; i++) {
+			__m256i c = _mm256_add_epi8(_mm256_load_si256(wp + 8 * b + i), eight);
+			const uint8_t *xl = xb + i * QTILE_LANE_BYTES;
+#define Q4_LANE(a, o)                                                                              \
+	a = _mm256_add_epi16(                                                                      \
+	    a, _mm256_maddubs_epi16(                                                               \
+		   c, _mm256_set1_epi32(*(const u32_unaligned *)(const void *)(xl + (o)))))
+			Q4_LANE(a0, 0);
+			Q4_LANE(a1, 4);
+			Q4_LANE(a2, 8);
+			Q4_LANE(a3, 12);
+			Q4_LANE(a4, 16);
+			Q4_LANE(a5, 20);
+			Q4_LANE(a6, 24);
+			Q4_LANE(a7, 28);
+#undef Q4_LANE
+			TILE_KEEP8(a0, a1, a2, a3, a4, a5, a6, a7);
+		}
+		__m256 d = _mm256_loadu_ps(dw + 8 * b);
+		const float *xd = xdg + (size_t)b * QTILE_TOKENS;
+		float(*p)[8] = &part[0][b % 8];
+		__m256i acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+		for (int k = 0; k < 8; k++) {
+			int32_t off = k < valid ? 8 * xs[(size_t)k * xs_stride + (size_t)b] : 0;
+			tile_add_term(p[8 * k],
+				      _mm256_sub_epi32(_mm256_madd_epi16(acc[k], ones),
+						       _mm256_set1_epi32(off)),
+				      d, xd[k]);
+		}
+	}
+}
+
+/* The tiles' passes (a constant in each caller): |w| and x's sign (AVX2), vpdpbusd (AVX-VNNI),
+ * Q4_0's unsigned codes (AVX2). */
+enum { TILE2_SIGN, TILE2_VNNI, TILE2_Q4 };
+
+/* The tiles: chunks of TILE2_CHUNK blocks regrouped, then every 8-token pass over them; kind picks
+ * the pass (xsum: TILE2_Q4's block sums of x, token t's block b at xsum[t nb + b]). */
+ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
+tile2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+      const int32_t *xsum, int ntok, float *y, size_t y_stride, const int kind)
+{
+	const bool vnni = kind == TILE2_VNNI;
 	__m256i wp[TILE2_CHUNK * 8], corr[TILE2_CHUNK];
 	float dw[TILE2_CHUNK * 8];
 	float part[TILE2_TOKENS][8][8];
@@ -334,6 +386,10 @@ tile2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt
 						      n, p, npass);
 				if (vnni)
 					pass8_vnni(wp, corr, dw, n, xg, xdg, part + p * TILE2_PASS);
+				else if (kind == TILE2_Q4)
+					pass8_q4(wp, dw, n, xg, xdg,
+						 xsum + (size_t)tok * (size_t)nb + (size_t)c0,
+						 (size_t)nb, ntok - tok, part + p * TILE2_PASS);
 				else
 					pass8(wp, dw, n, xg, xdg, part + p * TILE2_PASS);
 			}
@@ -356,14 +412,21 @@ tile2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt
 ISA_TARGET_AVX2 void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
 				       const float *xdt, int ntok, float *y, size_t y_stride)
 {
-	tile2(w, nb, nrows, xt, xdt, ntok, y, y_stride, false);
+	tile2(w, nb, nrows, xt, xdt, NULL, ntok, y, y_stride, TILE2_SIGN);
+}
+
+ISA_TARGET_AVX2 void qdot_q4_0_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+					 const float *xdt, const int32_t *xsum, int ntok, float *y,
+					 size_t y_stride)
+{
+	tile2(w, nb, nrows, xt, xdt, xsum, ntok, y, y_stride, TILE2_Q4);
 }
 
 ISA_TARGET_AVXVNNI void qdot_q8_tile_avxvnni(const BlockQ8_0 *w, int nb, int nrows,
 					     const uint8_t *xt, const float *xdt, int ntok,
 					     float *y, size_t y_stride)
 {
-	tile2(w, nb, nrows, xt, xdt, ntok, y, y_stride, true);
+	tile2(w, nb, nrows, xt, xdt, NULL, ntok, y, y_stride, TILE2_VNNI);
 }
 
 /* --- AVX-512 VNNI --- */

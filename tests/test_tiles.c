@@ -63,8 +63,10 @@ static void make_batch(Rng *r, int nb, int ntok, uint8_t offset, bool extreme)
 }
 
 /* A tile against the one-token AVX2 kernel and the reference: every shape, 1 to 8 rows. q4: the
- * Q4_0 tile instead, on weights as Q4_0 rows unpacked to Q8_0 (codes 0-15 minus 8). */
-static void check_tile(const char *name, QDotQ8TileFn tile, QDotQ4TileFn q4, uint8_t offset)
+ * Q4_0 or Q5_0 tile instead, on weights as those rows unpacked to Q8_0 (codes 0 to 2 half - 1,
+ * minus half). */
+static void check_tile(const char *name, QDotQ8TileFn tile, QDotCodesTileFn q4, int half,
+		       uint8_t offset)
 {
 	Rng r;
 	rng_seed(&r, 21);
@@ -80,10 +82,12 @@ static void check_tile(const char *name, QDotQ8TileFn tile, QDotQ4TileFn q4, uin
 			float d = (rng_float(&r) - 0.3f) * 0.02f;
 			w[b].d = fp32_to_fp16(b % 7 == 3 ? d * 1e-4f : d);
 			for (int k = 0; k < QK8_0; k++)
-				w[b].qs[k] = extreme ? (int8_t)(b / nb % 2 ? (q4 ? 7 : 127)
-									   : (q4 ? -8 : -127))
-					     : q4    ? (int8_t)((int)(rng_next(&r) % 16) - 8)
-						     : rand_i8(&r, -128);
+				w[b].qs[k] =
+				    extreme ? (int8_t)(b / nb % 2 ? (q4 ? half - 1 : 127)
+								  : (q4 ? -half : -127))
+				    : q4    ? (int8_t)((int)(rng_next(&r) % (uint64_t)(2 * half)) -
+						       half)
+					    : rand_i8(&r, -128);
 		}
 		make_batch(&r, nb, ntok, offset, extreme);
 		for (int t = 0; t < ntok; t++)
@@ -121,23 +125,25 @@ static void check_tile(const char *name, QDotQ8TileFn tile, QDotQ4TileFn q4, uin
 START_TEST(test_q8_0_tile_avx2_bit_exact)
 {
 	if (require_cpu("AVX2 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
-		check_tile("AVX2", qdot_q8_tile_avx2, NULL, TILE2_X_OFFSET);
+		check_tile("AVX2", qdot_q8_tile_avx2, NULL, 0, TILE2_X_OFFSET);
 }
 END_TEST
 
-/* Q4_0's codes in vpmaddubsw with their int16 pairs summed over a whole block: the extreme
- * codes (0 and 15, weights -8 and 7) against activations of +-127 reach 30480, inside int16. */
-START_TEST(test_q4_0_tile_avx2_bit_exact)
+/* Q4_0's and Q5_0's codes in vpmaddubsw with their int16 pairs summed over a whole block (half
+ * a block): the extreme codes (weights -8 and 7, -16 and 15) against activations of +-127 reach
+ * 30480 (31496), inside int16. */
+START_TEST(test_q4_0_q5_0_tiles_avx2_bit_exact)
 {
 	if (require_cpu("AVX2 tiles", isa_supported(ISA_AVX2), isa_cpu_flags("avx2")))
-		check_tile("AVX2 Q4_0", NULL, qdot_q4_0_tile_avx2, TILE2_X_OFFSET);
+		check_tile("AVX2 Q4_0", NULL, qdot_q4_0_tile_avx2, 8, TILE2_X_OFFSET);
+	check_tile("AVX2 Q5_0", NULL, qdot_q5_0_tile_avx2, 16, TILE2_X_OFFSET);
 }
 END_TEST
 
 START_TEST(test_q8_0_tile_avxvnni_bit_exact)
 {
 	if (require_cpu("AVX-VNNI tiles", isa_supported(ISA_AVXVNNI), isa_cpu_flags("avxvnni")))
-		check_tile("AVX-VNNI", qdot_q8_tile_avxvnni, NULL, 0x80);
+		check_tile("AVX-VNNI", qdot_q8_tile_avxvnni, NULL, 0, 0x80);
 }
 END_TEST
 
@@ -233,7 +239,7 @@ Suite *tiles_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_q8_0_tile_avx2_bit_exact);
-	tcase_add_test(tc, test_q4_0_tile_avx2_bit_exact);
+	tcase_add_test(tc, test_q4_0_q5_0_tiles_avx2_bit_exact);
 	tcase_add_test(tc, test_q8_0_tile_avxvnni_bit_exact);
 	tcase_add_test(tc, test_int8_tile_avx2_bit_exact);
 	tcase_add_test(tc, test_int8_tile_avxvnni_bit_exact);

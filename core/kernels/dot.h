@@ -83,13 +83,16 @@ void qdot_q8_tile_avx512(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *x
 #define TILE2_X_OFFSET 0
 void qdot_q8_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
 		       int ntok, float *y, size_t y_stride);
-/* Q4_0 rows unpacked to Q8_0 (each w = code - 8) in the AVX2 layout: the codes unsigned in
- * vpmaddubsw, block sums of x (xsum: token t's block b at xsum[t nb + b], as the activations'
- * quantizer writes them) for the offset. The bits of qdot_q8_avx2 on those rows. */
-typedef void (*QDotQ4TileFn)(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
-			     const float *xdt, const int32_t *xsum, int ntok, float *y,
-			     size_t y_stride);
+/* Q4_0 or Q5_0 rows unpacked to Q8_0 (each w = code - 8, or code - 16) in the AVX2 layout: the
+ * codes unsigned in vpmaddubsw, block sums of x (xsum: token t's block b at xsum[t nb + b], as
+ * the activations' quantizer writes them) for the offset. The bits of qdot_q8_avx2 on those
+ * rows. */
+typedef void (*QDotCodesTileFn)(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+				const float *xdt, const int32_t *xsum, int ntok, float *y,
+				size_t y_stride);
 void qdot_q4_0_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
+			 const int32_t *xsum, int ntok, float *y, size_t y_stride);
+void qdot_q5_0_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt,
 			 const int32_t *xsum, int ntok, float *y, size_t y_stride);
 /* The same tile with AVX-VNNI's vpdpbusd: it reads the AVX-512 layout (x + 128). */
 void qdot_q8_tile_avxvnni(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,

@@ -301,37 +301,52 @@ ISA_TARGET_AVX2 static inline void prefetch_rows(const BlockQ8_0 *w, int nb, int
 	}
 }
 
-/* pass8 for Q4_0 rows as Q8_0 rows (w = code - 8): the codes (w + 8, 0..15) are unsigned, so
- * vpmaddubsw takes them against the tokens' bytes as they are, and its int16 pairs (at most
- * 2 x 15 x 127) add over the block's 8 lanes (30480 at most) before one vpmaddwd: about one
- * multiply per 32 products where pass8 needs two. The block's sum of x times 8 (xs: token k's
- * block b at xs[k xs_stride + b], valid tokens only) takes the code offset back: the same
+/* pass8 for Q4_0 or Q5_0 rows as Q8_0 rows (w = code - offset, offset 8 or 16): the codes
+ * (w + offset) are unsigned, so vpmaddubsw takes them against the tokens' bytes as they are,
+ * and its int16 pairs (at most 2 x (2 offset - 1) x 127) add over a block's 8 lanes (Q4_0:
+ * 30480 at most) or over 4 lanes twice (Q5_0: 31496) before vpmaddwd: one or two of those a
+ * block where pass8 needs one for every vpmaddubsw. The block's sum of x times the offset
+ * (xs: token k's block b at xs[k xs_stride + b], valid tokens only) takes it back: the same
  * exact integer sums, then the same float steps. */
-ISA_TARGET_AVX2 static void pass8_q4(const __m256i *wp, const float *dw, int n, const uint8_t *xg,
-				     const float *xdg, const int32_t *xs, size_t xs_stride,
-				     int valid, float part[TILE2_PASS][8][8])
+ISA_TARGET_AVX2 static inline __attribute__((always_inline)) void
+pass8_codes(const __m256i *wp, const float *dw, int n, const uint8_t *xg, const float *xdg,
+	    const int32_t *xs, size_t xs_stride, int valid, float part[TILE2_PASS][8][8],
+	    const int offset)
 {
-	const __m256i eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi16(1);
+	const int lanes = offset == 8 ? 8 : 4; /* lanes whose int16 pairs add before vpmaddwd */
+	const __m256i off = _mm256_set1_epi8((char)offset), ones = _mm256_set1_epi16(1);
 	for (int b = 0; b < n; b++) {
 		const uint8_t *xb = xg + (size_t)b * QTILE_BLOCK_BYTES;
+		__m256i sum[8]; /* int32, the lanes before the last flush */
 		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
 			a6 = a0, a7 = a0;
 		for (int i = 0; i < 8; i++) {
-			__m256i c = _mm256_add_epi8(_mm256_load_si256(wp + 8 * b + i), eight);
+			if (lanes == 4 && i == 4) {
+				sum[0] = _mm256_madd_epi16(a0, ones);
+				sum[1] = _mm256_madd_epi16(a1, ones);
+				sum[2] = _mm256_madd_epi16(a2, ones);
+				sum[3] = _mm256_madd_epi16(a3, ones);
+				sum[4] = _mm256_madd_epi16(a4, ones);
+				sum[5] = _mm256_madd_epi16(a5, ones);
+				sum[6] = _mm256_madd_epi16(a6, ones);
+				sum[7] = _mm256_madd_epi16(a7, ones);
+				a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = _mm256_setzero_si256();
+			}
+			__m256i c = _mm256_add_epi8(_mm256_load_si256(wp + 8 * b + i), off);
 			const uint8_t *xl = xb + i * QTILE_LANE_BYTES;
-#define Q4_LANE(a, o)                                                                              \
+#define CODE_LANE(a, o)                                                                            \
 	a = _mm256_add_epi16(                                                                      \
 	    a, _mm256_maddubs_epi16(                                                               \
 		   c, _mm256_set1_epi32(*(const u32_unaligned *)(const void *)(xl + (o)))))
-			Q4_LANE(a0, 0);
-			Q4_LANE(a1, 4);
-			Q4_LANE(a2, 8);
-			Q4_LANE(a3, 12);
-			Q4_LANE(a4, 16);
-			Q4_LANE(a5, 20);
-			Q4_LANE(a6, 24);
-			Q4_LANE(a7, 28);
-#undef Q4_LANE
+			CODE_LANE(a0, 0);
+			CODE_LANE(a1, 4);
+			CODE_LANE(a2, 8);
+			CODE_LANE(a3, 12);
+			CODE_LANE(a4, 16);
+			CODE_LANE(a5, 20);
+			CODE_LANE(a6, 24);
+			CODE_LANE(a7, 28);
+#undef CODE_LANE
 			TILE_KEEP8(a0, a1, a2, a3, a4, a5, a6, a7);
 		}
 		__m256 d = _mm256_loadu_ps(dw + 8 * b);
@@ -339,18 +354,33 @@ ISA_TARGET_AVX2 static void pass8_q4(const __m256i *wp, const float *dw, int n, 
 		float(*p)[8] = &part[0][b % 8];
 		__m256i acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
 		for (int k = 0; k < 8; k++) {
-			int32_t off = k < valid ? 8 * xs[(size_t)k * xs_stride + (size_t)b] : 0;
-			tile_add_term(p[8 * k],
-				      _mm256_sub_epi32(_mm256_madd_epi16(acc[k], ones),
-						       _mm256_set1_epi32(off)),
-				      d, xd[k]);
+			__m256i s = _mm256_madd_epi16(acc[k], ones);
+			if (lanes == 4)
+				s = _mm256_add_epi32(sum[k], s);
+			int32_t xo = k < valid ? offset * xs[(size_t)k * xs_stride + (size_t)b] : 0;
+			tile_add_term(p[8 * k], _mm256_sub_epi32(s, _mm256_set1_epi32(xo)), d,
+				      xd[k]);
 		}
 	}
 }
 
+ISA_TARGET_AVX2 static void pass8_q4(const __m256i *wp, const float *dw, int n, const uint8_t *xg,
+				     const float *xdg, const int32_t *xs, size_t xs_stride,
+				     int valid, float part[TILE2_PASS][8][8])
+{
+	pass8_codes(wp, dw, n, xg, xdg, xs, xs_stride, valid, part, 8);
+}
+
+ISA_TARGET_AVX2 static void pass8_q5(const __m256i *wp, const float *dw, int n, const uint8_t *xg,
+				     const float *xdg, const int32_t *xs, size_t xs_stride,
+				     int valid, float part[TILE2_PASS][8][8])
+{
+	pass8_codes(wp, dw, n, xg, xdg, xs, xs_stride, valid, part, 16);
+}
+
 /* The tiles' passes (a constant in each caller): |w| and x's sign (AVX2), vpdpbusd (AVX-VNNI),
  * Q4_0's unsigned codes (AVX2). */
-enum { TILE2_SIGN, TILE2_VNNI, TILE2_Q4 };
+enum { TILE2_SIGN, TILE2_VNNI, TILE2_Q4, TILE2_Q5 };
 
 /* The tiles: chunks of TILE2_CHUNK blocks regrouped, then every 8-token pass over them; kind picks
  * the pass (xsum: TILE2_Q4's block sums of x, token t's block b at xsum[t nb + b]). */
@@ -390,6 +420,10 @@ tile2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt, const float *xdt
 					pass8_q4(wp, dw, n, xg, xdg,
 						 xsum + (size_t)tok * (size_t)nb + (size_t)c0,
 						 (size_t)nb, ntok - tok, part + p * TILE2_PASS);
+				else if (kind == TILE2_Q5)
+					pass8_q5(wp, dw, n, xg, xdg,
+						 xsum + (size_t)tok * (size_t)nb + (size_t)c0,
+						 (size_t)nb, ntok - tok, part + p * TILE2_PASS);
 				else
 					pass8(wp, dw, n, xg, xdg, part + p * TILE2_PASS);
 			}
@@ -420,6 +454,13 @@ ISA_TARGET_AVX2 void qdot_q4_0_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, 
 					 size_t y_stride)
 {
 	tile2(w, nb, nrows, xt, xdt, xsum, ntok, y, y_stride, TILE2_Q4);
+}
+
+ISA_TARGET_AVX2 void qdot_q5_0_tile_avx2(const BlockQ8_0 *w, int nb, int nrows, const uint8_t *xt,
+					 const float *xdt, const int32_t *xsum, int ntok, float *y,
+					 size_t y_stride)
+{
+	tile2(w, nb, nrows, xt, xdt, xsum, ntok, y, y_stride, TILE2_Q5);
 }
 
 ISA_TARGET_AVXVNNI void qdot_q8_tile_avxvnni(const BlockQ8_0 *w, int nb, int nrows,

@@ -183,9 +183,10 @@ static void rows_kquant(const MatmulJob *j, const MatmulOut *o, int r0, int r1)
 			for (int r = 0; r < m; r++)
 				kernels.row_to_q8_0(type, w + (size_t)(i + r) * row_bytes, nb,
 						    rows + (size_t)r * (size_t)nb);
-			if (type == DT_Q4_0 && kernels.dot_q4_0_tile)
-				kernels.dot_q4_0_tile(rows, nb, m, s->xt, s->xdt, s->xsum, j->n,
-						      o->y + i, ys);
+			QDotCodesTileFn codes =
+			    type == DT_Q4_0 ? kernels.dot_q4_0_tile : kernels.dot_q5_0_tile;
+			if (codes)
+				codes(rows, nb, m, s->xt, s->xdt, s->xsum, j->n, o->y + i, ys);
 			else
 				kernels.dot_q8_0_tile(rows, nb, m, s->xt, s->xdt, j->n, o->y + i,
 						      ys);

@@ -33,7 +33,7 @@
 
 /* The AVX2 kernels, with the prompt tiles of an ISA that has AVX2 and no AVX-512 (SFX: their
  * names' suffix). */
-#define KERNELS_AVX2(q8_tile, i8_tile, q4_tile, SFX)                                               \
+#define KERNELS_AVX2(q8_tile, i8_tile, q4_tile, q5_tile, SFX)                                      \
 	{                                                                                          \
 		.dot_q8_0 = KEEP(DTYPE_Q8_0, qdot_q8_avx2),                                        \
 		.dot_q8_0_batch = KEEP(DTYPE_Q8_0, qdot_q8_batch_avx2),                            \
@@ -55,7 +55,8 @@
 		.dot_q5_k_tile = KEEP(DTYPE_KQUANT, kdot_q5_k_tile_##SFX),                         \
 		.dot_q6_k_tile = KEEP(DTYPE_KQUANT, kdot_q6_k_tile_##SFX),                         \
 		.row_to_q8_0 = KEEP(DTYPE_KQUANT, kquant_row_to_q8_0_avx2),                        \
-		.dot_q4_0_tile = KEEP(DTYPE_KQUANT, q4_tile), .attention_group = attn_group_avx2,  \
+		.dot_q4_0_tile = KEEP(DTYPE_KQUANT, q4_tile),                                      \
+		.dot_q5_0_tile = KEEP(DTYPE_KQUANT, q5_tile), .attention_group = attn_group_avx2,  \
 		.rms_norm = rms_norm_ref, .softmax = softmax_ref, .rope = rope_encoding_ref,       \
 		.swiglu = swiglu_avx2,                                                             \
 	}
@@ -67,11 +68,12 @@ static const Kernels by_isa[ISA_COUNT] = {
     [ISA_SCALAR] = KERNELS_SCALAR,
 #endif
 #if FEATURE_KEPT(ISA_AVX2)
-    [ISA_AVX2] = KERNELS_AVX2(qdot_q8_tile_avx2, qdot_i8_tile_avx2, qdot_q4_0_tile_avx2, avx2),
+    [ISA_AVX2] = KERNELS_AVX2(qdot_q8_tile_avx2, qdot_i8_tile_avx2, qdot_q4_0_tile_avx2,
+			      qdot_q5_0_tile_avx2, avx2),
 #endif
 #if FEATURE_KEPT(ISA_AVXVNNI)
     /* AVX2's kernels but the prompt tiles: one vpdpbusd where AVX2 needs four instructions */
-    [ISA_AVXVNNI] = KERNELS_AVX2(qdot_q8_tile_avxvnni, qdot_i8_tile_avxvnni, NULL, avxvnni),
+    [ISA_AVXVNNI] = KERNELS_AVX2(qdot_q8_tile_avxvnni, qdot_i8_tile_avxvnni, NULL, NULL, avxvnni),
 #endif
 #if FEATURE_KEPT(ISA_AVX512)
     [ISA_AVX512] =
@@ -124,6 +126,7 @@ static const struct {
     {"dot_q8_0_batch", offsetof(Kernels, dot_q8_0_batch)},
     {"dot_q8_0_tile", offsetof(Kernels, dot_q8_0_tile)},
     {"dot_q4_0_tile", offsetof(Kernels, dot_q4_0_tile)},
+    {"dot_q5_0_tile", offsetof(Kernels, dot_q5_0_tile)},
     {"dot_int8", offsetof(Kernels, dot_int8)},
     {"dot_int8_tile", offsetof(Kernels, dot_int8_tile)},
     {"dot_f32", offsetof(Kernels, dot_f32)},

@@ -56,9 +56,9 @@ typedef struct Kernels {
 	 * layout); NULL where the ISA has none (the one-token entry runs prompts) */
 	KTileFn dot_q2_k_tile, dot_q3_k_tile, dot_q4_k_tile, dot_q5_k_tile, dot_q6_k_tile;
 	KToQ8Fn row_to_q8_0; /* "row_to_q8_0": Q4_0/Q5_0 rows as Q8_0 blocks for the Q8_0 tile */
-	/* "dot_q4_0_tile": Q4_0 rows so unpacked x 16-token groups, where the ISA has a tile
-	 * faster than the Q8_0 tile on them (NULL: the Q8_0 tile runs them) */
-	QDotQ4TileFn dot_q4_0_tile;
+	/* "dot_q4_0_tile", "dot_q5_0_tile": Q4_0/Q5_0 rows so unpacked x 16-token groups, where
+	 * the ISA has a tile faster than the Q8_0 tile on them (NULL: the Q8_0 tile runs them) */
+	QDotCodesTileFn dot_q4_0_tile, dot_q5_0_tile;
 	AttnGroupFn attention_group; /* "attention_group" */
 	RmsNormFn rms_norm;	     /* "rms_norm" */
 	SoftmaxFn softmax;	     /* "softmax" */

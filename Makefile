@@ -45,6 +45,7 @@ CORE_SRCS := \
 	core/kernels/quantize.c \
 	core/kernels/quant_act.c \
 	core/kernels/dot_q8_0.c \
+	core/kernels/dot_q8_0_tile_ymm.c \
 	core/kernels/dot_int8.c \
 	core/kernels/dot_f32.c \
 	core/kernels/dot_f16.c \

@@ -57,10 +57,11 @@ float kdot_q5_1_ref(const void *wv, const QAct *x, int nb)
 
 void quant_act_q4_0_order(const int8_t *q, int nb, int8_t *qn)
 {
-	for (int g = 0; g + 4 <= nb; g += 4, q += 4 * QK4, qn += 4 * QK4)
-		for (int k = 0; k < 4; k++) {
-			__builtin_memcpy(qn + 16 * k, q + QK4 * k, 16);
-			__builtin_memcpy(qn + 64 + 16 * k, q + QK4 * k + 16, 16);
+	for (int g = 0; g + 8 <= nb; g += 8, q += 8 * QK4, qn += 8 * QK4)
+		for (int k = 0; k < 8; k++) {
+			int at = 32 * (k % 4) + 16 * (k / 4); /* block k's place in its pair */
+			__builtin_memcpy(qn + at, q + QK4 * k, 16);
+			__builtin_memcpy(qn + 128 + at, q + QK4 * k + 16, 16);
 		}
 }
 
@@ -103,37 +104,45 @@ AVX2 static inline __m256i dot_u8_i8_avx2(__m256i u, const int8_t *x)
 	return _mm256_madd_epi16(_mm256_maddubs_epi16(u, vx), _mm256_set1_epi16(1));
 }
 
-/* Q4_0 blocks j and j + 1 (j even) against x->qn: lanes 0-3 block j's partial sums, 4-7 block
- * j + 1's. Their codes side by side, the low nibbles meet the two blocks' first 16 values
- * (one load of qn), the high nibbles the last 16; the two products' int16 pairs stay below
- * 2 x 2 x 15 x 128, so they add before one vpmaddwd. */
-AVX2 static inline __m256i q4_0_pair_avx2(const BlockQ4_0 *w, const int8_t *qn, int j)
+/* Q4_0 blocks b + p and b + p + 4 (p < 4) of a step against xn, the step's activations in
+ * nibble order: lanes 0-3 block b + p's partial sums, 4-7 block b + p + 4's. Their codes side by
+ * side, the low nibbles meet the two blocks' first 16 values (one load), the high nibbles the
+ * last 16; the two products' int16 pairs stay below 2 x 2 x 15 x 128, so they add before one
+ * vpmaddwd. */
+AVX2 static inline __m256i q4_0_pair_avx2(const BlockQ4_0 *w, const int8_t *xn, int p)
 {
 	__m256i m15 = _mm256_set1_epi8(15);
 	__m256i q = _mm256_inserti128_si256(
-	    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)w[j].qs)),
-	    _mm_loadu_si128((const __m128i *)(const void *)w[j + 1].qs), 1);
-	const int8_t *xn = qn + (j / 4) * 4 * QK4 + (j % 4) * 16;
-	__m256i lo = _mm256_maddubs_epi16(_mm256_and_si256(q, m15),
-					  _mm256_loadu_si256((const __m256i *)(const void *)xn));
-	__m256i hi =
-	    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), m15),
-				 _mm256_loadu_si256((const __m256i *)(const void *)(xn + 64)));
+	    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)w[p].qs)),
+	    _mm_loadu_si128((const __m128i *)(const void *)w[p + 4].qs), 1);
+	__m256i lo =
+	    _mm256_maddubs_epi16(_mm256_and_si256(q, m15),
+				 _mm256_loadu_si256((const __m256i *)(const void *)(xn + 32 * p)));
+	__m256i hi = _mm256_maddubs_epi16(
+	    _mm256_and_si256(_mm256_srli_epi16(q, 4), m15),
+	    _mm256_loadu_si256((const __m256i *)(const void *)(xn + 128 + 32 * p)));
 	return _mm256_madd_epi16(_mm256_add_epi16(lo, hi), _mm256_set1_epi16(1));
 }
 
 AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 {
 	const BlockQ4_0 *w = wv;
+	const int8_t *xn = x->qn;
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
-	for (; b + 8 <= nb; b += 8) {
+	for (; b + 8 <= nb; b += 8, xn += 8 * QK4) {
 		kq_prefetch(&w[b], 8 * sizeof *w);
 		__m256i v[4];
-		for (int k = 0; k < 4; k++)
-			v[k] = q4_0_pair_avx2(w, x->qn, b + 2 * k);
+		for (int p = 0; p < 4; p++)
+			v[p] = q4_0_pair_avx2(&w[b], xn, p);
+		/* pairs (p, p + 4) leave the totals in block order: no lane permute */
+		__m256i t01 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]),
+					       _mm256_unpackhi_epi32(v[0], v[1]));
+		__m256i t23 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]),
+					       _mm256_unpackhi_epi32(v[2], v[3]));
 		__m256i isum = _mm256_sub_epi32(
-		    kq_reduce_pairs4(v),
+		    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23),
+				     _mm256_unpackhi_epi64(t01, t23)),
 		    _mm256_slli_epi32(
 			_mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b)), 3));
 		__m256 scale =
@@ -254,40 +263,42 @@ AVX512 static inline __m256 q4_0_d8(const BlockQ4_0 *w)
 #define Q4_PAIR(j) kq_nibbles_pair(w[j].qs, w[(j) + 1].qs)
 #define Q5_PAIR(j) kq_q5_high_pair(kq_nibbles_pair(w[j].qs, w[(j) + 1].qs), w[j].qh, w[(j) + 1].qh)
 
-/* Q4_0 blocks j..j + 3 against x->qn: 128-bit lane k holds block j + k's partial sums. Their
- * codes a lane each, the low nibbles meet one load of qn (the blocks' first 16 values), the
- * high nibbles the next. */
-AVX512 static inline __m512i q4_0_quad_avx512(const BlockQ4_0 *w, const int8_t *qn, int j)
+/* Q4_0 blocks b + p, b + p + 4, b + p + 1, b + p + 5 (p 0 or 2) of a step against xn, the
+ * step's activations in nibble order: 128-bit lane k holds the k-th's partial sums. Their codes
+ * a lane each, the low nibbles meet one load of xn (the blocks' first 16 values), the high
+ * nibbles another. */
+AVX512 static inline __m512i q4_0_quad_avx512(const BlockQ4_0 *w, const int8_t *xn, int p)
 {
-#define QS(k) _mm_loadu_si128((const __m128i *)(const void *)w[j + (k)].qs)
+#define QS(j) _mm_loadu_si128((const __m128i *)(const void *)w[p + (j)].qs)
 	__m512i q = _mm512_inserti32x4(
-	    _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(QS(0)), QS(1), 1), QS(2),
+	    _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(QS(0)), QS(4), 1), QS(1),
 			       2),
-	    QS(3), 3);
+	    QS(5), 3);
 #undef QS
 	__m512i m15 = _mm512_set1_epi8(15);
-	const int8_t *xn = qn + j * QK4;
 	__m512i v = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, m15),
-					_mm512_loadu_si512(xn));
+					_mm512_loadu_si512(xn + 32 * p));
 	return _mm512_dpbusd_epi32(v, _mm512_and_si512(_mm512_srli_epi16(q, 4), m15),
-				   _mm512_loadu_si512(xn + 64));
+				   _mm512_loadu_si512(xn + 128 + 32 * p));
 }
 
 AVX512 float kdot_q4_0_avx512(const void *wv, const QAct *x, int nb)
 {
 	const BlockQ4_0 *w = wv;
+	const int8_t *xn = x->qn;
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
-	for (; b + 8 <= nb; b += 8) {
+	for (; b + 8 <= nb; b += 8, xn += 8 * QK4) {
 		kq_prefetch(&w[b], 8 * sizeof *w);
-		__m512i v0 = q4_0_quad_avx512(w, x->qn, b), v1 = q4_0_quad_avx512(w, x->qn, b + 4);
-		/* dword 0 of 128-bit lane k: block b + k's total, dword 1: block b + 4 + k's */
+		__m512i v0 = q4_0_quad_avx512(&w[b], xn, 0), v1 = q4_0_quad_avx512(&w[b], xn, 2);
+		/* dword 0 of 128-bit lane k: v0's k-th block's total (blocks 0 4 1 5), dword 1:
+		 * v1's (2 6 3 7) */
 		__m512i t =
 		    _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
 		t = _mm512_add_epi32(t, _mm512_shuffle_epi32(t, _MM_PERM_BADC));
 		__m256i isum = _mm256_sub_epi32(
 		    _mm512_castsi512_si256(_mm512_permutexvar_epi32(
-			_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0), t)),
+			_mm512_setr_epi32(0, 8, 1, 9, 4, 12, 5, 13, 0, 0, 0, 0, 0, 0, 0, 0), t)),
 		    _mm256_slli_epi32(
 			_mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b)), 3));
 		__m256 scale = _mm256_mul_ps(q4_0_d8(&w[b]), _mm256_loadu_ps(x->d + b));

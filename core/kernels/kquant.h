@@ -134,10 +134,11 @@ typedef struct {
 	const int16_t *bs32;
 } QAct;
 
-/* Q4_0's nibble order of Q8_0 activations q of nb blocks into qn: per whole group of 4 blocks
- * (128 values), the first 16 values of each block, then the last 16 of each, so that one
- * vector of 4 blocks' low nibbles (codes 0-15 of each block) meets one contiguous load, and
- * the high nibbles the next. Blocks past the last whole group are left out (the kernels take
+/* Q4_0's nibble order of Q8_0 activations q of nb blocks into qn: per whole group of 8 blocks
+ * (256 values), for each pair of blocks (k, k + 4), k < 4, the first 16 values of both, then
+ * (from byte 128) the last 16 of both, so that the low nibbles of two blocks' codes side by side
+ * meet one contiguous load and the high nibbles another, and the blocks' totals come out of the
+ * reduction in block order. Blocks past the last whole group are left out (the kernels take
  * them from q). */
 void quant_act_q4_0_order(const int8_t *q, int nb, int8_t *qn);
 /* Q4_K and Q5_K's nibble order of Q8_K activations q of nsb super-blocks into qn, and their

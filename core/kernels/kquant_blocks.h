@@ -349,6 +349,8 @@ ISA_TARGET_AVX2 static inline __m256 kq_fp16x8(const uint16_t *p, int stride)
 			__builtin_memcpy(&v, b + (4 * k + j) * stride, 2);
 			h[k] |= (uint64_t)v << (16 * j);
 		}
+	/* else the compiler's vectorizer moves half of the work back to vector shuffles */
+	__asm__("" : "+r"(h[0]), "+r"(h[1]));
 	return _mm256_cvtph_ps(_mm_set_epi64x((long long)h[1], (long long)h[0]));
 }
 

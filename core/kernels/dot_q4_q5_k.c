@@ -154,6 +154,10 @@ AVX2 static inline __m256i k4_mins2(__m256i sm, const int16_t *bs32, int j, int 
 			sm[k] = k4_decode2(h[k]);                                                  \
 			vm[k] = k4_mins2(sm[k], x->bs32 + b * (QK_K / 32), 2 * k, n);              \
 		}                                                                                  \
+		/* the heads and mins reduced before the blocks: fewer vectors live across them */ \
+		__m256 d, dmin;                                                                    \
+		kq_fp16_split(k4_dmin8(h), &d, &dmin);                                             \
+		__m256i msum = kq_reduce_pairs4(vm);                                               \
 		VI vi[8];                                                                          \
 		_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)                                \
 		{                                                                                  \
@@ -162,10 +166,7 @@ AVX2 static inline __m256i k4_mins2(__m256i sm, const int16_t *bs32, int j, int 
 				vi[j] = BLOCK(k4_lane(sm[j / 2], j % 2), QH, w[b + j].qs,          \
 					      (XQ) + (b + j) * QK_K);                              \
 		}                                                                                  \
-		__m256 d, dmin;                                                                    \
-		kq_fp16_split(k4_dmin8(h), &d, &dmin);                                             \
-		(ACC) = kq_acc8_kmin_dm(ACC, REDUCE(vi), kq_reduce_pairs4(vm), d, dmin, x->d + b,  \
-					kq_lanes(n));                                              \
+		(ACC) = kq_acc8_kmin_dm(ACC, REDUCE(vi), msum, d, dmin, x->d + b, kq_lanes(n));    \
 	}
 
 /* --- AVX2 --- */

@@ -261,7 +261,7 @@ static void quant_kquant(DType t, const float *x, int n, int8_t *q, float *d, fl
 	switch (kquant_act(t)) {
 	case ACT_Q8_0:
 		kernels.quant_act_q8_0(x, n, q, d, sums);
-		if (t == DT_Q4_0)
+		if (t == DT_Q4_0 || t == DT_Q5_0)
 			quant_act_q4_0_order(q, n / QK4, qn);
 		break;
 	case ACT_Q8_1:

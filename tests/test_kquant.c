@@ -135,7 +135,7 @@ typedef struct {
 /* The nibble orders and sums of 32 the type's kernels read (QAct), from q and bsum. */
 static void act_orders(DType t, Act *a, int n)
 {
-	if (t == DT_Q4_0)
+	if (t == DT_Q4_0 || t == DT_Q5_0)
 		quant_act_q4_0_order(a->q, n / QK4, a->qn);
 	if (t == DT_Q4_K || t == DT_Q5_K)
 		quant_act_k4_order(a->q, a->bsum, n / QK_K, a->qn, a->bs32);

@@ -104,6 +104,20 @@ AVX2 static inline __m256i dot_u8_i8_avx2(__m256i u, const int8_t *x)
 	return _mm256_madd_epi16(_mm256_maddubs_epi16(u, vx), _mm256_set1_epi16(1));
 }
 
+/* The totals of a step's 4 pairs (p, p + 4) in block order (the pairing needs no lane
+ * permute), code offset removed: sum(u x) - offset * sum(x), offset 8 or 16. */
+AVX2 static inline __m256i pairs_isum(const __m256i v[4], const int32_t *bsum, int offset)
+{
+	__m256i t01 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
+	__m256i t23 =
+	    _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
+	return _mm256_sub_epi32(
+	    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23)),
+	    _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(const void *)bsum),
+			      __builtin_ctz((unsigned)offset)));
+}
+
 /* Q4_0 blocks b + p and b + p + 4 (p < 4) of a step against xn, the step's activations in
  * nibble order: lanes 0-3 block b + p's partial sums, 4-7 block b + p + 4's. Their codes side by
  * side, the low nibbles meet the two blocks' first 16 values (one load), the high nibbles the
@@ -135,16 +149,7 @@ AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 		__m256i v[4];
 		for (int p = 0; p < 4; p++)
 			v[p] = q4_0_pair_avx2(&w[b], xn, p);
-		/* pairs (p, p + 4) leave the totals in block order: no lane permute */
-		__m256i t01 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]),
-					       _mm256_unpackhi_epi32(v[0], v[1]));
-		__m256i t23 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]),
-					       _mm256_unpackhi_epi32(v[2], v[3]));
-		__m256i isum = _mm256_sub_epi32(
-		    _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23),
-				     _mm256_unpackhi_epi64(t01, t23)),
-		    _mm256_slli_epi32(
-			_mm256_loadu_si256((const __m256i *)(const void *)(x->bsum + b)), 3));
+		__m256i isum = pairs_isum(v, x->bsum + b, 8);
 		__m256 scale =
 		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));
@@ -157,14 +162,50 @@ AVX2 float kdot_q4_0_avx2(const void *wv, const QAct *x, int nb)
 	return qdot_tree(a);
 }
 
+/* Q5_0 blocks b + p and b + p + 4 (p < 4) of a step against xn (Q4_0's nibble order), as
+ * q4_0_pair_avx2 with each code's fifth bit: byte i of a 128-bit lane gets 16 where bit i (low
+ * nibbles) or 16 + i (high nibbles) of its block's qh is set. Codes up to 31: a product pair
+ * stays below 2 x 31 x 128 and the two add in int16 before one vpmaddwd. */
+AVX2 static inline __m256i q5_0_pair_avx2(const BlockQ5_0 *w, const int8_t *xn, int p)
+{
+	__m256i m15 = _mm256_set1_epi8(15), u16 = _mm256_set1_epi8(16);
+	__m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201);
+	__m256i q = _mm256_inserti128_si256(
+	    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)w[p].qs)),
+	    _mm_loadu_si128((const __m128i *)(const void *)w[p + 4].qs), 1);
+	/* both blocks' qh in every 64 bits: bytes 0-3 block p's, 4-7 block p + 4's */
+	__m256i h = _mm256_set1_epi64x(
+	    (int64_t)((uint64_t)kq_qh(w[p].qh) | (uint64_t)kq_qh(w[p + 4].qh) << 32));
+	__m256i hl = _mm256_shuffle_epi8(
+	    h, _mm256_setr_epi64x(0, 0x0101010101010101, 0x0404040404040404, 0x0505050505050505));
+	__m256i hh =
+	    _mm256_shuffle_epi8(h, _mm256_setr_epi64x(0x0202020202020202, 0x0303030303030303,
+						      0x0606060606060606, 0x0707070707070707));
+	__m256i lo = _mm256_or_si256(
+	    _mm256_and_si256(q, m15),
+	    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hl, bit), bit), u16));
+	__m256i hi = _mm256_or_si256(
+	    _mm256_and_si256(_mm256_srli_epi16(q, 4), m15),
+	    _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hh, bit), bit), u16));
+	__m256i sl = _mm256_maddubs_epi16(
+	    lo, _mm256_loadu_si256((const __m256i *)(const void *)(xn + 32 * p)));
+	__m256i sh = _mm256_maddubs_epi16(
+	    hi, _mm256_loadu_si256((const __m256i *)(const void *)(xn + 128 + 32 * p)));
+	return _mm256_madd_epi16(_mm256_add_epi16(sl, sh), _mm256_set1_epi16(1));
+}
+
 AVX2 float kdot_q5_0_avx2(const void *wv, const QAct *x, int nb)
 {
 	const BlockQ5_0 *w = wv;
+	const int8_t *xn = x->qn;
 	__m256 acc = _mm256_setzero_ps();
 	int b = 0;
-	for (; b + 8 <= nb; b += 8) {
-		BLOCKS8(dot_u8_i8_avx2, BlockQ5_0,
-			_mm256_or_si256(kq_nibbles(blk->qs), kq_q5_high(blk->qh)), 16)
+	for (; b + 8 <= nb; b += 8, xn += 8 * QK4) {
+		kq_prefetch(&w[b], 8 * sizeof *w);
+		__m256i v[4];
+		for (int p = 0; p < 4; p++)
+			v[p] = q5_0_pair_avx2(&w[b], xn, p);
+		__m256i isum = pairs_isum(v, x->bsum + b, 16);
 		__m256 scale =
 		    _mm256_mul_ps(kq_fp16x8(&w[b].d, sizeof *w), _mm256_loadu_ps(x->d + b));
 		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), scale));

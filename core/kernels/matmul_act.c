@@ -99,7 +99,7 @@ static void quant_task(void *ctx, int ith, int nth)
 					       q->s->xsum + xo);
 			if (q->tiled)
 				transpose_token(q->s, t, nb, false);
-			else if (q->type == DT_Q4_0)
+			else if (q->type == DT_Q4_0 || q->type == DT_Q5_0)
 				quant_act_q4_0_order(q->s->xq + vo, nb, q->s->xn + vo);
 		} else if (q->type == DT_INT8)
 			kernels.quant_act_int8(x, q->cols, q->B, q->s->xq + vo, q->s->xd + xo,

@@ -127,7 +127,7 @@ typedef struct {
 	int8_t *q;
 	float *d, *s;
 	int32_t *bsum;
-	int8_t *qn;    /* q in the weight type's nibble order (Q4_0, Q4_K, Q5_K) */
+	int8_t *qn;    /* q in the weight type's nibble order (Q4_0, Q5_0, Q4_K, Q5_K) */
 	int16_t *bs32; /* Q4_K, Q5_K: sums of 32 */
 	QAct a;
 } Act;

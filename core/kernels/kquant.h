@@ -122,7 +122,7 @@ int kquant_act_block(ActKind k);
 
 /* One token's quantized activations, unpacked: q (n) int8 values; d their scales (one per 32
  * values, one per 256 for Q8_K); s the Q8_1 fp16 block sums as floats; bsum the Q8_K sums of
- * each 16 values; for Q4_0, Q4_K and Q5_K weights qn, the values of q in the weight type's
+ * each 16 values; for Q4_0, Q5_0, Q4_K and Q5_K weights qn, the values of q in the weight type's
  * nibble order (below), and for Q4_K and Q5_K bs32, the sums of each 32 values of q (int16:
  * |sum| <= 32 x 128). */
 typedef struct {
@@ -134,8 +134,8 @@ typedef struct {
 	const int16_t *bs32;
 } QAct;
 
-/* Q4_0's nibble order of Q8_0 activations q of nb blocks into qn: per whole group of 8 blocks
- * (256 values), for each pair of blocks (k, k + 4), k < 4, the first 16 values of both, then
+/* Q4_0's and Q5_0's nibble order of Q8_0 activations q of nb blocks into qn: per whole group of 8
+ * blocks (256 values), for each pair of blocks (k, k + 4), k < 4, the first 16 values of both, then
  * (from byte 128) the last 16 of both, so that the low nibbles of two blocks' codes side by side
  * meet one contiguous load and the high nibbles another, and the blocks' totals come out of the
  * reduction in block order. Blocks past the last whole group are left out (the kernels take

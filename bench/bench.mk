@@ -48,6 +48,17 @@ $(BUILD)/bench/bench_kquant: bench/bench_kquant.sh $(BUILD)/bench/bench_matmul h
 	@mkdir -p $(dir $@)
 	cp bench/bench_kquant.sh $@ && chmod +x $@
 
+# --- bench_kdot: the 4/5-bit and K-quant one-token matmuls per ISA, weights in cache ---
+BENCH_BINS += $(BUILD)/bench/bench_kdot
+
+$(BUILD)/host/bench/bench_kdot.o: bench/bench_kdot.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/bench/bench_kdot: $(BUILD)/host/bench/bench_kdot.o $(HOST_SHIM_OBJS) $(HOST_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ -lpthread
+
 # --- bench_quant_error: int8 / q8_0 against fp32 on stories260K ---
 BENCH_BINS += $(BUILD)/bench/bench_quant_error
 

@@ -64,12 +64,19 @@ static float *state_floats(size_t n, const char *what)
 	return p;
 }
 
+/* Floats of one position's keys (or values) in the KV cache: a head's size times the KV
+ * heads. */
+static int kv_dim_of(const ModelConfig *c)
+{
+	return c->dim / c->n_heads * c->n_kv_heads;
+}
+
 int model_state_init(Model *m, int ctx_len)
 {
 	const ModelConfig *c = &m->config;
 	RunState *s = &m->state;
 	int head_size = c->dim / c->n_heads;
-	size_t kv_dim = (size_t)head_size * (size_t)c->n_kv_heads;
+	size_t kv_dim = (size_t)kv_dim_of(c);
 	size_t cache = (size_t)c->n_layers * (size_t)ctx_len * kv_dim;
 	m->ctx_len = ctx_len;
 	s->x = state_floats((size_t)c->dim, "activations");
@@ -131,7 +138,7 @@ static void attention_task(void *ctx, int ith, int nth)
 	Model *m = j->m;
 	const ModelConfig *c = &m->config;
 	int head_size = c->dim / c->n_heads;
-	int kv_dim = head_size * c->n_kv_heads;
+	int kv_dim = kv_dim_of(c);
 	int kv_mul = c->n_heads / c->n_kv_heads;
 	size_t loff = (size_t)j->l * (size_t)m->ctx_len * (size_t)kv_dim;
 	float *att = m->state.att + (size_t)ith * ATTN_LANES * (size_t)m->ctx_len;
@@ -230,7 +237,7 @@ static void layer_forward(Model *m, int l, int pos0, int n, float *x, float *xb,
 	RunState *s = &m->state;
 	int dim = c->dim;
 	int head_size = dim / c->n_heads;
-	int kv_dim = head_size * c->n_kv_heads;
+	int kv_dim = kv_dim_of(c);
 	size_t loff = (size_t)l * (size_t)m->ctx_len * (size_t)kv_dim;
 	float *k = s->key_cache + loff + (size_t)pos0 * (size_t)kv_dim;
 	float *v = s->value_cache + loff + (size_t)pos0 * (size_t)kv_dim;
@@ -290,7 +297,7 @@ static void kv_populate(Model *m, int end)
 	if (end <= s->kv_populated)
 		return;
 	int to = end + KV_POPULATE < m->ctx_len ? end + KV_POPULATE : m->ctx_len;
-	size_t kv_dim = (size_t)(m->config.dim / m->config.n_heads) * (size_t)m->config.n_kv_heads;
+	size_t kv_dim = (size_t)kv_dim_of(&m->config);
 	size_t bytes = (size_t)(to - s->kv_populated) * kv_dim * sizeof(float);
 	for (int l = 0; l < m->config.n_layers; l++) {
 		size_t off = ((size_t)l * (size_t)m->ctx_len + (size_t)s->kv_populated) * kv_dim;

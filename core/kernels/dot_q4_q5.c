@@ -1,9 +1,9 @@
 /* dot_q4_q5.c: Q4_0, Q4_1, Q5_0 and Q5_1 weight rows (blocks of 32) against Q8_0/Q8_1
  * activations: the scalar references, which define the bits, and the AVX2 and AVX-512 VNNI
- * versions (two blocks per 512-bit step; Q4_0 four, against its activations in nibble order),
- * eight blocks at a time: the integer sums of each block exactly (codes as unsigned bytes times
- * the int8 activations, any code offset taken out through the activations' block sums), then
- * the reference's float terms and partials. */
+ * versions (two blocks per 512-bit step, Q4_0 four; Q4_0 and Q5_0 on AVX2 two per 256-bit step;
+ * Q4_0 and Q5_0 against their activations in nibble order), eight blocks at a time: the integer
+ * sums of each block exactly (codes as unsigned bytes times the int8 activations, any code offset
+ * taken out through the activations' block sums), then the reference's float terms and partials. */
 #include <immintrin.h>
 
 #include "core/kernels/kquant_blocks.h"

@@ -105,6 +105,20 @@ START_TEST(test_sinf_cosf_range)
 }
 END_TEST
 
+START_TEST(test_sin_cos_out_of_range)
+{
+	/* past any quadrant an int64 holds, or not finite: NaN, never an undefined conversion */
+	static const double bad[] = {1e30, -1e30, INFINITY, -INFINITY, NAN};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		double s = math_sin(bad[i]), c = math_cos(bad[i]);
+		ck_assert_msg(isnan(s) && isnan(c), "sin/cos(%g) = %g / %g, want NaN", bad[i], s,
+			      c);
+	}
+	ck_assert_msg(math_sin(1e6) == sin(1e6) || fabs(math_sin(1e6) - sin(1e6)) < 1e-9,
+		      "math_sin(1e6) = %.17g, libm %.17g", math_sin(1e6), sin(1e6));
+}
+END_TEST
+
 START_TEST(test_sinf_cosf_integers)
 {
 	/* RoPE's first frequency is 1: the angle is the position itself, every integer. */
@@ -232,6 +246,7 @@ Suite *math_suite(void)
 	tcase_add_test(tc, test_exp_double);
 	tcase_add_test(tc, test_sinf_cosf_range);
 	tcase_add_test(tc, test_sinf_cosf_integers);
+	tcase_add_test(tc, test_sin_cos_out_of_range);
 	tcase_add_test(tc, test_sin_cos_double);
 	tcase_add_test(tc, test_powf_rope);
 	tcase_add_test(tc, test_sqrtf);

@@ -171,6 +171,7 @@ START_TEST(test_config_check)
 	CHECK_BAD(n_kv_heads, 3, "multiple of n_kv_heads");
 	CHECK_BAD(n_heads, 64, "odd"); /* head size 1 */
 	CHECK_BAD(rope_theta, 0.0f, "rope theta");
+	CHECK_BAD(rope_theta, 1e-30f, "RoPE angles"); /* frequencies of 1e30 rad a position */
 	CHECK_BAD(rms_eps, -1.0f, "rms eps");
 	CHECK_BAD(bos_id, 100, "BOS");
 	CHECK_BAD(eos_id, -1, "EOS");

@@ -103,6 +103,10 @@ static double reduce_half_pi(double x, int *quadrant)
 	static const double PIO2_3 = 2.02226624879595063154e-21;
 	static const double INV_PIO2 = 6.36619772367581382433e-01;
 	double qd = x * INV_PIO2;
+	if (!(qd > -0x1p62 && qd < 0x1p62)) { /* not finite, or no quadrant in an int64: NaN */
+		*quadrant = 0;
+		return __builtin_nan("");
+	}
 	double q = (double)(int64_t)(qd < 0 ? qd - 0.5 : qd + 0.5);
 	*quadrant = (int)((int64_t)q & 3);
 	return ((x - q * PIO2_1) - q * PIO2_2) - q * PIO2_3;

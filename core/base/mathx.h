@@ -5,6 +5,7 @@
 
 double math_exp(double x);
 double math_log(double x); /* x > 0 */
+/* Accurate for |x| < 2^20 pi; NaN where x is not finite or |x| >= 2^62 pi/2. */
 double math_sin(double x);
 double math_cos(double x);
 double math_pow(double base, double e); /* base > 0 */

@@ -11,6 +11,10 @@
 #include "core/profile/profiler.h"
 #include "shim/platform.h"
 
+/* The largest RoPE angle a model may reach (radians): far past any real model's, far below
+ * where mathx.h's sine stops being defined. */
+#define ROPE_MAX_ANGLE 0x1p30f
+
 int model_config_check(const ModelConfig *c)
 {
 	if (c->dim <= 0 || c->hidden_dim <= 0 || c->n_layers <= 0 || c->n_heads <= 0 ||
@@ -35,6 +39,18 @@ int model_config_check(const ModelConfig *c)
 	if (!(c->rope_theta > 0) || !(c->rms_eps >= 0))
 		return error_set("bad rope theta %g or rms eps %g", (double)c->rope_theta,
 				 (double)c->rms_eps);
+	/* RoPE's angles (position times frequency) must stay where the sine's argument reduction
+	 * is defined (mathx.h): the largest frequency is 1 for theta >= 1 (every real model; the
+	 * context limit above keeps those angles below 2^25), theta^-(hs - 2)/hs below */
+	int hs = c->dim / c->n_heads;
+	float top = c->rope_theta >= 1
+			? 1.0f
+			: 1.0f / math_powf(c->rope_theta, (float)(hs - 2) / (float)hs);
+	if (!((float)(c->seq_len - 1) * top < ROPE_MAX_ANGLE))
+		return error_set("rope theta %g: RoPE angles reach %g rad within the context of %d "
+				 "positions, past %g",
+				 (double)c->rope_theta, (double)((float)(c->seq_len - 1) * top),
+				 c->seq_len, (double)ROPE_MAX_ANGLE);
 	if (c->bos_id < 0 || c->bos_id >= c->vocab_size || c->eos_id < 0 ||
 	    c->eos_id >= c->vocab_size)
 		return error_set("BOS %d or EOS %d is outside the vocabulary (%d tokens)",

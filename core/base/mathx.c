@@ -102,8 +102,9 @@ static double reduce_half_pi(double x, int *quadrant)
 	static const double PIO2_2 = 6.07710050650619224932e-11;
 	static const double PIO2_3 = 2.02226624879595063154e-21;
 	static const double INV_PIO2 = 6.36619772367581382433e-01;
+	static const double QUADRANTS_MAX = 4611686018427387904.0; /* 2^62 */
 	double qd = x * INV_PIO2;
-	if (!(qd > -0x1p62 && qd < 0x1p62)) { /* not finite, or no quadrant in an int64: NaN */
+	if (!(qd > -QUADRANTS_MAX && qd < QUADRANTS_MAX)) { /* not finite, or past int64: NaN */
 		*quadrant = 0;
 		return __builtin_nan("");
 	}

@@ -13,7 +13,7 @@
 
 /* The largest RoPE angle a model may reach (radians): far past any real model's, far below
  * where mathx.h's sine stops being defined. */
-#define ROPE_MAX_ANGLE 0x1p30f
+#define ROPE_MAX_ANGLE 1073741824.0f /* 2^30 */
 
 int model_config_check(const ModelConfig *c)
 {
